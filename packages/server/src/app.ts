@@ -1,0 +1,164 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Config } from './config/schema.ts';
+import { ProblemSchema } from './contract/schemas.ts';
+import { createDatabase, type DatabaseHandle } from './db/create-db.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import { loadServerSecret } from './db/server-secret.ts';
+import { installProblemHandlers } from './errors/problem.ts';
+import { registeredErrors } from './errors/app-error.ts';
+import { createAuth } from './http/auth.ts';
+import { createCookiePolicy } from './http/cookies.ts';
+import { createCsrfGuard } from './http/csrf.ts';
+import { createRateLimiter } from './http/rate-limit.ts';
+import { installSecurityHeaders } from './http/security-headers.ts';
+import { installStaticPages } from './http/static-pages.ts';
+import { createAccountsService } from './modules/accounts/accounts.module.ts';
+import { createAuditService } from './modules/audit/audit.module.ts';
+import { loadProviderNames } from './modules/passkey-names/passkey-names.ts';
+import { createSessionsService, sessionRoutes } from './modules/sessions/sessions.module.ts';
+import {
+  createAuthenticationService,
+  createPasskeysService,
+  createRegistrationService,
+  createVerifier,
+  createWebauthnRepository,
+  webauthnRoutes,
+  type Verifier,
+} from './modules/webauthn/webauthn.module.ts';
+import { systemClock, type Clock } from './platform/clock.ts';
+import { cryptoRandom, type Random } from './platform/random.ts';
+import { createUserAgentParser } from './platform/user-agent.ts';
+
+export interface AppOverrides {
+  clock?: Clock;
+  random?: Random;
+  /** An already open database (tests share one per file); closed by the caller, not the app. */
+  database?: DatabaseHandle;
+  verifier?: Verifier;
+  logger?: FastifyServerOptions['logger'];
+}
+
+const SWEEP_INTERVAL_MS = 60_000;
+
+/**
+ * Assembles the Latchkey HTTP app from a validated config: opens and migrates the database,
+ * builds the services and registers the routes. Never listens; `main.ts` does.
+ *
+ * @example
+ * const app = await buildApp(loadConfig());
+ * await app.listen({ port: 8080 });
+ */
+export async function buildApp(config: Readonly<Config>, overrides: AppOverrides = {}): Promise<FastifyInstance> {
+  const clock = overrides.clock ?? systemClock;
+  const random = overrides.random ?? cryptoRandom;
+  const ownsDatabase = !overrides.database;
+  const database = overrides.database ?? createDatabase(config.database.url, { poolSize: config.database.poolSize });
+  const { db } = database;
+  await migrateToLatest(db);
+
+  const app = Fastify({
+    logger: overrides.logger ?? {
+      level: config.log.level,
+      redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+    },
+    bodyLimit: config.server.bodyLimitBytes,
+    trustProxy: config.server.trustProxy.length > 0 ? [...config.server.trustProxy] : false,
+    genReqId: () => random.uuid(),
+    requestIdHeader: false,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 1500 },
+    // SEC-62: refuse __proto__ and constructor.prototype keys instead of silently dropping them.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  // Bodies are JSON only (SEC-23): a text/plain form post from another site gets a 415.
+  app.removeContentTypeParser('text/plain');
+
+  installProblemHandlers(app);
+  installSecurityHeaders(app, { hsts: config.rp.origins.every((o) => o.startsWith('https:')) });
+  await app.register(cookie);
+  app.addSchema(ProblemSchema);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Latchkey API',
+        version: '1.0.0',
+        description: `Passkey authentication server. Errors are RFC 9457 problem+json with a stable \`code\`:\n\n${[...registeredErrors()]
+          .map(([code, spec]) => `- \`${code}\` (${spec.status}): ${spec.title}${spec.description ? ` — ${spec.description}` : ''}`)
+          .join('\n')}`,
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, cookie: { type: 'apiKey', in: 'cookie', name: 'latchkey_session' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+
+  const parseUserAgent = createUserAgentParser();
+  const audit = createAuditService({ clock, random, parseUserAgent });
+  const accounts = createAccountsService({ db, clock, random, rejectEmailUsernames: config.signup.rejectEmailUsernames });
+  const sessions = createSessionsService({
+    db,
+    clock,
+    random,
+    idleTimeoutSeconds: config.session.idleTimeoutSeconds,
+    absoluteTimeoutSeconds: config.session.absoluteTimeoutSeconds,
+  });
+  const verifier = overrides.verifier ?? createVerifier(config.server.verifyWorkers);
+  const repository = createWebauthnRepository();
+  const providerOf = loadProviderNames(config.webauthn.providersFile, (message) => app.log.warn(message));
+  const serverSecret = await loadServerSecret(db, random, config.secrets.serverSecret);
+  const webauthnDeps = { db, config, clock, random, verifier, repository, accounts, sessions, audit, providerOf, parseUserAgent, serverSecret };
+  const cookies = createCookiePolicy(config);
+  const auth = createAuth(sessions, cookies);
+  const signupLimiter = createRateLimiter({ db, clock, limit: config.signup.perIpPerHour, windowSeconds: 3600 });
+
+  app.addHook('preHandler', createCsrfGuard(config.rp.origins));
+
+  await app.register(webauthnRoutes, {
+    registration: createRegistrationService(webauthnDeps),
+    authentication: createAuthenticationService(webauthnDeps),
+    passkeys: createPasskeysService(webauthnDeps),
+    auth,
+    cookies,
+    clock,
+    random,
+    challengeTtlSeconds: config.webauthn.challengeTtlSeconds,
+    signupLimiter,
+  });
+  await app.register(sessionRoutes, { db, sessions, audit, auth, cookies });
+
+  app.get('/healthz', { schema: { tags: ['operations'], summary: 'Ready when the database answers' } }, async (_request, reply) => {
+    try {
+      await database.ping();
+      return { status: 'ok' };
+    } catch {
+      return reply.code(503).header('retry-after', '5').send({ status: 'unavailable' });
+    }
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await installStaticPages(app);
+
+  // Expired challenges and sessions are swept, not left to grow (SEC-01).
+  const sweeper = setInterval(() => {
+    const now = clock.now();
+    Promise.all([repository.deleteExpiredChallenges(db, now), sessions.sweepExpired(), signupLimiter.sweep()]).catch((err: unknown) =>
+      app.log.warn({ err }, 'sweep failed'),
+    );
+  }, SWEEP_INTERVAL_MS);
+  sweeper.unref();
+
+  app.addHook('onClose', async () => {
+    clearInterval(sweeper);
+    if (!overrides.verifier) await verifier.close();
+    if (ownsDatabase) await database.close();
+  });
+  return app;
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+import { ConfigError, loadConfig } from './config/load.ts';
+import { createDatabase } from './db/create-db.ts';
+import { createMigrator } from './db/migrate.ts';
+
+const USAGE = `Usage: latchkey <command>
+
+Commands:
+  migrate          apply pending database migrations (also done on every start)
+  migrate:status   list migrations and whether each has run
+  migrate:down     undo the most recent migration
+
+The database comes from LATCHKEY_DATABASE_URL (default sqlite:./data/latchkey.db).`;
+
+async function run(command: string | undefined): Promise<number> {
+  if (!command || command === 'help' || command === '--help') {
+    process.stdout.write(`${USAGE}\n`);
+    return command ? 0 : 64;
+  }
+  const config = loadConfig();
+  const database = createDatabase(config.database.url);
+  const migrator = createMigrator(database.db);
+  try {
+    if (command === 'migrate') {
+      const { error, results = [] } = await migrator.migrateToLatest();
+      for (const r of results) process.stdout.write(`${r.status === 'Success' ? '✔' : '✘'} ${r.migrationName}\n`);
+      if (error) throw error;
+      process.stdout.write(results.length === 0 ? 'Database is up to date.\n' : `Applied ${results.length} migration(s).\n`);
+    } else if (command === 'migrate:status') {
+      for (const m of await migrator.getMigrations()) {
+        process.stdout.write(`${m.executedAt ? `✔ ${m.executedAt.toISOString()}` : '· pending                 '}  ${m.name}\n`);
+      }
+    } else if (command === 'migrate:down') {
+      const { error, results = [] } = await migrator.migrateDown();
+      for (const r of results) process.stdout.write(`↓ ${r.migrationName} (${r.status})\n`);
+      if (error) throw error;
+    } else {
+      process.stderr.write(`Unknown command "${command}".\n\n${USAGE}\n`);
+      return 64;
+    }
+    return 0;
+  } finally {
+    await database.close();
+  }
+}
+
+run(process.argv[2]).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`latchkey: ${error instanceof ConfigError ? error.message : `failed: ${(error as Error).message}`}\n`);
+    process.exit(1);
+  },
+);

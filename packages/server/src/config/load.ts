@@ -1,0 +1,163 @@
+import { readFileSync } from 'node:fs';
+import { Value } from 'typebox/value';
+import { ConfigSchema, ENVIRONMENT, type Config } from './schema.ts';
+
+/** Thrown when configuration is invalid; `problems` names every bad variable or key at once. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+export interface LoadConfigOptions {
+  /** Environment to read; `process.env` by default. The only place `process.env` is read. */
+  env?: Record<string, string | undefined>;
+  /** Overrides applied after the environment (tests use this instead of env strings). */
+  overrides?: DeepPartial<Config>;
+}
+
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+
+type Plain = Record<string, unknown>;
+
+/**
+ * Builds the one validated, frozen config object: schema defaults, then the JSON file named by
+ * `LATCHKEY_CONFIG_FILE`, then `LATCHKEY_*` variables, then `overrides`. Every problem is reported at once.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
+  const env = options.env ?? process.env;
+  const problems: string[] = [];
+  const where = new Map<string, string>();
+
+  let raw: Plain = {};
+  const file = env.LATCHKEY_CONFIG_FILE;
+  if (file) {
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+      if (!isPlain(parsed)) throw new Error('the file must hold a JSON object');
+      raw = parsed;
+      for (const [section, value] of Object.entries(raw)) {
+        if (isPlain(value)) for (const key of Object.keys(value)) where.set(`/${section}/${key}`, `${key} in ${section} of ${file}`);
+      }
+    } catch (err) {
+      problems.push(`LATCHKEY_CONFIG_FILE=${file}: ${(err as Error).message}`);
+    }
+  }
+
+  for (const { env: name, path, list } of ENVIRONMENT) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    const section = (raw[path[0]] ??= {}) as Plain;
+    section[path[1]] = list ? value.split(',').map((v) => v.trim()).filter(Boolean) : value;
+    where.set(`/${path[0]}/${path[1]}`, name);
+  }
+  for (const [key] of Object.entries(env)) {
+    if (key.startsWith('LATCHKEY_') && key !== 'LATCHKEY_CONFIG_FILE' && !ENVIRONMENT.some((e) => e.env === key)) {
+      problems.push(`${key}: unknown variable (see the configuration table in the README)`);
+    }
+  }
+  if (options.overrides) merge(raw, options.overrides as Plain);
+
+  let config: unknown = Value.Default(ConfigSchema, structuredClone(raw));
+  config = Value.Convert(ConfigSchema, config);
+  for (const error of Value.Errors(ConfigSchema, config)) {
+    if (error.keyword === 'boolean') continue; // reported again as additionalProperties
+    const pointer = error.instancePath;
+    const extra = (error.params as { additionalProperties?: string[] }).additionalProperties;
+    if (extra) {
+      for (const key of extra) problems.push(`${pointer ? `${pointer.slice(1)}.` : ''}${key}: unknown setting`);
+      continue;
+    }
+    const name = where.get(pointer) ?? pointer.slice(1).replaceAll('/', '.');
+    const got = valueAt(config, pointer);
+    problems.push(`${name}: ${error.message}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const valid = config as Config;
+  if (valid.rp.origins.length === 0) valid.rp.origins = [`http://localhost:${valid.server.port}`];
+  problems.push(...crossFieldProblems(valid, where));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze(valid);
+}
+
+function crossFieldProblems(config: Config, where: Map<string, string>): string[] {
+  const problems: string[] = [];
+  const originsName = where.get('/rp/origins') ?? 'rp.origins';
+  const rpId = config.rp.id.toLowerCase();
+  for (const origin of [...config.rp.origins, ...config.rp.topOrigins]) {
+    const parsed = parseOrigin(origin);
+    if (!parsed) {
+      problems.push(`${originsName}: "${origin}" is not an origin (scheme://host[:port], no path)`);
+      continue;
+    }
+    if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && isLocalhost(parsed.hostname))) {
+      problems.push(`${originsName}: "${origin}" must use https (http is allowed only for localhost)`);
+    }
+    if (config.rp.origins.includes(origin)) {
+      const host = parsed.hostname.toLowerCase();
+      if (host !== rpId && !host.endsWith(`.${rpId}`)) {
+        problems.push(`${originsName}: "${origin}" is not on the RP ID "${config.rp.id}" or one of its subdomains`);
+      }
+    }
+  }
+  if (!/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(config.database.url)) {
+    problems.push(`${where.get('/database/url') ?? 'database.url'}: must be sqlite:<path> or postgres://user:pass@host:port/db`);
+  }
+  if (config.session.absoluteTimeoutSeconds < config.session.idleTimeoutSeconds) {
+    problems.push('LATCHKEY_SESSION_ABSOLUTE_SECONDS: must not be shorter than LATCHKEY_SESSION_IDLE_SECONDS');
+  }
+  return problems;
+}
+
+/** Parses an exact origin; anything with a path, query, credentials or fragment is refused. */
+export function parseOrigin(origin: string): URL | undefined {
+  try {
+    const url = new URL(origin);
+    if (url.origin !== origin) return undefined;
+    return url;
+  } catch {
+    return undefined;
+  }
+}
+
+export function isLocalhost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname.endsWith('.localhost') || hostname === '127.0.0.1' || hostname === '[::1]';
+}
+
+function isPlain(value: unknown): value is Plain {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function merge(target: Plain, source: Plain): void {
+  for (const [key, value] of Object.entries(source)) {
+    if (isPlain(value)) merge((target[key] ??= {}) as Plain, value);
+    else target[key] = value;
+  }
+}
+
+function valueAt(root: unknown, pointer: string): unknown {
+  let node = root;
+  for (const part of pointer.split('/').slice(1)) node = isPlain(node) ? node[part] : undefined;
+  return node;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** A copy safe to log: secrets and database passwords removed. */
+export function redactConfig(config: Config): unknown {
+  return {
+    ...config,
+    database: { ...config.database, url: config.database.url.replace(/\/\/([^:/@]+):[^@]+@/, '//$1:***@') },
+    secrets: { serverSecret: config.secrets.serverSecret ? '***' : undefined },
+  };
+}

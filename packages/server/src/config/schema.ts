@@ -1,0 +1,136 @@
+import { Type, type Static } from 'typebox';
+
+const strict = { additionalProperties: false } as const;
+
+/**
+ * The whole configuration of a Latchkey server: one schema, defaults included.
+ * `loadConfig()` fills it from `LATCHKEY_*` variables (see `ENVIRONMENT`) and an optional JSON file.
+ */
+export const ConfigSchema = Type.Object(
+  {
+    server: Type.Object(
+      {
+        host: Type.String({ default: '127.0.0.1', minLength: 1, description: 'Interface to bind' }),
+        port: Type.Integer({ default: 8080, minimum: 0, maximum: 65535, description: 'TCP port to listen on' }),
+        bodyLimitBytes: Type.Integer({ default: 65536, minimum: 1024, maximum: 10_485_760, description: 'Largest accepted request body' }),
+        trustProxy: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          description: 'Addresses or CIDRs of reverse proxies whose X-Forwarded-For is trusted (SEC-35); empty trusts none',
+        }),
+        verifyWorkers: Type.Integer({
+          default: -1,
+          minimum: -1,
+          maximum: 64,
+          description: 'Worker threads for signature verification; 0 verifies on the event loop, -1 picks one per spare core',
+        }),
+      },
+      { ...strict, default: {} },
+    ),
+    rp: Type.Object(
+      {
+        id: Type.String({ default: 'localhost', minLength: 1, maxLength: 253, description: 'WebAuthn relying party ID (a registrable domain)' }),
+        name: Type.String({ default: 'Latchkey', minLength: 1, maxLength: 64, description: 'Name shown by authenticators' }),
+        origins: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          description: 'Allowed origins (scheme://host[:port]); default http://localhost:<port>',
+        }),
+        topOrigins: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          description: 'Top-level origins allowed to embed a ceremony in a cross-origin iframe; empty refuses crossOrigin and topOrigin',
+        }),
+      },
+      { ...strict, default: {} },
+    ),
+    database: Type.Object(
+      {
+        url: Type.String({ default: 'sqlite:./data/latchkey.db', minLength: 1, description: 'sqlite:<path> or postgres://...' }),
+        poolSize: Type.Integer({ default: 10, minimum: 1, maximum: 200, description: 'PostgreSQL connection pool size' }),
+      },
+      { ...strict, default: {} },
+    ),
+    webauthn: Type.Object(
+      {
+        residentKey: Type.Union([Type.Literal('required'), Type.Literal('preferred'), Type.Literal('discouraged')], {
+          default: 'required',
+          description: 'authenticatorSelection.residentKey for new passkeys',
+        }),
+        userVerification: Type.Union([Type.Literal('required'), Type.Literal('preferred'), Type.Literal('discouraged')], {
+          default: 'preferred',
+          description: 'userVerification in options; "required" also makes verification refuse UV=0',
+        }),
+        attestation: Type.Union([Type.Literal('none'), Type.Literal('indirect'), Type.Literal('direct')], {
+          default: 'none',
+          description: 'Attestation conveyance requested at registration',
+        }),
+        challengeTtlSeconds: Type.Integer({ default: 300, minimum: 30, maximum: 3600, description: 'How long a challenge stays valid' }),
+        providersFile: Type.Optional(Type.String({ minLength: 1, description: 'A newer passkey-provider AAGUID list (JSON) to use instead of the bundled one' })),
+      },
+      { ...strict, default: {} },
+    ),
+    session: Type.Object(
+      {
+        idleTimeoutSeconds: Type.Integer({ default: 3600, minimum: 60, maximum: 2_592_000, description: 'Session ends after this long unused (NIST AAL2: at most 1 h)' }),
+        absoluteTimeoutSeconds: Type.Integer({ default: 86400, minimum: 300, maximum: 31_536_000, description: 'Session ends this long after sign-in whatever its use (NIST AAL2: at most 24 h)' }),
+      },
+      { ...strict, default: {} },
+    ),
+    signup: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: 'Whether signed-out visitors may create accounts' }),
+        rejectEmailUsernames: Type.Boolean({ default: false, description: 'Refuse e-mail-shaped usernames (limits enumeration of addresses through username_taken)' }),
+        perIpPerHour: Type.Integer({ default: 30, minimum: 1, maximum: 100_000, description: 'Sign-up option requests one IP may make per hour (SEC-21)' }),
+      },
+      { ...strict, default: {} },
+    ),
+    secrets: Type.Object(
+      {
+        serverSecret: Type.Optional(
+          Type.String({ minLength: 32, description: 'Secret for derived values (fake credentials for unknown usernames); generated and kept in the database when unset' }),
+        ),
+      },
+      { ...strict, default: {} },
+    ),
+    log: Type.Object(
+      {
+        level: Type.Union(
+          ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+          { default: 'info', description: 'pino log level' },
+        ),
+      },
+      { ...strict, default: {} },
+    ),
+  },
+  strict,
+);
+
+export type Config = Static<typeof ConfigSchema>;
+
+/**
+ * Environment variables and the config path each one sets. A list value is comma-separated.
+ * This table is the documentation: the README's configuration section is written from it.
+ */
+export const ENVIRONMENT: ReadonlyArray<{ env: string; path: readonly [string, string]; list?: boolean }> = [
+  { env: 'LATCHKEY_HOST', path: ['server', 'host'] },
+  { env: 'LATCHKEY_PORT', path: ['server', 'port'] },
+  { env: 'LATCHKEY_BODY_LIMIT_BYTES', path: ['server', 'bodyLimitBytes'] },
+  { env: 'LATCHKEY_TRUST_PROXY', path: ['server', 'trustProxy'], list: true },
+  { env: 'LATCHKEY_VERIFY_WORKERS', path: ['server', 'verifyWorkers'] },
+  { env: 'LATCHKEY_RP_ID', path: ['rp', 'id'] },
+  { env: 'LATCHKEY_RP_NAME', path: ['rp', 'name'] },
+  { env: 'LATCHKEY_ORIGINS', path: ['rp', 'origins'], list: true },
+  { env: 'LATCHKEY_TOP_ORIGINS', path: ['rp', 'topOrigins'], list: true },
+  { env: 'LATCHKEY_DATABASE_URL', path: ['database', 'url'] },
+  { env: 'LATCHKEY_DATABASE_POOL_SIZE', path: ['database', 'poolSize'] },
+  { env: 'LATCHKEY_RESIDENT_KEY', path: ['webauthn', 'residentKey'] },
+  { env: 'LATCHKEY_USER_VERIFICATION', path: ['webauthn', 'userVerification'] },
+  { env: 'LATCHKEY_ATTESTATION', path: ['webauthn', 'attestation'] },
+  { env: 'LATCHKEY_CHALLENGE_TTL_SECONDS', path: ['webauthn', 'challengeTtlSeconds'] },
+  { env: 'LATCHKEY_PROVIDERS_FILE', path: ['webauthn', 'providersFile'] },
+  { env: 'LATCHKEY_SESSION_IDLE_SECONDS', path: ['session', 'idleTimeoutSeconds'] },
+  { env: 'LATCHKEY_SESSION_ABSOLUTE_SECONDS', path: ['session', 'absoluteTimeoutSeconds'] },
+  { env: 'LATCHKEY_SIGNUP_ENABLED', path: ['signup', 'enabled'] },
+  { env: 'LATCHKEY_SIGNUP_REJECT_EMAIL_USERNAMES', path: ['signup', 'rejectEmailUsernames'] },
+  { env: 'LATCHKEY_SIGNUP_PER_IP_PER_HOUR', path: ['signup', 'perIpPerHour'] },
+  { env: 'LATCHKEY_SERVER_SECRET', path: ['secrets', 'serverSecret'] },
+  { env: 'LATCHKEY_LOG_LEVEL', path: ['log', 'level'] },
+];

@@ -1,0 +1,111 @@
+import { Type, type Static } from 'typebox';
+
+/** Public HTTP shapes of the v1 contract (api-contract.md), shared with the SDK and elements. */
+
+const Base64Url = (description: string, maxLength = 4096) => Type.String({ pattern: '^[A-Za-z0-9_-]*$', maxLength, description });
+
+export const UserSchema = Type.Object(
+  { id: Type.String(), username: Type.String(), displayName: Type.String() },
+  { $id: 'User', description: 'A Latchkey account' },
+);
+
+export const PasskeySchema = Type.Object(
+  {
+    id: Type.String({ description: 'Credential ID, base64url' }),
+    name: Type.String(),
+    aaguid: Type.String(),
+    provider: Type.String({ description: 'Provider name from the AAGUID, e.g. "iCloud Keychain"; "Passkey" when unknown' }),
+    providerIcon: Type.Object({ light: Type.Union([Type.String(), Type.Null()]), dark: Type.Union([Type.String(), Type.Null()]) }),
+    deviceType: Type.Union([Type.Literal('singleDevice'), Type.Literal('multiDevice')]),
+    backedUp: Type.Boolean(),
+    transports: Type.Array(Type.String()),
+    createdAt: Type.String({ format: 'date-time' }),
+    lastUsedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  },
+  { $id: 'Passkey' },
+);
+
+export const SessionSchema = Type.Object(
+  {
+    token: Type.Optional(Type.String({ description: 'Bearer token; only in the sign-in response' })),
+    expiresAt: Type.String({ format: 'date-time' }),
+    idleExpiresAt: Type.String({ format: 'date-time' }),
+    authTime: Type.String({ format: 'date-time' }),
+    amr: Type.Array(Type.String(), { description: 'Authentication methods used, e.g. ["passkey"]' }),
+    userVerified: Type.Boolean(),
+  },
+  { $id: 'Session' },
+);
+
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.Optional(Type.String()),
+    code: Type.String({ description: 'Stable snake_case error code' }),
+    requestId: Type.String(),
+    errors: Type.Optional(Type.Array(Type.Object({ pointer: Type.String(), message: Type.String() }))),
+  },
+  { $id: 'Problem', description: 'RFC 9457 problem details' },
+);
+
+export const RegistrationOptionsBody = Type.Object(
+  {
+    username: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Signed out: the new account\'s username' })),
+    displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  },
+  { additionalProperties: false },
+);
+
+export const AuthenticationOptionsBody = Type.Object(
+  { username: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Identifier-first sign-in; omit for discoverable / conditional UI' })) },
+  { additionalProperties: false },
+);
+
+const Transports = Type.Optional(Type.Array(Type.String({ maxLength: 32 }), { maxItems: 16 }));
+const ClientExtensionResults = Type.Record(Type.String(), Type.Unknown(), { description: 'Ignored: client extension outputs never drive decisions (SEC-16)' });
+
+export const RegistrationResponseBody = Type.Object(
+  {
+    id: Base64Url('Credential ID'),
+    rawId: Base64Url('Credential ID'),
+    type: Type.Literal('public-key'),
+    response: Type.Object({
+      clientDataJSON: Base64Url('clientDataJSON', 8192),
+      attestationObject: Base64Url('attestationObject', 40_000),
+      transports: Transports,
+      authenticatorData: Type.Optional(Base64Url('authenticatorData', 40_000)),
+      publicKey: Type.Optional(Base64Url('SPKI public key', 8192)),
+      publicKeyAlgorithm: Type.Optional(Type.Integer()),
+    }),
+    authenticatorAttachment: Type.Optional(Type.Union([Type.Literal('platform'), Type.Literal('cross-platform')])),
+    clientExtensionResults: ClientExtensionResults,
+  },
+  { description: 'RegistrationResponseJSON: what PublicKeyCredential.toJSON() returns after create()' },
+);
+
+export const AuthenticationResponseBody = Type.Object(
+  {
+    id: Base64Url('Credential ID'),
+    rawId: Base64Url('Credential ID'),
+    type: Type.Literal('public-key'),
+    response: Type.Object({
+      clientDataJSON: Base64Url('clientDataJSON', 8192),
+      authenticatorData: Base64Url('authenticatorData', 8192),
+      signature: Base64Url('signature', 2048),
+      userHandle: Type.Optional(Base64Url('user handle', 128)),
+    }),
+    authenticatorAttachment: Type.Optional(Type.Union([Type.Literal('platform'), Type.Literal('cross-platform')])),
+    clientExtensionResults: ClientExtensionResults,
+  },
+  { description: 'AuthenticationResponseJSON: what PublicKeyCredential.toJSON() returns after get()' },
+);
+
+export const RenamePasskeyBody = Type.Object({ name: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false });
+export const PasskeyIdParams = Type.Object({ id: Base64Url('Credential ID', 1400) });
+
+export type User = Static<typeof UserSchema>;
+export type Passkey = Static<typeof PasskeySchema>;
+export type Session = Static<typeof SessionSchema>;
+export type Problem = Static<typeof ProblemSchema>;

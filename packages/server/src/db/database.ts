@@ -1,0 +1,26 @@
+import type { UsersTable } from '../modules/accounts/accounts.tables.ts';
+import type { AuditEventsTable } from '../modules/audit/audit.tables.ts';
+import type { SessionsTable } from '../modules/sessions/sessions.tables.ts';
+import type { ChallengesTable, CredentialsTable } from '../modules/webauthn/webauthn.tables.ts';
+
+export interface ServerSecretsTable {
+  name: string;
+  value: string;
+}
+
+export interface RateLimitsTable {
+  key: string;
+  window_start: number;
+  count: number;
+}
+
+/** Every table, as Kysely sees it. Each module's repository touches only its own. */
+export interface Database {
+  users: UsersTable;
+  credentials: CredentialsTable;
+  challenges: ChallengesTable;
+  sessions: SessionsTable;
+  audit_events: AuditEventsTable;
+  server_secrets: ServerSecretsTable;
+  rate_limits: RateLimitsTable;
+}

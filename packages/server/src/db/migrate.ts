@@ -1,0 +1,26 @@
+import type { Kysely } from 'kysely';
+import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely/migration';
+import * as core from './migrations/2026_11_22_0001_core.ts';
+
+/** Explicit import map: the order is the file names' order, and nothing is found by scanning folders. */
+const MIGRATIONS: Record<string, Migration> = {
+  '2026_11_22_0001_core': core,
+};
+
+const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
+
+// biome-ignore lint/suspicious/noExplicitAny: migrations work on any schema
+export function createMigrator(db: Kysely<any>): Migrator {
+  return new Migrator({ db, provider, migrationTableName: 'latchkey_migrations', migrationLockTableName: 'latchkey_migrations_lock' });
+}
+
+/** Brings the schema up to date; throws with the failing migration's name. */
+// biome-ignore lint/suspicious/noExplicitAny: migrations work on any schema
+export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultSet> {
+  const result = await createMigrator(db).migrateToLatest();
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`database migration ${failed} failed: ${(result.error as Error).message ?? result.error}`, { cause: result.error });
+  }
+  return result;
+}

@@ -1,0 +1,47 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../config/schema.ts';
+
+/**
+ * Cookie names and attributes, decided from config, never from the request (SEC-25):
+ * `__Host-` prefixed and Secure when every origin is https; plain names on http://localhost.
+ */
+export function createCookiePolicy(config: Readonly<Config>) {
+  const secure = config.rp.origins.every((o) => o.startsWith('https:'));
+  const session = secure ? '__Host-latchkey_session' : 'latchkey_session';
+  const ceremony = secure ? '__Host-latchkey_ceremony' : 'latchkey_ceremony';
+  const base = { httpOnly: true, secure, sameSite: 'lax' as const, path: '/' };
+
+  return {
+    secure,
+    sessionCookieName: session,
+    ceremonyCookieName: ceremony,
+    setSession(reply: FastifyReply, token: string, expiresAt: number, now: number): void {
+      reply.setCookie(session, token, { ...base, maxAge: Math.max(0, Math.floor((expiresAt - now) / 1000)) });
+    },
+    clearSession(reply: FastifyReply): void {
+      reply.clearCookie(session, base);
+    },
+    /** The token a request carries: `Authorization: Bearer` first, then the session cookie. */
+    sessionToken(request: FastifyRequest): { token: string; via: 'bearer' | 'cookie' } | undefined {
+      const auth = request.headers.authorization;
+      if (auth?.startsWith('Bearer ')) return { token: auth.slice(7).trim(), via: 'bearer' };
+      const cookie = request.cookies[session];
+      return cookie ? { token: cookie, via: 'cookie' } : undefined;
+    },
+    /** The ceremony binding a request carries (SEC-23): the cookie, or the header for cookie-less clients. */
+    ceremonyBinding(request: FastifyRequest): string | undefined {
+      const header = request.headers['latchkey-ceremony'];
+      const value = (typeof header === 'string' ? header : undefined) ?? request.cookies[ceremony];
+      return value && /^[A-Za-z0-9_-]{43}$/.test(value) ? value : undefined;
+    },
+    /** Keeps one binding per client, so several ceremonies may be open at once from one browser. */
+    issueCeremonyBinding(request: FastifyRequest, reply: FastifyReply, fresh: () => string, ttlSeconds: number): string {
+      const binding = this.ceremonyBinding(request) ?? fresh();
+      reply.setCookie(ceremony, binding, { ...base, maxAge: ttlSeconds });
+      reply.header('latchkey-ceremony', binding);
+      return binding;
+    },
+  };
+}
+
+export type CookiePolicy = ReturnType<typeof createCookiePolicy>;

@@ -1,0 +1,12 @@
+import { defineErrors } from '../../errors/app-error.ts';
+
+export const AccountErrors = defineErrors({
+  username_taken: {
+    status: 409,
+    title: 'Username is taken',
+    description: 'Choose another username, or sign in if it is yours. (A documented, rate-limited enumeration point: SEC-21.)',
+  },
+  username_invalid: { status: 400, title: 'Username is not valid', description: 'The detail says which rule it broke.' },
+  display_name_invalid: { status: 400, title: 'Display name is not valid' },
+  signup_disabled: { status: 403, title: 'Sign-up is disabled on this server' },
+});

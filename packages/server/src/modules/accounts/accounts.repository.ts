@@ -1,0 +1,40 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/database.ts';
+import type { UsersTable } from './accounts.tables.ts';
+
+export interface User {
+  id: string;
+  username: string;
+  displayName: string;
+  userHandle: string;
+  status: string;
+  createdAt: number;
+}
+
+function toUser(row: Pick<UsersTable, 'id' | 'username' | 'display_name' | 'user_handle' | 'status' | 'created_at'>): User {
+  return { id: row.id, username: row.username, displayName: row.display_name, userHandle: row.user_handle, status: row.status, createdAt: row.created_at };
+}
+
+const COLUMNS = ['id', 'username', 'display_name', 'user_handle', 'status', 'created_at'] as const;
+
+export function createAccountsRepository() {
+  return {
+    async findById(db: Kysely<Database>, id: string): Promise<User | undefined> {
+      const row = await db.selectFrom('users').select(COLUMNS).where('id', '=', id).executeTakeFirst();
+      return row && toUser(row);
+    },
+    async findByUsernameKey(db: Kysely<Database>, key: string): Promise<User | undefined> {
+      const row = await db.selectFrom('users').select(COLUMNS).where('username_key', '=', key).executeTakeFirst();
+      return row && toUser(row);
+    },
+    async usernameKeyExists(db: Kysely<Database>, key: string): Promise<boolean> {
+      const row = await db.selectFrom('users').select('id').where('username_key', '=', key).executeTakeFirst();
+      return row !== undefined;
+    },
+    /** Returns false when the username or handle is already taken (a concurrent sign-up won). */
+    async insert(db: Kysely<Database>, row: UsersTable): Promise<boolean> {
+      const result = await db.insertInto('users').values(row).onConflict((oc) => oc.doNothing()).executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/database.ts';
+import type { Clock } from '../../platform/clock.ts';
+import type { Random } from '../../platform/random.ts';
+import { AccountErrors } from './accounts.errors.ts';
+import { createAccountsRepository, type User } from './accounts.repository.ts';
+import { isEmailShaped, normalizeDisplayName, normalizeUsername } from './usernames.ts';
+
+export interface NewAccount {
+  username: string;
+  usernameKey: string;
+  displayName: string;
+}
+
+export function createAccountsService(deps: { db: Kysely<Database>; clock: Clock; random: Random; rejectEmailUsernames: boolean }) {
+  const repository = createAccountsRepository();
+  return {
+    /** Validates sign-up input; throws username_invalid / display_name_invalid naming the rule. */
+    prepareNewAccount(input: { username: string; displayName?: string | undefined }): NewAccount {
+      const name = normalizeUsername(input.username);
+      if (!name.ok) throw AccountErrors.username_invalid({ detail: `username ${name.problem}` });
+      if (deps.rejectEmailUsernames && isEmailShaped(name.username)) {
+        throw AccountErrors.username_invalid({ detail: 'username must not be an e-mail address on this server' });
+      }
+      const display = normalizeDisplayName(input.displayName ?? name.username);
+      if (!display.ok) throw AccountErrors.display_name_invalid({ detail: `displayName ${display.problem}` });
+      return { username: name.username, usernameKey: name.key, displayName: display.displayName };
+    },
+    async isUsernameTaken(usernameKey: string): Promise<boolean> {
+      return repository.usernameKeyExists(deps.db, usernameKey);
+    },
+    /** The account for a typed username, or undefined (also for a username that is not valid). */
+    async findByUsername(username: string): Promise<User | undefined> {
+      const name = normalizeUsername(username);
+      if (!name.ok) return undefined;
+      return repository.findByUsernameKey(deps.db, name.key);
+    },
+    usernameKey(username: string): string | undefined {
+      const name = normalizeUsername(username);
+      return name.ok ? name.key : undefined;
+    },
+    async findById(id: string, db: Kysely<Database> = deps.db): Promise<User | undefined> {
+      return repository.findById(db, id);
+    },
+    /** Creates the account inside the caller's transaction; throws username_taken if a concurrent sign-up won. */
+    async create(db: Kysely<Database>, account: NewAccount & { userHandle: string }): Promise<User> {
+      const user: User = {
+        id: deps.random.uuid(),
+        username: account.username,
+        displayName: account.displayName,
+        userHandle: account.userHandle,
+        status: 'active',
+        createdAt: deps.clock.now(),
+      };
+      const inserted = await repository.insert(db, {
+        id: user.id,
+        username: user.username,
+        username_key: account.usernameKey,
+        display_name: user.displayName,
+        user_handle: user.userHandle,
+        external_id: null,
+        status: user.status,
+        created_at: user.createdAt,
+      });
+      if (!inserted) throw AccountErrors.username_taken();
+      return user;
+    },
+  };
+}
+
+export type AccountsService = ReturnType<typeof createAccountsService>;

@@ -1,0 +1,46 @@
+/**
+ * Usernames after PRECIS UsernameCasePreserved (RFC 8265 §3.4): width-mapped, NFC, no spaces,
+ * controls or bidi overrides. Uniqueness uses a case-folded NFKC key, so `Alice`, `alice` and
+ * `Ａlice` are one account (SEC-19). Display names follow the Nickname profile (RFC 8266).
+ */
+export const USERNAME_MAX = 64;
+export const DISPLAY_NAME_MAX = 64;
+
+export type NormalizeResult = { ok: true; username: string; key: string } | { ok: false; problem: string };
+
+const FULLWIDTH = /[\uFF01-\uFF5E]/g;
+const FORBIDDEN = /[\p{Cc}\p{Cf}\p{Co}\p{Cs}\p{Zl}\p{Zp}\u2028\u2029]/u;
+const SPACE = /\p{Zs}|\s/u;
+
+function widthMap(text: string): string {
+  return text.replace(FULLWIDTH, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0)).replace(/\u3000/g, ' ');
+}
+
+/** Case folding close to Unicode full folding: ß and ẞ fold to "ss", final sigma to sigma. */
+export function caseFold(text: string): string {
+  return text.toUpperCase().toLowerCase();
+}
+
+export function normalizeUsername(input: string): NormalizeResult {
+  const username = widthMap(input.trim()).normalize('NFC');
+  const length = [...username].length;
+  if (length === 0) return { ok: false, problem: 'must not be empty' };
+  if (length > USERNAME_MAX) return { ok: false, problem: `must be at most ${USERNAME_MAX} characters` };
+  if (FORBIDDEN.test(username)) return { ok: false, problem: 'must not contain control, format or bidirectional characters' };
+  if (SPACE.test(username)) return { ok: false, problem: 'must not contain spaces' };
+  return { ok: true, username, key: caseFold(username.normalize('NFKC')).normalize('NFC') };
+}
+
+export function normalizeDisplayName(input: string): { ok: true; displayName: string } | { ok: false; problem: string } {
+  const displayName = input.replace(/\s+/gu, ' ').trim().normalize('NFKC');
+  const length = [...displayName].length;
+  if (length === 0) return { ok: false, problem: 'must not be empty' };
+  if (length > DISPLAY_NAME_MAX) return { ok: false, problem: `must be at most ${DISPLAY_NAME_MAX} characters` };
+  if (FORBIDDEN.test(displayName)) return { ok: false, problem: 'must not contain control, format or bidirectional characters' };
+  return { ok: true, displayName };
+}
+
+const EMAIL_SHAPED = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+export function isEmailShaped(username: string): boolean {
+  return EMAIL_SHAPED.test(username);
+}

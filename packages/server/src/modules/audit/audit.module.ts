@@ -1,0 +1,2 @@
+export { createAuditService, sanitizeForLog, type AuditService, type AuditEvent, type AuditEntry } from './audit.service.ts';
+export { AuditEventTypes, type AuditEventType } from './audit.events.ts';

@@ -1,0 +1,20 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/database.ts';
+import type { AuditEventsTable } from './audit.tables.ts';
+
+export type AuditRow = AuditEventsTable;
+
+export function createAuditRepository() {
+  return {
+    /** `db` is the caller's transaction, so the audit row commits with the change it records. */
+    async insert(db: Kysely<Database>, row: AuditRow): Promise<void> {
+      await db.insertInto('audit_events').values(row).execute();
+    },
+    async listForUser(db: Kysely<Database>, userId: string, limit: number): Promise<AuditRow[]> {
+      return db.selectFrom('audit_events').selectAll().where('subject_user_id', '=', userId).orderBy('created_at', 'desc').limit(limit).execute();
+    },
+    async listRecent(db: Kysely<Database>, limit: number): Promise<AuditRow[]> {
+      return db.selectFrom('audit_events').selectAll().orderBy('created_at', 'desc').limit(limit).execute();
+    },
+  };
+}

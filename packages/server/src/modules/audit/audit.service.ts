@@ -1,0 +1,83 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/database.ts';
+import type { Clock } from '../../platform/clock.ts';
+import type { Random } from '../../platform/random.ts';
+import type { RequestContext } from '../../platform/request-context.ts';
+import type { ParsedUserAgent } from '../../platform/user-agent.ts';
+import type { AuditEventType } from './audit.events.ts';
+import { createAuditRepository } from './audit.repository.ts';
+
+export interface AuditEvent {
+  type: AuditEventType;
+  outcome: 'success' | 'failure';
+  actorUserId?: string | null;
+  subjectUserId?: string | null;
+  credentialId?: string | null;
+  sessionId?: string | null;
+  errorCode?: string | null;
+  /** Operator-facing reason; control characters are escaped before storage (SEC-51). */
+  reason?: string | null;
+  data?: Record<string, unknown>;
+}
+
+export interface AuditEntry {
+  id: string;
+  at: string;
+  type: string;
+  outcome: 'success' | 'failure';
+  credentialId: string | null;
+  errorCode: string | null;
+  ip: string | null;
+  os: string | null;
+  browser: string | null;
+}
+
+/** Replaces CR, LF and other control characters so a reason cannot forge log lines (SEC-51). */
+export function sanitizeForLog(text: string, max = 500): string {
+  return text.slice(0, max).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+export function createAuditService(deps: { clock: Clock; random: Random; parseUserAgent: (ua: string | null) => ParsedUserAgent }) {
+  const repository = createAuditRepository();
+  return {
+    /** Writes one event with `db` — pass the transaction of the change being recorded. */
+    async record(db: Kysely<Database>, context: RequestContext, event: AuditEvent): Promise<void> {
+      const ua = deps.parseUserAgent(context.userAgent);
+      await repository.insert(db, {
+        id: deps.random.uuid(),
+        created_at: deps.clock.now(),
+        type: event.type,
+        outcome: event.outcome,
+        actor_user_id: event.actorUserId ?? event.subjectUserId ?? null,
+        subject_user_id: event.subjectUserId ?? null,
+        credential_id: event.credentialId ?? null,
+        session_id: event.sessionId ?? null,
+        error_code: event.errorCode ?? null,
+        reason: event.reason ? sanitizeForLog(event.reason) : null,
+        request_id: context.requestId,
+        ip: context.ip,
+        user_agent: context.userAgent ? sanitizeForLog(context.userAgent, 512) : null,
+        os: ua.os,
+        browser: ua.browser,
+        device: ua.device,
+        data: event.data ? JSON.stringify(event.data) : null,
+      });
+    },
+    async listForUser(db: Kysely<Database>, userId: string, limit = 50): Promise<AuditEntry[]> {
+      const rows = await repository.listForUser(db, userId, limit);
+      return rows.map((r) => ({
+        id: r.id,
+        at: new Date(r.created_at).toISOString(),
+        type: r.type,
+        outcome: r.outcome,
+        credentialId: r.credential_id,
+        errorCode: r.error_code,
+        ip: r.ip,
+        os: r.os,
+        browser: r.browser,
+      }));
+    },
+  };
+}
+
+export type AuditService = ReturnType<typeof createAuditService>;

@@ -1,0 +1,23 @@
+/** Append-only: triggers refuse UPDATE and DELETE. */
+export interface AuditEventsTable {
+  id: string;
+  /** Monotonic order within one database (the hash chain of a later issue follows it). */
+  created_at: number;
+  type: string;
+  outcome: 'success' | 'failure';
+  actor_user_id: string | null;
+  subject_user_id: string | null;
+  credential_id: string | null;
+  session_id: string | null;
+  error_code: string | null;
+  /** Why it failed, in words for operators (never sent to clients). */
+  reason: string | null;
+  request_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  os: string | null;
+  browser: string | null;
+  device: string | null;
+  /** JSON object with event-specific fields. */
+  data: string | null;
+}

@@ -1,0 +1,47 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/database.ts';
+import type { SessionsTable } from './sessions.tables.ts';
+
+export interface SessionWithUser {
+  session: SessionsTable;
+  user: { id: string; username: string; displayName: string; userHandle: string; status: string };
+}
+
+export function createSessionsRepository() {
+  return {
+    async insert(db: Kysely<Database>, row: SessionsTable): Promise<void> {
+      await db.insertInto('sessions').values(row).execute();
+    },
+    /** One query: the live session for a token hash and its user. */
+    async findLiveByTokenHash(db: Kysely<Database>, tokenHash: string, now: number): Promise<SessionWithUser | undefined> {
+      const row = await db
+        .selectFrom('sessions as s')
+        .innerJoin('users as u', 'u.id', 's.user_id')
+        .selectAll('s')
+        .select(['u.username', 'u.display_name', 'u.user_handle', 'u.status'])
+        .where('s.token_hash', '=', tokenHash)
+        .where('s.revoked_at', 'is', null)
+        .where('s.expires_at', '>', now)
+        .where('s.idle_expires_at', '>', now)
+        .executeTakeFirst();
+      if (!row) return undefined;
+      const { username, display_name, user_handle, status, ...session } = row;
+      return { session, user: { id: session.user_id, username, displayName: display_name, userHandle: user_handle, status } };
+    },
+    async touch(db: Kysely<Database>, id: string, now: number, idleExpiresAt: number): Promise<void> {
+      await db.updateTable('sessions').set({ last_seen_at: now, idle_expires_at: idleExpiresAt }).where('id', '=', id).execute();
+    },
+    async revoke(db: Kysely<Database>, id: string, now: number): Promise<boolean> {
+      const result = await db.updateTable('sessions').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+    /** Expired and long-revoked sessions are removed by the sweeper. */
+    async deleteExpired(db: Kysely<Database>, now: number): Promise<number> {
+      const result = await db
+        .deleteFrom('sessions')
+        .where((eb) => eb.or([eb('expires_at', '<=', now), eb('idle_expires_at', '<=', now), eb('revoked_at', '<=', now)]))
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+  };
+}

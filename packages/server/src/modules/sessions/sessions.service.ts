@@ -1,0 +1,121 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/database.ts';
+import type { Clock } from '../../platform/clock.ts';
+import { sha256Base64Url, toBase64Url } from '../../platform/encoding.ts';
+import type { Random } from '../../platform/random.ts';
+import type { RequestContext } from '../../platform/request-context.ts';
+import { createSessionsRepository } from './sessions.repository.ts';
+
+/** Authentication methods references (RFC 8176 where one exists). */
+export type Amr = 'passkey' | 'otp' | 'pwd' | 'totp' | 'mfa';
+
+export interface SessionView {
+  id: string;
+  /** Only present right after sign-in: the one time the token leaves the server. */
+  token?: string;
+  userId: string;
+  amr: Amr[];
+  userVerified: boolean;
+  authTime: number;
+  createdAt: number;
+  expiresAt: number;
+  idleExpiresAt: number;
+}
+
+export interface AuthenticatedSession {
+  session: SessionView;
+  user: { id: string; username: string; displayName: string; userHandle: string };
+}
+
+/** Only refresh last-seen this often: a read must not cost a write on every request. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+export function createSessionsService(deps: {
+  db: Kysely<Database>;
+  clock: Clock;
+  random: Random;
+  idleTimeoutSeconds: number;
+  absoluteTimeoutSeconds: number;
+}) {
+  const repository = createSessionsRepository();
+  const idleMs = deps.idleTimeoutSeconds * 1000;
+  const absoluteMs = deps.absoluteTimeoutSeconds * 1000;
+
+  return {
+    /**
+     * Opens a session inside the caller's transaction: a fresh 32-byte token on every sign-in
+     * (SEC-24), of which only the SHA-256 is stored.
+     */
+    async create(
+      db: Kysely<Database>,
+      input: { userId: string; amr: Amr[]; userVerified: boolean; context: RequestContext },
+    ): Promise<SessionView & { token: string }> {
+      const now = deps.clock.now();
+      const token = toBase64Url(deps.random.bytes(32));
+      const view = {
+        id: deps.random.uuid(),
+        token,
+        userId: input.userId,
+        amr: input.amr,
+        userVerified: input.userVerified,
+        authTime: now,
+        createdAt: now,
+        expiresAt: now + absoluteMs,
+        idleExpiresAt: Math.min(now + idleMs, now + absoluteMs),
+      };
+      await repository.insert(db, {
+        id: view.id,
+        token_hash: sha256Base64Url(token),
+        user_id: view.userId,
+        amr: JSON.stringify(view.amr),
+        user_verified: view.userVerified ? 1 : 0,
+        auth_time: now,
+        created_at: now,
+        last_seen_at: now,
+        expires_at: view.expiresAt,
+        idle_expires_at: view.idleExpiresAt,
+        revoked_at: null,
+        ip: input.context.ip,
+        user_agent: input.context.userAgent?.slice(0, 512) ?? null,
+      });
+      return view;
+    },
+
+    /** The live session a token names, sliding its idle expiry; undefined when unknown, expired or revoked. */
+    async authenticate(token: string): Promise<AuthenticatedSession | undefined> {
+      if (token.length < 16 || token.length > 128) return undefined;
+      const now = deps.clock.now();
+      const found = await repository.findLiveByTokenHash(deps.db, sha256Base64Url(token), now);
+      if (!found || found.user.status !== 'active') return undefined;
+      const s = found.session;
+      let idleExpiresAt = s.idle_expires_at;
+      if (now - s.last_seen_at >= TOUCH_INTERVAL_MS) {
+        idleExpiresAt = Math.min(now + idleMs, s.expires_at);
+        await repository.touch(deps.db, s.id, now, idleExpiresAt);
+      }
+      return {
+        session: {
+          id: s.id,
+          userId: s.user_id,
+          amr: JSON.parse(s.amr) as Amr[],
+          userVerified: s.user_verified === 1,
+          authTime: s.auth_time,
+          createdAt: s.created_at,
+          expiresAt: s.expires_at,
+          idleExpiresAt,
+        },
+        user: found.user,
+      };
+    },
+
+    async revoke(db: Kysely<Database>, sessionId: string): Promise<boolean> {
+      return repository.revoke(db, sessionId, deps.clock.now());
+    },
+
+    async sweepExpired(): Promise<number> {
+      return repository.deleteExpired(deps.db, deps.clock.now());
+    },
+  };
+}
+
+export type SessionsService = ReturnType<typeof createSessionsService>;

@@ -1,0 +1,39 @@
+import { sha256Base64Url, toBase64Url } from '../../platform/encoding.ts';
+import type { ChallengeRow } from './webauthn.repository.ts';
+import { WebauthnErrors } from './webauthn.errors.ts';
+
+/** 32 CSPRNG bytes (SEC-01), base64url as it will appear in clientDataJSON. */
+export function newChallenge(bytes: (n: number) => Uint8Array): string {
+  return toBase64Url(bytes(32));
+}
+
+export function bindingHash(binding: string): string {
+  return sha256Base64Url(binding);
+}
+
+/**
+ * Checks a consumed challenge row against the ceremony at hand: not expired, the right ceremony
+ * type, and asked for by this client (the binding cookie or Latchkey-Ceremony header).
+ * Returns the operator-facing reason, or undefined when it is fine.
+ */
+export function challengeProblem(
+  row: ChallengeRow,
+  expected: { ceremony: ChallengeRow['ceremony']; binding: string | undefined; now: number },
+): string | undefined {
+  if (row.expires_at <= expected.now) return 'challenge expired';
+  if (row.ceremony !== expected.ceremony) return `challenge was issued for ${row.ceremony}`;
+  if (!expected.binding) return 'request carries no ceremony binding (cookie or Latchkey-Ceremony header)';
+  if (bindingHash(expected.binding) !== row.binding_hash) return 'ceremony binding does not match the client that asked for the challenge';
+  return undefined;
+}
+
+export function challengeError(reason: string) {
+  const detail = reason.startsWith('challenge expired')
+    ? 'The ceremony expired; start again.'
+    : reason.includes('binding')
+      ? 'This ceremony was started by another client; start again.'
+      : reason.includes('issued for')
+        ? 'This challenge belongs to another kind of ceremony.'
+        : 'Unknown or already used challenge; start again.';
+  return WebauthnErrors.challenge_invalid({ detail, internal: reason });
+}

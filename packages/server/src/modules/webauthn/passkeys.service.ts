@@ -1,0 +1,39 @@
+import type { RequestContext } from '../../platform/request-context.ts';
+import { toPasskeyView, type PasskeyView } from './passkey-view.ts';
+import type { WebauthnDeps } from './webauthn.deps.ts';
+import { CommonErrors } from '../../errors/common.errors.ts';
+import { WebauthnErrors } from './webauthn.errors.ts';
+
+export const PASSKEY_NAME_MAX = 64;
+
+/** The signed-in user's own passkeys: list, rename, delete. Another user's passkey is a 404 (SEC-45). */
+export function createPasskeysService(deps: WebauthnDeps) {
+  return {
+    async list(userId: string): Promise<PasskeyView[]> {
+      const rows = await deps.repository.listByUser(deps.db, userId);
+      return rows.map((row) => toPasskeyView(row, deps.providerOf));
+    },
+
+    async rename(input: { userId: string; id: string; name: string; context: RequestContext }): Promise<PasskeyView> {
+      const name = input.name.replace(/[\p{Cc}\p{Cf}]/gu, '').replace(/\s+/gu, ' ').trim().normalize('NFC');
+      if (name.length === 0 || [...name].length > PASSKEY_NAME_MAX) {
+        throw CommonErrors.invalid_request({ detail: `/name: must be 1 to ${PASSKEY_NAME_MAX} characters` });
+      }
+      return deps.db.transaction().execute(async (trx) => {
+        const row = await deps.repository.rename(trx, input.userId, input.id, name);
+        if (!row) throw WebauthnErrors.passkey_not_found();
+        await deps.audit.record(trx, input.context, { type: 'passkey.renamed', outcome: 'success', subjectUserId: input.userId, credentialId: input.id });
+        return toPasskeyView(row, deps.providerOf);
+      });
+    },
+
+    async delete(input: { userId: string; id: string; context: RequestContext }): Promise<void> {
+      await deps.db.transaction().execute(async (trx) => {
+        if (!(await deps.repository.delete(trx, input.userId, input.id))) throw WebauthnErrors.passkey_not_found();
+        await deps.audit.record(trx, input.context, { type: 'passkey.deleted', outcome: 'success', subjectUserId: input.userId, credentialId: input.id });
+      });
+    },
+  };
+}
+
+export type PasskeysService = ReturnType<typeof createPasskeysService>;

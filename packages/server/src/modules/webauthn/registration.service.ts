@@ -1,0 +1,228 @@
+import type { RegistrationResponseJSON } from '@simplewebauthn/server';
+import { AppError } from '../../errors/app-error.ts';
+import { CommonErrors } from '../../errors/common.errors.ts';
+import { fromBase64Url, toBase64Url } from '../../platform/encoding.ts';
+import type { RequestContext } from '../../platform/request-context.ts';
+import { AccountErrors, type NewAccount, type User } from '../accounts/accounts.module.ts';
+import type { AuthenticatedSession, SessionView } from '../sessions/sessions.module.ts';
+import { bindingHash, challengeError, challengeProblem, newChallenge } from './challenges.ts';
+import { crossOriginProblem, parseClientData } from './client-data.ts';
+import { toPasskeyView, type PasskeyView } from './passkey-view.ts';
+import { SUPPORTED_ALGORITHMS, type WebauthnDeps } from './webauthn.deps.ts';
+import { WebauthnErrors } from './webauthn.errors.ts';
+
+/** WebAuthn L3 §5.4 PublicKeyCredentialCreationOptionsJSON, as the browser takes it. */
+export interface CreationOptionsJSON {
+  rp: { name: string; id: string };
+  user: { id: string; name: string; displayName: string };
+  challenge: string;
+  pubKeyCredParams: { type: 'public-key'; alg: number }[];
+  timeout: number;
+  excludeCredentials: { id: string; type: 'public-key'; transports?: string[] }[];
+  authenticatorSelection: { residentKey: string; requireResidentKey: boolean; userVerification: string };
+  attestation: string;
+  extensions: { credProps: true };
+}
+
+type PendingUser = NewAccount & { userHandle: string };
+
+/** Credential IDs are at most 1023 bytes (WebAuthn L3 §7.1 step 18; SEC-12). */
+const MAX_CREDENTIAL_ID_BYTES = 1023;
+
+export function createRegistrationService(deps: WebauthnDeps) {
+  const { config } = deps;
+  const ttlMs = config.webauthn.challengeTtlSeconds * 1000;
+  const requireUserVerification = config.webauthn.userVerification === 'required';
+
+  function options(user: { handle: string; name: string; displayName: string }, challenge: string, exclude: { id: string; transports: string }[]): CreationOptionsJSON {
+    return {
+      rp: { name: config.rp.name, id: config.rp.id },
+      user: { id: user.handle, name: user.name, displayName: user.displayName },
+      challenge,
+      pubKeyCredParams: SUPPORTED_ALGORITHMS.map((alg) => ({ type: 'public-key' as const, alg })),
+      timeout: ttlMs,
+      // SEC-17: every passkey of the user, so the same authenticator is not registered twice.
+      excludeCredentials: exclude.map((c) => ({ id: c.id, type: 'public-key' as const, transports: JSON.parse(c.transports) as string[] })),
+      authenticatorSelection: {
+        residentKey: config.webauthn.residentKey,
+        requireResidentKey: config.webauthn.residentKey === 'required',
+        userVerification: config.webauthn.userVerification,
+      },
+      attestation: config.webauthn.attestation,
+      extensions: { credProps: true },
+    };
+  }
+
+  async function failure(context: RequestContext, error: AppError, userId: string | null, credentialId: string | null): Promise<never> {
+    await deps.audit.record(deps.db, context, {
+      type: 'passkey.registration_failed',
+      outcome: 'failure',
+      subjectUserId: userId,
+      credentialId,
+      errorCode: error.code,
+      reason: error.internal ?? error.detail ?? error.title,
+    });
+    throw error;
+  }
+
+  return {
+    /** Sign-up of a new account: checks the username, makes a random user handle, stores the challenge. */
+    async startSignUp(input: { username: string; displayName?: string | undefined; binding: string }): Promise<CreationOptionsJSON> {
+      if (!config.signup.enabled) throw AccountErrors.signup_disabled();
+      const account = deps.accounts.prepareNewAccount(input);
+      if (await deps.accounts.isUsernameTaken(account.usernameKey)) throw AccountErrors.username_taken();
+      // SEC-18: 64 random bytes, no personal data; the username never becomes user.id.
+      const pending: PendingUser = { ...account, userHandle: toBase64Url(deps.random.bytes(64)) };
+      const challenge = newChallenge(deps.random.bytes);
+      await deps.repository.insertChallenge(deps.db, {
+        challenge,
+        ceremony: 'registration',
+        user_id: null,
+        pending_user: JSON.stringify(pending),
+        allowed_credentials: null,
+        binding_hash: bindingHash(input.binding),
+        expires_at: deps.clock.now() + ttlMs,
+      });
+      return options({ handle: pending.userHandle, name: pending.username, displayName: pending.displayName }, challenge, []);
+    },
+
+    /** Another passkey for the signed-in user. */
+    async startAppend(input: { user: AuthenticatedSession['user']; binding: string }): Promise<CreationOptionsJSON> {
+      const challenge = newChallenge(deps.random.bytes);
+      const [existing] = await Promise.all([
+        deps.repository.listDescriptors(deps.db, input.user.id),
+        deps.repository.insertChallenge(deps.db, {
+          challenge,
+          ceremony: 'registration',
+          user_id: input.user.id,
+          pending_user: null,
+          allowed_credentials: null,
+          binding_hash: bindingHash(input.binding),
+          expires_at: deps.clock.now() + ttlMs,
+        }),
+      ]);
+      return options({ handle: input.user.userHandle, name: input.user.username, displayName: input.user.displayName }, challenge, existing);
+    },
+
+    /**
+     * WebAuthn L3 §7.1 around the library: consume the challenge first (single use even on
+     * failure), check what the library leaves to us, verify, then create account, passkey,
+     * session and audit rows in one transaction.
+     */
+    async finish(input: {
+      response: RegistrationResponseJSON;
+      binding: string | undefined;
+      session: AuthenticatedSession | undefined;
+      context: RequestContext;
+    }): Promise<{ user: User; passkey: PasskeyView; session?: SessionView & { token: string } }> {
+      const { response, context } = input;
+      const parsed = parseClientData(response.response?.clientDataJSON);
+      if (!parsed.ok) return failure(context, WebauthnErrors.invalid_response({ detail: parsed.problem }), null, null);
+      const clientData = parsed.clientData;
+
+      const challenge = await deps.repository.consumeChallenge(deps.db, clientData.challenge);
+      if (!challenge) return failure(context, challengeError('unknown or already used challenge'), null, null);
+      const now = deps.clock.now();
+      const problem = challengeProblem(challenge, { ceremony: 'registration', binding: input.binding, now });
+      if (problem) return failure(context, challengeError(problem), challenge.user_id, null);
+
+      const pending = challenge.pending_user ? (JSON.parse(challenge.pending_user) as PendingUser) : undefined;
+      let existingUser: User | undefined;
+      if (challenge.user_id) {
+        // Passkey append: the verify call must come from the same signed-in user that asked.
+        if (input.session?.user.id !== challenge.user_id) {
+          return failure(context, CommonErrors.unauthorized({ internal: 'append finished without the session that started it' }), challenge.user_id, null);
+        }
+        existingUser = await deps.accounts.findById(challenge.user_id);
+        if (!existingUser) return failure(context, challengeError('user no longer exists'), null, null);
+      }
+
+      const crossOrigin = crossOriginProblem(clientData, config.rp.topOrigins);
+      if (crossOrigin) return failure(context, WebauthnErrors.registration_failed({ internal: crossOrigin }), challenge.user_id, null);
+
+      const rawId = typeof response.rawId === 'string' ? fromBase64Url(response.rawId) : undefined;
+      if (!rawId || rawId.length === 0 || response.id !== response.rawId) {
+        return failure(context, WebauthnErrors.invalid_response({ detail: 'id and rawId must be the same base64url credential ID' }), challenge.user_id, null);
+      }
+      if (rawId.length > MAX_CREDENTIAL_ID_BYTES) {
+        return failure(context, WebauthnErrors.invalid_response({ detail: 'credential ID is longer than 1023 bytes' }), challenge.user_id, null);
+      }
+
+      let verification;
+      try {
+        verification = await deps.verifier.verifyRegistration({
+          response,
+          expectedChallenge: challenge.challenge,
+          expectedOrigin: [...config.rp.origins],
+          expectedRPID: config.rp.id,
+          expectedType: 'webauthn.create',
+          requireUserPresence: true,
+          requireUserVerification,
+          supportedAlgorithmIDs: [...SUPPORTED_ALGORITHMS],
+        });
+      } catch (error) {
+        return failure(context, WebauthnErrors.registration_failed({ internal: (error as Error).message, cause: error }), challenge.user_id, response.id);
+      }
+      // A library result counts only when it says verified === true (SEC-07).
+      const info = verification.registrationInfo;
+      if (verification.verified !== true || !info) {
+        return failure(context, WebauthnErrors.registration_failed({ internal: 'library did not verify the response' }), challenge.user_id, response.id);
+      }
+      if (info.credential.id !== response.id) {
+        return failure(context, WebauthnErrors.registration_failed({ internal: 'credential ID in authenticator data differs from response.id' }), challenge.user_id, response.id);
+      }
+      // WebAuthn L3 §6.1.3: BS=1 with BE=0 is invalid (SEC-11).
+      if (info.credentialBackedUp && info.credentialDeviceType !== 'multiDevice') {
+        return failure(context, WebauthnErrors.registration_failed({ internal: 'backup state set without backup eligibility' }), challenge.user_id, response.id);
+      }
+
+      const ua = deps.parseUserAgent(context.userAgent);
+      const provider = deps.providerOf(info.aaguid);
+      const transports = (response.response.transports ?? []).filter((t): t is string => typeof t === 'string').slice(0, 8);
+      try {
+        return await deps.db.transaction().execute(async (trx) => {
+          const user = existingUser ?? (await deps.accounts.create(trx, pending as PendingUser));
+          const row = {
+            id: info.credential.id,
+            user_id: user.id,
+            public_key: info.credential.publicKey,
+            sign_count: info.credential.counter,
+            aaguid: info.aaguid,
+            transports: JSON.stringify(transports),
+            device_type: info.credentialDeviceType,
+            backed_up: info.credentialBackedUp ? 1 : 0,
+            attestation_fmt: info.fmt,
+            uv_initialized: info.userVerified ? 1 : 0,
+            name: provider.name,
+            created_at: now,
+            last_used_at: null,
+            created_os: ua.os,
+            created_browser: ua.browser,
+          };
+          if (!(await deps.repository.insertCredential(trx, row))) throw WebauthnErrors.credential_exists({ internal: 'credential ID already registered' });
+          if (!existingUser) {
+            await deps.audit.record(trx, context, { type: 'account.created', outcome: 'success', subjectUserId: user.id });
+          }
+          await deps.audit.record(trx, context, {
+            type: 'passkey.registered',
+            outcome: 'success',
+            subjectUserId: user.id,
+            credentialId: row.id,
+            data: { aaguid: row.aaguid, fmt: row.attestation_fmt, deviceType: row.device_type, backedUp: info.credentialBackedUp, userVerified: info.userVerified },
+          });
+          let session: (SessionView & { token: string }) | undefined;
+          if (!existingUser) {
+            session = await deps.sessions.create(trx, { userId: user.id, amr: ['passkey'], userVerified: info.userVerified, context });
+            await deps.audit.record(trx, context, { type: 'session.created', outcome: 'success', subjectUserId: user.id, sessionId: session.id, credentialId: row.id });
+          }
+          return { user, passkey: toPasskeyView(row, deps.providerOf), ...(session ? { session } : {}) };
+        });
+      } catch (error) {
+        if (error instanceof AppError) return failure(context, error, challenge.user_id, response.id);
+        throw error;
+      }
+    },
+  };
+}
+
+export type RegistrationService = ReturnType<typeof createRegistrationService>;

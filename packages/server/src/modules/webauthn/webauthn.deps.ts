@@ -1,0 +1,32 @@
+import type { Kysely } from 'kysely';
+import type { Config } from '../../config/schema.ts';
+import type { Database } from '../../db/database.ts';
+import type { Clock } from '../../platform/clock.ts';
+import type { Random } from '../../platform/random.ts';
+import type { ParsedUserAgent } from '../../platform/user-agent.ts';
+import type { AccountsService } from '../accounts/accounts.module.ts';
+import type { AuditService } from '../audit/audit.module.ts';
+import type { Provider } from '../passkey-names/passkey-names.ts';
+import type { SessionsService } from '../sessions/sessions.module.ts';
+import type { Verifier } from './verifier.ts';
+import type { WebauthnRepository } from './webauthn.repository.ts';
+
+/** What the ceremony services are built from; assembled once in app.ts. */
+export interface WebauthnDeps {
+  db: Kysely<Database>;
+  config: Readonly<Config>;
+  clock: Clock;
+  random: Random;
+  verifier: Verifier;
+  repository: WebauthnRepository;
+  accounts: AccountsService;
+  sessions: SessionsService;
+  audit: AuditService;
+  providerOf: (aaguid: string) => Provider;
+  parseUserAgent: (ua: string | null) => ParsedUserAgent;
+  /** Key for values derived from usernames (imaginary credentials of unknown users). */
+  serverSecret: Uint8Array;
+}
+
+/** The COSE algorithms offered, and so the only ones accepted (SEC-13): EdDSA, ES256, RS256. */
+export const SUPPORTED_ALGORITHMS = [-8, -7, -257] as const;

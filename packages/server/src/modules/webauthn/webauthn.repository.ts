@@ -1,0 +1,93 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/database.ts';
+import type { ChallengesTable, CredentialsTable } from './webauthn.tables.ts';
+
+export type ChallengeRow = ChallengesTable;
+export type CredentialRow = CredentialsTable;
+
+/** A credential with the user handle of its owner, as the sign-in check needs it (one query). */
+export type CredentialForSignIn = Pick<
+  CredentialsTable,
+  'id' | 'user_id' | 'public_key' | 'sign_count' | 'transports' | 'device_type' | 'backed_up' | 'aaguid' | 'name' | 'created_at' | 'last_used_at'
+> & { user_handle: string; username: string; display_name: string; status: string };
+
+const LIST_COLUMNS = ['id', 'name', 'aaguid', 'device_type', 'backed_up', 'transports', 'created_at', 'last_used_at'] as const;
+export type CredentialSummary = Pick<CredentialsTable, (typeof LIST_COLUMNS)[number]>;
+
+export function createWebauthnRepository() {
+  return {
+    async insertChallenge(db: Kysely<Database>, row: ChallengeRow): Promise<void> {
+      await db.insertInto('challenges').values(row).execute();
+    },
+
+    /**
+     * Consumes a challenge whatever happens next (SEC-01): one atomic DELETE … RETURNING, so two
+     * concurrent verifies of the same response cannot both get it.
+     */
+    async consumeChallenge(db: Kysely<Database>, challenge: string): Promise<ChallengeRow | undefined> {
+      return db.deleteFrom('challenges').where('challenge', '=', challenge).returningAll().executeTakeFirst();
+    },
+
+    async deleteExpiredChallenges(db: Kysely<Database>, now: number): Promise<number> {
+      const result = await db.deleteFrom('challenges').where('expires_at', '<=', now).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+
+    async findForSignIn(db: Kysely<Database>, credentialId: string): Promise<CredentialForSignIn | undefined> {
+      return db
+        .selectFrom('credentials as c')
+        .innerJoin('users as u', 'u.id', 'c.user_id')
+        .select([
+          'c.id', 'c.user_id', 'c.public_key', 'c.sign_count', 'c.transports', 'c.device_type', 'c.backed_up',
+          'c.aaguid', 'c.name', 'c.created_at', 'c.last_used_at', 'u.user_handle', 'u.username', 'u.display_name', 'u.status',
+        ])
+        .where('c.id', '=', credentialId)
+        .executeTakeFirst();
+    },
+
+    /** IDs and transports of a user's passkeys, for allowCredentials and excludeCredentials. */
+    async listDescriptors(db: Kysely<Database>, userId: string): Promise<Pick<CredentialsTable, 'id' | 'transports'>[]> {
+      return db.selectFrom('credentials').select(['id', 'transports']).where('user_id', '=', userId).orderBy('created_at').execute();
+    },
+
+    async listByUser(db: Kysely<Database>, userId: string): Promise<CredentialSummary[]> {
+      return db.selectFrom('credentials').select(LIST_COLUMNS).where('user_id', '=', userId).orderBy('created_at').execute();
+    },
+
+    /** Refuses (returns false) a credential ID that exists for any user: never overwrite (SEC-12). */
+    async insertCredential(db: Kysely<Database>, row: CredentialRow): Promise<boolean> {
+      const result = await db.insertInto('credentials').values(row).onConflict((oc) => oc.column('id').doNothing()).executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+    },
+
+    /**
+     * WebAuthn L3 §7.2 step 22 as a compare-and-set: the counter must grow unless both the stored
+     * and the new value are zero. Backup state and last use change in the same statement.
+     * Returns false when another sign-in got there first or the counter went backwards.
+     */
+    async recordSignIn(
+      db: Kysely<Database>,
+      input: { id: string; storedCount: number; newCount: number; backedUp: boolean; now: number },
+    ): Promise<boolean> {
+      const result = await db
+        .updateTable('credentials')
+        .set({ sign_count: input.newCount, backed_up: input.backedUp ? 1 : 0, last_used_at: input.now })
+        .where('id', '=', input.id)
+        .where('sign_count', '=', input.storedCount)
+        .where((eb) => (input.newCount === 0 && input.storedCount === 0 ? eb.val(true) : eb('sign_count', '<', input.newCount)))
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    async rename(db: Kysely<Database>, userId: string, id: string, name: string): Promise<CredentialSummary | undefined> {
+      return db.updateTable('credentials').set({ name }).where('id', '=', id).where('user_id', '=', userId).returning(LIST_COLUMNS).executeTakeFirst();
+    },
+
+    async delete(db: Kysely<Database>, userId: string, id: string): Promise<boolean> {
+      const result = await db.deleteFrom('credentials').where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
+      return Number(result.numDeletedRows) === 1;
+    },
+  };
+}
+
+export type WebauthnRepository = ReturnType<typeof createWebauthnRepository>;

@@ -1,0 +1,156 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
+import {
+  AuthenticationOptionsBody,
+  AuthenticationResponseBody,
+  PasskeyIdParams,
+  PasskeySchema,
+  RegistrationOptionsBody,
+  RegistrationResponseBody,
+  RenamePasskeyBody,
+  SessionSchema,
+  UserSchema,
+} from '../../contract/schemas.ts';
+import type { Auth } from '../../http/auth.ts';
+import { requestContext } from '../../http/auth.ts';
+import type { CookiePolicy } from '../../http/cookies.ts';
+import { toBase64Url } from '../../platform/encoding.ts';
+import type { Clock } from '../../platform/clock.ts';
+import type { Random } from '../../platform/random.ts';
+import type { SessionView } from '../sessions/sessions.module.ts';
+import type { RateLimiter } from '../../http/rate-limit.ts';
+import type { AuthenticationService } from './authentication.service.ts';
+import type { PasskeysService } from './passkeys.service.ts';
+import type { RegistrationService } from './registration.service.ts';
+
+export interface WebauthnRouteDeps {
+  registration: RegistrationService;
+  authentication: AuthenticationService;
+  passkeys: PasskeysService;
+  auth: Auth;
+  cookies: CookiePolicy;
+  clock: Clock;
+  random: Random;
+  challengeTtlSeconds: number;
+  signupLimiter: RateLimiter;
+}
+
+const OptionsResponse = Type.Object({}, { additionalProperties: true, description: 'WebAuthn L3 options JSON, ready for parse*OptionsFromJSON' });
+const problem = { $ref: 'Problem#' };
+
+export function sessionJson(session: Omit<SessionView, 'id' | 'userId' | 'createdAt'>) {
+  return {
+    ...(session.token ? { token: session.token } : {}),
+    expiresAt: new Date(session.expiresAt).toISOString(),
+    idleExpiresAt: new Date(session.idleExpiresAt).toISOString(),
+    authTime: new Date(session.authTime).toISOString(),
+    amr: session.amr,
+    userVerified: session.userVerified,
+  };
+}
+
+export function userJson(user: { id: string; username: string; displayName: string }) {
+  return { id: user.id, username: user.username, displayName: user.displayName };
+}
+
+/** The v1 passkey endpoints: thin mapping between HTTP and the ceremony services. */
+export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDeps): Promise<void> {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['passkeys'];
+  const bind = (request: Parameters<CookiePolicy['ceremonyBinding']>[0], reply: FastifyReply) =>
+    deps.cookies.issueCeremonyBinding(request, reply, () => toBase64Url(deps.random.bytes(32)), deps.challengeTtlSeconds);
+
+  r.post('/api/v1/passkeys/registration/options', {
+    schema: {
+      tags,
+      summary: 'Start registering a passkey',
+      description: 'Signed out with a username: sign-up of a new account (409 username_taken if it exists). Signed in with {}: adds a passkey to the current user.',
+      body: RegistrationOptionsBody,
+      response: { 200: OptionsResponse, 400: problem, 401: problem, 409: problem, 429: problem },
+    },
+  }, async (request, reply) => {
+    if (request.body.username !== undefined) {
+      await deps.signupLimiter.hit(`signup:${request.ip}`);
+      const binding = bind(request, reply);
+      return deps.registration.startSignUp({ username: request.body.username, displayName: request.body.displayName, binding });
+    }
+    const { user } = await deps.auth.requireSession(request);
+    const binding = bind(request, reply);
+    return deps.registration.startAppend({ user, binding });
+  });
+
+  r.post('/api/v1/passkeys/registration/verify', {
+    schema: {
+      tags,
+      summary: 'Finish registering a passkey',
+      body: RegistrationResponseBody,
+      response: {
+        200: Type.Object({ user: UserSchema, passkey: PasskeySchema, session: Type.Optional(SessionSchema) }),
+        400: problem, 401: problem, 409: problem,
+      },
+    },
+  }, async (request, reply) => {
+    const result = await deps.registration.finish({
+      response: request.body as RegistrationResponseJSON,
+      binding: deps.cookies.ceremonyBinding(request),
+      session: await deps.auth.optionalSession(request),
+      context: requestContext(request),
+    });
+    if (result.session) deps.cookies.setSession(reply, result.session.token, result.session.expiresAt, deps.clock.now());
+    return { user: userJson(result.user), passkey: result.passkey, ...(result.session ? { session: sessionJson(result.session) } : {}) };
+  });
+
+  r.post('/api/v1/passkeys/authentication/options', {
+    schema: {
+      tags,
+      summary: 'Start signing in with a passkey',
+      description: '{} for discoverable sign-in and conditional UI; {"username"} for identifier-first. An unknown username gets an answer of the same shape.',
+      body: AuthenticationOptionsBody,
+      response: { 200: OptionsResponse, 400: problem },
+    },
+  }, async (request, reply) => {
+    const binding = bind(request, reply);
+    return deps.authentication.start({ username: request.body.username, binding });
+  });
+
+  r.post('/api/v1/passkeys/authentication/verify', {
+    schema: {
+      tags,
+      summary: 'Finish signing in with a passkey',
+      body: AuthenticationResponseBody,
+      response: { 200: Type.Object({ user: UserSchema, passkey: PasskeySchema, session: SessionSchema }), 400: problem, 401: problem },
+    },
+  }, async (request, reply) => {
+    const result = await deps.authentication.finish({
+      response: request.body as AuthenticationResponseJSON,
+      binding: deps.cookies.ceremonyBinding(request),
+      context: requestContext(request),
+    });
+    deps.cookies.setSession(reply, result.session.token, result.session.expiresAt, deps.clock.now());
+    return { user: userJson(result.user), passkey: result.passkey, session: sessionJson(result.session) };
+  });
+
+  r.get('/api/v1/passkeys', {
+    schema: { tags, summary: "The current user's passkeys", response: { 200: Type.Object({ passkeys: Type.Array(PasskeySchema) }), 401: problem } },
+  }, async (request) => {
+    const { user } = await deps.auth.requireSession(request);
+    return { passkeys: await deps.passkeys.list(user.id) };
+  });
+
+  r.patch('/api/v1/passkeys/:id', {
+    schema: { tags, summary: 'Rename a passkey', params: PasskeyIdParams, body: RenamePasskeyBody, response: { 200: PasskeySchema, 400: problem, 401: problem, 404: problem } },
+  }, async (request) => {
+    const { user } = await deps.auth.requireSession(request);
+    return deps.passkeys.rename({ userId: user.id, id: request.params.id, name: request.body.name, context: requestContext(request) });
+  });
+
+  r.delete('/api/v1/passkeys/:id', {
+    schema: { tags, summary: 'Delete a passkey', params: PasskeyIdParams, response: { 204: Type.Null(), 401: problem, 404: problem } },
+  }, async (request, reply) => {
+    const { user } = await deps.auth.requireSession(request);
+    await deps.passkeys.delete({ userId: user.id, id: request.params.id, context: requestContext(request) });
+    return reply.code(204).send(null);
+  });
+}

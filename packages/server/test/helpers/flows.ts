@@ -1,0 +1,47 @@
+import { SoftAuthenticator, type SoftAuthenticatorOptions, type RegistrationTamper, type AssertionTamper } from '../../../testkit/src/index.ts';
+import type { TestClient, TestResponse } from './test-client.ts';
+import { TEST_ORIGIN, TEST_RP_ID } from './test-server.ts';
+
+/** A software authenticator that claims the test origin. */
+export function newAuthenticator(options: Partial<SoftAuthenticatorOptions> = {}): SoftAuthenticator {
+  return new SoftAuthenticator({ origin: TEST_ORIGIN, rpId: TEST_RP_ID, ...options });
+}
+
+const REG = '/api/v1/passkeys/registration';
+const AUTH = '/api/v1/passkeys/authentication';
+
+/** Options, then the authenticator's response (optionally tampered), then verify. Returns the verify answer. */
+export async function register(
+  client: TestClient,
+  authenticator: SoftAuthenticator,
+  body: { username?: string; displayName?: string } = {},
+  tamper?: RegistrationTamper,
+): Promise<{ options: TestResponse; verify: TestResponse; response: unknown }> {
+  const options = await client.post(`${REG}/options`, body);
+  if (options.status !== 200) throw new Error(`registration options failed: ${options.status} ${options.text}`);
+  const response = await authenticator.createCredential(options.body, tamper);
+  const verify = await client.post(`${REG}/verify`, response);
+  return { options, verify, response };
+}
+
+/** Sign-up that must succeed; returns the user, passkey and session of the 200 answer. */
+export async function signUp(client: TestClient, authenticator: SoftAuthenticator, username: string) {
+  const { verify } = await register(client, authenticator, { username });
+  if (verify.status !== 200) throw new Error(`sign-up failed: ${verify.status} ${verify.text}`);
+  return verify.body as { user: { id: string; username: string }; passkey: { id: string }; session: { token: string } };
+}
+
+export async function authenticate(
+  client: TestClient,
+  authenticator: SoftAuthenticator,
+  body: { username?: string } = {},
+  tamper?: AssertionTamper & { credentialId?: string },
+): Promise<{ options: TestResponse; verify: TestResponse; response: unknown }> {
+  const options = await client.post(`${AUTH}/options`, body);
+  if (options.status !== 200) throw new Error(`authentication options failed: ${options.status} ${options.text}`);
+  const response = await authenticator.getAssertion(options.body, tamper);
+  const verify = await client.post(`${AUTH}/verify`, response);
+  return { options, verify, response };
+}
+
+export const paths = { REG, AUTH };

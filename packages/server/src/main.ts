@@ -3,7 +3,7 @@ import { ConfigError, loadConfig, redactConfig } from './config/load.ts';
 
 /** Process entry: config -> app -> listen; closes gracefully on SIGTERM / SIGINT. */
 async function main(): Promise<void> {
-  let config;
+  let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();
   } catch (error) {

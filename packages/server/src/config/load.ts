@@ -50,7 +50,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
   for (const { env: name, path, list } of ENVIRONMENT) {
     const value = env[name];
     if (value === undefined || value === '') continue;
-    const section = (raw[path[0]] ??= {}) as Plain;
+    raw[path[0]] ??= {};
+    const section = raw[path[0]] as Plain;
     section[path[1]] = list ? value.split(',').map((v) => v.trim()).filter(Boolean) : value;
     where.set(`/${path[0]}/${path[1]}`, name);
   }
@@ -134,7 +135,10 @@ function isPlain(value: unknown): value is Plain {
 
 function merge(target: Plain, source: Plain): void {
   for (const [key, value] of Object.entries(source)) {
-    if (isPlain(value)) merge((target[key] ??= {}) as Plain, value);
+    if (isPlain(value)) {
+      target[key] ??= {};
+      merge(target[key] as Plain, value);
+    }
     else target[key] = value;
   }
 }

@@ -1,8 +1,8 @@
 /** The answer to one request, with the body parsed when it is JSON. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON bodies
 export interface TestResponse<T = any> {
   status: number;
   headers: Headers;
-  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON
   body: T;
   text: string;
 }

@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { columnTypes, dialectOf } from '../columns.ts';
 
 /** Users, passkeys, challenges, sessions, the audit log and server secrets. */
+// biome-ignore lint/suspicious/noExplicitAny: migrations are frozen in time and typed Kysely<any>
 export async function up(db: Kysely<any>): Promise<void> {
   const dialect = dialectOf(db);
   const t = columnTypes(dialect);
@@ -118,6 +119,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: see up()
 export async function down(db: Kysely<any>): Promise<void> {
   for (const table of ['rate_limits', 'server_secrets', 'audit_events', 'sessions', 'challenges', 'credentials', 'users']) {
     await db.schema.dropTable(table).ifExists().execute();

@@ -86,7 +86,7 @@ export function createSessionsService(deps: {
       if (token.length < 16 || token.length > 128) return undefined;
       const now = deps.clock.now();
       const found = await repository.findLiveByTokenHash(deps.db, sha256Base64Url(token), now);
-      if (!found || found.user.status !== 'active') return undefined;
+      if (found?.user.status !== 'active') return undefined;
       const s = found.session;
       let idleExpiresAt = s.idle_expires_at;
       if (now - s.last_seen_at >= TOUCH_INTERVAL_MS) {

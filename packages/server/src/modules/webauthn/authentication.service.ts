@@ -131,7 +131,7 @@ export function createAuthenticationService(deps: WebauthnDeps) {
       }
       if (credential.status !== 'active') return failure(context, refuse(`account is ${credential.status}`), credential.user_id, response.id);
 
-      let verification;
+      let verification: Awaited<ReturnType<typeof deps.verifier.verifyAuthentication>>;
       try {
         verification = await deps.verifier.verifyAuthentication({
           response,

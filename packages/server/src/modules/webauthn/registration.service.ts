@@ -148,7 +148,7 @@ export function createRegistrationService(deps: WebauthnDeps) {
         return failure(context, WebauthnErrors.invalid_response({ detail: 'credential ID is longer than 1023 bytes' }), challenge.user_id, null);
       }
 
-      let verification;
+      let verification: Awaited<ReturnType<typeof deps.verifier.verifyRegistration>>;
       try {
         verification = await deps.verifier.verifyRegistration({
           response,

@@ -51,11 +51,11 @@ export function toAppError(error: FastifyError | Error): AppError {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return CommonErrors.invalid_request({ detail: 'The body is not valid JSON' });
   }
+  if (fe.statusCode === 400 && /forbidden prototype|constructor/i.test(error.message)) {
+    return CommonErrors.invalid_request({ detail: 'The body contains a forbidden key (__proto__ or constructor.prototype)' });
+  }
   if (fe.statusCode === 400 && error instanceof SyntaxError) {
     return CommonErrors.invalid_request({ detail: 'The body is not valid JSON' });
-  }
-  if (fe.statusCode === 400 && /prototype|constructor/i.test(error.message)) {
-    return CommonErrors.invalid_request({ detail: 'The body contains a forbidden key (__proto__ or constructor)' });
   }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     return CommonErrors.invalid_request({ detail: 'The request could not be read' });
@@ -64,12 +64,16 @@ export function toAppError(error: FastifyError | Error): AppError {
   return CommonErrors.internal({ cause: error });
 }
 
+/** SQLite result codes that mean "try again later": BUSY, LOCKED, IOERR, FULL, CANTOPEN. */
+const SQLITE_UNAVAILABLE = new Set([5, 6, 10, 13, 14]);
+/** PostgreSQL SQLSTATEs of a server that is shutting down, refusing or unreachable. */
+const PG_UNAVAILABLE = /^(08...|57P0[1-3]|53300|55000)$/;
+
 function isDatabaseUnavailable(error: Error): boolean {
-  const code = (error as { code?: string }).code ?? '';
-  return (
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03', '08006', '08001', '08003', 'ERR_SQLITE_ERROR'].includes(code) &&
-    !/constraint/i.test(error.message)
-  ) || /Connection terminated|database is locked|database is closed/i.test(error.message);
+  const { code, errcode } = error as { code?: string; errcode?: number };
+  if (code === 'ERR_SQLITE_ERROR') return typeof errcode === 'number' && SQLITE_UNAVAILABLE.has(errcode & 0xff);
+  if (code && (PG_UNAVAILABLE.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code))) return true;
+  return /Connection terminated|connection timeout|database is closed|not currently accepting connections/i.test(error.message);
 }
 
 /** Installs the error and not-found handlers: every failure leaves as problem+json, 404 and 405 included. */

@@ -76,11 +76,14 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
     const got = valueAt(config, pointer);
     problems.push(`${name}: ${error.message}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`);
   }
-  if (problems.length > 0) throw new ConfigError(problems);
-
   const valid = config as Config;
-  if (valid.rp.origins.length === 0) valid.rp.origins = [`http://localhost:${valid.server.port}`];
-  problems.push(...crossFieldProblems(valid, where));
+  if (Array.isArray(valid.rp?.origins) && valid.rp.origins.length === 0) valid.rp.origins = [`http://localhost:${valid.server.port}`];
+  try {
+    // Also run when a field above is wrong, so every problem is reported at once.
+    problems.push(...crossFieldProblems(valid, where));
+  } catch {
+    // a field these checks read is itself invalid and already reported
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(valid);
 }

@@ -62,13 +62,14 @@ export function createAuthenticationService(deps: WebauthnDeps) {
       let userId: string | null = null;
       let allow: { id: string; transports: string }[] = [];
       if (input.username !== undefined) {
-        const user = await deps.accounts.findByUsername(input.username);
-        const descriptors = user ? await deps.repository.listDescriptors(deps.db, user.id) : [];
-        if (user && descriptors.length > 0) {
-          userId = user.id;
-          allow = descriptors;
+        // An invalid username is looked up too (under a key that cannot exist) so it costs the same.
+        const key = deps.accounts.usernameKey(input.username) ?? `\u0000${input.username}`;
+        const found = await deps.repository.findDescriptorsByUsernameKey(deps.db, key);
+        if (found.userId && found.descriptors.length > 0) {
+          userId = found.userId;
+          allow = found.descriptors;
         } else {
-          allow = imaginaryCredentials(deps.accounts.usernameKey(input.username) ?? input.username);
+          allow = imaginaryCredentials(key);
         }
       }
       await deps.repository.insertChallenge(deps.db, {

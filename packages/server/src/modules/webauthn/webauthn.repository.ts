@@ -45,6 +45,26 @@ export function createWebauthnRepository() {
         .executeTakeFirst();
     },
 
+    /**
+     * Identifier-first sign-in: the account of a username key and its passkeys in one query
+     * (users LEFT JOIN credentials), so a known and an unknown username cost the same work (SEC-20).
+     */
+    async findDescriptorsByUsernameKey(
+      db: Kysely<Database>,
+      usernameKey: string,
+    ): Promise<{ userId: string | null; descriptors: Pick<CredentialsTable, 'id' | 'transports'>[] }> {
+      const rows = await db
+        .selectFrom('users as u')
+        .leftJoin('credentials as c', 'c.user_id', 'u.id')
+        .select(['u.id as user_id', 'c.id', 'c.transports'])
+        .where('u.username_key', '=', usernameKey)
+        .where('u.status', '=', 'active')
+        .orderBy('c.created_at')
+        .execute();
+      const descriptors = rows.flatMap((r) => (r.id && r.transports ? [{ id: r.id, transports: r.transports }] : []));
+      return { userId: rows[0]?.user_id ?? null, descriptors };
+    },
+
     /** IDs and transports of a user's passkeys, for allowCredentials and excludeCredentials. */
     async listDescriptors(db: Kysely<Database>, userId: string): Promise<Pick<CredentialsTable, 'id' | 'transports'>[]> {
       return db.selectFrom('credentials').select(['id', 'transports']).where('user_id', '=', userId).orderBy('created_at').execute();

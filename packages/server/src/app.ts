@@ -110,6 +110,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     random,
     idleTimeoutSeconds: config.session.idleTimeoutSeconds,
     absoluteTimeoutSeconds: config.session.absoluteTimeoutSeconds,
+    parseUserAgent,
   });
   const verifier = overrides.verifier ?? createVerifier(config.server.verifyWorkers);
   const repository = createWebauthnRepository();

@@ -35,6 +35,40 @@ export function createSessionsRepository() {
       const result = await db.updateTable('sessions').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
+    async listLiveByUser(db: Kysely<Database>, userId: string, now: number): Promise<SessionsTable[]> {
+      return db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', now)
+        .where('idle_expires_at', '>', now)
+        .orderBy('last_seen_at', 'desc')
+        .limit(100)
+        .execute();
+    },
+    /** Revokes one of the user's own live sessions; false for someone else's or an ended one. */
+    async revokeOwn(db: Kysely<Database>, userId: string, id: string, now: number): Promise<boolean> {
+      const result = await db
+        .updateTable('sessions')
+        .set({ revoked_at: now })
+        .where('id', '=', id)
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+    async revokeOthers(db: Kysely<Database>, userId: string, keepId: string, now: number): Promise<string[]> {
+      const rows = await db
+        .updateTable('sessions')
+        .set({ revoked_at: now })
+        .where('user_id', '=', userId)
+        .where('id', '!=', keepId)
+        .where('revoked_at', 'is', null)
+        .returning('id')
+        .execute();
+      return rows.map((r) => r.id);
+    },
     /** Expired and long-revoked sessions are removed by the sweeper. */
     async deleteExpired(db: Kysely<Database>, now: number): Promise<number> {
       const result = await db

@@ -7,6 +7,7 @@ import { requestContext } from '../../http/auth.ts';
 import type { CookiePolicy } from '../../http/cookies.ts';
 import type { AuditService } from '../audit/audit.module.ts';
 import { sessionJson, userJson } from '../webauthn/webauthn.module.ts';
+import { SessionErrors } from './sessions.errors.ts';
 import type { SessionsService } from './sessions.service.ts';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
@@ -29,6 +30,59 @@ export async function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps
   }, async (request) => {
     const { user, session } = await deps.auth.requireSession(request);
     return { user: userJson(user), session: sessionJson({ ...session, token: undefined }) };
+  });
+
+  const DeviceSessionSchema = Type.Object({
+    id: Type.String(),
+    current: Type.Boolean({ description: 'The session this request is made with' }),
+    amr: Type.Array(Type.String()),
+    createdAt: Type.String({ format: 'date-time' }),
+    lastSeenAt: Type.String({ format: 'date-time' }),
+    expiresAt: Type.String({ format: 'date-time' }),
+    ip: Type.Union([Type.String(), Type.Null()]),
+    os: Type.Union([Type.String(), Type.Null()]),
+    browser: Type.Union([Type.String(), Type.Null()]),
+  });
+  const iso = (ms: number) => new Date(ms).toISOString();
+
+  r.get('/api/v1/sessions', {
+    schema: { tags, summary: "Where the user is signed in: the user's live sessions", response: { 200: Type.Object({ sessions: Type.Array(DeviceSessionSchema) }), 401: problem } },
+  }, async (request) => {
+    const { user, session } = await deps.auth.requireSession(request);
+    const sessions = await deps.sessions.listForUser(user.id);
+    return {
+      sessions: sessions.map((s) => ({ ...s, current: s.id === session.id, createdAt: iso(s.createdAt), lastSeenAt: iso(s.lastSeenAt), expiresAt: iso(s.expiresAt) })),
+    };
+  });
+
+  r.delete('/api/v1/sessions/:id', {
+    schema: {
+      tags,
+      summary: 'End one of your sessions (e.g. a lost device)',
+      params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+      response: { 204: Type.Null(), 401: problem, 404: problem },
+    },
+  }, async (request, reply) => {
+    const { user } = await deps.auth.requireSession(request);
+    await deps.db.transaction().execute(async (trx) => {
+      if (!(await deps.sessions.revokeOwn(trx, user.id, request.params.id))) throw SessionErrors.session_not_found();
+      await deps.audit.record(trx, requestContext(request), { type: 'session.revoked', outcome: 'success', subjectUserId: user.id, sessionId: request.params.id });
+    });
+    return reply.code(204).send(null);
+  });
+
+  r.delete('/api/v1/sessions', {
+    schema: { tags, summary: 'Sign out everywhere else: every session but this one', response: { 200: Type.Object({ revoked: Type.Integer() }), 401: problem } },
+  }, async (request) => {
+    const { user, session } = await deps.auth.requireSession(request);
+    const revoked = await deps.db.transaction().execute(async (trx) => {
+      const ids = await deps.sessions.revokeOthers(trx, user.id, session.id);
+      for (const id of ids) {
+        await deps.audit.record(trx, requestContext(request), { type: 'session.revoked', outcome: 'success', subjectUserId: user.id, sessionId: id, data: { by: 'sign_out_others' } });
+      }
+      return ids.length;
+    });
+    return { revoked };
   });
 
   r.delete('/api/v1/session', {

@@ -4,6 +4,7 @@ import type { Clock } from '../../platform/clock.ts';
 import { sha256Base64Url, toBase64Url } from '../../platform/encoding.ts';
 import type { Random } from '../../platform/random.ts';
 import type { RequestContext } from '../../platform/request-context.ts';
+import type { ParsedUserAgent } from '../../platform/user-agent.ts';
 import { createSessionsRepository } from './sessions.repository.ts';
 
 /** Authentication methods references (RFC 8176 where one exists). */
@@ -22,6 +23,17 @@ export interface SessionView {
   idleExpiresAt: number;
 }
 
+export interface DeviceSession {
+  id: string;
+  amr: Amr[];
+  createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+  ip: string | null;
+  os: string | null;
+  browser: string | null;
+}
+
 export interface AuthenticatedSession {
   session: SessionView;
   user: { id: string; username: string; displayName: string; userHandle: string };
@@ -36,6 +48,7 @@ export function createSessionsService(deps: {
   random: Random;
   idleTimeoutSeconds: number;
   absoluteTimeoutSeconds: number;
+  parseUserAgent: (ua: string | null) => ParsedUserAgent;
 }) {
   const repository = createSessionsRepository();
   const idleMs = deps.idleTimeoutSeconds * 1000;
@@ -106,6 +119,33 @@ export function createSessionsService(deps: {
         },
         user: found.user,
       };
+    },
+
+    /** The user's live sessions, newest use first, for "where am I signed in" (SEC-28). */
+    async listForUser(userId: string): Promise<DeviceSession[]> {
+      const rows = await repository.listLiveByUser(deps.db, userId, deps.clock.now());
+      return rows.map((r) => {
+        const ua = deps.parseUserAgent(r.user_agent);
+        return {
+          id: r.id,
+          amr: JSON.parse(r.amr) as Amr[],
+          createdAt: r.created_at,
+          lastSeenAt: r.last_seen_at,
+          expiresAt: r.expires_at,
+          ip: r.ip,
+          os: ua.os,
+          browser: ua.browser,
+        };
+      });
+    },
+
+    async revokeOwn(db: Kysely<Database>, userId: string, sessionId: string): Promise<boolean> {
+      return repository.revokeOwn(db, userId, sessionId, deps.clock.now());
+    },
+
+    /** "Sign out everywhere else" (SEC-29): every live session of the user but the current one. */
+    async revokeOthers(db: Kysely<Database>, userId: string, keepSessionId: string): Promise<string[]> {
+      return repository.revokeOthers(db, userId, keepSessionId, deps.clock.now());
     },
 
     async revoke(db: Kysely<Database>, sessionId: string): Promise<boolean> {

@@ -80,6 +80,14 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   });
   // Bodies are JSON only (SEC-23): a text/plain form post from another site gets a 415.
   app.removeContentTypeParser('text/plain');
+  // A body-less DELETE may still say application/json (the contract asks cookie clients to);
+  // everything else goes through Fastify's parser, which refuses __proto__ keys (SEC-62).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '' && request.method === 'DELETE') return done(null, undefined);
+    return parseJson(request, body as string, done);
+  });
 
   installProblemHandlers(app);
   installSecurityHeaders(app, { hsts: config.rp.origins.every((o) => o.startsWith('https:')) });
@@ -99,7 +107,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, cookie: { type: 'apiKey', in: 'cookie', name: 'latchkey_session' } } },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, uiConfig: { validatorUrl: null } });
 
   const parseUserAgent = createUserAgentParser();
   const audit = createAuditService({ clock, random, parseUserAgent });

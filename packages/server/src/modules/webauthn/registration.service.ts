@@ -8,6 +8,8 @@ import type { AuthenticatedSession, SessionView } from '../sessions/sessions.mod
 import { bindingHash, challengeError, challengeProblem, newChallenge } from './challenges.ts';
 import { crossOriginProblem, parseClientData } from './client-data.ts';
 import { toPasskeyView, type PasskeyView } from './passkey-view.ts';
+import type { ParsedUserAgent } from '../../platform/user-agent.ts';
+import { GENERIC_PROVIDER, type Provider } from '../passkey-names/passkey-names.ts';
 import { SUPPORTED_ALGORITHMS, type WebauthnDeps } from './webauthn.deps.ts';
 import { WebauthnErrors } from './webauthn.errors.ts';
 
@@ -25,6 +27,17 @@ export interface CreationOptionsJSON {
 }
 
 type PendingUser = NewAccount & { userHandle: string };
+
+/**
+ * A new passkey is named after its provider ("iCloud Keychain"); when the AAGUID is unknown,
+ * after where it was made ("Chrome on macOS"), so two generic passkeys can be told apart.
+ */
+function passkeyName(provider: Provider, ua: ParsedUserAgent): string {
+  if (provider !== GENERIC_PROVIDER) return provider.name;
+  const browser = ua.browser?.replace(/ \d+$/, '');
+  const os = ua.os?.replace(/ [\d.]+$/, '');
+  return browser && os ? `${browser} on ${os}` : (browser ?? os ?? provider.name);
+}
 
 /** Credential IDs are at most 1023 bytes (WebAuthn L3 §7.1 step 18; SEC-12). */
 const MAX_CREDENTIAL_ID_BYTES = 1023;
@@ -193,7 +206,7 @@ export function createRegistrationService(deps: WebauthnDeps) {
             backed_up: info.credentialBackedUp ? 1 : 0,
             attestation_fmt: info.fmt,
             uv_initialized: info.userVerified ? 1 : 0,
-            name: provider.name,
+            name: passkeyName(provider, ua),
             created_at: now,
             last_used_at: null,
             created_os: ua.os,

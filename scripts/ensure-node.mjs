@@ -42,6 +42,6 @@ export function ensureModernNode() {
 /** Installs dependencies when node_modules is missing (a fresh clone run with `npm start` / `npm test`). */
 export function ensureDependencies() {
   if (existsSync(join(ROOT, 'node_modules', 'fastify'))) return;
-  log('Installing dependencies (npm ci)…');
-  execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: ROOT, stdio: 'inherit' });
+  log('Installing dependencies (npm install)…');
+  execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: ROOT, stdio: 'inherit' });
 }

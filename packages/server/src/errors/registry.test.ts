@@ -1,0 +1,95 @@
+// app.ts first: it imports every module, so every module's error codes are registered.
+import '../app.ts';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, test } from 'node:test';
+import { AppError, defineErrors, registeredErrors } from './app-error.ts';
+import { toAppError } from './problem.ts';
+
+/**
+ * Every error code the API can answer with, and its status. Codes are API: clients switch on
+ * them. A renamed, removed or re-statused code must fail this test; a new one must be added here
+ * on purpose (and documented).
+ */
+const EXPECTED: [code: string, status: number][] = [
+  ['invalid_request', 400],
+  ['unsupported_media_type', 415],
+  ['payload_too_large', 413],
+  ['origin_not_allowed', 403],
+  ['unauthorized', 401],
+  ['not_found', 404],
+  ['method_not_allowed', 405],
+  ['rate_limited', 429],
+  ['service_unavailable', 503],
+  ['internal', 500],
+  ['username_taken', 409],
+  ['username_invalid', 400],
+  ['display_name_invalid', 400],
+  ['signup_disabled', 403],
+  ['invalid_response', 400],
+  ['challenge_invalid', 400],
+  ['registration_failed', 400],
+  ['credential_exists', 409],
+  ['verification_failed', 401],
+  ['passkey_not_found', 404],
+  ['session_not_found', 404],
+];
+
+describe('error registry', () => {
+  test('the registered codes and statuses are exactly the snapshot', () => {
+    const actual = [...registeredErrors()].map(([code, spec]) => [code, spec.status] as [string, number]);
+    const byCode = (a: [string, number], b: [string, number]) => a[0].localeCompare(b[0]);
+    assert.deepEqual([...actual].sort(byCode), [...EXPECTED].sort(byCode));
+  });
+
+  test('codes are snake_case, titles are present, statuses are 4xx/5xx', () => {
+    for (const [code, spec] of registeredErrors()) {
+      assert.match(code, /^[a-z]+(_[a-z]+)*$/, code);
+      assert.ok(spec.title.length > 0 && spec.title.length <= 80, code);
+      assert.ok(!spec.title.endsWith('.'), `${code}: a title, not a sentence`);
+      assert.ok(spec.status >= 400 && spec.status <= 599, code);
+    }
+  });
+
+  test('"unknown credential" and "bad signature" share one public code (SEC-20)', () => {
+    const codes = [...registeredErrors().keys()];
+    for (const forbidden of ['credential_not_found', 'unknown_credential', 'bad_signature', 'signature_invalid', 'user_not_found', 'unknown_user']) {
+      assert.ok(!codes.includes(forbidden), `${forbidden} would tell an attacker which check failed`);
+    }
+  });
+
+  test('every module\'s *.errors.ts is reached from app.ts', () => {
+    const src = fileURLToPath(new URL('..', import.meta.url));
+    const files = (readdirSync(src, { recursive: true }) as string[]).filter((f) => f.endsWith('.errors.ts'));
+    assert.ok(files.length >= 4, files.join(', '));
+    const registered = new Set(registeredErrors().keys());
+    const declared = new Set<string>();
+    for (const file of files) {
+      const text = readFileSync(join(src, file), 'utf8');
+      for (const [, code] of text.matchAll(/^\s{2}([a-z_]+): \{\s*status:/gm)) {
+        declared.add(code as string);
+        assert.ok(registered.has(code as string), `${code} from ${file} is registered when the app is built`);
+      }
+    }
+    assert.deepEqual([...declared].sort(), [...registered].sort(), 'the scan found every declared code');
+  });
+
+  test('a code cannot be registered twice with another meaning; the same meaning is fine', () => {
+    assert.throws(() => defineErrors({ not_found: { status: 400, title: 'Not found' } }), TypeError);
+    assert.throws(() => defineErrors({ not_found: { status: 404, title: 'Gone' } }), TypeError);
+    const again = defineErrors({ not_found: { status: 404, title: 'Not found' } });
+    const error = again.not_found({ detail: 'x' });
+    assert.ok(error instanceof AppError);
+    assert.equal(error.status, 404);
+    assert.equal(registeredErrors().get('not_found')?.status, 404);
+  });
+
+  test('unknown errors become a 500 "internal" that says nothing', () => {
+    const error = toAppError(new Error('SELECT * FROM sessions WHERE token_hash = ...'));
+    assert.equal(error.code, 'internal');
+    assert.equal(error.status, 500);
+    assert.equal(error.detail, undefined);
+  });
+});

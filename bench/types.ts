@@ -1,0 +1,40 @@
+/** The JSON bench/load.ts prints (one object on stdout), as bench/run.ts and bench/profile.ts read it. */
+
+export interface LatencySummary {
+  count: number;
+  seconds: number;
+  perSecond: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+export interface LoadResult {
+  base: string;
+  client: 'http' | 'fetch';
+  clients: number;
+  readyClients: number;
+  registration: LatencySummary;
+  login: LatencySummary;
+  errors: number;
+  firstErrors: { phase: string; step: string; status: number; body: string }[];
+  server?: {
+    pid: number;
+    cpuMsPerLogin?: number;
+    cpuUtilization?: number;
+    threadCores: Record<string, number>;
+    mainThread?: { running: number; waitingForCpu: number; offCpu: number };
+    rssPeakSampledMB: number;
+    vmHwmMB: number;
+  };
+  postgres?: { cpuMsPerLogin: number; cpuUtilization: number };
+  machine: { busyCores: number; foreignCores: number };
+  loadgen: { cpuMsPerLogin: number; cpuUtilization: number };
+}
+
+export interface RawVerifyResult {
+  es256VerifyPerSecond: number;
+  es256SubtleVerifyPerSecond: number;
+  messageBytes: number;
+}

@@ -163,10 +163,41 @@ try {
       }
     }
   }
+  // Where each sample belongs, deciding from the leaf up: the first frame with a known home.
+  const SQL_NATIVES = new Set(['run', 'all', 'get', 'prepare', 'exec', 'iterate']);
+  const categoryOfFrame = (n: Node): string | undefined => {
+    const { url, functionName } = n.callFrame;
+    if (functionName === '(garbage collector)') return 'GC';
+    if (functionName === '(program)') return 'V8 / runtime (program)';
+    if (functionName === '(idle)') return 'idle';
+    if (/kysely|node-sqlite-database|pg\/lib|pg-protocol|pg-pool|postgres-driver/.test(url)) return 'database (driver + query builder)';
+    if (/simplewebauthn|asn1|tiny-cbor|@hexagon|@peculiar|pvtsutils|tsyringe|node:internal\/crypto/.test(url)) return 'WebAuthn library + WebCrypto';
+    if (/fastify|find-my-way|light-my-request|secure-json-parse|fast-json-stringify|ajv|node:_http|node:net|node:internal\/streams|node:internal\/stream_base|node:events|node:internal\/http/.test(url)) return 'HTTP (node:http + Fastify + plugins)';
+    if (/writeUtf8String|writev|writeBuffer|writeLatin1String/.test(functionName) && !url) return 'HTTP (node:http + Fastify + plugins)';
+    if (url.includes('packages/server/src')) return 'Latchkey application code';
+    if (url.includes('bench/baseline')) return 'baseline application code';
+    return undefined;
+  };
+  const category = new Map<string, number>();
+  for (const id of profile.samples) {
+    const leaf = byId.get(id) as Node;
+    let cat: string | undefined;
+    if (!leaf.callFrame.url && SQL_NATIVES.has(leaf.callFrame.functionName)) {
+      let cur = parent.get(id);
+      while (cur !== undefined && (byId.get(cur) as Node).callFrame.url.includes('bench/tools/preload')) cur = parent.get(cur);
+      const caller = cur === undefined ? '' : (byId.get(cur) as Node).callFrame.url;
+      cat = caller.startsWith('node:internal/crypto') ? 'WebAuthn library + WebCrypto' : 'SQLite engine (node:sqlite calls, incl. WAL writes and checkpoints)';
+    }
+    for (let cur: number | undefined = id; cat === undefined && cur !== undefined; cur = parent.get(cur)) cat = categoryOfFrame(byId.get(cur) as Node);
+    cat ??= 'other';
+    category.set(cat, (category.get(cat) ?? 0) + 1);
+  }
   const busy = profile.samples.length - idle;
   const us = (samples: number) => ((samples * usPerSample) / logins).toFixed(1).padStart(7);
   const pct = (samples: number) => `${((samples / busy) * 100).toFixed(1).padStart(5)}%`;
   console.log(`\nmain thread: ${((busy * usPerSample) / logins).toFixed(0)} µs busy per login (${((idle / profile.samples.length) * 100).toFixed(0)}% idle); µs/login and % of busy`);
+  console.log('\nby category (each sample goes to the innermost frame with a known home):');
+  for (const [k, n] of [...category].sort((x, y) => y[1] - x[1])) if (k !== 'idle') console.log(`  ${us(n)} ${pct(n)}  ${k}`);
   console.log('\nself time by package / file:');
   for (const [k, n] of [...bucket].sort((x, y) => y[1] - x[1]).slice(0, 25)) if (k !== '(idle)') console.log(`  ${us(n)} ${pct(n)}  ${k}`);
   console.log('\nself time by function:');

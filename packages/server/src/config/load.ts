@@ -77,7 +77,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
     problems.push(`${name}: ${error.message}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`);
   }
   const valid = config as Config;
-  if (Array.isArray(valid.rp?.origins) && valid.rp.origins.length === 0) valid.rp.origins = [`http://localhost:${valid.server.port}`];
+  if (Array.isArray(valid.rp?.origins) && valid.rp.origins.length === 0) valid.rp.origins = [valid.server.port === 80 ? 'http://localhost' : `http://localhost:${valid.server.port}`];
   try {
     // Also run when a field above is wrong, so every problem is reported at once.
     problems.push(...crossFieldProblems(valid, where));
@@ -121,7 +121,7 @@ function crossFieldProblems(config: Config, where: Map<string, string>): string[
 export function parseOrigin(origin: string): URL | undefined {
   try {
     const url = new URL(origin);
-    if (url.origin !== origin) return undefined;
+    if (url.origin !== origin || url.hostname.includes('*')) return undefined;
     return url;
   } catch {
     return undefined;

@@ -24,7 +24,8 @@ export function createCookiePolicy(config: Readonly<Config>) {
     /** The token a request carries: `Authorization: Bearer` first, then the session cookie. */
     sessionToken(request: FastifyRequest): { token: string; via: 'bearer' | 'cookie' } | undefined {
       const auth = request.headers.authorization;
-      if (auth?.startsWith('Bearer ')) return { token: auth.slice(7).trim(), via: 'bearer' };
+      // RFC 9110 §11.1: the scheme name is case-insensitive.
+      if (auth && /^bearer /i.test(auth)) return { token: auth.slice(7).trim(), via: 'bearer' };
       const cookie = request.cookies[session];
       return cookie ? { token: cookie, via: 'cookie' } : undefined;
     },

@@ -13,7 +13,7 @@ export function createCsrfGuard(allowedOrigins: readonly string[]) {
   const allowed = new Set(allowedOrigins);
   return async function csrfGuard(request: FastifyRequest): Promise<void> {
     if (!STATE_CHANGING.has(request.method)) return;
-    if (request.headers.authorization?.startsWith('Bearer ')) return;
+    if (/^bearer /i.test(request.headers.authorization ?? '')) return;
     const origin = request.headers.origin;
     if (origin !== undefined) {
       if (!allowed.has(origin)) throw CommonErrors.origin_not_allowed({ detail: `Origin ${origin.slice(0, 100)} is not allowed` });

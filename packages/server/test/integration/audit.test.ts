@@ -92,7 +92,6 @@ for (const dialect of dialects) {
     });
 
     test('sign-in records the session it opened as session.created too, as sign-up does (SEC-50 session lifecycle)', {
-      todo: 'bug: authentication.service.ts finish() writes only passkey.authenticated; registration writes session.created, sign-in never does',
     }, async () => {
       const authenticator = newAuthenticator();
       keep((await register(browser(server), authenticator, { username: 'au-bo2' })).verify);

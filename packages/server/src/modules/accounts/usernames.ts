@@ -18,7 +18,7 @@ function widthMap(text: string): string {
 
 /** Case folding close to Unicode full folding: ß and ẞ fold to "ss", final sigma to sigma. */
 export function caseFold(text: string): string {
-  return text.toUpperCase().toLowerCase();
+  return text.toUpperCase().toLowerCase().replace(/ß/g, 'ss');
 }
 
 export function normalizeUsername(input: string): NormalizeResult {

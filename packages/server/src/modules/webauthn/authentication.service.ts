@@ -63,7 +63,7 @@ export function createAuthenticationService(deps: WebauthnDeps) {
       let allow: { id: string; transports: string }[] = [];
       if (input.username !== undefined) {
         // An invalid username is looked up too (under a key that cannot exist) so it costs the same.
-        const key = deps.accounts.usernameKey(input.username) ?? `\u0000${input.username}`;
+        const key = deps.accounts.usernameKey(input.username) ?? `invalid:${toBase64Url(hmacSha256(deps.serverSecret, input.username))}`;
         const found = await deps.repository.findDescriptorsByUsernameKey(deps.db, key);
         if (found.userId && found.descriptors.length > 0) {
           userId = found.userId;
@@ -187,6 +187,7 @@ export function createAuthenticationService(deps: WebauthnDeps) {
           sessionId: session.id,
           data: { userVerified: info.userVerified, backedUp: info.credentialBackedUp, signCount: info.newCounter },
         });
+        await deps.audit.record(trx, context, { type: 'session.created', outcome: 'success', subjectUserId: user.id, sessionId: session.id, credentialId: credential.id });
         return session;
       });
       // WebAuthn L3 §7.2 step 22 (SEC-10): a counter that did not grow — or a concurrent sign-in

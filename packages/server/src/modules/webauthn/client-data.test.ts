@@ -108,7 +108,6 @@ describe('parseClientData', () => {
   });
 
   test('a challenge that is not base64url is refused before any lookup', {
-    todo: 'bug: parseClientData accepts any 1..256-character string as challenge; "\\u0000" then reaches PostgreSQL in consumeChallenge and the verify endpoints answer 500',
   }, () => {
     for (const challenge of ['abc\u0000', '\u0000', 'has space', 'a+b/c=', '../../x', '😀']) {
       problemOf(json({ ...good, challenge }));

@@ -40,7 +40,7 @@ export function parseClientData(clientDataJSON: unknown): ClientDataResult {
   if (hasDuplicateKeys(text)) return { ok: false, problem: 'clientDataJSON has duplicate keys' };
   const data = parsed as Record<string, unknown>;
   if (typeof data.type !== 'string') return { ok: false, problem: 'clientDataJSON.type is missing' };
-  if (typeof data.challenge !== 'string' || data.challenge.length === 0 || data.challenge.length > 256) {
+  if (typeof data.challenge !== 'string' || !/^[A-Za-z0-9_-]{1,256}$/.test(data.challenge)) {
     return { ok: false, problem: 'clientDataJSON.challenge is missing' };
   }
   if (typeof data.origin !== 'string') return { ok: false, problem: 'clientDataJSON.origin is missing' };

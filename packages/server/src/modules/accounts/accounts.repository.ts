@@ -23,10 +23,6 @@ export function createAccountsRepository() {
       const row = await db.selectFrom('users').select(COLUMNS).where('id', '=', id).executeTakeFirst();
       return row && toUser(row);
     },
-    async findByUsernameKey(db: Kysely<Database>, key: string): Promise<User | undefined> {
-      const row = await db.selectFrom('users').select(COLUMNS).where('username_key', '=', key).executeTakeFirst();
-      return row && toUser(row);
-    },
     async usernameKeyExists(db: Kysely<Database>, key: string): Promise<boolean> {
       const row = await db.selectFrom('users').select('id').where('username_key', '=', key).executeTakeFirst();
       return row !== undefined;

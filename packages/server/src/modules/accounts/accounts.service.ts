@@ -29,12 +29,6 @@ export function createAccountsService(deps: { db: Kysely<Database>; clock: Clock
     async isUsernameTaken(usernameKey: string): Promise<boolean> {
       return repository.usernameKeyExists(deps.db, usernameKey);
     },
-    /** The account for a typed username, or undefined (also for a username that is not valid). */
-    async findByUsername(username: string): Promise<User | undefined> {
-      const name = normalizeUsername(username);
-      if (!name.ok) return undefined;
-      return repository.findByUsernameKey(deps.db, name.key);
-    },
     usernameKey(username: string): string | undefined {
       const name = normalizeUsername(username);
       return name.ok ? name.key : undefined;

@@ -13,8 +13,5 @@ export function createAuditRepository() {
     async listForUser(db: Kysely<Database>, userId: string, limit: number): Promise<AuditRow[]> {
       return db.selectFrom('audit_events').selectAll().where('subject_user_id', '=', userId).orderBy('created_at', 'desc').limit(limit).execute();
     },
-    async listRecent(db: Kysely<Database>, limit: number): Promise<AuditRow[]> {
-      return db.selectFrom('audit_events').selectAll().orderBy('created_at', 'desc').limit(limit).execute();
-    },
   };
 }

@@ -90,9 +90,7 @@ describe('loadConfig', () => {
     assert.ok(mixed.some((p) => p.startsWith('LATCHKEY_ORIGINS:') && p.includes('https')), JSON.stringify(mixed));
   });
 
-  test('one bad variable is one problem that lists the allowed values', {
-    todo: 'bug: LATCHKEY_USER_VERIFICATION=maybe gives 4 lines ("must be equal to constant" x3, "must match a schema in anyOf") and none names required/preferred/discouraged; LATCHKEY_PORT=abc also adds a cascaded "rp.origins: http://localhost:abc is not an origin" the operator never set',
-  }, () => {
+  test('one bad variable is one problem that lists the allowed values', () => {
     const uv = problemsOf({ LATCHKEY_USER_VERIFICATION: 'maybe' });
     assert.equal(uv.length, 1, JSON.stringify(uv));
     for (const allowed of ['required', 'preferred', 'discouraged']) assert.ok(uv[0]?.includes(allowed), uv[0]);
@@ -100,9 +98,7 @@ describe('loadConfig', () => {
     assert.deepEqual(port.map((p) => p.split(':')[0]), ['LATCHKEY_PORT'], JSON.stringify(port));
   });
 
-  test('numbers are numbers: booleans, fractions and other radixes are not silently converted', {
-    todo: 'bug: Value.Convert accepts LATCHKEY_PORT=true as 1, =false as 0 (a random port), =80.5 as 80, =0b11 as 3; the same for every integer setting',
-  }, () => {
+  test('numbers are numbers: booleans, fractions and other radixes are not silently converted', () => {
     for (const value of ['true', 'false', '80.5', '8080.9', '0b11', '0x1F90']) {
       const problems = problemsOf({ LATCHKEY_PORT: value, LATCHKEY_ORIGINS: 'http://localhost:3000' });
       assert.ok(problems.some((p) => p.startsWith('LATCHKEY_PORT:')), `${value}: ${JSON.stringify(problems)}`);

@@ -52,7 +52,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
     if (value === undefined || value === '') continue;
     raw[path[0]] ??= {};
     const section = raw[path[0]] as Plain;
-    section[path[1]] = list ? value.split(',').map((v) => v.trim()).filter(Boolean) : value;
+    section[path[1]] = list ? value.split(',').map((v) => v.trim()).filter(Boolean) : fromEnvString(value, settingSchema(path));
     where.set(`/${path[0]}/${path[1]}`, name);
   }
   for (const [key] of Object.entries(env)) {
@@ -62,11 +62,16 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
   }
   if (options.overrides) merge(raw, options.overrides as Plain);
 
-  let config: unknown = Value.Default(ConfigSchema, structuredClone(raw));
-  config = Value.Convert(ConfigSchema, config);
+  // No Value.Convert: it would read LATCHKEY_PORT=true as 1 and 80.5 as 80. Environment strings are
+  // converted strictly above; the file and overrides are JSON and already typed.
+  const config: unknown = Value.Default(ConfigSchema, structuredClone(raw));
+  const reported = new Set<string>();
   for (const error of Value.Errors(ConfigSchema, config)) {
     if (error.keyword === 'boolean') continue; // reported again as additionalProperties
     const pointer = error.instancePath;
+    // A union reports once per branch; one line per setting is what an operator needs.
+    if (reported.has(pointer)) continue;
+    reported.add(pointer);
     const extra = (error.params as { additionalProperties?: string[] }).additionalProperties;
     if (extra) {
       for (const key of extra) problems.push(`${pointer ? `${pointer.slice(1)}.` : ''}${key}: unknown setting`);
@@ -74,10 +79,13 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
     }
     const name = where.get(pointer) ?? pointer.slice(1).replaceAll('/', '.');
     const got = valueAt(config, pointer);
-    problems.push(`${name}: ${error.message}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`);
+    const allowed = allowedValues(pointer);
+    const message = allowed ? `must be one of ${allowed.join(', ')}` : error.message;
+    problems.push(`${name}: ${message}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`);
   }
   const valid = config as Config;
-  if (Array.isArray(valid.rp?.origins) && valid.rp.origins.length === 0) valid.rp.origins = [valid.server.port === 80 ? 'http://localhost' : `http://localhost:${valid.server.port}`];
+  // The default origin follows the port; from a bad port it would only add a second, confusing problem.
+  if (Array.isArray(valid.rp?.origins) && valid.rp.origins.length === 0 && Number.isInteger(valid.server?.port)) valid.rp.origins = [valid.server.port === 80 ? 'http://localhost' : `http://localhost:${valid.server.port}`];
   try {
     // Also run when a field above is wrong, so every problem is reported at once.
     problems.push(...crossFieldProblems(valid, where));
@@ -86,6 +94,35 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(valid);
+}
+
+interface SettingSchema {
+  type?: string;
+  anyOf?: Array<{ const?: unknown }>;
+}
+
+function settingSchema(path: readonly [string, string]): SettingSchema | undefined {
+  const sections = (ConfigSchema as unknown as { properties: Record<string, { properties: Record<string, SettingSchema> }> }).properties;
+  return sections[path[0]]?.properties[path[1]];
+}
+
+/**
+ * Environment values are strings; integers must be plain decimal integers and booleans `true` or
+ * `false`. Anything else is left as the string it was, so the schema reports it with the bad value.
+ */
+function fromEnvString(value: string, schema: SettingSchema | undefined): unknown {
+  if (schema?.type === 'integer' && /^-?\d{1,15}$/.test(value.trim())) return Number(value.trim());
+  if (schema?.type === 'boolean' && (value === 'true' || value === 'false')) return value === 'true';
+  return value;
+}
+
+/** For a setting that is a choice of fixed strings, the strings (so the message can list them). */
+function allowedValues(pointer: string): string[] | undefined {
+  const [, section, key] = pointer.split('/');
+  if (!section || !key) return undefined;
+  const choices = settingSchema([section, key])?.anyOf;
+  if (!choices?.every((c) => typeof c.const === 'string')) return undefined;
+  return choices.map((c) => String(c.const));
 }
 
 function crossFieldProblems(config: Config, where: Map<string, string>): string[] {

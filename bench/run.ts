@@ -22,6 +22,7 @@ import { availableParallelism, cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadResult, RawVerifyResult } from './types.ts';
+import { SERVER_NODE_FLAGS } from '../scripts/server-node-flags.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // A variable, so that TypeScript does not look for declarations of the untyped helper.
@@ -184,7 +185,8 @@ async function runTarget(target: Target, tmp: string, pg: { url: string; pid: nu
       LATCHKEY_VERIFY_WORKERS: String(workers),
       LATCHKEY_SIGNUP_PER_IP_PER_HOUR: '100000',
     });
-    argv = [process.execPath, 'packages/server/src/main.ts'];
+    // Latchkey runs as `npm start` runs it; the baseline as a tutorial would, with Node's defaults.
+    argv = [process.execPath, ...SERVER_NODE_FLAGS, 'packages/server/src/main.ts'];
   } else {
     Object.assign(env, { BASELINE_PORT: String(port), BASELINE_HOST: '127.0.0.1', BASELINE_DB: join(tmp, `${target.name}.db`), BASELINE_ORIGIN: origin, BASELINE_RP_ID: 'localhost' });
     argv = [process.execPath, '--no-warnings', 'bench/baseline/server.ts'];

@@ -1,4 +1,5 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { Worker } from 'node:worker_threads';
 import type { SqliteDatabase, SqliteStatement } from 'kysely';
 
 type SqlValue = null | number | bigint | string | Uint8Array;
@@ -13,12 +14,13 @@ function toSqlValues(parameters: ReadonlyArray<unknown>): SqlValue[] {
  * (the better-sqlite3 shape), with a prepared-statement cache: Kysely compiles the same
  * SQL text for every ceremony, so preparing it once saves a parse per query.
  */
-export function openNodeSqlite(path: string): SqliteDatabase & { raw: DatabaseSync } {
+export function openNodeSqlite(path: string, options: { backgroundCheckpoint?: boolean } = {}): SqliteDatabase & { raw: DatabaseSync } {
   const raw = new DatabaseSync(path, { enableForeignKeyConstraints: true });
   raw.exec('PRAGMA journal_mode = WAL');
   raw.exec('PRAGMA synchronous = NORMAL');
   raw.exec('PRAGMA busy_timeout = 5000');
   raw.exec('PRAGMA foreign_keys = ON');
+  const checkpointer = path !== ':memory:' && options.backgroundCheckpoint !== false ? startCheckpointer(raw, path) : undefined;
   const cache = new Map<string, { statement: StatementSync; reader: boolean }>();
 
   function prepare(sql: string): SqliteStatement {
@@ -46,7 +48,42 @@ export function openNodeSqlite(path: string): SqliteDatabase & { raw: DatabaseSy
     prepare,
     close: () => {
       cache.clear();
+      checkpointer?.stop();
       raw.close();
+    },
+  };
+}
+
+const CHECKPOINT_INTERVAL_MS = 200;
+const SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
+
+/**
+ * Moves WAL checkpoints off the event loop. By default SQLite checkpoints inside the commit that
+ * crosses 1000 WAL pages: under load that commit (every ~60 sign-ins) stalls every request for
+ * 6-8 ms of copying and fsync (bench/RESULTS.md). Here the serving connection never checkpoints;
+ * a worker thread with its own connection does, every 200 ms. If that thread fails, the serving
+ * connection takes the job back, so the WAL cannot grow without bound.
+ */
+function startCheckpointer(raw: DatabaseSync, path: string): { stop(): void } {
+  let stopped = false;
+  const fallBack = () => {
+    if (!stopped && raw.isOpen) raw.exec(`PRAGMA wal_autocheckpoint = ${SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES}`);
+  };
+  raw.exec('PRAGMA wal_autocheckpoint = 0');
+  const worker = new Worker(new URL('./wal-checkpointer.worker.mjs', import.meta.url), {
+    workerData: { path, intervalMs: CHECKPOINT_INTERVAL_MS },
+    resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 },
+  });
+  worker.unref();
+  worker.on('message', (message: { error?: string }) => {
+    if (message.error) fallBack();
+  });
+  worker.on('error', fallBack);
+  worker.on('exit', fallBack);
+  return {
+    stop: () => {
+      stopped = true;
+      worker.postMessage('stop');
     },
   };
 }

@@ -44,7 +44,7 @@ export function createAuditService(deps: { clock: Clock; random: Random; parseUs
     async record(db: Kysely<Database>, context: RequestContext, event: AuditEvent): Promise<void> {
       const ua = deps.parseUserAgent(context.userAgent);
       await repository.insert(db, {
-        id: deps.random.uuid(),
+        id: deps.random.timeOrderedUuid(),
         created_at: deps.clock.now(),
         type: event.type,
         outcome: event.outcome,

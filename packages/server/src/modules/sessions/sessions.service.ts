@@ -66,7 +66,7 @@ export function createSessionsService(deps: {
       const now = deps.clock.now();
       const token = toBase64Url(deps.random.bytes(32));
       const view = {
-        id: deps.random.uuid(),
+        id: deps.random.timeOrderedUuid(),
         token,
         userId: input.userId,
         amr: input.amr,

@@ -40,7 +40,7 @@ interface PoolWorker {
 }
 
 function createWorkerPoolVerifier(size: number): Verifier {
-  const url = new URL('./verify.worker.ts', import.meta.url);
+  const url = new URL('./verify.worker.mjs', import.meta.url);
   let nextId = 0;
   let closing = false;
   const pool: PoolWorker[] = [];

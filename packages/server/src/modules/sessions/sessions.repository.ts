@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
+import { preparedInsert, preparedQuery } from '../../db/prepared-query.ts';
 import type { SessionsTable } from './sessions.tables.ts';
 
 export interface SessionWithUser {
@@ -7,23 +8,31 @@ export interface SessionWithUser {
   user: { id: string; username: string; displayName: string; userHandle: string; status: string };
 }
 
+// Every sign-in and every signed-in request run these; compiled once (db/prepared-query.ts).
+const insertSession = preparedInsert<SessionsTable>('sessions');
+const findLiveByTokenHash = preparedQuery<
+  { tokenHash: string; now: number },
+  SessionsTable & { username: string; display_name: string; user_handle: string; status: string }
+>((db, p) =>
+  db
+    .selectFrom('sessions as s')
+    .innerJoin('users as u', 'u.id', 's.user_id')
+    .selectAll('s')
+    .select(['u.username', 'u.display_name', 'u.user_handle', 'u.status'])
+    .where('s.token_hash', '=', p('tokenHash'))
+    .where('s.revoked_at', 'is', null)
+    .where('s.expires_at', '>', p('now'))
+    .where('s.idle_expires_at', '>', p('now')),
+);
+
 export function createSessionsRepository() {
   return {
     async insert(db: Kysely<Database>, row: SessionsTable): Promise<void> {
-      await db.insertInto('sessions').values(row).execute();
+      await insertSession(db, row);
     },
     /** One query: the live session for a token hash and its user. */
     async findLiveByTokenHash(db: Kysely<Database>, tokenHash: string, now: number): Promise<SessionWithUser | undefined> {
-      const row = await db
-        .selectFrom('sessions as s')
-        .innerJoin('users as u', 'u.id', 's.user_id')
-        .selectAll('s')
-        .select(['u.username', 'u.display_name', 'u.user_handle', 'u.status'])
-        .where('s.token_hash', '=', tokenHash)
-        .where('s.revoked_at', 'is', null)
-        .where('s.expires_at', '>', now)
-        .where('s.idle_expires_at', '>', now)
-        .executeTakeFirst();
+      const row = await findLiveByTokenHash.first(db, { tokenHash, now });
       if (!row) return undefined;
       const { username, display_name, user_handle, status, ...session } = row;
       return { session, user: { id: session.user_id, username, displayName: display_name, userHandle: user_handle, status } };

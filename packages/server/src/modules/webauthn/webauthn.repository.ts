@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
+import { preparedInsert, preparedQuery } from '../../db/prepared-query.ts';
 import type { ChallengesTable, CredentialsTable } from './webauthn.tables.ts';
 
 export type ChallengeRow = ChallengesTable;
@@ -14,10 +15,49 @@ export type CredentialForSignIn = Pick<
 const LIST_COLUMNS = ['id', 'name', 'aaguid', 'device_type', 'backed_up', 'transports', 'created_at', 'last_used_at'] as const;
 export type CredentialSummary = Pick<CredentialsTable, (typeof LIST_COLUMNS)[number]>;
 
+// The statements every ceremony runs are compiled once (db/prepared-query.ts).
+const insertChallenge = preparedInsert<ChallengeRow>('challenges');
+const consumeChallenge = preparedQuery<{ challenge: string }, ChallengeRow>((db, p) =>
+  db.deleteFrom('challenges').where('challenge', '=', p('challenge')).returningAll(),
+);
+const findForSignIn = preparedQuery<{ credentialId: string }, CredentialForSignIn>((db, p) =>
+  db
+    .selectFrom('credentials as c')
+    .innerJoin('users as u', 'u.id', 'c.user_id')
+    .select([
+      'c.id', 'c.user_id', 'c.public_key', 'c.sign_count', 'c.transports', 'c.device_type', 'c.backed_up',
+      'c.aaguid', 'c.name', 'c.created_at', 'c.last_used_at', 'u.user_handle', 'u.username', 'u.display_name', 'u.status',
+    ])
+    .where('c.id', '=', p('credentialId')),
+);
+const findDescriptorsByUsernameKey = preparedQuery<{ usernameKey: string }, { user_id: string; id: string | null; transports: string | null }>((db, p) =>
+  db
+    .selectFrom('users as u')
+    .leftJoin('credentials as c', 'c.user_id', 'u.id')
+    .select(['u.id as user_id', 'c.id', 'c.transports'])
+    .where('u.username_key', '=', p('usernameKey'))
+    .where('u.status', '=', 'active')
+    .orderBy('c.created_at'),
+);
+type SignInUpdate = { id: string; storedCount: number; newCount: number; backedUp: number; now: number };
+const signInSet = (p: <K extends keyof SignInUpdate & string>(name: K) => SignInUpdate[K]) => ({
+  sign_count: p('newCount'),
+  backed_up: p('backedUp'),
+  last_used_at: p('now'),
+});
+/** WebAuthn L3 §7.2 step 22 when a count is nonzero: it must grow. */
+const recordSignInCounted = preparedQuery<SignInUpdate, never>((db, p) =>
+  db.updateTable('credentials').set(signInSet(p)).where('id', '=', p('id')).where('sign_count', '=', p('storedCount')).where('sign_count', '<', p('newCount')),
+);
+/** Both counts zero: an authenticator without a counter (synced passkeys). */
+const recordSignInUncounted = preparedQuery<SignInUpdate, never>((db, p) =>
+  db.updateTable('credentials').set(signInSet(p)).where('id', '=', p('id')).where('sign_count', '=', 0),
+);
+
 export function createWebauthnRepository() {
   return {
     async insertChallenge(db: Kysely<Database>, row: ChallengeRow): Promise<void> {
-      await db.insertInto('challenges').values(row).execute();
+      await insertChallenge(db, row);
     },
 
     /**
@@ -25,7 +65,7 @@ export function createWebauthnRepository() {
      * concurrent verifies of the same response cannot both get it.
      */
     async consumeChallenge(db: Kysely<Database>, challenge: string): Promise<ChallengeRow | undefined> {
-      return db.deleteFrom('challenges').where('challenge', '=', challenge).returningAll().executeTakeFirst();
+      return consumeChallenge.first(db, { challenge });
     },
 
     async deleteExpiredChallenges(db: Kysely<Database>, now: number): Promise<number> {
@@ -34,15 +74,7 @@ export function createWebauthnRepository() {
     },
 
     async findForSignIn(db: Kysely<Database>, credentialId: string): Promise<CredentialForSignIn | undefined> {
-      return db
-        .selectFrom('credentials as c')
-        .innerJoin('users as u', 'u.id', 'c.user_id')
-        .select([
-          'c.id', 'c.user_id', 'c.public_key', 'c.sign_count', 'c.transports', 'c.device_type', 'c.backed_up',
-          'c.aaguid', 'c.name', 'c.created_at', 'c.last_used_at', 'u.user_handle', 'u.username', 'u.display_name', 'u.status',
-        ])
-        .where('c.id', '=', credentialId)
-        .executeTakeFirst();
+      return findForSignIn.first(db, { credentialId });
     },
 
     /**
@@ -53,14 +85,7 @@ export function createWebauthnRepository() {
       db: Kysely<Database>,
       usernameKey: string,
     ): Promise<{ userId: string | null; descriptors: Pick<CredentialsTable, 'id' | 'transports'>[] }> {
-      const rows = await db
-        .selectFrom('users as u')
-        .leftJoin('credentials as c', 'c.user_id', 'u.id')
-        .select(['u.id as user_id', 'c.id', 'c.transports'])
-        .where('u.username_key', '=', usernameKey)
-        .where('u.status', '=', 'active')
-        .orderBy('c.created_at')
-        .execute();
+      const rows = await findDescriptorsByUsernameKey.rows(db, { usernameKey });
       const descriptors = rows.flatMap((r) => (r.id && r.transports ? [{ id: r.id, transports: r.transports }] : []));
       return { userId: rows[0]?.user_id ?? null, descriptors };
     },
@@ -89,14 +114,9 @@ export function createWebauthnRepository() {
       db: Kysely<Database>,
       input: { id: string; storedCount: number; newCount: number; backedUp: boolean; now: number },
     ): Promise<boolean> {
-      const result = await db
-        .updateTable('credentials')
-        .set({ sign_count: input.newCount, backed_up: input.backedUp ? 1 : 0, last_used_at: input.now })
-        .where('id', '=', input.id)
-        .where('sign_count', '=', input.storedCount)
-        .where((eb) => (input.newCount === 0 && input.storedCount === 0 ? eb.val(true) : eb('sign_count', '<', input.newCount)))
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows) === 1;
+      const values = { ...input, backedUp: input.backedUp ? 1 : 0 };
+      const bothZero = input.newCount === 0 && input.storedCount === 0;
+      return (await (bothZero ? recordSignInUncounted : recordSignInCounted).affected(db, values)) === 1;
     },
 
     async rename(db: Kysely<Database>, userId: string, id: string, name: string): Promise<CredentialSummary | undefined> {

@@ -17,6 +17,7 @@ import { installSecurityHeaders } from './http/security-headers.ts';
 import { installStaticPages } from './http/static-pages.ts';
 import { createAccountsService } from './modules/accounts/accounts.module.ts';
 import { createAuditService } from './modules/audit/audit.module.ts';
+import { createMailer, createNotifier } from './modules/mail/mail.module.ts';
 import { loadProviderNames } from './modules/passkey-names/passkey-names.ts';
 import { createSessionsService, sessionRoutes } from './modules/sessions/sessions.module.ts';
 import {
@@ -124,9 +125,19 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   const repository = createWebauthnRepository();
   const providerOf = loadProviderNames(config.webauthn.providersFile, (message) => app.log.warn(message));
   const serverSecret = await loadServerSecret(db, random, config.secrets.serverSecret);
-  const webauthnDeps = { db, config, clock, random, verifier, repository, accounts, sessions, audit, providerOf, parseUserAgent, serverSecret };
+  const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, log: app.log });
+  const notifier = createNotifier({ mailer, emailOf: (userId) => accounts.emailOf(userId), rpName: config.rp.name });
+  const emailCodesEnabled = config.auth.methods.includes('email_code');
+  const hasOtherSignInMethod = async (userId: string) => emailCodesEnabled && (await accounts.emailOf(userId)) !== undefined;
+  const webauthnDeps = {
+    db, config, clock, random, verifier, repository, accounts, sessions, audit, providerOf, parseUserAgent, serverSecret, notifier, hasOtherSignInMethod,
+  };
   const cookies = createCookiePolicy(config);
-  const auth = createAuth(sessions, cookies);
+  const auth = createAuth(sessions, cookies, {
+    clock,
+    maxAgeSeconds: config.auth.stepUpMaxAgeSeconds,
+    hasPasskey: async (userId) => (await repository.countByUser(db, userId)) > 0,
+  });
   const signupLimiter = createRateLimiter({ db, clock, limit: config.signup.perIpPerHour, windowSeconds: 3600 });
 
   app.addHook('preHandler', createCsrfGuard(config.rp.origins));
@@ -166,6 +177,8 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
 
   app.addHook('onClose', async () => {
     clearInterval(sweeper);
+    await mailer.drain();
+    mailer.close();
     if (!overrides.verifier) await verifier.close();
     if (ownsDatabase) await database.close();
   });

@@ -166,5 +166,6 @@ export function redactConfig(config: Config): unknown {
     ...config,
     database: { ...config.database, url: config.database.url.replace(/\/\/([^:/@]+):[^@]+@/, '//$1:***@') },
     secrets: { serverSecret: config.secrets.serverSecret ? '***' : undefined },
+    mail: { ...config.mail, smtpUrl: config.mail.smtpUrl?.replace(/\/\/([^:/@]+):[^@]+@/, '//$1:***@') },
   };
 }

@@ -31,8 +31,10 @@ export const SessionSchema = Type.Object(
     expiresAt: Type.String({ format: 'date-time' }),
     idleExpiresAt: Type.String({ format: 'date-time' }),
     authTime: Type.String({ format: 'date-time' }),
-    amr: Type.Array(Type.String(), { description: 'Authentication methods used, e.g. ["passkey"]' }),
+    amr: Type.Array(Type.String(), { description: 'Authentication methods used (RFC 8176 style): passkey, otp (e-mail code), pwd, totp, mfa' }),
     userVerified: Type.Boolean(),
+    aal: Type.Integer({ minimum: 1, maximum: 3, description: 'NIST SP 800-63B-4 assurance level: 1 for an e-mail code alone, 2 for a user-verified passkey' }),
+    scope: Type.Union([Type.Literal('full'), Type.Literal('recovery')], { description: '"recovery": may only register a new passkey (SEC-39)' }),
   },
   { $id: 'Session' },
 );

@@ -35,6 +35,11 @@ const EXPECTED: [code: string, status: number][] = [
   ['verification_failed', 401],
   ['passkey_not_found', 404],
   ['session_not_found', 404],
+  ['step_up_required', 403],
+  ['recovery_session_restricted', 403],
+  ['last_passkey', 409],
+  ['email_taken', 409],
+  ['email_invalid', 400],
 ];
 
 describe('error registry', () => {

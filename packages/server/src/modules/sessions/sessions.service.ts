@@ -10,8 +10,12 @@ import { createSessionsRepository } from './sessions.repository.ts';
 /** Authentication methods references (RFC 8176 where one exists). */
 export type Amr = 'passkey' | 'otp' | 'pwd' | 'totp' | 'mfa';
 
+export type SessionScope = 'full' | 'recovery';
+
 export interface SessionView {
   id: string;
+  /** A recovery session may only enrol a new passkey (SEC-39). */
+  scope: SessionScope;
   /** Only present right after sign-in: the one time the token leaves the server. */
   token?: string;
   userId: string;
@@ -39,6 +43,17 @@ export interface AuthenticatedSession {
   user: { id: string; username: string; displayName: string; userHandle: string };
 }
 
+/**
+ * NIST SP 800-63B-4 assurance level of a session: 2 for a user-verified passkey (a multi-factor
+ * cryptographic authenticator) or for two factors ("mfa"); 1 for an e-mail code or a password alone.
+ * A recovery session is never more than 1.
+ */
+export function assuranceLevel(session: Pick<SessionView, 'amr' | 'userVerified' | 'scope'>): 1 | 2 {
+  if (session.scope !== 'full') return 1;
+  if (session.amr.includes('mfa')) return 2;
+  return session.amr.includes('passkey') && session.userVerified ? 2 : 1;
+}
+
 /** Only refresh last-seen this often: a read must not cost a write on every request. */
 const TOUCH_INTERVAL_MS = 60_000;
 
@@ -61,12 +76,13 @@ export function createSessionsService(deps: {
      */
     async create(
       db: Kysely<Database>,
-      input: { userId: string; amr: Amr[]; userVerified: boolean; context: RequestContext },
+      input: { userId: string; amr: Amr[]; userVerified: boolean; context: RequestContext; scope?: SessionScope },
     ): Promise<SessionView & { token: string }> {
       const now = deps.clock.now();
       const token = toBase64Url(deps.random.bytes(32));
       const view = {
         id: deps.random.uuid(),
+        scope: input.scope ?? ('full' as SessionScope),
         token,
         userId: input.userId,
         amr: input.amr,
@@ -90,6 +106,7 @@ export function createSessionsService(deps: {
         revoked_at: null,
         ip: input.context.ip,
         user_agent: input.context.userAgent?.slice(0, 512) ?? null,
+        scope: view.scope,
       });
       return view;
     },
@@ -109,6 +126,7 @@ export function createSessionsService(deps: {
       return {
         session: {
           id: s.id,
+          scope: s.scope === 'full' ? 'full' : 'recovery',
           userId: s.user_id,
           amr: JSON.parse(s.amr) as Amr[],
           userVerified: s.user_verified === 1,
@@ -136,6 +154,21 @@ export function createSessionsService(deps: {
           os: ua.os,
           browser: ua.browser,
         };
+      });
+    },
+
+    /**
+     * A fresh user-verified passkey authentication on an existing session (step-up, SEC-31):
+     * adds "passkey" to its methods and moves its auth time to now. A recovery session becomes a
+     * full one only through `completeRecovery`.
+     */
+    async recordStepUp(db: Kysely<Database>, session: SessionView, input: { userVerified: boolean; scope?: SessionScope }): Promise<void> {
+      const amr: Amr[] = session.amr.includes('passkey') ? session.amr : [...session.amr, 'passkey'];
+      await repository.refreshAuth(db, session.id, {
+        amr: JSON.stringify(amr),
+        user_verified: input.userVerified ? 1 : 0,
+        auth_time: deps.clock.now(),
+        scope: input.scope ?? session.scope,
       });
     },
 

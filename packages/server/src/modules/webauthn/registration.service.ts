@@ -127,7 +127,7 @@ export function createRegistrationService(deps: WebauthnDeps) {
       binding: string | undefined;
       session: AuthenticatedSession | undefined;
       context: RequestContext;
-    }): Promise<{ user: User; passkey: PasskeyView; session?: SessionView & { token: string } }> {
+    }): Promise<{ user: User; passkey: PasskeyView; session?: SessionView & { token?: string } }> {
       const { response, context } = input;
       const parsed = parseClientData(response.response?.clientDataJSON);
       if (!parsed.ok) return failure(context, WebauthnErrors.invalid_response({ detail: parsed.problem }), null, null);
@@ -193,7 +193,7 @@ export function createRegistrationService(deps: WebauthnDeps) {
       const provider = deps.providerOf(info.aaguid);
       const transports = (response.response.transports ?? []).filter((t): t is string => typeof t === 'string').slice(0, 8);
       try {
-        return await deps.db.transaction().execute(async (trx) => {
+        const result = await deps.db.transaction().execute(async (trx) => {
           const user = existingUser ?? (await deps.accounts.create(trx, pending as PendingUser));
           const row = {
             id: info.credential.id,
@@ -223,13 +223,35 @@ export function createRegistrationService(deps: WebauthnDeps) {
             credentialId: row.id,
             data: { aaguid: row.aaguid, fmt: row.attestation_fmt, deviceType: row.device_type, backedUp: info.credentialBackedUp, userVerified: info.userVerified },
           });
-          let session: (SessionView & { token: string }) | undefined;
+          let session: (SessionView & { token?: string }) | undefined;
+          const recovering = input.session?.session.scope === 'recovery' ? input.session : undefined;
+          if (recovering) {
+            // SEC-39: the new passkey ends the recovery: every other session is signed out and
+            // this one becomes a full session on the strength of the passkey just made.
+            const revoked = await deps.sessions.revokeOthers(trx, user.id, recovering.session.id);
+            await deps.sessions.recordStepUp(trx, recovering.session, { userVerified: info.userVerified, scope: 'full' });
+            await deps.audit.record(trx, context, {
+              type: 'account.recovered',
+              outcome: 'success',
+              subjectUserId: user.id,
+              credentialId: row.id,
+              sessionId: recovering.session.id,
+              data: { sessionsRevoked: revoked.length },
+            });
+            session = { ...recovering.session, scope: 'full', amr: [...recovering.session.amr, 'passkey'], userVerified: info.userVerified, authTime: now };
+          }
           if (!existingUser) {
             session = await deps.sessions.create(trx, { userId: user.id, amr: ['passkey'], userVerified: info.userVerified, context });
             await deps.audit.record(trx, context, { type: 'session.created', outcome: 'success', subjectUserId: user.id, sessionId: session.id, credentialId: row.id });
           }
           return { user, passkey: toPasskeyView(row, deps.providerOf), ...(session ? { session } : {}) };
         });
+        // SEC-33: mail after the commit, never inside the transaction.
+        if (existingUser) {
+          const recovered = input.session?.session.scope === 'recovery';
+          deps.notifier.notify(existingUser.id, recovered ? 'account_recovered' : 'passkey_added', { at: now, detail: result.passkey.name });
+        }
+        return result;
       } catch (error) {
         if (error instanceof AppError) return failure(context, error, challenge.user_id, response.id);
         throw error;

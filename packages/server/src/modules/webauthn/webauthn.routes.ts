@@ -19,7 +19,7 @@ import type { CookiePolicy } from '../../http/cookies.ts';
 import { toBase64Url } from '../../platform/encoding.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Random } from '../../platform/random.ts';
-import type { SessionView } from '../sessions/sessions.module.ts';
+import { assuranceLevel, type SessionView } from '../sessions/sessions.module.ts';
 import type { RateLimiter } from '../../http/rate-limit.ts';
 import type { AuthenticationService } from './authentication.service.ts';
 import type { PasskeysService } from './passkeys.service.ts';
@@ -40,7 +40,7 @@ export interface WebauthnRouteDeps {
 const OptionsResponse = Type.Object({}, { additionalProperties: true, description: 'WebAuthn L3 options JSON, ready for parse*OptionsFromJSON' });
 const problem = { $ref: 'Problem#' };
 
-export function sessionJson(session: Omit<SessionView, 'id' | 'userId' | 'createdAt'>) {
+export function sessionJson(session: Omit<SessionView, 'id' | 'userId' | 'createdAt' | 'token'> & { token?: string | undefined }) {
   return {
     ...(session.token ? { token: session.token } : {}),
     expiresAt: new Date(session.expiresAt).toISOString(),
@@ -48,6 +48,8 @@ export function sessionJson(session: Omit<SessionView, 'id' | 'userId' | 'create
     authTime: new Date(session.authTime).toISOString(),
     amr: session.amr,
     userVerified: session.userVerified,
+    aal: assuranceLevel(session),
+    scope: session.scope,
   };
 }
 
@@ -68,7 +70,7 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
       summary: 'Start registering a passkey',
       description: 'Signed out with a username: sign-up of a new account (409 username_taken if it exists). Signed in with {}: adds a passkey to the current user.',
       body: RegistrationOptionsBody,
-      response: { 200: OptionsResponse, 400: problem, 401: problem, 409: problem, 429: problem },
+      response: { 200: OptionsResponse, 400: problem, 401: problem, 403: problem, 409: problem, 429: problem },
     },
   }, async (request, reply) => {
     if (request.body.username !== undefined) {
@@ -76,9 +78,11 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
       const binding = bind(request, reply);
       return deps.registration.startSignUp({ username: request.body.username, displayName: request.body.displayName, binding });
     }
-    const { user } = await deps.auth.requireSession(request);
+    // SEC-31: adding a passkey needs a recent step-up; a recovery session exists for this alone (SEC-39).
+    const found = await deps.auth.requireSession(request, { allowRecovery: true });
+    if (found.session.scope === 'full') await deps.auth.requireStepUp(request);
     const binding = bind(request, reply);
-    return deps.registration.startAppend({ user, binding });
+    return deps.registration.startAppend({ user: found.user, binding });
   });
 
   r.post('/api/v1/passkeys/registration/verify', {
@@ -88,7 +92,7 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
       body: RegistrationResponseBody,
       response: {
         200: Type.Object({ user: UserSchema, passkey: PasskeySchema, session: Type.Optional(SessionSchema) }),
-        400: problem, 401: problem, 409: problem,
+        400: problem, 401: problem, 403: problem, 409: problem,
       },
     },
   }, async (request, reply) => {
@@ -98,7 +102,7 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
       session: await deps.auth.optionalSession(request),
       context: requestContext(request),
     });
-    if (result.session) deps.cookies.setSession(reply, result.session.token, result.session.expiresAt, deps.clock.now());
+    if (result.session?.token) deps.cookies.setSession(reply, result.session.token, result.session.expiresAt, deps.clock.now());
     return { user: userJson(result.user), passkey: result.passkey, ...(result.session ? { session: sessionJson(result.session) } : {}) };
   });
 
@@ -128,7 +132,7 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
       binding: deps.cookies.ceremonyBinding(request),
       context: requestContext(request),
     });
-    deps.cookies.setSession(reply, result.session.token, result.session.expiresAt, deps.clock.now());
+    if (result.session.token) deps.cookies.setSession(reply, result.session.token, result.session.expiresAt, deps.clock.now());
     return { user: userJson(result.user), passkey: result.passkey, session: sessionJson(result.session) };
   });
 
@@ -147,10 +151,49 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
   });
 
   r.delete('/api/v1/passkeys/:id', {
-    schema: { tags, summary: 'Delete a passkey', params: PasskeyIdParams, response: { 204: Type.Null(), 401: problem, 404: problem } },
+    schema: {
+      tags,
+      summary: 'Delete a passkey',
+      description: 'Needs a recent step-up (403 step_up_required). The last passkey of an account without another sign-in method needs ?confirm=last (409 last_passkey).',
+      params: PasskeyIdParams,
+      querystring: Type.Object({ confirm: Type.Optional(Type.Literal('last')) }, { additionalProperties: false }),
+      response: { 204: Type.Null(), 401: problem, 403: problem, 404: problem, 409: problem },
+    },
+  }, async (request, reply) => {
+    const { user } = await deps.auth.requireStepUp(request);
+    await deps.passkeys.delete({ userId: user.id, id: request.params.id, confirmLast: request.query.confirm === 'last', context: requestContext(request) });
+    return reply.code(204).send(null);
+  });
+
+  r.post('/api/v1/session/step-up/options', {
+    schema: {
+      tags: ['session'],
+      summary: 'Start re-authenticating the current user (step-up)',
+      description: 'Request options for the signed-in user\'s own passkeys with userVerification "required" (SEC-31).',
+      body: Type.Object({}, { additionalProperties: false }),
+      response: { 200: OptionsResponse, 401: problem, 403: problem },
+    },
   }, async (request, reply) => {
     const { user } = await deps.auth.requireSession(request);
-    await deps.passkeys.delete({ userId: user.id, id: request.params.id, context: requestContext(request) });
-    return reply.code(204).send(null);
+    const binding = bind(request, reply);
+    return deps.authentication.startStepUp({ user, binding });
+  });
+
+  r.post('/api/v1/session/step-up/verify', {
+    schema: {
+      tags: ['session'],
+      summary: 'Finish re-authenticating: refreshes the session\'s auth time',
+      body: AuthenticationResponseBody,
+      response: { 200: Type.Object({ user: UserSchema, passkey: PasskeySchema, session: SessionSchema }), 400: problem, 401: problem, 403: problem },
+    },
+  }, async (request) => {
+    const stepUp = await deps.auth.requireSession(request);
+    const result = await deps.authentication.finish({
+      response: request.body as AuthenticationResponseJSON,
+      binding: deps.cookies.ceremonyBinding(request),
+      context: requestContext(request),
+      stepUp,
+    });
+    return { user: userJson(result.user), passkey: result.passkey, session: sessionJson({ ...result.session, token: undefined }) };
   });
 }

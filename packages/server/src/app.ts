@@ -18,6 +18,14 @@ import { installStaticPages } from './http/static-pages.ts';
 import { createAccountsService } from './modules/accounts/accounts.module.ts';
 import { createAuditService } from './modules/audit/audit.module.ts';
 import { createMailer, createNotifier } from './modules/mail/mail.module.ts';
+import {
+  createEmailCodesService,
+  createFallbackRepository,
+  createFallbackService,
+  createLockout,
+  createRecoveryService,
+  fallbackRoutes,
+} from './modules/fallback/fallback.module.ts';
 import { loadProviderNames } from './modules/passkey-names/passkey-names.ts';
 import { createSessionsService, sessionRoutes } from './modules/sessions/sessions.module.ts';
 import {
@@ -155,6 +163,28 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   });
   await app.register(sessionRoutes, { db, sessions, audit, auth, cookies });
 
+  const fallbackRepository = createFallbackRepository();
+  const lockout = createLockout({ db, clock, repository: fallbackRepository, ...config.lockout });
+  const codeIpLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perIpPerHour, windowSeconds: 3600 });
+  const perAddressLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perAddressPerHour, windowSeconds: 3600 });
+  const emailCodes = createEmailCodesService({ db, config, clock, random, repository: fallbackRepository, accounts, audit, mailer, lockout, perAddressLimiter, serverSecret });
+  const recovery = createRecoveryService({ db, clock, random, repository: fallbackRepository, sessions, audit, notifier, emailCodes, lockout });
+  await app.register(fallbackRoutes, {
+    auth,
+    cookies,
+    clock,
+    random,
+    accounts,
+    emailCodes,
+    recovery,
+    fallback: createFallbackService({ db, clock, accounts, sessions, audit, notifier, emailCodes }),
+    ipLimiter: codeIpLimiter,
+    emailCodeEnabled: emailCodesEnabled,
+    recoveryEnabled: config.auth.recoveryEnabled,
+    codeTtlSeconds: config.emailCode.ttlSeconds,
+    countPasskeys: (userId) => repository.countByUser(db, userId),
+  });
+
   app.get('/healthz', { schema: { tags: ['operations'], summary: 'Ready when the database answers' } }, async (_request, reply) => {
     try {
       await database.ping();
@@ -169,7 +199,14 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   // Expired challenges and sessions are swept, not left to grow (SEC-01).
   const sweeper = setInterval(() => {
     const now = clock.now();
-    Promise.all([repository.deleteExpiredChallenges(db, now), sessions.sweepExpired(), signupLimiter.sweep()]).catch((err: unknown) =>
+    Promise.all([
+      repository.deleteExpiredChallenges(db, now),
+      sessions.sweepExpired(),
+      signupLimiter.sweep(),
+      codeIpLimiter.sweep(),
+      perAddressLimiter.sweep(),
+      emailCodes.sweep(),
+    ]).catch((err: unknown) =>
       app.log.warn({ err }, 'sweep failed'),
     );
   }, SWEEP_INTERVAL_MS);

@@ -40,6 +40,10 @@ const EXPECTED: [code: string, status: number][] = [
   ['last_passkey', 409],
   ['email_taken', 409],
   ['email_invalid', 400],
+  ['code_invalid', 401],
+  ['too_many_attempts', 429],
+  ['method_disabled', 403],
+  ['recovery_failed', 401],
 ];
 
 describe('error registry', () => {

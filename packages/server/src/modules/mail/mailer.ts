@@ -32,7 +32,9 @@ export function createMailer(deps: { smtpUrl: string | undefined; from: string; 
 
   return {
     send(message: MailMessage): void {
-      const sending = deliver(message)
+      // setImmediate: building and sending the mail starts only after this request's answer went out.
+      const sending = new Promise<void>((resolve) => setImmediate(resolve))
+        .then(() => deliver(message))
         .catch((err: unknown) => deps.log.error({ err: { message: (err as Error).message } }, 'mail could not be sent'))
         .finally(() => pending.delete(sending));
       pending.add(sending);

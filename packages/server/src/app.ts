@@ -18,6 +18,7 @@ import { installStaticPages } from './http/static-pages.ts';
 import { createAccountsService } from './modules/accounts/accounts.module.ts';
 import { createAuditService } from './modules/audit/audit.module.ts';
 import { createMailer, createNotifier } from './modules/mail/mail.module.ts';
+import { createPasswordHasher, createPasswordsService, passwordRoutes } from './modules/passwords/passwords.module.ts';
 import {
   createEmailCodesService,
   createFallbackRepository,
@@ -136,7 +137,11 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, log: app.log });
   const notifier = createNotifier({ mailer, emailOf: (userId) => accounts.emailOf(userId), rpName: config.rp.name });
   const emailCodesEnabled = config.auth.methods.includes('email_code');
-  const hasOtherSignInMethod = async (userId: string) => emailCodesEnabled && (await accounts.emailOf(userId)) !== undefined;
+  const passwordsEnabled = config.auth.methods.includes('password');
+  // Filled in below once the passwords service exists (it needs the lockout of the fallback module).
+  let hasPassword: (userId: string) => Promise<boolean> = async () => false;
+  const hasOtherSignInMethod = async (userId: string) =>
+    (emailCodesEnabled && (await accounts.emailOf(userId)) !== undefined) || (passwordsEnabled && (await hasPassword(userId)));
   const webauthnDeps = {
     db, config, clock, random, verifier, repository, accounts, sessions, audit, providerOf, parseUserAgent, serverSecret, notifier, hasOtherSignInMethod,
   };
@@ -184,6 +189,24 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     codeTtlSeconds: config.emailCode.ttlSeconds,
     countPasskeys: (userId) => repository.countByUser(db, userId),
   });
+  const passwords = createPasswordsService({
+    db,
+    clock,
+    accounts,
+    sessions,
+    audit,
+    notifier,
+    lockout,
+    hasher: createPasswordHasher({ concurrency: config.password.hashConcurrency, pepper: config.password.pepper }),
+    minLength: config.password.minLength,
+    passkeyFirst: config.auth.passkeyFirst,
+    rpName: config.rp.name,
+    serverSecret,
+    countPasskeys: (userId) => repository.countByUser(db, userId),
+  });
+  hasPassword = (userId) => passwords.hasPassword(userId);
+  const passwordIpLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perIpPerHour, windowSeconds: 3600 });
+  await app.register(passwordRoutes, { auth, cookies, clock, passwords, ipLimiter: passwordIpLimiter, enabled: passwordsEnabled });
 
   app.get('/healthz', { schema: { tags: ['operations'], summary: 'Ready when the database answers' } }, async (_request, reply) => {
     try {

@@ -166,6 +166,7 @@ export function redactConfig(config: Config): unknown {
     ...config,
     database: { ...config.database, url: config.database.url.replace(/\/\/([^:/@]+):[^@]+@/, '//$1:***@') },
     secrets: { serverSecret: config.secrets.serverSecret ? '***' : undefined },
+    password: { ...config.password, pepper: config.password.pepper ? '***' : undefined },
     mail: { ...config.mail, smtpUrl: config.mail.smtpUrl?.replace(/\/\/([^:/@]+):[^@]+@/, '//$1:***@') },
   };
 }

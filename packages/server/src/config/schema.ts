@@ -84,11 +84,16 @@ export const ConfigSchema = Type.Object(
     ),
     auth: Type.Object(
       {
-        methods: Type.Array(Type.Union([Type.Literal('passkey'), Type.Literal('email_code')]), {
+        methods: Type.Array(Type.Union([Type.Literal('passkey'), Type.Literal('email_code'), Type.Literal('password')]), {
           default: ['passkey', 'email_code'],
           minItems: 1,
           uniqueItems: true,
-          description: 'Sign-in methods offered: passkey, email_code (low assurance, AAL1; SEC-37). "passkey" alone disables every fallback, recovery included',
+          description:
+            'Sign-in methods offered: passkey, email_code (low assurance, AAL1; SEC-37), password (off by default; SEC-41). "passkey" alone disables every fallback, recovery included',
+        }),
+        passkeyFirst: Type.Boolean({
+          default: true,
+          description: 'Once a user has a passkey, a password sign-in also needs that passkey (second factor) before the session is usable',
         }),
         stepUpMaxAgeSeconds: Type.Integer({
           default: 300,
@@ -115,6 +120,14 @@ export const ConfigSchema = Type.Object(
         freeFailures: Type.Integer({ default: 5, minimum: 1, maximum: 50, description: 'Consecutive failures per account and factor before delays start (SEC-34)' }),
         maxDelaySeconds: Type.Integer({ default: 3600, minimum: 1, maximum: 86400, description: 'Longest delay between attempts after repeated failures' }),
         hardLimit: Type.Integer({ default: 100, minimum: 10, maximum: 100, description: 'Consecutive failures after which a factor is locked until recovery (NIST: at most 100)' }),
+      },
+      { ...strict, default: {} },
+    ),
+    password: Type.Object(
+      {
+        minLength: Type.Integer({ default: 15, minimum: 8, maximum: 64, description: 'Least code points in a password (NIST SP 800-63B-4: 15 when it is the only factor, 8 with a second factor)' }),
+        hashConcurrency: Type.Integer({ default: 2, minimum: 1, maximum: 64, description: 'Most argon2id computations at once; further requests wait (SEC-43)' }),
+        pepper: Type.Optional(Type.String({ minLength: 32, description: 'Optional secret mixed into every password hash (argon2 secret); changing it invalidates every password' })),
       },
       { ...strict, default: {} },
     ),
@@ -175,6 +188,7 @@ export const ENVIRONMENT: ReadonlyArray<{ env: string; path: readonly [string, s
   { env: 'LATCHKEY_SIGNUP_REJECT_EMAIL_USERNAMES', path: ['signup', 'rejectEmailUsernames'] },
   { env: 'LATCHKEY_SIGNUP_PER_IP_PER_HOUR', path: ['signup', 'perIpPerHour'] },
   { env: 'LATCHKEY_AUTH_METHODS', path: ['auth', 'methods'], list: true },
+  { env: 'LATCHKEY_PASSKEY_FIRST', path: ['auth', 'passkeyFirst'] },
   { env: 'LATCHKEY_STEP_UP_MAX_AGE_SECONDS', path: ['auth', 'stepUpMaxAgeSeconds'] },
   { env: 'LATCHKEY_RECOVERY_ENABLED', path: ['auth', 'recoveryEnabled'] },
   { env: 'LATCHKEY_EMAIL_CODE_TTL_SECONDS', path: ['emailCode', 'ttlSeconds'] },
@@ -185,6 +199,9 @@ export const ENVIRONMENT: ReadonlyArray<{ env: string; path: readonly [string, s
   { env: 'LATCHKEY_LOCKOUT_FREE_FAILURES', path: ['lockout', 'freeFailures'] },
   { env: 'LATCHKEY_LOCKOUT_MAX_DELAY_SECONDS', path: ['lockout', 'maxDelaySeconds'] },
   { env: 'LATCHKEY_LOCKOUT_HARD_LIMIT', path: ['lockout', 'hardLimit'] },
+  { env: 'LATCHKEY_PASSWORD_MIN_LENGTH', path: ['password', 'minLength'] },
+  { env: 'LATCHKEY_PASSWORD_HASH_CONCURRENCY', path: ['password', 'hashConcurrency'] },
+  { env: 'LATCHKEY_PASSWORD_PEPPER', path: ['password', 'pepper'] },
   { env: 'LATCHKEY_SMTP_URL', path: ['mail', 'smtpUrl'] },
   { env: 'LATCHKEY_MAIL_FROM', path: ['mail', 'from'] },
   { env: 'LATCHKEY_SERVER_SECRET', path: ['secrets', 'serverSecret'] },

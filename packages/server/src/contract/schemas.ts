@@ -34,7 +34,9 @@ export const SessionSchema = Type.Object(
     amr: Type.Array(Type.String(), { description: 'Authentication methods used (RFC 8176 style): passkey, otp (e-mail code), pwd, totp, mfa' }),
     userVerified: Type.Boolean(),
     aal: Type.Integer({ minimum: 1, maximum: 3, description: 'NIST SP 800-63B-4 assurance level: 1 for an e-mail code alone, 2 for a user-verified passkey' }),
-    scope: Type.Union([Type.Literal('full'), Type.Literal('recovery')], { description: '"recovery": may only register a new passkey (SEC-39)' }),
+    scope: Type.Union([Type.Literal('full'), Type.Literal('recovery'), Type.Literal('second_factor')], {
+      description: '"recovery": may only register a new passkey (SEC-39); "second_factor": a password sign-in that must still be finished with the passkey (step-up)',
+    }),
   },
   { $id: 'Session' },
 );

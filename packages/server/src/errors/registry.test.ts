@@ -44,6 +44,9 @@ const EXPECTED: [code: string, status: number][] = [
   ['too_many_attempts', 429],
   ['method_disabled', 403],
   ['recovery_failed', 401],
+  ['second_factor_required', 403],
+  ['invalid_credentials', 401],
+  ['password_rejected', 400],
 ];
 
 describe('error registry', () => {

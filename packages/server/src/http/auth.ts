@@ -3,7 +3,7 @@ import { CommonErrors } from '../errors/common.errors.ts';
 import type { Clock } from '../platform/clock.ts';
 import type { RequestContext } from '../platform/request-context.ts';
 import { SessionErrors } from '../modules/sessions/sessions.errors.ts';
-import type { AuthenticatedSession, SessionsService } from '../modules/sessions/sessions.module.ts';
+import type { AuthenticatedSession, SessionScope, SessionsService } from '../modules/sessions/sessions.module.ts';
 import type { CookiePolicy } from './cookies.ts';
 
 const resolved = new WeakMap<FastifyRequest, Promise<AuthenticatedSession | undefined>>();
@@ -30,10 +30,14 @@ export function createAuth(sessions: SessionsService, cookies: CookiePolicy, ste
     }
     return found;
   }
-  async function requireSession(request: FastifyRequest, options: { allowRecovery?: boolean } = {}): Promise<AuthenticatedSession> {
+  /** A live session; a restricted one (recovery, pending second factor) only where `allow` names its scope. */
+  async function requireSession(request: FastifyRequest, options: { allow?: readonly SessionScope[] } = {}): Promise<AuthenticatedSession> {
     const session = await optionalSession(request);
     if (!session) throw CommonErrors.unauthorized();
-    if (session.session.scope !== 'full' && !options.allowRecovery) throw SessionErrors.recovery_session_restricted();
+    const { scope } = session.session;
+    if (scope !== 'full' && !options.allow?.includes(scope)) {
+      throw scope === 'second_factor' ? SessionErrors.second_factor_required() : SessionErrors.recovery_session_restricted();
+    }
     return session;
   }
   /**

@@ -22,6 +22,8 @@ export const AuditEventTypes = [
   'recovery.failed',
   'account.recovered',
   'auth.locked_out',
+  'password.changed',
+  'password.failed',
 ] as const;
 
 export type AuditEventType = (typeof AuditEventTypes)[number];

@@ -6,6 +6,7 @@ export type NotificationKind =
   | 'recovery_code_used'
   | 'recovery_codes_regenerated'
   | 'email_changed'
+  | 'password_changed'
   | 'account_recovered';
 
 const WHAT: Record<NotificationKind, string> = {
@@ -14,6 +15,7 @@ const WHAT: Record<NotificationKind, string> = {
   recovery_code_used: 'A recovery code of your account was used',
   recovery_codes_regenerated: 'New recovery codes were made for your account; the old ones no longer work',
   email_changed: 'The e-mail address of your account was changed',
+  password_changed: 'The password of your account was set or changed, and your other sessions were signed out',
   account_recovered: 'Your account was recovered: a new passkey was registered and every other session was signed out',
 };
 

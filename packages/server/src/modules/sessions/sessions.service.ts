@@ -10,7 +10,12 @@ import { createSessionsRepository } from './sessions.repository.ts';
 /** Authentication methods references (RFC 8176 where one exists). */
 export type Amr = 'passkey' | 'otp' | 'pwd' | 'totp' | 'mfa';
 
-export type SessionScope = 'full' | 'recovery';
+/**
+ * 'full'; 'recovery': may only enrol a passkey (SEC-39); 'second_factor': a password was right
+ * but the account's passkey must still be shown (step-up) before anything else.
+ */
+export type SessionScope = 'full' | 'recovery' | 'second_factor';
+const SCOPES: readonly SessionScope[] = ['full', 'recovery', 'second_factor'];
 
 export interface SessionView {
   id: string;
@@ -52,6 +57,13 @@ export function assuranceLevel(session: Pick<SessionView, 'amr' | 'userVerified'
   if (session.scope !== 'full') return 1;
   if (session.amr.includes('mfa')) return 2;
   return session.amr.includes('passkey') && session.userVerified ? 2 : 1;
+}
+
+/** The methods after a passkey step-up: "passkey" added; "mfa" when it completes a password sign-in. */
+export function stepUpAmr(amr: readonly Amr[], secondFactor = false): Amr[] {
+  const out = amr.includes('passkey') ? [...amr] : [...amr, 'passkey' as const];
+  if (secondFactor && !out.includes('mfa')) out.push('mfa');
+  return out;
 }
 
 /** Only refresh last-seen this often: a read must not cost a write on every request. */
@@ -126,7 +138,7 @@ export function createSessionsService(deps: {
       return {
         session: {
           id: s.id,
-          scope: s.scope === 'full' ? 'full' : 'recovery',
+          scope: SCOPES.find((scope) => scope === s.scope) ?? 'recovery',
           userId: s.user_id,
           amr: JSON.parse(s.amr) as Amr[],
           userVerified: s.user_verified === 1,
@@ -162,8 +174,8 @@ export function createSessionsService(deps: {
      * adds "passkey" to its methods and moves its auth time to now. A recovery session becomes a
      * full one only through `completeRecovery`.
      */
-    async recordStepUp(db: Kysely<Database>, session: SessionView, input: { userVerified: boolean; scope?: SessionScope }): Promise<void> {
-      const amr: Amr[] = session.amr.includes('passkey') ? session.amr : [...session.amr, 'passkey'];
+    async recordStepUp(db: Kysely<Database>, session: SessionView, input: { userVerified: boolean; scope?: SessionScope; amr?: Amr[] }): Promise<void> {
+      const amr = input.amr ?? stepUpAmr(session.amr);
       await repository.refreshAuth(db, session.id, {
         amr: JSON.stringify(amr),
         user_verified: input.userVerified ? 1 : 0,

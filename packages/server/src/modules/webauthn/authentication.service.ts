@@ -3,7 +3,7 @@ import type { AppError } from '../../errors/app-error.ts';
 import { hmacSha256, toBase64Url } from '../../platform/encoding.ts';
 import type { RequestContext } from '../../platform/request-context.ts';
 import type { User } from '../accounts/accounts.module.ts';
-import type { AuthenticatedSession, SessionView } from '../sessions/sessions.module.ts';
+import { stepUpAmr, type AuthenticatedSession, type SessionView } from '../sessions/sessions.module.ts';
 import { bindingHash, challengeError, challengeProblem, newChallenge } from './challenges.ts';
 import { crossOriginProblem, parseClientData } from './client-data.ts';
 import { toPasskeyView, type PasskeyView } from './passkey-view.ts';
@@ -213,7 +213,10 @@ export function createAuthenticationService(deps: WebauthnDeps) {
         });
         if (!counted) return undefined;
         if (stepUp) {
-          await deps.sessions.recordStepUp(trx, stepUp.session, { userVerified: info.userVerified });
+          // A passkey after a password completes a two-factor sign-in (amr "mfa", AAL2).
+          const secondFactor = stepUp.session.scope === 'second_factor';
+          const amr = stepUpAmr(stepUp.session.amr, secondFactor);
+          await deps.sessions.recordStepUp(trx, stepUp.session, { userVerified: info.userVerified, amr, scope: 'full' });
           await deps.audit.record(trx, context, {
             type: 'session.stepped_up',
             outcome: 'success',
@@ -221,8 +224,7 @@ export function createAuthenticationService(deps: WebauthnDeps) {
             credentialId: credential.id,
             sessionId: stepUp.session.id,
           });
-          const amr = stepUp.session.amr.includes('passkey') ? stepUp.session.amr : [...stepUp.session.amr, 'passkey' as const];
-          return { ...stepUp.session, amr, userVerified: info.userVerified, authTime: now };
+          return { ...stepUp.session, scope: 'full' as const, amr, userVerified: info.userVerified, authTime: now };
         }
         const session = await deps.sessions.create(trx, { userId: user.id, amr: ['passkey'], userVerified: info.userVerified, context });
         await deps.audit.record(trx, context, {

@@ -79,7 +79,7 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
       return deps.registration.startSignUp({ username: request.body.username, displayName: request.body.displayName, binding });
     }
     // SEC-31: adding a passkey needs a recent step-up; a recovery session exists for this alone (SEC-39).
-    const found = await deps.auth.requireSession(request, { allowRecovery: true });
+    const found = await deps.auth.requireSession(request, { allow: ['recovery'] });
     if (found.session.scope === 'full') await deps.auth.requireStepUp(request);
     const binding = bind(request, reply);
     return deps.registration.startAppend({ user: found.user, binding });
@@ -174,7 +174,8 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
       response: { 200: OptionsResponse, 401: problem, 403: problem },
     },
   }, async (request, reply) => {
-    const { user } = await deps.auth.requireSession(request);
+    // Also the second step of a password sign-in on a passkey-first account.
+    const { user } = await deps.auth.requireSession(request, { allow: ['second_factor'] });
     const binding = bind(request, reply);
     return deps.authentication.startStepUp({ user, binding });
   });
@@ -187,7 +188,7 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
       response: { 200: Type.Object({ user: UserSchema, passkey: PasskeySchema, session: SessionSchema }), 400: problem, 401: problem, 403: problem },
     },
   }, async (request) => {
-    const stepUp = await deps.auth.requireSession(request);
+    const stepUp = await deps.auth.requireSession(request, { allow: ['second_factor'] });
     const result = await deps.authentication.finish({
       response: request.body as AuthenticationResponseJSON,
       binding: deps.cookies.ceremonyBinding(request),

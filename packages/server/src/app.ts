@@ -18,6 +18,8 @@ import { installStaticPages } from './http/static-pages.ts';
 import { createAccountsService } from './modules/accounts/accounts.module.ts';
 import { createAuditService } from './modules/audit/audit.module.ts';
 import { createMailer, createNotifier } from './modules/mail/mail.module.ts';
+import { createSecretBox } from './platform/secret-box.ts';
+import { createTotpService, totpRoutes } from './modules/totp/totp.module.ts';
 import { createPasswordHasher, createPasswordsService, passwordRoutes } from './modules/passwords/passwords.module.ts';
 import {
   createEmailCodesService,
@@ -189,6 +191,17 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     codeTtlSeconds: config.emailCode.ttlSeconds,
     countPasskeys: (userId) => repository.countByUser(db, userId),
   });
+  const totp = createTotpService({
+    db,
+    clock,
+    random,
+    box: createSecretBox({ encryptionKey: config.secrets.encryptionKey, serverSecret, randomBytes: random.bytes }),
+    lockout,
+    sessions,
+    audit,
+    issuer: config.rp.name,
+  });
+  const totpEnabled = config.auth.methods.includes('totp');
   const passwords = createPasswordsService({
     db,
     clock,
@@ -203,10 +216,12 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     rpName: config.rp.name,
     serverSecret,
     countPasskeys: (userId) => repository.countByUser(db, userId),
+    hasTotp: async (userId) => totpEnabled && (await totp.isEnrolled(userId)),
   });
   hasPassword = (userId) => passwords.hasPassword(userId);
   const passwordIpLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perIpPerHour, windowSeconds: 3600 });
   await app.register(passwordRoutes, { auth, cookies, clock, passwords, ipLimiter: passwordIpLimiter, enabled: passwordsEnabled });
+  await app.register(totpRoutes, { auth, totp, ipLimiter: passwordIpLimiter, enabled: totpEnabled });
 
   app.get('/healthz', { schema: { tags: ['operations'], summary: 'Ready when the database answers' } }, async (_request, reply) => {
     try {

@@ -84,12 +84,12 @@ export const ConfigSchema = Type.Object(
     ),
     auth: Type.Object(
       {
-        methods: Type.Array(Type.Union([Type.Literal('passkey'), Type.Literal('email_code'), Type.Literal('password')]), {
+        methods: Type.Array(Type.Union([Type.Literal('passkey'), Type.Literal('email_code'), Type.Literal('password'), Type.Literal('totp')]), {
           default: ['passkey', 'email_code'],
           minItems: 1,
           uniqueItems: true,
           description:
-            'Sign-in methods offered: passkey, email_code (low assurance, AAL1; SEC-37), password (off by default; SEC-41). "passkey" alone disables every fallback, recovery included',
+            'Sign-in methods offered: passkey, email_code (low assurance, AAL1; SEC-37), password (off by default; SEC-41), totp (second factor after a password; SEC-40). "passkey" alone disables every fallback, recovery included',
         }),
         passkeyFirst: Type.Boolean({
           default: true,
@@ -142,6 +142,12 @@ export const ConfigSchema = Type.Object(
       {
         serverSecret: Type.Optional(
           Type.String({ minLength: 32, description: 'Secret for derived values (fake credentials for unknown usernames); generated and kept in the database when unset' }),
+        ),
+        encryptionKey: Type.Optional(
+          Type.String({
+            minLength: 32,
+            description: 'Key (any string of 32+ characters; SHA-256 makes the AES-256-GCM key) for TOTP seeds at rest; when unset it is derived from the server secret',
+          }),
         ),
       },
       { ...strict, default: {} },
@@ -205,5 +211,6 @@ export const ENVIRONMENT: ReadonlyArray<{ env: string; path: readonly [string, s
   { env: 'LATCHKEY_SMTP_URL', path: ['mail', 'smtpUrl'] },
   { env: 'LATCHKEY_MAIL_FROM', path: ['mail', 'from'] },
   { env: 'LATCHKEY_SERVER_SECRET', path: ['secrets', 'serverSecret'] },
+  { env: 'LATCHKEY_ENCRYPTION_KEY', path: ['secrets', 'encryptionKey'] },
   { env: 'LATCHKEY_LOG_LEVEL', path: ['log', 'level'] },
 ];

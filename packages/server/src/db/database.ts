@@ -2,6 +2,7 @@ import type { UsersTable } from '../modules/accounts/accounts.tables.ts';
 import type { AuditEventsTable } from '../modules/audit/audit.tables.ts';
 import type { EmailCodesTable, FailureCountersTable, RecoveryCodesTable } from '../modules/fallback/fallback.tables.ts';
 import type { PasswordsTable } from '../modules/passwords/passwords.tables.ts';
+import type { TotpSecretsTable } from '../modules/totp/totp.tables.ts';
 import type { SessionsTable } from '../modules/sessions/sessions.tables.ts';
 import type { ChallengesTable, CredentialsTable } from '../modules/webauthn/webauthn.tables.ts';
 
@@ -29,4 +30,5 @@ export interface Database {
   recovery_codes: RecoveryCodesTable;
   failure_counters: FailureCountersTable;
   passwords: PasswordsTable;
+  totp_secrets: TotpSecretsTable;
 }

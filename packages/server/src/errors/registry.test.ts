@@ -47,6 +47,8 @@ const EXPECTED: [code: string, status: number][] = [
   ['second_factor_required', 403],
   ['invalid_credentials', 401],
   ['password_rejected', 400],
+  ['totp_invalid', 401],
+  ['totp_not_enrolled', 409],
 ];
 
 describe('error registry', () => {

@@ -24,6 +24,9 @@ export const AuditEventTypes = [
   'auth.locked_out',
   'password.changed',
   'password.failed',
+  'totp.enrolment_started',
+  'totp.enrolled',
+  'totp.removed',
 ] as const;
 
 export type AuditEventType = (typeof AuditEventTypes)[number];

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
 import type { Clock } from '../../platform/clock.ts';
-import { sha256 } from '../../platform/encoding.ts';
+import { sha256, toBase32 } from '../../platform/encoding.ts';
 import type { Random } from '../../platform/random.ts';
 import type { RequestContext } from '../../platform/request-context.ts';
 import type { AuditService } from '../audit/audit.module.ts';
@@ -16,23 +16,6 @@ import type { Lockout } from './lockout.service.ts';
 export const RECOVERY_CODE_COUNT = 10;
 /** 15 bytes = 120 bits per code (SEC-38 asks for at least 112). */
 const RECOVERY_CODE_BYTES = 15;
-const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
-function base32(bytes: Uint8Array): string {
-  let bits = 0;
-  let value = 0;
-  let out = '';
-  for (const byte of bytes) {
-    value = (value << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      out += BASE32[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  return out;
-}
-
 /** What the user may type: any case, with or without the dashes and spaces. */
 export function normalizeRecoveryCode(code: string): string {
   return code.toUpperCase().replace(/[^A-Z2-7]/g, '');
@@ -69,7 +52,7 @@ export function createRecoveryService(deps: {
   return {
     /** Ten new codes, shown once; the old ones stop working. The caller checked step-up. */
     async regenerate(found: AuthenticatedSession, context: RequestContext): Promise<string[]> {
-      const codes = Array.from({ length: RECOVERY_CODE_COUNT }, () => base32(deps.random.bytes(RECOVERY_CODE_BYTES)).match(/.{4}/g)?.join('-') ?? '');
+      const codes = Array.from({ length: RECOVERY_CODE_COUNT }, () => toBase32(deps.random.bytes(RECOVERY_CODE_BYTES)).match(/.{4}/g)?.join('-') ?? '');
       const now = deps.clock.now();
       await deps.db.transaction().execute(async (trx) => {
         await deps.repository.replaceRecoveryCodes(trx, found.user.id, codes.map((c) => hashOf(normalizeRecoveryCode(c))), now);

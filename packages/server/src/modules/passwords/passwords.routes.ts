@@ -39,10 +39,10 @@ export async function passwordRoutes(app: FastifyInstance, deps: PasswordRouteDe
       tags,
       summary: 'Sign in with username and password',
       description:
-        'One 401 invalid_credentials for every failure. A password alone is AAL1 (amr ["pwd"]). On a passkey-first server an account with a passkey gets secondFactor "passkey": finish with POST /api/v1/session/step-up/options and /verify (amr then ["pwd","passkey","mfa"], AAL2).',
+        'One 401 invalid_credentials for every failure. A password alone is AAL1 (amr ["pwd"]). On a passkey-first server an account with a passkey gets secondFactor "passkey": finish with POST /api/v1/session/step-up/options and /verify (amr then ["pwd","passkey","mfa"], AAL2); secondFactor "totp": POST /api/v1/session/totp.',
       body: Type.Object({ username: Type.String({ minLength: 1, maxLength: 256 }), password: Password }, { additionalProperties: false }),
       response: {
-        200: Type.Object({ user: UserSchema, session: SessionSchema, secondFactor: Type.Union([Type.Literal('passkey'), Type.Null()]) }),
+        200: Type.Object({ user: UserSchema, session: SessionSchema, secondFactor: Type.Union([Type.Literal('passkey'), Type.Literal('totp'), Type.Null()]) }),
         400: problem, 401: problem, 403: problem, 429: problem,
       },
     },

@@ -28,6 +28,8 @@ export function createPasswordsService(deps: {
   rpName: string;
   serverSecret: Uint8Array;
   countPasskeys(userId: string): Promise<number>;
+  /** Whether the user has a confirmed authenticator app (TOTP enabled). */
+  hasTotp(userId: string): Promise<boolean>;
 }) {
   const repository = createPasswordsRepository();
   return {
@@ -55,9 +57,10 @@ export function createPasswordsService(deps: {
      * Username and password. The same work and the same answer for an unknown user, a user
      * without a password and a wrong password (a dummy argon2 verification; SEC-43). With
      * passkey-first, an account that has a passkey gets a `second_factor` session that must
-     * finish with the passkey (step-up) before it is usable.
+     * finish with the passkey (step-up) before it is usable; an account with an authenticator app
+     * (and no passkey-first rule in force) finishes with a TOTP code.
      */
-    async signIn(input: { username: string; password: string; context: RequestContext }): Promise<{ user: User; session: SessionView & { token: string }; secondFactor: 'passkey' | null }> {
+    async signIn(input: { username: string; password: string; context: RequestContext }): Promise<{ user: User; session: SessionView & { token: string }; secondFactor: 'passkey' | 'totp' | null }> {
       const key = deps.accounts.usernameKey(input.username) ?? `invalid:${toBase64Url(hmacSha256(deps.serverSecret, input.username))}`;
       const counterKey = `pwd:${key}`;
       await deps.lockout.check(counterKey);
@@ -77,12 +80,13 @@ export function createPasswordsService(deps: {
       await deps.lockout.clear(counterKey);
       const user = (await deps.accounts.findById(found.userId)) as User;
       const needsPasskey = deps.passkeyFirst && (await deps.countPasskeys(user.id)) > 0;
+      const secondFactor = needsPasskey ? 'passkey' : (await deps.hasTotp(user.id)) ? 'totp' : null;
       const session = await deps.db.transaction().execute(async (trx) => {
-        const created = await deps.sessions.create(trx, { userId: user.id, amr: ['pwd'], userVerified: false, context: input.context, scope: needsPasskey ? 'second_factor' : 'full' });
+        const created = await deps.sessions.create(trx, { userId: user.id, amr: ['pwd'], userVerified: false, context: input.context, scope: secondFactor ? 'second_factor' : 'full' });
         await deps.audit.record(trx, input.context, { type: 'session.created', outcome: 'success', subjectUserId: user.id, sessionId: created.id, data: { method: 'password', scope: created.scope } });
         return created;
       });
-      return { user, session, secondFactor: needsPasskey ? 'passkey' : null };
+      return { user, session, secondFactor };
     },
   };
 }

@@ -144,8 +144,15 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   let hasPassword: (userId: string) => Promise<boolean> = async () => false;
   const hasOtherSignInMethod = async (userId: string) =>
     (emailCodesEnabled && (await accounts.emailOf(userId)) !== undefined) || (passwordsEnabled && (await hasPassword(userId)));
+  const fallbackRepository = createFallbackRepository();
+  const lockout = createLockout({ db, clock, repository: fallbackRepository, ...config.lockout });
+  const clearFailureCounters = async (userId: string) => {
+    const [user, email] = await Promise.all([accounts.findById(userId), accounts.emailOf(userId)]);
+    await lockout.clearAccount({ userId, usernameKey: user && accounts.usernameKey(user.username), emailKey: email?.toLowerCase() });
+  };
   const webauthnDeps = {
     db, config, clock, random, verifier, repository, accounts, sessions, audit, providerOf, parseUserAgent, serverSecret, notifier, hasOtherSignInMethod,
+    clearFailureCounters,
   };
   const cookies = createCookiePolicy(config);
   const auth = createAuth(sessions, cookies, {
@@ -170,8 +177,6 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   });
   await app.register(sessionRoutes, { db, sessions, audit, auth, cookies });
 
-  const fallbackRepository = createFallbackRepository();
-  const lockout = createLockout({ db, clock, repository: fallbackRepository, ...config.lockout });
   const codeIpLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perIpPerHour, windowSeconds: 3600 });
   const perAddressLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perAddressPerHour, windowSeconds: 3600 });
   const emailCodes = createEmailCodesService({ db, config, clock, random, repository: fallbackRepository, accounts, audit, mailer, lockout, perAddressLimiter, serverSecret });

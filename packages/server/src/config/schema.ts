@@ -111,7 +111,7 @@ export const ConfigSchema = Type.Object(
         maxAttempts: Type.Integer({ default: 5, minimum: 1, maximum: 5, description: 'Wrong guesses before a code is invalidated (SEC-36)' }),
         resendCooldownSeconds: Type.Integer({ default: 60, minimum: 0, maximum: 3600, description: 'Least time between two codes to one address' }),
         perAddressPerHour: Type.Integer({ default: 10, minimum: 1, maximum: 1000, description: 'Codes one address may be sent per hour' }),
-        perIpPerHour: Type.Integer({ default: 100, minimum: 1, maximum: 1_000_000, description: 'Code requests and code checks one client IP may make per hour (SEC-34)' }),
+        perIpPerHour: Type.Integer({ default: 100, minimum: 1, maximum: 1_000_000, description: 'Code requests, code checks, password and TOTP attempts one client IP may make per hour, each kind counted apart (SEC-34)' }),
       },
       { ...strict, default: {} },
     ),

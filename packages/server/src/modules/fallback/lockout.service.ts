@@ -49,6 +49,13 @@ export function createLockout(deps: {
     async clear(key: string): Promise<void> {
       await deps.repository.clearCounter(deps.db, key);
     },
+    /** Every factor's counter of one account, after it proved itself with a passkey. */
+    async clearAccount(account: { userId: string; usernameKey: string | undefined; emailKey: string | undefined }): Promise<void> {
+      const keys = [`totp:${account.userId}`, `recovery:${account.userId}`];
+      if (account.usernameKey) keys.push(`pwd:${account.usernameKey}`);
+      if (account.emailKey) keys.push(`otp:${account.emailKey}`);
+      for (const key of keys) await deps.repository.clearCounter(deps.db, key);
+    },
   };
 }
 

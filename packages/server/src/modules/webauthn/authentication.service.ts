@@ -243,6 +243,7 @@ export function createAuthenticationService(deps: WebauthnDeps) {
       if (!outcome) {
         return failure(context, refuse(`counter did not increase (stored ${credential.sign_count}, got ${info.newCounter})`), user.id, credential.id);
       }
+      await deps.clearFailureCounters(user.id);
       const passkey = toPasskeyView(
         { ...credential, backed_up: info.credentialBackedUp ? 1 : 0, last_used_at: now },
         deps.providerOf,

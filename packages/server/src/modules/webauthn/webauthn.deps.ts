@@ -30,6 +30,8 @@ export interface WebauthnDeps {
   notifier: Notifier;
   /** Whether the user could still sign in without a passkey (a verified e-mail with e-mail codes enabled; SEC-32). */
   hasOtherSignInMethod(userId: string): Promise<boolean>;
+  /** A passkey proved the user: their fallback failure counters are cleared (SEC-34: success clears). */
+  clearFailureCounters(userId: string): Promise<void>;
 }
 
 /** The COSE algorithms offered, and so the only ones accepted (SEC-13): EdDSA, ES256, RS256. */

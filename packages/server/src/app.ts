@@ -39,6 +39,7 @@ import {
   createWebauthnRepository,
   webauthnRoutes,
   type Verifier,
+  type WebauthnRouteDeps,
 } from './modules/webauthn/webauthn.module.ts';
 import { systemClock, type Clock } from './platform/clock.ts';
 import { cryptoRandom, type Random } from './platform/random.ts';
@@ -154,6 +155,8 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     db, config, clock, random, verifier, repository, accounts, sessions, audit, providerOf, parseUserAgent, serverSecret, notifier, hasOtherSignInMethod,
     clearFailureCounters,
   };
+  // Assigned once the e-mail code service exists (below); sign-up calls it only after that.
+  let sendSignUpEmailCode: WebauthnRouteDeps['sendSignUpEmailCode'] = async () => false;
   const cookies = createCookiePolicy(config);
   const auth = createAuth(sessions, cookies, {
     clock,
@@ -174,12 +177,23 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     random,
     challengeTtlSeconds: config.webauthn.challengeTtlSeconds,
     signupLimiter,
+    sendSignUpEmailCode: (input) => sendSignUpEmailCode(input),
   });
   await app.register(sessionRoutes, { db, sessions, audit, auth, cookies });
 
   const codeIpLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perIpPerHour, windowSeconds: 3600 });
   const perAddressLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perAddressPerHour, windowSeconds: 3600 });
   const emailCodes = createEmailCodesService({ db, config, clock, random, repository: fallbackRepository, accounts, audit, mailer, lockout, perAddressLimiter, serverSecret });
+  sendSignUpEmailCode = async (input) => {
+    try {
+      await emailCodes.start({ purpose: 'verify_email', email: input.email, binding: input.binding, userId: input.userId, context: input.context });
+      return true;
+    } catch (err) {
+      // The account exists either way; the user can ask again with PUT /api/v1/account/email.
+      app.log.info({ code: (err as { code?: string }).code }, 'sign-up e-mail code not sent');
+      return false;
+    }
+  };
   const recovery = createRecoveryService({ db, clock, random, repository: fallbackRepository, sessions, audit, notifier, emailCodes, lockout });
   await app.register(fallbackRoutes, {
     auth,

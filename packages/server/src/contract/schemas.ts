@@ -58,6 +58,9 @@ export const RegistrationOptionsBody = Type.Object(
   {
     username: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Signed out: the new account\'s username' })),
     displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    email: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 320, description: 'Signed out, optional: an e-mail address for the new account, confirmed afterwards with the code mailed to it' }),
+    ),
   },
   { additionalProperties: false },
 );

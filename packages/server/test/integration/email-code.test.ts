@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { paths } from '../helpers/flows.ts';
+import { newAuthenticator, paths, register } from '../helpers/flows.ts';
 import { startMailbox, userWithEmail, type Mailbox } from '../helpers/mailbox.ts';
 import type { TestResponse } from '../helpers/test-client.ts';
 import { dialects, startTestServer, type TestServer } from '../helpers/test-server.ts';
@@ -33,6 +33,19 @@ for (const dialect of dialects) {
       assert.equal(account.status, 200, account.text);
       assert.equal(account.body.email, 'ann@example.test');
       assert.equal(account.body.passkeys, 1);
+    });
+
+    test('an address given at sign-up is confirmed by the code mailed to it; a malformed one is a 400', async () => {
+      const client = server.client();
+      const { verify } = await register(client, newAuthenticator(), { username: 'ec-zed', email: 'zed@example.test' });
+      assert.equal(verify.status, 200, verify.text);
+      assert.equal(verify.body.emailCodeSent, true);
+      const code = await mailbox.newCode('zed@example.test', 0);
+      assert.equal((await client.get('/api/v1/account')).body.email, null, 'not before it is confirmed');
+      const confirm = await client.post('/api/v1/account/email/verify', { code });
+      assert.equal(confirm.status, 200, confirm.text);
+      assert.equal((await client.get('/api/v1/account')).body.email, 'zed@example.test');
+      assertProblem(await server.client().post(`${paths.REG}/options`, { username: 'ec-zed2', email: 'nope' }), 400, 'email_invalid');
     });
 
     test('sign-in with an e-mailed code gives an AAL1 "otp" session that cannot do sensitive things (SEC-37)', async () => {

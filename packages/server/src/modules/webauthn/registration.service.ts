@@ -3,7 +3,7 @@ import { AppError } from '../../errors/app-error.ts';
 import { CommonErrors } from '../../errors/common.errors.ts';
 import { fromBase64Url, toBase64Url } from '../../platform/encoding.ts';
 import type { RequestContext } from '../../platform/request-context.ts';
-import { AccountErrors, type NewAccount, type User } from '../accounts/accounts.module.ts';
+import { AccountErrors, normalizeEmail, type NewAccount, type User } from '../accounts/accounts.module.ts';
 import type { AuthenticatedSession, SessionView } from '../sessions/sessions.module.ts';
 import { bindingHash, challengeError, challengeProblem, newChallenge } from './challenges.ts';
 import { crossOriginProblem, parseClientData } from './client-data.ts';
@@ -26,7 +26,8 @@ export interface CreationOptionsJSON {
   extensions: { credProps: true };
 }
 
-type PendingUser = NewAccount & { userHandle: string };
+/** `email`: an optional address given at sign-up, confirmed by a code once the account exists. */
+type PendingUser = NewAccount & { userHandle: string; email?: string };
 
 /**
  * A new passkey is named after its provider ("iCloud Keychain"); when the AAGUID is unknown,
@@ -80,12 +81,18 @@ export function createRegistrationService(deps: WebauthnDeps) {
 
   return {
     /** Sign-up of a new account: checks the username, makes a random user handle, stores the challenge. */
-    async startSignUp(input: { username: string; displayName?: string | undefined; binding: string }): Promise<CreationOptionsJSON> {
+    async startSignUp(input: { username: string; displayName?: string | undefined; email?: string | undefined; binding: string }): Promise<CreationOptionsJSON> {
       if (!config.signup.enabled) throw AccountErrors.signup_disabled();
       const account = deps.accounts.prepareNewAccount(input);
+      let email: string | undefined;
+      if (input.email !== undefined) {
+        const normalized = normalizeEmail(input.email);
+        if (!normalized.ok) throw AccountErrors.email_invalid({ detail: `email ${normalized.problem}` });
+        email = normalized.address;
+      }
       if (await deps.accounts.isUsernameTaken(account.usernameKey)) throw AccountErrors.username_taken();
       // SEC-18: 64 random bytes, no personal data; the username never becomes user.id.
-      const pending: PendingUser = { ...account, userHandle: toBase64Url(deps.random.bytes(64)) };
+      const pending: PendingUser = { ...account, userHandle: toBase64Url(deps.random.bytes(64)), ...(email ? { email } : {}) };
       const challenge = newChallenge(deps.random.bytes);
       await deps.repository.insertChallenge(deps.db, {
         challenge,
@@ -127,7 +134,7 @@ export function createRegistrationService(deps: WebauthnDeps) {
       binding: string | undefined;
       session: AuthenticatedSession | undefined;
       context: RequestContext;
-    }): Promise<{ user: User; passkey: PasskeyView; session?: SessionView & { token?: string } }> {
+    }): Promise<{ user: User; passkey: PasskeyView; session?: SessionView & { token?: string }; pendingEmail?: string }> {
       const { response, context } = input;
       const parsed = parseClientData(response.response?.clientDataJSON);
       if (!parsed.ok) return failure(context, WebauthnErrors.invalid_response({ detail: parsed.problem }), null, null);
@@ -246,6 +253,7 @@ export function createRegistrationService(deps: WebauthnDeps) {
           }
           return { user, passkey: toPasskeyView(row, deps.providerOf), ...(session ? { session } : {}) };
         });
+        if (!existingUser && pending?.email) return { ...result, pendingEmail: pending.email };
         // SEC-33: mail after the commit, never inside the transaction.
         if (existingUser) {
           const recovered = input.session?.session.scope === 'recovery';

@@ -35,6 +35,8 @@ export interface WebauthnRouteDeps {
   random: Random;
   challengeTtlSeconds: number;
   signupLimiter: RateLimiter;
+  /** After a sign-up that gave an address: mail it a confirmation code bound to this client; false when none could be sent. */
+  sendSignUpEmailCode(input: { userId: string; email: string; binding: string; context: ReturnType<typeof requestContext> }): Promise<boolean>;
 }
 
 const OptionsResponse = Type.Object({}, { additionalProperties: true, description: 'WebAuthn L3 options JSON, ready for parse*OptionsFromJSON' });
@@ -76,7 +78,7 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
     if (request.body.username !== undefined) {
       await deps.signupLimiter.hit(`signup:${request.ip}`);
       const binding = bind(request, reply);
-      return deps.registration.startSignUp({ username: request.body.username, displayName: request.body.displayName, binding });
+      return deps.registration.startSignUp({ username: request.body.username, displayName: request.body.displayName, email: request.body.email, binding });
     }
     // SEC-31: adding a passkey needs a recent step-up; a recovery session exists for this alone (SEC-39).
     const found = await deps.auth.requireSession(request, { allow: ['recovery'] });
@@ -91,7 +93,12 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
       summary: 'Finish registering a passkey',
       body: RegistrationResponseBody,
       response: {
-        200: Type.Object({ user: UserSchema, passkey: PasskeySchema, session: Type.Optional(SessionSchema) }),
+        200: Type.Object({
+          user: UserSchema,
+          passkey: PasskeySchema,
+          session: Type.Optional(SessionSchema),
+          emailCodeSent: Type.Optional(Type.Boolean({ description: 'Sign-up with an address: a code to confirm it went out (POST /api/v1/account/email/verify)' })),
+        }),
         400: problem, 401: problem, 403: problem, 409: problem,
       },
     },
@@ -103,7 +110,17 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
       context: requestContext(request),
     });
     if (result.session?.token) deps.cookies.setSession(reply, result.session.token, result.session.expiresAt, deps.clock.now());
-    return { user: userJson(result.user), passkey: result.passkey, ...(result.session ? { session: sessionJson(result.session) } : {}) };
+    const binding = deps.cookies.ceremonyBinding(request);
+    const emailCodeSent =
+      result.pendingEmail && binding
+        ? await deps.sendSignUpEmailCode({ userId: result.user.id, email: result.pendingEmail, binding, context: requestContext(request) })
+        : undefined;
+    return {
+      user: userJson(result.user),
+      passkey: result.passkey,
+      ...(result.session ? { session: sessionJson(result.session) } : {}),
+      ...(emailCodeSent !== undefined ? { emailCodeSent } : {}),
+    };
   });
 
   r.post('/api/v1/passkeys/authentication/options', {

@@ -164,6 +164,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     hasPasskey: async (userId) => (await repository.countByUser(db, userId)) > 0,
   });
   const signupLimiter = createRateLimiter({ db, clock, limit: config.signup.perIpPerHour, windowSeconds: 3600 });
+  const authLimiter = createRateLimiter({ db, clock, limit: config.auth.perIpPerHour, windowSeconds: 3600 });
 
   app.addHook('preHandler', createCsrfGuard(config.rp.origins));
 
@@ -177,6 +178,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     random,
     challengeTtlSeconds: config.webauthn.challengeTtlSeconds,
     signupLimiter,
+    authLimiter,
     sendSignUpEmailCode: (input) => sendSignUpEmailCode(input),
   });
   await app.register(sessionRoutes, { db, sessions, audit, auth, cookies });

@@ -94,6 +94,7 @@ export async function startTestServer(
       ...options.config,
       server: { verifyWorkers: 0, port: 0, ...options.config?.server },
       signup: { perIpPerHour: 100_000, ...options.config?.signup },
+      auth: { perIpPerHour: 100_000, ...options.config?.auth },
       rp: { id: TEST_RP_ID, origins: [TEST_ORIGIN], ...options.config?.rp },
       database: { url: testDb.url, poolSize: 5, ...options.config?.database },
       log: { level: (process.env.LATCHKEY_TEST_LOG as Config['log']['level']) ?? 'silent' },

@@ -168,7 +168,7 @@ for (const dialect of dialects) {
     let limited: TestServer;
     before(async () => {
       server = await startTestServer(dialect, { config: { auth: { methods: ['passkey'] } } });
-      limited = await startTestServer(dialect, { config: { emailCode: { perIpPerHour: 3, resendCooldownSeconds: 0 } } });
+      limited = await startTestServer(dialect, { config: { emailCode: { perIpPerHour: 3, resendCooldownSeconds: 0 }, auth: { perIpPerHour: 3 } } });
     });
     after(async () => {
       await server.close();
@@ -184,6 +184,14 @@ for (const dialect of dialects) {
       const client = limited.client();
       for (let i = 0; i < 3; i++) assert.equal((await client.post(START, { email: `ip${i}@example.test` })).status, 202);
       const blocked = await client.post(START, { email: 'ip9@example.test' }, { headers: { 'x-forwarded-for': `203.0.113.${Math.floor(Math.random() * 200)}` } });
+      assertProblem(blocked, 429, 'rate_limited');
+      assert.ok(Number(blocked.headers.get('retry-after')) > 0);
+    });
+
+    test('passkey sign-in options are limited per IP too (LATCHKEY_AUTH_PER_IP_PER_HOUR)', async () => {
+      const client = limited.client();
+      for (let i = 0; i < 3; i++) assert.equal((await client.post(`${paths.AUTH}/options`, {})).status, 200);
+      const blocked = await client.post(`${paths.AUTH}/options`, {}, { headers: { 'x-forwarded-for': '198.51.100.7' } });
       assertProblem(blocked, 429, 'rate_limited');
       assert.ok(Number(blocked.headers.get('retry-after')) > 0);
     });

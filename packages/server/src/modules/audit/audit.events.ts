@@ -21,7 +21,6 @@ export const AuditEventTypes = [
   'recovery.started',
   'recovery.failed',
   'account.recovered',
-  'auth.locked_out',
   'password.changed',
   'password.failed',
   'totp.enrolment_started',

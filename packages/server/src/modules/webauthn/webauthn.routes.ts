@@ -35,6 +35,8 @@ export interface WebauthnRouteDeps {
   random: Random;
   challengeTtlSeconds: number;
   signupLimiter: RateLimiter;
+  /** Per client IP for passkey sign-in and step-up (SEC-34, SEC-35). */
+  authLimiter: RateLimiter;
   /** After a sign-up that gave an address: mail it a confirmation code bound to this client; false when none could be sent. */
   sendSignUpEmailCode(input: { userId: string; email: string; binding: string; context: ReturnType<typeof requestContext> }): Promise<boolean>;
 }
@@ -129,9 +131,10 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
       summary: 'Start signing in with a passkey',
       description: '{} for discoverable sign-in and conditional UI; {"username"} for identifier-first. An unknown username gets an answer of the same shape.',
       body: AuthenticationOptionsBody,
-      response: { 200: OptionsResponse, 400: problem },
+      response: { 200: OptionsResponse, 400: problem, 429: problem },
     },
   }, async (request, reply) => {
+    await deps.authLimiter.hit(`passkey-options-ip:${request.ip}`);
     const binding = bind(request, reply);
     return deps.authentication.start({ username: request.body.username, binding });
   });
@@ -141,9 +144,10 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
       tags,
       summary: 'Finish signing in with a passkey',
       body: AuthenticationResponseBody,
-      response: { 200: Type.Object({ user: UserSchema, passkey: PasskeySchema, session: SessionSchema }), 400: problem, 401: problem },
+      response: { 200: Type.Object({ user: UserSchema, passkey: PasskeySchema, session: SessionSchema }), 400: problem, 401: problem, 429: problem },
     },
   }, async (request, reply) => {
+    await deps.authLimiter.hit(`passkey-verify-ip:${request.ip}`);
     const result = await deps.authentication.finish({
       response: request.body as AuthenticationResponseJSON,
       binding: deps.cookies.ceremonyBinding(request),
@@ -202,10 +206,11 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
       tags: ['session'],
       summary: 'Finish re-authenticating: refreshes the session\'s auth time',
       body: AuthenticationResponseBody,
-      response: { 200: Type.Object({ user: UserSchema, passkey: PasskeySchema, session: SessionSchema }), 400: problem, 401: problem, 403: problem },
+      response: { 200: Type.Object({ user: UserSchema, passkey: PasskeySchema, session: SessionSchema }), 400: problem, 401: problem, 403: problem, 429: problem },
     },
   }, async (request) => {
     const stepUp = await deps.auth.requireSession(request, { allow: ['second_factor'] });
+    await deps.authLimiter.hit(`passkey-verify-ip:${request.ip}`);
     const result = await deps.authentication.finish({
       response: request.body as AuthenticationResponseJSON,
       binding: deps.cookies.ceremonyBinding(request),

@@ -67,6 +67,7 @@ for (const dialect of dialects) {
       assert.equal(verify.body.session.scope, 'recovery');
       assert.equal(verify.body.session.aal, 1);
       assert.equal(verify.body.user.username, 'rc-bob');
+      assert.equal(verify.body.recoveryCodesRemaining, 9, 'the client can prompt for new codes');
       await mailbox.waitFor('rc-bob@example.test', /recovery code of your account was used/);
 
       // Restricted: nothing but GET /session and registering a passkey.

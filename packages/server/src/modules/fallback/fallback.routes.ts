@@ -174,7 +174,14 @@ export async function fallbackRoutes(app: FastifyInstance, deps: FallbackRouteDe
         { code: Type.String({ minLength: 1, maxLength: 32 }), recoveryCode: Type.String({ minLength: 1, maxLength: 64 }) },
         { additionalProperties: false },
       ),
-      response: { 200: Type.Object({ user: UserSchema, session: SessionSchema }), 401: problem, 403: problem, 429: problem },
+      response: {
+        200: Type.Object({
+          user: UserSchema,
+          session: SessionSchema,
+          recoveryCodesRemaining: Type.Integer({ description: 'Unused codes left; prompt for new ones (after the passkey is registered) when low (SEC-38)' }),
+        }),
+        401: problem, 403: problem, 429: problem,
+      },
     },
   }, async (request, reply) => {
     requireRecovery();
@@ -185,8 +192,8 @@ export async function fallbackRoutes(app: FastifyInstance, deps: FallbackRouteDe
       recoveryCode: request.body.recoveryCode,
       context: requestContext(request),
     });
-    const user = await deps.accounts.findById(result.userId);
+    const [user, recoveryCodesRemaining] = await Promise.all([deps.accounts.findById(result.userId), deps.recovery.remaining(result.userId)]);
     deps.cookies.setSession(reply, result.session.token, result.session.expiresAt, deps.clock.now());
-    return { user: userJson(user ?? { id: result.userId, username: '', displayName: '' }), session: sessionJson(result.session) };
+    return { user: userJson(user ?? { id: result.userId, username: '', displayName: '' }), session: sessionJson(result.session), recoveryCodesRemaining };
   });
 }

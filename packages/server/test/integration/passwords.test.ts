@@ -64,6 +64,13 @@ for (const dialect of dialects) {
       assert.equal(verify.body.session.aal, 2);
       assert.equal(verify.body.session.scope, 'full');
       assert.equal((await client.get('/api/v1/passkeys')).status, 200);
+
+      // A half-finished sign-in does not linger: after 15 minutes the second_factor session is dead.
+      const late = server.client();
+      assert.equal((await late.post(SIGN_IN, { username: 'pw-bob', password: STRONG })).status, 200);
+      server.clock.advance(15 * 60_000 + 1);
+      assertProblem(await late.get('/api/v1/session'), 401, 'unauthorized', 'expired second_factor session');
+      assert.equal((await client.get('/api/v1/session')).status, 200, 'the finished one lives on');
     });
 
     test('a wrong password and an unknown user get the same 401; NFKC makes fullwidth input the same password', async () => {

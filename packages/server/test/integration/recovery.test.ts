@@ -116,6 +116,16 @@ for (const dialect of dialects) {
       assertProblem(await signIn.post('/api/v1/recovery/verify', { code: signInCode, recoveryCode: codes[1] }), 401, 'code_invalid', 'purpose');
     });
 
+    test('an unfinished recovery session stops working after 15 minutes', async () => {
+      const { client: owner } = await userWithEmail(server, mailbox, 'rc-eli', 'rc-eli@example.test');
+      const codes: string[] = (await owner.post(CODES, {})).body.codes;
+      const { client, code } = await startRecovery('rc-eli@example.test');
+      assert.equal((await client.post('/api/v1/recovery/verify', { code, recoveryCode: codes[0] })).status, 200);
+      server.clock.advance(15 * 60_000 + 1);
+      assertProblem(await client.get('/api/v1/session'), 401, 'unauthorized');
+      assertProblem(await client.post(`${paths.REG}/options`, {}), 401, 'unauthorized');
+    });
+
     test('recovery for an unknown address answers like a known one and never succeeds', async () => {
       server.clock.advance(61_000);
       const client = server.client();

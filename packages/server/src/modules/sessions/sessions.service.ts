@@ -66,6 +66,12 @@ export function stepUpAmr(amr: readonly Amr[], secondFactor = false): Amr[] {
   return out;
 }
 
+/**
+ * A restricted session (recovery, or a password waiting for its second factor) must be finished
+ * quickly: after this long it stops working, whatever its absolute and idle expiry say.
+ */
+export const RESTRICTED_SESSION_MS = 15 * 60_000;
+
 /** Only refresh last-seen this often: a read must not cost a write on every request. */
 const TOUCH_INTERVAL_MS = 60_000;
 
@@ -130,6 +136,7 @@ export function createSessionsService(deps: {
       const found = await repository.findLiveByTokenHash(deps.db, sha256Base64Url(token), now);
       if (found?.user.status !== 'active') return undefined;
       const s = found.session;
+      if (s.scope !== 'full' && now - Number(s.auth_time) > RESTRICTED_SESSION_MS) return undefined;
       let idleExpiresAt = s.idle_expires_at;
       if (now - s.last_seen_at >= TOUCH_INTERVAL_MS) {
         idleExpiresAt = Math.min(now + idleMs, s.expires_at);

@@ -17,6 +17,18 @@ import { installSecurityHeaders } from './http/security-headers.ts';
 import { installStaticPages } from './http/static-pages.ts';
 import { createAccountsService } from './modules/accounts/accounts.module.ts';
 import { createAuditService } from './modules/audit/audit.module.ts';
+import { createMailer, createNotifier } from './modules/mail/mail.module.ts';
+import { createSecretBox } from './platform/secret-box.ts';
+import { createTotpService, totpRoutes } from './modules/totp/totp.module.ts';
+import { createPasswordHasher, createPasswordsService, passwordRoutes } from './modules/passwords/passwords.module.ts';
+import {
+  createEmailCodesService,
+  createFallbackRepository,
+  createFallbackService,
+  createLockout,
+  createRecoveryService,
+  fallbackRoutes,
+} from './modules/fallback/fallback.module.ts';
 import { loadProviderNames } from './modules/passkey-names/passkey-names.ts';
 import { createSessionsService, sessionRoutes } from './modules/sessions/sessions.module.ts';
 import {
@@ -27,6 +39,7 @@ import {
   createWebauthnRepository,
   webauthnRoutes,
   type Verifier,
+  type WebauthnRouteDeps,
 } from './modules/webauthn/webauthn.module.ts';
 import { systemClock, type Clock } from './platform/clock.ts';
 import { cryptoRandom, type Random } from './platform/random.ts';
@@ -124,10 +137,34 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   const repository = createWebauthnRepository();
   const providerOf = loadProviderNames(config.webauthn.providersFile, (message) => app.log.warn(message));
   const serverSecret = await loadServerSecret(db, random, config.secrets.serverSecret);
-  const webauthnDeps = { db, config, clock, random, verifier, repository, accounts, sessions, audit, providerOf, parseUserAgent, serverSecret };
+  const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, log: app.log });
+  const notifier = createNotifier({ mailer, emailOf: (userId) => accounts.emailOf(userId), rpName: config.rp.name });
+  const emailCodesEnabled = config.auth.methods.includes('email_code');
+  const passwordsEnabled = config.auth.methods.includes('password');
+  // Filled in below once the passwords service exists (it needs the lockout of the fallback module).
+  let hasPassword: (userId: string) => Promise<boolean> = async () => false;
+  const hasOtherSignInMethod = async (userId: string) =>
+    (emailCodesEnabled && (await accounts.emailOf(userId)) !== undefined) || (passwordsEnabled && (await hasPassword(userId)));
+  const fallbackRepository = createFallbackRepository();
+  const lockout = createLockout({ db, clock, repository: fallbackRepository, ...config.lockout });
+  const clearFailureCounters = async (userId: string) => {
+    const [user, email] = await Promise.all([accounts.findById(userId), accounts.emailOf(userId)]);
+    await lockout.clearAccount({ userId, usernameKey: user && accounts.usernameKey(user.username), emailKey: email?.toLowerCase() });
+  };
+  const webauthnDeps = {
+    db, config, clock, random, verifier, repository, accounts, sessions, audit, providerOf, parseUserAgent, serverSecret, notifier, hasOtherSignInMethod,
+    clearFailureCounters,
+  };
+  // Assigned once the e-mail code service exists (below); sign-up calls it only after that.
+  let sendSignUpEmailCode: WebauthnRouteDeps['sendSignUpEmailCode'] = async () => false;
   const cookies = createCookiePolicy(config);
-  const auth = createAuth(sessions, cookies);
+  const auth = createAuth(sessions, cookies, {
+    clock,
+    maxAgeSeconds: config.auth.stepUpMaxAgeSeconds,
+    hasPasskey: async (userId) => (await repository.countByUser(db, userId)) > 0,
+  });
   const signupLimiter = createRateLimiter({ db, clock, limit: config.signup.perIpPerHour, windowSeconds: 3600 });
+  const authLimiter = createRateLimiter({ db, clock, limit: config.auth.perIpPerHour, windowSeconds: 3600 });
 
   app.addHook('preHandler', createCsrfGuard(config.rp.origins));
 
@@ -141,8 +178,71 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     random,
     challengeTtlSeconds: config.webauthn.challengeTtlSeconds,
     signupLimiter,
+    authLimiter,
+    sendSignUpEmailCode: (input) => sendSignUpEmailCode(input),
   });
   await app.register(sessionRoutes, { db, sessions, audit, auth, cookies });
+
+  const codeIpLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perIpPerHour, windowSeconds: 3600 });
+  const perAddressLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perAddressPerHour, windowSeconds: 3600 });
+  const emailCodes = createEmailCodesService({ db, config, clock, random, repository: fallbackRepository, accounts, audit, mailer, lockout, perAddressLimiter, serverSecret });
+  sendSignUpEmailCode = async (input) => {
+    try {
+      await emailCodes.start({ purpose: 'verify_email', email: input.email, binding: input.binding, userId: input.userId, context: input.context });
+      return true;
+    } catch (err) {
+      // The account exists either way; the user can ask again with PUT /api/v1/account/email.
+      app.log.info({ code: (err as { code?: string }).code }, 'sign-up e-mail code not sent');
+      return false;
+    }
+  };
+  const recovery = createRecoveryService({ db, clock, random, repository: fallbackRepository, sessions, audit, notifier, emailCodes, lockout });
+  await app.register(fallbackRoutes, {
+    auth,
+    cookies,
+    clock,
+    random,
+    accounts,
+    emailCodes,
+    recovery,
+    fallback: createFallbackService({ db, clock, accounts, sessions, audit, notifier, emailCodes }),
+    ipLimiter: codeIpLimiter,
+    emailCodeEnabled: emailCodesEnabled,
+    recoveryEnabled: config.auth.recoveryEnabled,
+    codeTtlSeconds: config.emailCode.ttlSeconds,
+    countPasskeys: (userId) => repository.countByUser(db, userId),
+  });
+  const totp = createTotpService({
+    db,
+    clock,
+    random,
+    box: createSecretBox({ encryptionKey: config.secrets.encryptionKey, serverSecret, randomBytes: random.bytes }),
+    lockout,
+    sessions,
+    audit,
+    issuer: config.rp.name,
+  });
+  const totpEnabled = config.auth.methods.includes('totp');
+  const passwords = createPasswordsService({
+    db,
+    clock,
+    accounts,
+    sessions,
+    audit,
+    notifier,
+    lockout,
+    hasher: createPasswordHasher({ concurrency: config.password.hashConcurrency, pepper: config.password.pepper }),
+    minLength: config.password.minLength,
+    passkeyFirst: config.auth.passkeyFirst,
+    rpName: config.rp.name,
+    serverSecret,
+    countPasskeys: (userId) => repository.countByUser(db, userId),
+    hasTotp: async (userId) => totpEnabled && (await totp.isEnrolled(userId)),
+  });
+  hasPassword = (userId) => passwords.hasPassword(userId);
+  const passwordIpLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perIpPerHour, windowSeconds: 3600 });
+  await app.register(passwordRoutes, { auth, cookies, clock, passwords, ipLimiter: passwordIpLimiter, enabled: passwordsEnabled });
+  await app.register(totpRoutes, { auth, totp, ipLimiter: passwordIpLimiter, enabled: totpEnabled });
 
   app.get('/healthz', { schema: { tags: ['operations'], summary: 'Ready when the database answers' } }, async (_request, reply) => {
     try {
@@ -158,7 +258,14 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   // Expired challenges and sessions are swept, not left to grow (SEC-01).
   const sweeper = setInterval(() => {
     const now = clock.now();
-    Promise.all([repository.deleteExpiredChallenges(db, now), sessions.sweepExpired(), signupLimiter.sweep()]).catch((err: unknown) =>
+    Promise.all([
+      repository.deleteExpiredChallenges(db, now),
+      sessions.sweepExpired(),
+      signupLimiter.sweep(),
+      codeIpLimiter.sweep(),
+      perAddressLimiter.sweep(),
+      emailCodes.sweep(),
+    ]).catch((err: unknown) =>
       app.log.warn({ err }, 'sweep failed'),
     );
   }, SWEEP_INTERVAL_MS);
@@ -166,6 +273,8 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
 
   app.addHook('onClose', async () => {
     clearInterval(sweeper);
+    await mailer.drain();
+    mailer.close();
     if (!overrides.verifier) await verifier.close();
     if (ownsDatabase) await database.close();
   });

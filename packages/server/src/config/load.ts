@@ -202,6 +202,8 @@ export function redactConfig(config: Config): unknown {
   return {
     ...config,
     database: { ...config.database, url: config.database.url.replace(/\/\/([^:/@]+):[^@]+@/, '//$1:***@') },
-    secrets: { serverSecret: config.secrets.serverSecret ? '***' : undefined },
+    secrets: { serverSecret: config.secrets.serverSecret ? '***' : undefined, encryptionKey: config.secrets.encryptionKey ? '***' : undefined },
+    password: { ...config.password, pepper: config.password.pepper ? '***' : undefined },
+    mail: { ...config.mail, smtpUrl: config.mail.smtpUrl?.replace(/\/\/([^:/@]+):[^@]+@/, '//$1:***@') },
   };
 }

@@ -82,10 +82,78 @@ export const ConfigSchema = Type.Object(
       },
       { ...strict, default: {} },
     ),
+    auth: Type.Object(
+      {
+        methods: Type.Array(Type.Union([Type.Literal('passkey'), Type.Literal('email_code'), Type.Literal('password'), Type.Literal('totp')]), {
+          default: ['passkey', 'email_code'],
+          minItems: 1,
+          uniqueItems: true,
+          description:
+            'Sign-in methods offered: passkey, email_code (low assurance, AAL1; SEC-37), password (off by default; SEC-41), totp (second factor after a password; SEC-40). "passkey" alone disables every fallback, recovery included',
+        }),
+        passkeyFirst: Type.Boolean({
+          default: true,
+          description: 'Once a user has a passkey, a password sign-in also needs that passkey (second factor) before the session is usable',
+        }),
+        stepUpMaxAgeSeconds: Type.Integer({
+          default: 300,
+          minimum: 30,
+          maximum: 3600,
+          description: 'Sensitive operations need a user-verified passkey authentication at most this old (SEC-31)',
+        }),
+        perIpPerHour: Type.Integer({
+          default: 1000,
+          minimum: 1,
+          maximum: 1_000_000,
+          description: 'Passkey sign-in and step-up requests (options and verify, counted apart) one client IP may make per hour (SEC-34)',
+        }),
+        recoveryEnabled: Type.Boolean({ default: true, description: 'Account recovery with an e-mail code plus a recovery code (SEC-39)' }),
+      },
+      { ...strict, default: {} },
+    ),
+    emailCode: Type.Object(
+      {
+        ttlSeconds: Type.Integer({ default: 600, minimum: 60, maximum: 600, description: 'How long an e-mailed one-time code stays valid (SEC-36: at most 10 min)' }),
+        maxAttempts: Type.Integer({ default: 5, minimum: 1, maximum: 5, description: 'Wrong guesses before a code is invalidated (SEC-36)' }),
+        resendCooldownSeconds: Type.Integer({ default: 60, minimum: 0, maximum: 3600, description: 'Least time between two codes to one address' }),
+        perAddressPerHour: Type.Integer({ default: 10, minimum: 1, maximum: 1000, description: 'Codes one address may be sent per hour' }),
+        perIpPerHour: Type.Integer({ default: 100, minimum: 1, maximum: 1_000_000, description: 'Code requests, code checks, password and TOTP attempts one client IP may make per hour, each kind counted apart (SEC-34)' }),
+      },
+      { ...strict, default: {} },
+    ),
+    lockout: Type.Object(
+      {
+        freeFailures: Type.Integer({ default: 5, minimum: 1, maximum: 50, description: 'Consecutive failures per account and factor before delays start (SEC-34)' }),
+        maxDelaySeconds: Type.Integer({ default: 3600, minimum: 1, maximum: 86400, description: 'Longest delay between attempts after repeated failures' }),
+        hardLimit: Type.Integer({ default: 100, minimum: 10, maximum: 100, description: 'Consecutive failures after which a factor is locked until recovery (NIST: at most 100)' }),
+      },
+      { ...strict, default: {} },
+    ),
+    password: Type.Object(
+      {
+        minLength: Type.Integer({ default: 15, minimum: 8, maximum: 64, description: 'Least code points in a password (NIST SP 800-63B-4: 15 when it is the only factor, 8 with a second factor)' }),
+        hashConcurrency: Type.Integer({ default: 2, minimum: 1, maximum: 64, description: 'Most argon2id computations at once; further requests wait (SEC-43)' }),
+        pepper: Type.Optional(Type.String({ minLength: 32, description: 'Optional secret mixed into every password hash (argon2 secret); changing it invalidates every password' })),
+      },
+      { ...strict, default: {} },
+    ),
+    mail: Type.Object(
+      {
+        smtpUrl: Type.Optional(Type.String({ minLength: 1, description: 'smtp:// or smtps:// URL of the mail relay; unset writes codes to the log (development only)' })),
+        from: Type.String({ default: 'Latchkey <no-reply@localhost>', minLength: 3, description: 'From address of codes and security notifications' }),
+      },
+      { ...strict, default: {} },
+    ),
     secrets: Type.Object(
       {
         serverSecret: Type.Optional(
           Type.String({ minLength: 32, description: 'Secret for derived values (fake credentials for unknown usernames); generated and kept in the database when unset' }),
+        ),
+        encryptionKey: Type.Optional(
+          Type.String({
+            minLength: 32,
+            description: 'Key (any string of 32+ characters; SHA-256 makes the AES-256-GCM key) for TOTP seeds at rest; when unset it is derived from the server secret',
+          }),
         ),
       },
       { ...strict, default: {} },
@@ -131,6 +199,25 @@ export const ENVIRONMENT: ReadonlyArray<{ env: string; path: readonly [string, s
   { env: 'LATCHKEY_SIGNUP_ENABLED', path: ['signup', 'enabled'] },
   { env: 'LATCHKEY_SIGNUP_REJECT_EMAIL_USERNAMES', path: ['signup', 'rejectEmailUsernames'] },
   { env: 'LATCHKEY_SIGNUP_PER_IP_PER_HOUR', path: ['signup', 'perIpPerHour'] },
+  { env: 'LATCHKEY_AUTH_METHODS', path: ['auth', 'methods'], list: true },
+  { env: 'LATCHKEY_PASSKEY_FIRST', path: ['auth', 'passkeyFirst'] },
+  { env: 'LATCHKEY_STEP_UP_MAX_AGE_SECONDS', path: ['auth', 'stepUpMaxAgeSeconds'] },
+  { env: 'LATCHKEY_AUTH_PER_IP_PER_HOUR', path: ['auth', 'perIpPerHour'] },
+  { env: 'LATCHKEY_RECOVERY_ENABLED', path: ['auth', 'recoveryEnabled'] },
+  { env: 'LATCHKEY_EMAIL_CODE_TTL_SECONDS', path: ['emailCode', 'ttlSeconds'] },
+  { env: 'LATCHKEY_EMAIL_CODE_MAX_ATTEMPTS', path: ['emailCode', 'maxAttempts'] },
+  { env: 'LATCHKEY_EMAIL_CODE_RESEND_SECONDS', path: ['emailCode', 'resendCooldownSeconds'] },
+  { env: 'LATCHKEY_EMAIL_CODE_PER_ADDRESS_PER_HOUR', path: ['emailCode', 'perAddressPerHour'] },
+  { env: 'LATCHKEY_EMAIL_CODE_PER_IP_PER_HOUR', path: ['emailCode', 'perIpPerHour'] },
+  { env: 'LATCHKEY_LOCKOUT_FREE_FAILURES', path: ['lockout', 'freeFailures'] },
+  { env: 'LATCHKEY_LOCKOUT_MAX_DELAY_SECONDS', path: ['lockout', 'maxDelaySeconds'] },
+  { env: 'LATCHKEY_LOCKOUT_HARD_LIMIT', path: ['lockout', 'hardLimit'] },
+  { env: 'LATCHKEY_PASSWORD_MIN_LENGTH', path: ['password', 'minLength'] },
+  { env: 'LATCHKEY_PASSWORD_HASH_CONCURRENCY', path: ['password', 'hashConcurrency'] },
+  { env: 'LATCHKEY_PASSWORD_PEPPER', path: ['password', 'pepper'] },
+  { env: 'LATCHKEY_SMTP_URL', path: ['mail', 'smtpUrl'] },
+  { env: 'LATCHKEY_MAIL_FROM', path: ['mail', 'from'] },
   { env: 'LATCHKEY_SERVER_SECRET', path: ['secrets', 'serverSecret'] },
+  { env: 'LATCHKEY_ENCRYPTION_KEY', path: ['secrets', 'encryptionKey'] },
   { env: 'LATCHKEY_LOG_LEVEL', path: ['log', 'level'] },
 ];

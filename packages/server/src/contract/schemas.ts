@@ -31,8 +31,12 @@ export const SessionSchema = Type.Object(
     expiresAt: Type.String({ format: 'date-time' }),
     idleExpiresAt: Type.String({ format: 'date-time' }),
     authTime: Type.String({ format: 'date-time' }),
-    amr: Type.Array(Type.String(), { description: 'Authentication methods used, e.g. ["passkey"]' }),
+    amr: Type.Array(Type.String(), { description: 'Authentication methods used (RFC 8176 style): passkey, otp (e-mail code), pwd, totp, mfa' }),
     userVerified: Type.Boolean(),
+    aal: Type.Integer({ minimum: 1, maximum: 3, description: 'NIST SP 800-63B-4 assurance level: 1 for an e-mail code alone, 2 for a user-verified passkey' }),
+    scope: Type.Union([Type.Literal('full'), Type.Literal('recovery'), Type.Literal('second_factor')], {
+      description: '"recovery": may only register a new passkey (SEC-39); "second_factor": a password sign-in that must still be finished with the passkey (step-up)',
+    }),
   },
   { $id: 'Session' },
 );
@@ -54,6 +58,9 @@ export const RegistrationOptionsBody = Type.Object(
   {
     username: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Signed out: the new account\'s username' })),
     displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    email: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 320, description: 'Signed out, optional: an e-mail address for the new account, confirmed afterwards with the code mailed to it' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -1,5 +1,8 @@
 import type { UsersTable } from '../modules/accounts/accounts.tables.ts';
 import type { AuditEventsTable } from '../modules/audit/audit.tables.ts';
+import type { EmailCodesTable, FailureCountersTable, RecoveryCodesTable } from '../modules/fallback/fallback.tables.ts';
+import type { PasswordsTable } from '../modules/passwords/passwords.tables.ts';
+import type { TotpSecretsTable } from '../modules/totp/totp.tables.ts';
 import type { SessionsTable } from '../modules/sessions/sessions.tables.ts';
 import type { ChallengesTable, CredentialsTable } from '../modules/webauthn/webauthn.tables.ts';
 
@@ -23,4 +26,9 @@ export interface Database {
   audit_events: AuditEventsTable;
   server_secrets: ServerSecretsTable;
   rate_limits: RateLimitsTable;
+  email_codes: EmailCodesTable;
+  recovery_codes: RecoveryCodesTable;
+  failure_counters: FailureCountersTable;
+  passwords: PasswordsTable;
+  totp_secrets: TotpSecretsTable;
 }

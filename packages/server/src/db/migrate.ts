@@ -1,10 +1,16 @@
 import type { Kysely } from 'kysely';
 import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely/migration';
 import * as core from './migrations/2026_11_22_0001_core.ts';
+import * as fallbacks from './migrations/2026_12_02_0100_fallbacks.ts';
+import * as passwords from './migrations/2026_12_02_0200_passwords.ts';
+import * as totp from './migrations/2026_12_02_0300_totp.ts';
 
 /** Explicit import map: the order is the file names' order, and nothing is found by scanning folders. */
 const MIGRATIONS: Record<string, Migration> = {
   '2026_11_22_0001_core': core,
+  '2026_12_02_0100_fallbacks': fallbacks,
+  '2026_12_02_0200_passwords': passwords,
+  '2026_12_02_0300_totp': totp,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -35,6 +35,20 @@ const EXPECTED: [code: string, status: number][] = [
   ['verification_failed', 401],
   ['passkey_not_found', 404],
   ['session_not_found', 404],
+  ['step_up_required', 403],
+  ['recovery_session_restricted', 403],
+  ['last_passkey', 409],
+  ['email_taken', 409],
+  ['email_invalid', 400],
+  ['code_invalid', 401],
+  ['too_many_attempts', 429],
+  ['method_disabled', 403],
+  ['recovery_failed', 401],
+  ['second_factor_required', 403],
+  ['invalid_credentials', 401],
+  ['password_rejected', 400],
+  ['totp_invalid', 401],
+  ['totp_not_enrolled', 409],
 ];
 
 describe('error registry', () => {

@@ -14,7 +14,7 @@ const AUTH = '/api/v1/passkeys/authentication';
 export async function register(
   client: TestClient,
   authenticator: SoftAuthenticator,
-  body: { username?: string; displayName?: string } = {},
+  body: { username?: string; displayName?: string; email?: string } = {},
   tamper?: RegistrationTamper,
 ): Promise<{ options: TestResponse; verify: TestResponse; response: unknown }> {
   const options = await client.post(`${REG}/options`, body);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig, type DeepPartial } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
@@ -79,7 +79,13 @@ export async function createTestDatabase(dialect: Dialect): Promise<{ url: strin
  */
 export async function startTestServer(
   dialect: Dialect,
-  options: { config?: DeepPartial<Config>; /** Listen on this port (browser tests need the origin up front); random by default. */ port?: number } = {},
+  options: {
+    config?: DeepPartial<Config>;
+    /** Listen on this port (browser tests need the origin up front); random by default. */
+    port?: number;
+    /** A pino logger configuration (e.g. a stream that captures every line) instead of the silent default. */
+    logger?: FastifyServerOptions['logger'];
+  } = {},
 ): Promise<TestServer> {
   const testDb = await createTestDatabase(dialect);
   const config = loadConfig({
@@ -88,6 +94,7 @@ export async function startTestServer(
       ...options.config,
       server: { verifyWorkers: 0, port: 0, ...options.config?.server },
       signup: { perIpPerHour: 100_000, ...options.config?.signup },
+      auth: { perIpPerHour: 100_000, ...options.config?.auth },
       rp: { id: TEST_RP_ID, origins: [TEST_ORIGIN], ...options.config?.rp },
       database: { url: testDb.url, poolSize: 5, ...options.config?.database },
       log: { level: (process.env.LATCHKEY_TEST_LOG as Config['log']['level']) ?? 'silent' },
@@ -95,7 +102,7 @@ export async function startTestServer(
   });
   const database = createDatabase(config.database.url, { poolSize: config.database.poolSize });
   const clock = createTestClock(Date.now());
-  const app = await buildApp(config, { database, clock });
+  const app = await buildApp(config, { database, clock, ...(options.logger ? { logger: options.logger } : {}) });
   await app.listen({ host: '127.0.0.1', port: options.port ?? 0 });
   const address = app.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;

@@ -190,7 +190,8 @@ for (const dialect of dialects) {
       assert.equal(renamed?.subject_user_id, userId);
       assertContext(renamed as AuditEventsTable, requestIdOf(rename));
 
-      const del = await client.delete(`/api/v1/passkeys/${passkeyId}`);
+      // The account's only passkey: SEC-32 asks for explicit confirmation.
+      const del = await client.delete(`/api/v1/passkeys/${passkeyId}?confirm=last`);
       assert.equal(del.status, 204);
       const [deleted] = await rowsFor(requestIdOf(del));
       assert.equal(deleted?.type, 'passkey.deleted');

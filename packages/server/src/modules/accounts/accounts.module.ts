@@ -1,4 +1,4 @@
 export { createAccountsService, type AccountsService, type NewAccount } from './accounts.service.ts';
 export type { User } from './accounts.repository.ts';
 export { AccountErrors } from './accounts.errors.ts';
-export { normalizeUsername, normalizeDisplayName, caseFold } from './usernames.ts';
+export { normalizeUsername, normalizeDisplayName, normalizeEmail, caseFold } from './usernames.ts';

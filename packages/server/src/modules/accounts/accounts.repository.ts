@@ -27,6 +27,28 @@ export function createAccountsRepository() {
       const row = await db.selectFrom('users').select('id').where('username_key', '=', key).executeTakeFirst();
       return row !== undefined;
     },
+    /** The verified address of a user, if any. */
+    async findEmail(db: Kysely<Database>, id: string): Promise<string | undefined> {
+      const row = await db.selectFrom('users').select('email').where('id', '=', id).where('email_verified_at', 'is not', null).executeTakeFirst();
+      return row?.email ?? undefined;
+    },
+    async findActiveIdByEmailKey(db: Kysely<Database>, emailKey: string): Promise<string | undefined> {
+      const row = await db
+        .selectFrom('users')
+        .select('id')
+        .where('email_key', '=', emailKey)
+        .where('email_verified_at', 'is not', null)
+        .where('status', '=', 'active')
+        .executeTakeFirst();
+      return row?.id;
+    },
+    /** False when another account already has the address (unique email_key). */
+    async setEmail(db: Kysely<Database>, id: string, email: string, emailKey: string, now: number): Promise<boolean> {
+      const taken = await db.selectFrom('users').select('id').where('email_key', '=', emailKey).where('id', '!=', id).executeTakeFirst();
+      if (taken) return false;
+      const result = await db.updateTable('users').set({ email, email_key: emailKey, email_verified_at: now }).where('id', '=', id).executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
     /** Returns false when the username or handle is already taken (a concurrent sign-up won). */
     async insert(db: Kysely<Database>, row: UsersTable): Promise<boolean> {
       const result = await db.insertInto('users').values(row).onConflict((oc) => oc.doNothing()).executeTakeFirst();

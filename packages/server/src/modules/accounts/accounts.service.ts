@@ -33,6 +33,16 @@ export function createAccountsService(deps: { db: Kysely<Database>; clock: Clock
       const name = normalizeUsername(username);
       return name.ok ? name.key : undefined;
     },
+    async emailOf(userId: string): Promise<string | undefined> {
+      return repository.findEmail(deps.db, userId);
+    },
+    async findUserIdByEmailKey(emailKey: string): Promise<string | undefined> {
+      return repository.findActiveIdByEmailKey(deps.db, emailKey);
+    },
+    /** Sets a verified address inside the caller's transaction; throws email_taken if another account has it. */
+    async setVerifiedEmail(db: Kysely<Database>, userId: string, email: { address: string; key: string }): Promise<void> {
+      if (!(await repository.setEmail(db, userId, email.address, email.key, deps.clock.now()))) throw AccountErrors.email_taken();
+    },
     async findById(id: string, db: Kysely<Database> = deps.db): Promise<User | undefined> {
       return repository.findById(db, id);
     },
@@ -55,6 +65,9 @@ export function createAccountsService(deps: { db: Kysely<Database>; clock: Clock
         external_id: null,
         status: user.status,
         created_at: user.createdAt,
+        email: null,
+        email_key: null,
+        email_verified_at: null,
       });
       if (!inserted) throw AccountErrors.username_taken();
       return user;

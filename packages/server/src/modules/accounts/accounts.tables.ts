@@ -11,4 +11,9 @@ export interface UsersTable {
   external_id: string | null;
   status: string;
   created_at: number;
+  /** As the user typed it (trimmed, NFC); only set once verified by a code. */
+  email: string | null;
+  /** Lower-cased, unique among users. */
+  email_key: string | null;
+  email_verified_at: number | null;
 }

@@ -44,3 +44,16 @@ const EMAIL_SHAPED = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 export function isEmailShaped(username: string): boolean {
   return EMAIL_SHAPED.test(username);
 }
+
+export const EMAIL_MAX = 254;
+
+/**
+ * E-mail addresses: trimmed and NFC for display; the uniqueness and lookup key is lower-cased
+ * (providers treat local parts case-insensitively in practice). Shape only, no DNS.
+ */
+export function normalizeEmail(input: string): { ok: true; address: string; key: string } | { ok: false; problem: string } {
+  const address = input.trim().normalize('NFC');
+  if (address.length === 0 || address.length > EMAIL_MAX) return { ok: false, problem: `must be 1 to ${EMAIL_MAX} characters` };
+  if (FORBIDDEN.test(address) || !EMAIL_SHAPED.test(address)) return { ok: false, problem: 'must be an address like name@example.com' };
+  return { ok: true, address, key: address.toLowerCase() };
+}

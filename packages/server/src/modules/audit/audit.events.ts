@@ -11,6 +11,21 @@ export const AuditEventTypes = [
   'session.created',
   'session.revoked',
   'signup.rate_limited',
+  'session.stepped_up',
+  'email_code.sent',
+  'email_code.failed',
+  'email.verified',
+  'email.changed',
+  'recovery_codes.generated',
+  'recovery_code.used',
+  'recovery.started',
+  'recovery.failed',
+  'account.recovered',
+  'password.changed',
+  'password.failed',
+  'totp.enrolment_started',
+  'totp.enrolled',
+  'totp.removed',
 ] as const;
 
 export type AuditEventType = (typeof AuditEventTypes)[number];

@@ -40,6 +40,9 @@ export function createSessionsRepository() {
     async touch(db: Kysely<Database>, id: string, now: number, idleExpiresAt: number): Promise<void> {
       await db.updateTable('sessions').set({ last_seen_at: now, idle_expires_at: idleExpiresAt }).where('id', '=', id).execute();
     },
+    async refreshAuth(db: Kysely<Database>, id: string, values: Pick<SessionsTable, 'amr' | 'user_verified' | 'auth_time' | 'scope'>): Promise<void> {
+      await db.updateTable('sessions').set(values).where('id', '=', id).execute();
+    },
     async revoke(db: Kysely<Database>, id: string, now: number): Promise<boolean> {
       const result = await db.updateTable('sessions').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;

@@ -28,7 +28,7 @@ export async function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps
   r.get('/api/v1/session', {
     schema: { tags, summary: 'The current session and its user', response: { 200: Type.Object({ user: UserSchema, session: SessionSchema }), 401: problem } },
   }, async (request) => {
-    const { user, session } = await deps.auth.requireSession(request);
+    const { user, session } = await deps.auth.requireSession(request, { allow: ['recovery', 'second_factor'] });
     return { user: userJson(user), session: sessionJson({ ...session, token: undefined }) };
   });
 
@@ -88,7 +88,7 @@ export async function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps
   r.delete('/api/v1/session', {
     schema: { tags, summary: 'Sign out: the token stops working at once', response: { 204: Type.Null(), 401: problem } },
   }, async (request, reply) => {
-    const { user, session } = await deps.auth.requireSession(request);
+    const { user, session } = await deps.auth.requireSession(request, { allow: ['recovery', 'second_factor'] });
     await deps.db.transaction().execute(async (trx) => {
       await deps.sessions.revoke(trx, session.id);
       await deps.audit.record(trx, requestContext(request), { type: 'session.revoked', outcome: 'success', subjectUserId: user.id, sessionId: session.id });

@@ -10,8 +10,17 @@ import { createSessionsRepository } from './sessions.repository.ts';
 /** Authentication methods references (RFC 8176 where one exists). */
 export type Amr = 'passkey' | 'otp' | 'pwd' | 'totp' | 'mfa';
 
+/**
+ * 'full'; 'recovery': may only enrol a passkey (SEC-39); 'second_factor': a password was right
+ * but the account's passkey must still be shown (step-up) before anything else.
+ */
+export type SessionScope = 'full' | 'recovery' | 'second_factor';
+const SCOPES: readonly SessionScope[] = ['full', 'recovery', 'second_factor'];
+
 export interface SessionView {
   id: string;
+  /** A recovery session may only enrol a new passkey (SEC-39). */
+  scope: SessionScope;
   /** Only present right after sign-in: the one time the token leaves the server. */
   token?: string;
   userId: string;
@@ -39,6 +48,30 @@ export interface AuthenticatedSession {
   user: { id: string; username: string; displayName: string; userHandle: string };
 }
 
+/**
+ * NIST SP 800-63B-4 assurance level of a session: 2 for a user-verified passkey (a multi-factor
+ * cryptographic authenticator) or for two factors ("mfa"); 1 for an e-mail code or a password alone.
+ * A recovery session is never more than 1.
+ */
+export function assuranceLevel(session: Pick<SessionView, 'amr' | 'userVerified' | 'scope'>): 1 | 2 {
+  if (session.scope !== 'full') return 1;
+  if (session.amr.includes('mfa')) return 2;
+  return session.amr.includes('passkey') && session.userVerified ? 2 : 1;
+}
+
+/** The methods after a passkey step-up: "passkey" added; "mfa" when it completes a password sign-in. */
+export function stepUpAmr(amr: readonly Amr[], secondFactor = false): Amr[] {
+  const out = amr.includes('passkey') ? [...amr] : [...amr, 'passkey' as const];
+  if (secondFactor && !out.includes('mfa')) out.push('mfa');
+  return out;
+}
+
+/**
+ * A restricted session (recovery, or a password waiting for its second factor) must be finished
+ * quickly: after this long it stops working, whatever its absolute and idle expiry say.
+ */
+export const RESTRICTED_SESSION_MS = 15 * 60_000;
+
 /** Only refresh last-seen this often: a read must not cost a write on every request. */
 const TOUCH_INTERVAL_MS = 60_000;
 
@@ -61,12 +94,13 @@ export function createSessionsService(deps: {
      */
     async create(
       db: Kysely<Database>,
-      input: { userId: string; amr: Amr[]; userVerified: boolean; context: RequestContext },
+      input: { userId: string; amr: Amr[]; userVerified: boolean; context: RequestContext; scope?: SessionScope },
     ): Promise<SessionView & { token: string }> {
       const now = deps.clock.now();
       const token = toBase64Url(deps.random.bytes(32));
       const view = {
         id: deps.random.timeOrderedUuid(),
+        scope: input.scope ?? ('full' as SessionScope),
         token,
         userId: input.userId,
         amr: input.amr,
@@ -90,6 +124,7 @@ export function createSessionsService(deps: {
         revoked_at: null,
         ip: input.context.ip,
         user_agent: input.context.userAgent?.slice(0, 512) ?? null,
+        scope: view.scope,
       });
       return view;
     },
@@ -101,6 +136,7 @@ export function createSessionsService(deps: {
       const found = await repository.findLiveByTokenHash(deps.db, sha256Base64Url(token), now);
       if (found?.user.status !== 'active') return undefined;
       const s = found.session;
+      if (s.scope !== 'full' && now - Number(s.auth_time) > RESTRICTED_SESSION_MS) return undefined;
       let idleExpiresAt = s.idle_expires_at;
       if (now - s.last_seen_at >= TOUCH_INTERVAL_MS) {
         idleExpiresAt = Math.min(now + idleMs, s.expires_at);
@@ -109,6 +145,7 @@ export function createSessionsService(deps: {
       return {
         session: {
           id: s.id,
+          scope: SCOPES.find((scope) => scope === s.scope) ?? 'recovery',
           userId: s.user_id,
           amr: JSON.parse(s.amr) as Amr[],
           userVerified: s.user_verified === 1,
@@ -136,6 +173,21 @@ export function createSessionsService(deps: {
           os: ua.os,
           browser: ua.browser,
         };
+      });
+    },
+
+    /**
+     * A fresh user-verified passkey authentication on an existing session (step-up, SEC-31):
+     * adds "passkey" to its methods and moves its auth time to now. A recovery session becomes a
+     * full one only through `completeRecovery`.
+     */
+    async recordStepUp(db: Kysely<Database>, session: SessionView, input: { userVerified: boolean; scope?: SessionScope; amr?: Amr[] }): Promise<void> {
+      const amr = input.amr ?? stepUpAmr(session.amr);
+      await repository.refreshAuth(db, session.id, {
+        amr: JSON.stringify(amr),
+        user_verified: input.userVerified ? 1 : 0,
+        auth_time: deps.clock.now(),
+        scope: input.scope ?? session.scope,
       });
     },
 

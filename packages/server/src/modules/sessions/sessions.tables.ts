@@ -14,4 +14,6 @@ export interface SessionsTable {
   revoked_at: number | null;
   ip: string | null;
   user_agent: string | null;
+  /** 'full', or 'recovery': a restricted session that may only enrol a passkey (SEC-39). */
+  scope: string;
 }

@@ -3,7 +3,7 @@ import type { AppError } from '../../errors/app-error.ts';
 import { hmacSha256, toBase64Url } from '../../platform/encoding.ts';
 import type { RequestContext } from '../../platform/request-context.ts';
 import type { User } from '../accounts/accounts.module.ts';
-import type { SessionView } from '../sessions/sessions.module.ts';
+import { stepUpAmr, type AuthenticatedSession, type SessionView } from '../sessions/sessions.module.ts';
 import { bindingHash, challengeError, challengeProblem, newChallenge } from './challenges.ts';
 import { crossOriginProblem, parseClientData } from './client-data.ts';
 import { toPasskeyView, type PasskeyView } from './passkey-view.ts';
@@ -94,13 +94,43 @@ export function createAuthenticationService(deps: WebauthnDeps) {
       };
     },
 
-    /** WebAuthn L3 §7.2 around the library, then counter, session and audit in one transaction. */
+    /**
+     * Step-up (SEC-31): options for the signed-in user's own passkeys with user verification
+     * required; the verify refreshes the session's auth time instead of opening a new session.
+     */
+    async startStepUp(input: { user: AuthenticatedSession['user']; binding: string }): Promise<RequestOptionsJSON> {
+      const challenge = newChallenge(deps.random.bytes);
+      const descriptors = await deps.repository.listDescriptors(deps.db, input.user.id);
+      await deps.repository.insertChallenge(deps.db, {
+        challenge,
+        ceremony: 'step_up',
+        user_id: input.user.id,
+        pending_user: null,
+        allowed_credentials: JSON.stringify(descriptors.map((c) => c.id)),
+        binding_hash: bindingHash(input.binding),
+        expires_at: deps.clock.now() + ttlMs,
+      });
+      return {
+        challenge,
+        timeout: ttlMs,
+        rpId: config.rp.id,
+        allowCredentials: descriptors.map((c) => ({ id: c.id, type: 'public-key' as const, transports: JSON.parse(c.transports) as string[] })),
+        userVerification: 'required',
+      };
+    },
+
+    /**
+     * WebAuthn L3 §7.2 around the library, then counter, session and audit in one transaction.
+     * With `stepUp`, the assertion must come from the session's own user with UV, and the
+     * existing session is refreshed (and returned without a token) instead of a new one opened.
+     */
     async finish(input: {
       response: AuthenticationResponseJSON;
       binding: string | undefined;
       context: RequestContext;
-    }): Promise<{ user: User; passkey: PasskeyView; session: SessionView & { token: string } }> {
-      const { response, context } = input;
+      stepUp?: AuthenticatedSession;
+    }): Promise<{ user: User; passkey: PasskeyView; session: SessionView & { token?: string } }> {
+      const { response, context, stepUp } = input;
       const parsed = parseClientData(response.response?.clientDataJSON);
       if (!parsed.ok) return failure(context, WebauthnErrors.invalid_response({ detail: parsed.problem }), null, null);
       const clientData = parsed.clientData;
@@ -108,8 +138,11 @@ export function createAuthenticationService(deps: WebauthnDeps) {
       const challenge = await deps.repository.consumeChallenge(deps.db, clientData.challenge);
       if (!challenge) return failure(context, challengeError('unknown or already used challenge'), null, null);
       const now = deps.clock.now();
-      const problem = challengeProblem(challenge, { ceremony: 'authentication', binding: input.binding, now });
+      const problem = challengeProblem(challenge, { ceremony: stepUp ? 'step_up' : 'authentication', binding: input.binding, now });
       if (problem) return failure(context, challengeError(problem), challenge.user_id, null);
+      if (stepUp && challenge.user_id !== stepUp.user.id) {
+        return failure(context, challengeError('step-up finished by another session than the one that started it'), challenge.user_id, null);
+      }
 
       if (typeof response.id !== 'string' || response.id !== response.rawId || response.id.length === 0 || response.id.length > 1400) {
         return failure(context, WebauthnErrors.invalid_response({ detail: 'id and rawId must be the same base64url credential ID' }), challenge.user_id, null);
@@ -144,7 +177,8 @@ export function createAuthenticationService(deps: WebauthnDeps) {
           expectedOrigin: [...config.rp.origins],
           expectedRPID: config.rp.id,
           expectedType: 'webauthn.get',
-          requireUserVerification,
+          // SEC-31: a step-up must prove user verification whatever the sign-in policy.
+          requireUserVerification: requireUserVerification || stepUp !== undefined,
           credential: {
             id: credential.id,
             publicKey: new Uint8Array(credential.public_key),
@@ -182,6 +216,20 @@ export function createAuthenticationService(deps: WebauthnDeps) {
           now,
         });
         if (!counted) return undefined;
+        if (stepUp) {
+          // A passkey after a password completes a two-factor sign-in (amr "mfa", AAL2).
+          const secondFactor = stepUp.session.scope === 'second_factor';
+          const amr = stepUpAmr(stepUp.session.amr, secondFactor);
+          await deps.sessions.recordStepUp(trx, stepUp.session, { userVerified: info.userVerified, amr, scope: 'full' });
+          await deps.audit.record(trx, context, {
+            type: 'session.stepped_up',
+            outcome: 'success',
+            subjectUserId: user.id,
+            credentialId: credential.id,
+            sessionId: stepUp.session.id,
+          });
+          return { ...stepUp.session, scope: 'full' as const, amr, userVerified: info.userVerified, authTime: now };
+        }
         const session = await deps.sessions.create(trx, { userId: user.id, amr: ['passkey'], userVerified: info.userVerified, context });
         await deps.audit.record(trx, context, {
           type: 'passkey.authenticated',
@@ -199,6 +247,7 @@ export function createAuthenticationService(deps: WebauthnDeps) {
       if (!outcome) {
         return failure(context, refuse(`counter did not increase (stored ${credential.sign_count}, got ${info.newCounter})`), user.id, credential.id);
       }
+      await deps.clearFailureCounters(user.id);
       const passkey = toPasskeyView(
         { ...credential, backed_up: info.credentialBackedUp ? 1 : 0, last_used_at: now },
         deps.providerOf,

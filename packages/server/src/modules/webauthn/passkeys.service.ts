@@ -27,11 +27,24 @@ export function createPasskeysService(deps: WebauthnDeps) {
       });
     },
 
-    async delete(input: { userId: string; id: string; context: RequestContext }): Promise<void> {
+    /**
+     * SEC-32: the last passkey goes only when the user can still sign in another way (a verified
+     * e-mail with e-mail codes enabled) or explicitly confirms leaving the account without one.
+     */
+    async delete(input: { userId: string; id: string; confirmLast: boolean; context: RequestContext }): Promise<void> {
+      const otherMethod = input.confirmLast || (await deps.hasOtherSignInMethod(input.userId));
       await deps.db.transaction().execute(async (trx) => {
         if (!(await deps.repository.delete(trx, input.userId, input.id))) throw WebauthnErrors.passkey_not_found();
-        await deps.audit.record(trx, input.context, { type: 'passkey.deleted', outcome: 'success', subjectUserId: input.userId, credentialId: input.id });
+        if (!otherMethod && (await deps.repository.countByUser(trx, input.userId)) === 0) throw WebauthnErrors.last_passkey();
+        await deps.audit.record(trx, input.context, {
+          type: 'passkey.deleted',
+          outcome: 'success',
+          subjectUserId: input.userId,
+          credentialId: input.id,
+          ...(input.confirmLast ? { data: { confirmedLast: true } } : {}),
+        });
       });
+      deps.notifier.notify(input.userId, 'passkey_removed', { at: deps.clock.now() });
     },
   };
 }

@@ -3,7 +3,7 @@ import { AppError } from '../../errors/app-error.ts';
 import { CommonErrors } from '../../errors/common.errors.ts';
 import { fromBase64Url, toBase64Url } from '../../platform/encoding.ts';
 import type { RequestContext } from '../../platform/request-context.ts';
-import { AccountErrors, type NewAccount, type User } from '../accounts/accounts.module.ts';
+import { AccountErrors, normalizeEmail, type NewAccount, type User } from '../accounts/accounts.module.ts';
 import type { AuthenticatedSession, SessionView } from '../sessions/sessions.module.ts';
 import { bindingHash, challengeError, challengeProblem, newChallenge } from './challenges.ts';
 import { crossOriginProblem, parseClientData } from './client-data.ts';
@@ -26,7 +26,8 @@ export interface CreationOptionsJSON {
   extensions: { credProps: true };
 }
 
-type PendingUser = NewAccount & { userHandle: string };
+/** `email`: an optional address given at sign-up, confirmed by a code once the account exists. */
+type PendingUser = NewAccount & { userHandle: string; email?: string };
 
 /**
  * A new passkey is named after its provider ("iCloud Keychain"); when the AAGUID is unknown,
@@ -80,12 +81,18 @@ export function createRegistrationService(deps: WebauthnDeps) {
 
   return {
     /** Sign-up of a new account: checks the username, makes a random user handle, stores the challenge. */
-    async startSignUp(input: { username: string; displayName?: string | undefined; binding: string }): Promise<CreationOptionsJSON> {
+    async startSignUp(input: { username: string; displayName?: string | undefined; email?: string | undefined; binding: string }): Promise<CreationOptionsJSON> {
       if (!config.signup.enabled) throw AccountErrors.signup_disabled();
       const account = deps.accounts.prepareNewAccount(input);
+      let email: string | undefined;
+      if (input.email !== undefined) {
+        const normalized = normalizeEmail(input.email);
+        if (!normalized.ok) throw AccountErrors.email_invalid({ detail: `email ${normalized.problem}` });
+        email = normalized.address;
+      }
       if (await deps.accounts.isUsernameTaken(account.usernameKey)) throw AccountErrors.username_taken();
       // SEC-18: 64 random bytes, no personal data; the username never becomes user.id.
-      const pending: PendingUser = { ...account, userHandle: toBase64Url(deps.random.bytes(64)) };
+      const pending: PendingUser = { ...account, userHandle: toBase64Url(deps.random.bytes(64)), ...(email ? { email } : {}) };
       const challenge = newChallenge(deps.random.bytes);
       await deps.repository.insertChallenge(deps.db, {
         challenge,
@@ -127,7 +134,7 @@ export function createRegistrationService(deps: WebauthnDeps) {
       binding: string | undefined;
       session: AuthenticatedSession | undefined;
       context: RequestContext;
-    }): Promise<{ user: User; passkey: PasskeyView; session?: SessionView & { token: string } }> {
+    }): Promise<{ user: User; passkey: PasskeyView; session?: SessionView & { token?: string }; pendingEmail?: string }> {
       const { response, context } = input;
       const parsed = parseClientData(response.response?.clientDataJSON);
       if (!parsed.ok) return failure(context, WebauthnErrors.invalid_response({ detail: parsed.problem }), null, null);
@@ -193,7 +200,7 @@ export function createRegistrationService(deps: WebauthnDeps) {
       const provider = deps.providerOf(info.aaguid);
       const transports = (response.response.transports ?? []).filter((t): t is string => typeof t === 'string').slice(0, 8);
       try {
-        return await deps.db.transaction().execute(async (trx) => {
+        const result = await deps.db.transaction().execute(async (trx) => {
           const user = existingUser ?? (await deps.accounts.create(trx, pending as PendingUser));
           const row = {
             id: info.credential.id,
@@ -223,13 +230,36 @@ export function createRegistrationService(deps: WebauthnDeps) {
             credentialId: row.id,
             data: { aaguid: row.aaguid, fmt: row.attestation_fmt, deviceType: row.device_type, backedUp: info.credentialBackedUp, userVerified: info.userVerified },
           });
-          let session: (SessionView & { token: string }) | undefined;
+          let session: (SessionView & { token?: string }) | undefined;
+          const recovering = input.session?.session.scope === 'recovery' ? input.session : undefined;
+          if (recovering) {
+            // SEC-39: the new passkey ends the recovery: every other session is signed out and
+            // this one becomes a full session on the strength of the passkey just made.
+            const revoked = await deps.sessions.revokeOthers(trx, user.id, recovering.session.id);
+            await deps.sessions.recordStepUp(trx, recovering.session, { userVerified: info.userVerified, scope: 'full' });
+            await deps.audit.record(trx, context, {
+              type: 'account.recovered',
+              outcome: 'success',
+              subjectUserId: user.id,
+              credentialId: row.id,
+              sessionId: recovering.session.id,
+              data: { sessionsRevoked: revoked.length },
+            });
+            session = { ...recovering.session, scope: 'full', amr: [...recovering.session.amr, 'passkey'], userVerified: info.userVerified, authTime: now };
+          }
           if (!existingUser) {
             session = await deps.sessions.create(trx, { userId: user.id, amr: ['passkey'], userVerified: info.userVerified, context });
             await deps.audit.record(trx, context, { type: 'session.created', outcome: 'success', subjectUserId: user.id, sessionId: session.id, credentialId: row.id });
           }
           return { user, passkey: toPasskeyView(row, deps.providerOf), ...(session ? { session } : {}) };
         });
+        if (!existingUser && pending?.email) return { ...result, pendingEmail: pending.email };
+        // SEC-33: mail after the commit, never inside the transaction.
+        if (existingUser) {
+          const recovered = input.session?.session.scope === 'recovery';
+          deps.notifier.notify(existingUser.id, recovered ? 'account_recovered' : 'passkey_added', { at: now, detail: result.passkey.name });
+        }
+        return result;
       } catch (error) {
         if (error instanceof AppError) return failure(context, error, challenge.user_id, response.id);
         throw error;

@@ -8,6 +8,7 @@ import type { AccountsService } from '../accounts/accounts.module.ts';
 import type { AuditService } from '../audit/audit.module.ts';
 import type { Provider } from '../passkey-names/passkey-names.ts';
 import type { SessionsService } from '../sessions/sessions.module.ts';
+import type { Notifier } from '../mail/mail.module.ts';
 import type { Verifier } from './verifier.ts';
 import type { WebauthnRepository } from './webauthn.repository.ts';
 
@@ -26,6 +27,11 @@ export interface WebauthnDeps {
   parseUserAgent: (ua: string | null) => ParsedUserAgent;
   /** Key for values derived from usernames (imaginary credentials of unknown users). */
   serverSecret: Uint8Array;
+  notifier: Notifier;
+  /** Whether the user could still sign in without a passkey (a verified e-mail with e-mail codes enabled; SEC-32). */
+  hasOtherSignInMethod(userId: string): Promise<boolean>;
+  /** A passkey proved the user: their fallback failure counters are cleared (SEC-34: success clears). */
+  clearFailureCounters(userId: string): Promise<void>;
 }
 
 /** The COSE algorithms offered, and so the only ones accepted (SEC-13): EdDSA, ES256, RS256. */

@@ -23,4 +23,9 @@ export const WebauthnErrors = defineErrors({
     description: 'Unknown passkey, a passkey of another account, a bad signature or a suspected clone all give this one code.',
   },
   passkey_not_found: { status: 404, title: 'No such passkey on this account' },
+  last_passkey: {
+    status: 409,
+    title: 'This is the last way to sign in to this account',
+    description: 'Add another passkey or a verified e-mail first, or repeat the DELETE with ?confirm=last to remove it anyway (SEC-32).',
+  },
 });

@@ -3,6 +3,6 @@ export { createAuthenticationService, type AuthenticationService, type RequestOp
 export { createPasskeysService, type PasskeysService } from './passkeys.service.ts';
 export { createWebauthnRepository } from './webauthn.repository.ts';
 export { createVerifier, type Verifier } from './verifier.ts';
-export { webauthnRoutes, sessionJson, userJson } from './webauthn.routes.ts';
+export { webauthnRoutes, sessionJson, userJson, type WebauthnRouteDeps } from './webauthn.routes.ts';
 export { WebauthnErrors } from './webauthn.errors.ts';
 export { SUPPORTED_ALGORITHMS, type WebauthnDeps } from './webauthn.deps.ts';

@@ -95,6 +95,11 @@ export function createWebauthnRepository() {
       return db.selectFrom('credentials').select(['id', 'transports']).where('user_id', '=', userId).orderBy('created_at').execute();
     },
 
+    async countByUser(db: Kysely<Database>, userId: string): Promise<number> {
+      const row = await db.selectFrom('credentials').select((eb) => eb.fn.countAll<number>().as('n')).where('user_id', '=', userId).executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+
     async listByUser(db: Kysely<Database>, userId: string): Promise<CredentialSummary[]> {
       return db.selectFrom('credentials').select(LIST_COLUMNS).where('user_id', '=', userId).orderBy('created_at').execute();
     },

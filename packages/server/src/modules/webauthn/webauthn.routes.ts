@@ -19,7 +19,7 @@ import type { CookiePolicy } from '../../http/cookies.ts';
 import { toBase64Url } from '../../platform/encoding.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Random } from '../../platform/random.ts';
-import type { SessionView } from '../sessions/sessions.module.ts';
+import { assuranceLevel, type SessionView } from '../sessions/sessions.module.ts';
 import type { RateLimiter } from '../../http/rate-limit.ts';
 import type { AuthenticationService } from './authentication.service.ts';
 import type { PasskeysService } from './passkeys.service.ts';
@@ -35,12 +35,16 @@ export interface WebauthnRouteDeps {
   random: Random;
   challengeTtlSeconds: number;
   signupLimiter: RateLimiter;
+  /** Per client IP for passkey sign-in and step-up (SEC-34, SEC-35). */
+  authLimiter: RateLimiter;
+  /** After a sign-up that gave an address: mail it a confirmation code bound to this client; false when none could be sent. */
+  sendSignUpEmailCode(input: { userId: string; email: string; binding: string; context: ReturnType<typeof requestContext> }): Promise<boolean>;
 }
 
 const OptionsResponse = Type.Object({}, { additionalProperties: true, description: 'WebAuthn L3 options JSON, ready for parse*OptionsFromJSON' });
 const problem = { $ref: 'Problem#' };
 
-export function sessionJson(session: Omit<SessionView, 'id' | 'userId' | 'createdAt'>) {
+export function sessionJson(session: Omit<SessionView, 'id' | 'userId' | 'createdAt' | 'token'> & { token?: string | undefined }) {
   return {
     ...(session.token ? { token: session.token } : {}),
     expiresAt: new Date(session.expiresAt).toISOString(),
@@ -48,6 +52,8 @@ export function sessionJson(session: Omit<SessionView, 'id' | 'userId' | 'create
     authTime: new Date(session.authTime).toISOString(),
     amr: session.amr,
     userVerified: session.userVerified,
+    aal: assuranceLevel(session),
+    scope: session.scope,
   };
 }
 
@@ -68,17 +74,19 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
       summary: 'Start registering a passkey',
       description: 'Signed out with a username: sign-up of a new account (409 username_taken if it exists). Signed in with {}: adds a passkey to the current user.',
       body: RegistrationOptionsBody,
-      response: { 200: OptionsResponse, 400: problem, 401: problem, 409: problem, 429: problem },
+      response: { 200: OptionsResponse, 400: problem, 401: problem, 403: problem, 409: problem, 429: problem },
     },
   }, async (request, reply) => {
     if (request.body.username !== undefined) {
       await deps.signupLimiter.hit(`signup:${request.ip}`);
       const binding = bind(request, reply);
-      return deps.registration.startSignUp({ username: request.body.username, displayName: request.body.displayName, binding });
+      return deps.registration.startSignUp({ username: request.body.username, displayName: request.body.displayName, email: request.body.email, binding });
     }
-    const { user } = await deps.auth.requireSession(request);
+    // SEC-31: adding a passkey needs a recent step-up; a recovery session exists for this alone (SEC-39).
+    const found = await deps.auth.requireSession(request, { allow: ['recovery'] });
+    if (found.session.scope === 'full') await deps.auth.requireStepUp(request);
     const binding = bind(request, reply);
-    return deps.registration.startAppend({ user, binding });
+    return deps.registration.startAppend({ user: found.user, binding });
   });
 
   r.post('/api/v1/passkeys/registration/verify', {
@@ -87,8 +95,13 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
       summary: 'Finish registering a passkey',
       body: RegistrationResponseBody,
       response: {
-        200: Type.Object({ user: UserSchema, passkey: PasskeySchema, session: Type.Optional(SessionSchema) }),
-        400: problem, 401: problem, 409: problem,
+        200: Type.Object({
+          user: UserSchema,
+          passkey: PasskeySchema,
+          session: Type.Optional(SessionSchema),
+          emailCodeSent: Type.Optional(Type.Boolean({ description: 'Sign-up with an address: a code to confirm it went out (POST /api/v1/account/email/verify)' })),
+        }),
+        400: problem, 401: problem, 403: problem, 409: problem,
       },
     },
   }, async (request, reply) => {
@@ -98,8 +111,18 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
       session: await deps.auth.optionalSession(request),
       context: requestContext(request),
     });
-    if (result.session) deps.cookies.setSession(reply, result.session.token, result.session.expiresAt, deps.clock.now());
-    return { user: userJson(result.user), passkey: result.passkey, ...(result.session ? { session: sessionJson(result.session) } : {}) };
+    if (result.session?.token) deps.cookies.setSession(reply, result.session.token, result.session.expiresAt, deps.clock.now());
+    const binding = deps.cookies.ceremonyBinding(request);
+    const emailCodeSent =
+      result.pendingEmail && binding
+        ? await deps.sendSignUpEmailCode({ userId: result.user.id, email: result.pendingEmail, binding, context: requestContext(request) })
+        : undefined;
+    return {
+      user: userJson(result.user),
+      passkey: result.passkey,
+      ...(result.session ? { session: sessionJson(result.session) } : {}),
+      ...(emailCodeSent !== undefined ? { emailCodeSent } : {}),
+    };
   });
 
   r.post('/api/v1/passkeys/authentication/options', {
@@ -108,9 +131,10 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
       summary: 'Start signing in with a passkey',
       description: '{} for discoverable sign-in and conditional UI; {"username"} for identifier-first. An unknown username gets an answer of the same shape.',
       body: AuthenticationOptionsBody,
-      response: { 200: OptionsResponse, 400: problem },
+      response: { 200: OptionsResponse, 400: problem, 429: problem },
     },
   }, async (request, reply) => {
+    await deps.authLimiter.hit(`passkey-options-ip:${request.ip}`);
     const binding = bind(request, reply);
     return deps.authentication.start({ username: request.body.username, binding });
   });
@@ -120,15 +144,16 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
       tags,
       summary: 'Finish signing in with a passkey',
       body: AuthenticationResponseBody,
-      response: { 200: Type.Object({ user: UserSchema, passkey: PasskeySchema, session: SessionSchema }), 400: problem, 401: problem },
+      response: { 200: Type.Object({ user: UserSchema, passkey: PasskeySchema, session: SessionSchema }), 400: problem, 401: problem, 429: problem },
     },
   }, async (request, reply) => {
+    await deps.authLimiter.hit(`passkey-verify-ip:${request.ip}`);
     const result = await deps.authentication.finish({
       response: request.body as AuthenticationResponseJSON,
       binding: deps.cookies.ceremonyBinding(request),
       context: requestContext(request),
     });
-    deps.cookies.setSession(reply, result.session.token, result.session.expiresAt, deps.clock.now());
+    if (result.session.token) deps.cookies.setSession(reply, result.session.token, result.session.expiresAt, deps.clock.now());
     return { user: userJson(result.user), passkey: result.passkey, session: sessionJson(result.session) };
   });
 
@@ -147,10 +172,51 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
   });
 
   r.delete('/api/v1/passkeys/:id', {
-    schema: { tags, summary: 'Delete a passkey', params: PasskeyIdParams, response: { 204: Type.Null(), 401: problem, 404: problem } },
+    schema: {
+      tags,
+      summary: 'Delete a passkey',
+      description: 'Needs a recent step-up (403 step_up_required). The last passkey of an account without another sign-in method needs ?confirm=last (409 last_passkey).',
+      params: PasskeyIdParams,
+      querystring: Type.Object({ confirm: Type.Optional(Type.Literal('last')) }, { additionalProperties: false }),
+      response: { 204: Type.Null(), 401: problem, 403: problem, 404: problem, 409: problem },
+    },
   }, async (request, reply) => {
-    const { user } = await deps.auth.requireSession(request);
-    await deps.passkeys.delete({ userId: user.id, id: request.params.id, context: requestContext(request) });
+    const { user } = await deps.auth.requireStepUp(request);
+    await deps.passkeys.delete({ userId: user.id, id: request.params.id, confirmLast: request.query.confirm === 'last', context: requestContext(request) });
     return reply.code(204).send(null);
+  });
+
+  r.post('/api/v1/session/step-up/options', {
+    schema: {
+      tags: ['session'],
+      summary: 'Start re-authenticating the current user (step-up)',
+      description: 'Request options for the signed-in user\'s own passkeys with userVerification "required" (SEC-31).',
+      body: Type.Object({}, { additionalProperties: false }),
+      response: { 200: OptionsResponse, 401: problem, 403: problem },
+    },
+  }, async (request, reply) => {
+    // Also the second step of a password sign-in on a passkey-first account.
+    const { user } = await deps.auth.requireSession(request, { allow: ['second_factor'] });
+    const binding = bind(request, reply);
+    return deps.authentication.startStepUp({ user, binding });
+  });
+
+  r.post('/api/v1/session/step-up/verify', {
+    schema: {
+      tags: ['session'],
+      summary: 'Finish re-authenticating: refreshes the session\'s auth time',
+      body: AuthenticationResponseBody,
+      response: { 200: Type.Object({ user: UserSchema, passkey: PasskeySchema, session: SessionSchema }), 400: problem, 401: problem, 403: problem, 429: problem },
+    },
+  }, async (request) => {
+    const stepUp = await deps.auth.requireSession(request, { allow: ['second_factor'] });
+    await deps.authLimiter.hit(`passkey-verify-ip:${request.ip}`);
+    const result = await deps.authentication.finish({
+      response: request.body as AuthenticationResponseJSON,
+      binding: deps.cookies.ceremonyBinding(request),
+      context: requestContext(request),
+      stepUp,
+    });
+    return { user: userJson(result.user), passkey: result.passkey, session: sessionJson({ ...result.session, token: undefined }) };
   });
 }

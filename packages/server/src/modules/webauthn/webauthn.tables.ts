@@ -23,7 +23,7 @@ export interface CredentialsTable {
 export interface ChallengesTable {
   /** base64url of 32 random bytes, exactly as it appears in clientDataJSON. */
   challenge: string;
-  ceremony: 'registration' | 'authentication';
+  ceremony: 'registration' | 'authentication' | 'step_up';
   /** Set when the ceremony is for a known user (passkey append, identifier-first sign-in). */
   user_id: string | null;
   /** JSON of the account to create on sign-up ({username, usernameKey, displayName, userHandle}). */

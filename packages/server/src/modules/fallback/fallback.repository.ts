@@ -1,0 +1,77 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../../db/database.ts';
+import type { EmailCodesTable, FailureCountersTable } from './fallback.tables.ts';
+
+export function createFallbackRepository() {
+  return {
+    async latestCodeTimeForEmail(db: Kysely<Database>, emailKey: string): Promise<number | undefined> {
+      const row = await db.selectFrom('email_codes').select('created_at').where('email_key', '=', emailKey).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
+      return row ? Number(row.created_at) : undefined;
+    },
+    /** A new code supersedes the flow's earlier one of the same purpose. */
+    async replaceCode(db: Kysely<Database>, row: EmailCodesTable): Promise<void> {
+      await db.deleteFrom('email_codes').where('binding_hash', '=', row.binding_hash).where('purpose', '=', row.purpose).execute();
+      await db.insertInto('email_codes').values(row).execute();
+    },
+    async findCodeForFlow(db: Kysely<Database>, bindingHash: string, purpose: string): Promise<EmailCodesTable | undefined> {
+      return db.selectFrom('email_codes').selectAll().where('binding_hash', '=', bindingHash).where('purpose', '=', purpose).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
+    },
+    /** Compare-and-set: spends one try; undefined when the code has no tries left (or is gone). */
+    async spendAttempt(db: Kysely<Database>, id: string, maxAttempts: number): Promise<number | undefined> {
+      const row = await db
+        .updateTable('email_codes')
+        .set({ attempts: sql<number>`attempts + 1` })
+        .where('id', '=', id)
+        .where('attempts', '<', maxAttempts)
+        .returning('attempts')
+        .executeTakeFirst();
+      return row?.attempts;
+    },
+    /** Single use: the code is deleted, and only the request that deleted it may use it. */
+    async consumeCode(db: Kysely<Database>, id: string): Promise<boolean> {
+      const row = await db.deleteFrom('email_codes').where('id', '=', id).returning('id').executeTakeFirst();
+      return row !== undefined;
+    },
+    async deleteExpiredCodes(db: Kysely<Database>, now: number): Promise<void> {
+      await db.deleteFrom('email_codes').where('expires_at', '<=', now).execute();
+    },
+
+    async replaceRecoveryCodes(db: Kysely<Database>, userId: string, hashes: string[], now: number): Promise<void> {
+      await db.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
+      await db.insertInto('recovery_codes').values(hashes.map((code_hash) => ({ user_id: userId, code_hash, created_at: now, used_at: null }))).execute();
+    },
+    async unusedRecoveryHashes(db: Kysely<Database>, userId: string): Promise<string[]> {
+      const rows = await db.selectFrom('recovery_codes').select('code_hash').where('user_id', '=', userId).where('used_at', 'is', null).execute();
+      return rows.map((r) => r.code_hash);
+    },
+    /** Compare-and-set: true for the one request that marks the code used. */
+    async useRecoveryCode(db: Kysely<Database>, userId: string, hash: string, now: number): Promise<boolean> {
+      const result = await db
+        .updateTable('recovery_codes')
+        .set({ used_at: now })
+        .where('user_id', '=', userId)
+        .where('code_hash', '=', hash)
+        .where('used_at', 'is', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    async findCounter(db: Kysely<Database>, key: string): Promise<FailureCountersTable | undefined> {
+      return db.selectFrom('failure_counters').selectAll().where('key', '=', key).executeTakeFirst();
+    },
+    async countFailure(db: Kysely<Database>, key: string, now: number): Promise<number> {
+      const row = await db
+        .insertInto('failure_counters')
+        .values({ key, count: 1, last_failure_at: now })
+        .onConflict((oc) => oc.column('key').doUpdateSet({ count: sql<number>`failure_counters.count + 1`, last_failure_at: now }))
+        .returning('count')
+        .executeTakeFirstOrThrow();
+      return Number(row.count);
+    },
+    async clearCounter(db: Kysely<Database>, key: string): Promise<void> {
+      await db.deleteFrom('failure_counters').where('key', '=', key).execute();
+    },
+  };
+}
+
+export type FallbackRepository = ReturnType<typeof createFallbackRepository>;

@@ -1,0 +1,32 @@
+/** Tables owned by the fallback module (e-mail codes, recovery codes, failure counters). */
+export interface EmailCodesTable {
+  id: string;
+  /** 'sign_in' | 'verify_email' | 'recovery' */
+  purpose: string;
+  /** SHA-256 of the flow binding (ceremony cookie or Latchkey-Ceremony header) that asked (SEC-36). */
+  binding_hash: string;
+  email_key: string;
+  email: string;
+  /** Null for an address no account has: the row exists so both cases answer alike. */
+  user_id: string | null;
+  /** HMAC-SHA-256(server secret, id:code); the code itself is never stored. */
+  code_hash: string;
+  attempts: number;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface RecoveryCodesTable {
+  user_id: string;
+  /** SHA-256 of the normalized code (≥ 112 bits of entropy, so a fast hash is allowed; SEC-38). */
+  code_hash: string;
+  created_at: number;
+  used_at: number | null;
+}
+
+export interface FailureCountersTable {
+  /** `<factor>:<account key>`, e.g. `otp:<e-mail key>` or `recovery:<user id>`. */
+  key: string;
+  count: number;
+  last_failure_at: number;
+}

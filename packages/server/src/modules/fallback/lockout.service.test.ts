@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { createDatabase, type DatabaseHandle } from '../../db/create-db.ts';
+import { migrateToLatest } from '../../db/migrate.ts';
+import { AppError } from '../../errors/app-error.ts';
+import { createTestClock } from '../../platform/clock.ts';
+import { createFallbackRepository } from './fallback.repository.ts';
+import { createLockout } from './lockout.service.ts';
+
+describe('per-account failure counters (SEC-34)', () => {
+  let database: DatabaseHandle;
+  const dir = `/tmp/latchkey-lockout-${process.pid}-${Date.now()}`;
+  before(async () => {
+    database = createDatabase(`sqlite:${dir}/t.db`, { poolSize: 1 });
+    await migrateToLatest(database.db);
+  });
+  after(async () => {
+    await database.close();
+    const { rm } = await import('node:fs/promises');
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const make = () => {
+    const clock = createTestClock();
+    const lockout = createLockout({ db: database.db, clock, repository: createFallbackRepository(), freeFailures: 10, maxDelaySeconds: 3600, hardLimit: 100 });
+    return { clock, lockout };
+  };
+  const retryAfter = async (p: Promise<void>): Promise<number | undefined> => {
+    try {
+      await p;
+      return undefined;
+    } catch (error) {
+      assert.ok(error instanceof AppError && error.code === 'too_many_attempts', String(error));
+      return Number(error.headers?.['retry-after']);
+    }
+  };
+
+  test('ten free failures, then a doubling delay up to an hour, then locked at 100', async () => {
+    const { clock, lockout } = make();
+    const key = 'pwd:alice';
+    for (let i = 0; i < 9; i++) await lockout.fail(key);
+    assert.equal(await retryAfter(lockout.check(key)), undefined, 'nine failures: no delay');
+    await lockout.fail(key);
+    assert.equal(await retryAfter(lockout.check(key)), 1, 'tenth: 1 s');
+    await lockout.fail(key);
+    assert.equal(await retryAfter(lockout.check(key)), 2);
+    for (let i = 0; i < 20; i++) await lockout.fail(key);
+    assert.equal(await retryAfter(lockout.check(key)), 3600, 'capped at an hour');
+    clock.advance(3600_000);
+    assert.equal(await retryAfter(lockout.check(key)), undefined, 'after the delay one more try is allowed');
+    for (let i = 0; i < 69; i++) await lockout.fail(key);
+    clock.advance(10 * 3600_000);
+    assert.equal(await retryAfter(lockout.check(key)), 3600, 'at 100 the factor stays locked however long one waits');
+    await lockout.clearAccount({ userId: 'u1', usernameKey: 'alice', emailKey: undefined });
+    assert.equal(await retryAfter(lockout.check(key)), undefined, 'a passkey sign-in clears it');
+  });
+});

@@ -1,0 +1,62 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/database.ts';
+import type { Clock } from '../../platform/clock.ts';
+import { FallbackErrors } from './fallback.errors.ts';
+import type { FallbackRepository } from './fallback.repository.ts';
+
+/**
+ * Per-account, per-factor consecutive-failure counters (SEC-34, NIST SP 800-63B-4 §3.2.2):
+ * `freeFailures` tries, then a delay doubling from 1 s up to `maxDelaySeconds`, and at
+ * `hardLimit` (≤ 100) the factor stops working until it is cleared by a success elsewhere.
+ * Counters are keyed by what the attacker names (the e-mail key), so an unknown address counts
+ * exactly like a known one; resending a code never resets them; a success clears them.
+ */
+export function createLockout(deps: {
+  db: Kysely<Database>;
+  clock: Clock;
+  repository: FallbackRepository;
+  freeFailures: number;
+  maxDelaySeconds: number;
+  hardLimit: number;
+}) {
+  function delaySeconds(count: number): number {
+    if (count < deps.freeFailures) return 0;
+    return Math.min(deps.maxDelaySeconds, 2 ** Math.min(30, count - deps.freeFailures));
+  }
+  return {
+    delaySeconds,
+    /** Throws 429 too_many_attempts with Retry-After while the key is delayed or locked. */
+    async check(key: string): Promise<void> {
+      const row = await deps.repository.findCounter(deps.db, key);
+      if (!row) return;
+      const count = Number(row.count);
+      if (count >= deps.hardLimit) {
+        throw FallbackErrors.too_many_attempts({
+          headers: { 'retry-after': String(deps.maxDelaySeconds) },
+          detail: 'This method is locked after too many failures; sign in with a passkey or recover the account.',
+          internal: `${key} locked at ${count} failures`,
+        });
+      }
+      const waitMs = Number(row.last_failure_at) + delaySeconds(count) * 1000 - deps.clock.now();
+      if (waitMs > 0) {
+        const seconds = Math.ceil(waitMs / 1000);
+        throw FallbackErrors.too_many_attempts({ headers: { 'retry-after': String(seconds) }, detail: `Try again in ${seconds} seconds` });
+      }
+    },
+    async fail(key: string): Promise<number> {
+      return deps.repository.countFailure(deps.db, key, deps.clock.now());
+    },
+    async clear(key: string): Promise<void> {
+      await deps.repository.clearCounter(deps.db, key);
+    },
+    /** Every factor's counter of one account, after it proved itself with a passkey. */
+    async clearAccount(account: { userId: string; usernameKey: string | undefined; emailKey: string | undefined }): Promise<void> {
+      const keys = [`totp:${account.userId}`, `recovery:${account.userId}`];
+      if (account.usernameKey) keys.push(`pwd:${account.usernameKey}`);
+      if (account.emailKey) keys.push(`otp:${account.emailKey}`);
+      for (const key of keys) await deps.repository.clearCounter(deps.db, key);
+    },
+  };
+}
+
+export type Lockout = ReturnType<typeof createLockout>;

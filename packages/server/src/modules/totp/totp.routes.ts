@@ -1,0 +1,70 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { SessionSchema } from '../../contract/schemas.ts';
+import type { Auth } from '../../http/auth.ts';
+import { requestContext } from '../../http/auth.ts';
+import type { RateLimiter } from '../../http/rate-limit.ts';
+import { FallbackErrors } from '../fallback/fallback.module.ts';
+import { sessionJson } from '../webauthn/webauthn.module.ts';
+import type { TotpService } from './totp.service.ts';
+
+const problem = { $ref: 'Problem#' };
+const CodeBody = Type.Object({ code: Type.String({ minLength: 1, maxLength: 16, description: 'Six digits from the authenticator app' }) }, { additionalProperties: false });
+
+export async function totpRoutes(app: FastifyInstance, deps: { auth: Auth; totp: TotpService; ipLimiter: RateLimiter; enabled: boolean }): Promise<void> {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['totp'];
+  const guard = () => {
+    if (!deps.enabled) throw FallbackErrors.method_disabled({ detail: 'TOTP is not enabled (LATCHKEY_AUTH_METHODS)' });
+  };
+
+  r.post('/api/v1/account/totp', {
+    schema: {
+      tags,
+      summary: 'Start setting up an authenticator app (legacy second factor)',
+      description: 'Needs a recent step-up. Returns the 160-bit seed once, as base32 and an otpauth:// URI; confirm with a code to turn it on.',
+      body: Type.Object({}, { additionalProperties: false }),
+      response: { 200: Type.Object({ secret: Type.String(), otpauthUrl: Type.String() }), 401: problem, 403: problem },
+    },
+  }, async (request, reply) => {
+    guard();
+    const found = await deps.auth.requireStepUp(request);
+    return reply.header('cache-control', 'no-store').send(await deps.totp.enrol(found, requestContext(request)));
+  });
+
+  r.post('/api/v1/account/totp/verify', {
+    schema: { tags, summary: 'Confirm the authenticator app with a code', body: CodeBody, response: { 204: Type.Null(), 401: problem, 403: problem, 409: problem, 429: problem } },
+  }, async (request, reply) => {
+    guard();
+    const found = await deps.auth.requireSession(request);
+    await deps.ipLimiter.hit(`totp-ip:${request.ip}`);
+    await deps.totp.confirm(found, request.body.code, requestContext(request));
+    return reply.code(204).send(null);
+  });
+
+  r.delete('/api/v1/account/totp', {
+    schema: { tags, summary: 'Remove the authenticator app', description: 'Needs a recent step-up.', response: { 204: Type.Null(), 401: problem, 403: problem, 409: problem } },
+  }, async (request, reply) => {
+    guard();
+    const found = await deps.auth.requireStepUp(request);
+    await deps.totp.remove(found, requestContext(request));
+    return reply.code(204).send(null);
+  });
+
+  r.post('/api/v1/session/totp', {
+    schema: {
+      tags,
+      summary: 'Finish a password sign-in with an authenticator code',
+      description: 'For a session with scope "second_factor" (password sign-in answered secondFactor "totp"). Each 30-second code works once.',
+      body: CodeBody,
+      response: { 200: Type.Object({ session: SessionSchema }), 401: problem, 403: problem, 409: problem, 429: problem },
+    },
+  }, async (request) => {
+    guard();
+    const found = await deps.auth.requireSession(request, { allow: ['second_factor'] });
+    await deps.ipLimiter.hit(`totp-ip:${request.ip}`);
+    const session = await deps.totp.completeSignIn(found, request.body.code, requestContext(request));
+    return { session: sessionJson(session) };
+  });
+}

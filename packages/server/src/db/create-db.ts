@@ -46,6 +46,7 @@ export function createDatabase(url: string, options: { poolSize?: number } = {})
   });
   // A dropped connection must not crash the process; the next query reports it as 503.
   pool.on('error', () => {});
+  pool.on('connect', usePreparedStatements);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
@@ -54,5 +55,30 @@ export function createDatabase(url: string, options: { poolSize?: number } = {})
       await pool.query('SELECT 1');
     },
     close: () => db.destroy(),
+  };
+}
+
+/** Distinct statement texts a connection keeps prepared; the hot path has about a dozen. */
+const MAX_PREPARED_STATEMENTS = 256;
+const statementNames = new Map<string, string>();
+
+/**
+ * Runs parameterized queries as named prepared statements, so PostgreSQL parses and plans each
+ * statement text once per connection instead of on every call (pg prepares a name on its first
+ * use on a connection). Kysely writes the same text for the same query, and the hot path's
+ * queries are compiled once (db/prepared-query.ts). Past the cap, queries run unnamed as before.
+ */
+function usePreparedStatements(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as { query: unknown }).query = (config: unknown, values?: unknown, callback?: unknown) => {
+    if (typeof config === 'string' && Array.isArray(values) && values.length > 0 && callback === undefined) {
+      let name = statementNames.get(config);
+      if (!name && statementNames.size < MAX_PREPARED_STATEMENTS) {
+        name = `latchkey_${statementNames.size}`;
+        statementNames.set(config, name);
+      }
+      if (name) return query({ name, text: config, values });
+    }
+    return query(config, values, callback);
   };
 }

@@ -107,7 +107,7 @@ export function createEmailCodesService(deps: {
       const row = await deps.repository.findCodeForFlow(deps.db, sha256Base64Url(input.binding), input.purpose);
       if (!row) throw invalid('no code for this flow');
       const counterKey = `otp:${row.email_key}`;
-      await deps.lockout.check(counterKey);
+      const attempt = await deps.lockout.begin(counterKey);
       const now = deps.clock.now();
       if (Number(row.expires_at) <= now) {
         await deps.repository.consumeCode(deps.db, row.id);
@@ -121,7 +121,7 @@ export function createEmailCodesService(deps: {
       const given = input.code.replace(/[\s-]/g, '');
       const matches = safeEqual(hashCode(row.id, given), row.code_hash);
       if (!matches || row.user_id === null) {
-        const failures = await deps.lockout.fail(counterKey);
+        const failures = await attempt.failed();
         if (attempts >= emailCode.maxAttempts) await deps.repository.consumeCode(deps.db, row.id);
         await deps.audit.record(deps.db, input.context, {
           type: 'email_code.failed',
@@ -133,7 +133,7 @@ export function createEmailCodesService(deps: {
         throw invalid(row.user_id === null ? 'address has no account' : 'wrong code');
       }
       if (!(await deps.repository.consumeCode(deps.db, row.id))) throw invalid('code used by a concurrent request');
-      await deps.lockout.clear(counterKey);
+      await attempt.succeeded();
       return { userId: row.user_id, email: { address: row.email, key: row.email_key } };
     },
 

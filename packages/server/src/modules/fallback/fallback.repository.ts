@@ -68,6 +68,27 @@ export function createFallbackRepository() {
         .executeTakeFirstOrThrow();
       return Number(row.count);
     },
+    /**
+     * Counts an attempt before it is checked, as a compare-and-set on the count the caller saw:
+     * of several concurrent guesses that saw the same count, only one gets to try (SEC-34).
+     */
+    async claimAttempt(db: Kysely<Database>, key: string, seenCount: number, now: number): Promise<boolean> {
+      if (seenCount === 0) {
+        const inserted = await db
+          .insertInto('failure_counters')
+          .values({ key, count: 1, last_failure_at: now })
+          .onConflict((oc) => oc.column('key').doNothing())
+          .executeTakeFirst();
+        return Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1;
+      }
+      const updated = await db
+        .updateTable('failure_counters')
+        .set({ count: sql<number>`count + 1`, last_failure_at: now })
+        .where('key', '=', key)
+        .where('count', '=', seenCount)
+        .executeTakeFirst();
+      return Number(updated.numUpdatedRows) === 1;
+    },
     async clearCounter(db: Kysely<Database>, key: string): Promise<void> {
       await db.deleteFrom('failure_counters').where('key', '=', key).execute();
     },

@@ -25,7 +25,7 @@ describe('per-account failure counters (SEC-34)', () => {
     const lockout = createLockout({ db: database.db, clock, repository: createFallbackRepository(), freeFailures: 10, maxDelaySeconds: 3600, hardLimit: 100 });
     return { clock, lockout };
   };
-  const retryAfter = async (p: Promise<void>): Promise<number | undefined> => {
+  const retryAfter = async (p: Promise<unknown>): Promise<number | undefined> => {
     try {
       await p;
       return undefined;
@@ -53,5 +53,27 @@ describe('per-account failure counters (SEC-34)', () => {
     assert.equal(await retryAfter(lockout.check(key)), 3600, 'at 100 the factor stays locked however long one waits');
     await lockout.clearAccount({ userId: 'u1', usernameKey: 'alice', emailKey: undefined });
     assert.equal(await retryAfter(lockout.check(key)), undefined, 'a passkey sign-in clears it');
+  });
+
+  test('parallel guesses that saw the same count: only one is let through to be checked', async () => {
+    const { lockout } = make();
+    const key = `race-${Date.now()}`;
+    for (let i = 0; i < 9; i++) await lockout.fail(key); // one free try left
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => lockout.begin(key)));
+    const admitted = results.filter((r) => r.status === 'fulfilled');
+    assert.equal(admitted.length, 1, `admitted ${admitted.length} of 20`);
+    for (const r of results) if (r.status === 'rejected') assert.ok(r.reason instanceof AppError && r.reason.code === 'too_many_attempts');
+    // The admitted guess was counted before it was checked: the next one waits.
+    assert.equal(await retryAfter(lockout.check(key)), 1);
+  });
+
+  test('a guess is counted before it is checked and a success clears the count', async () => {
+    const { lockout } = make();
+    const key = `claim-${Date.now()}`;
+    const attempt = await lockout.begin(key);
+    assert.equal(await attempt.failed(), 1);
+    const second = await lockout.begin(key);
+    await second.succeeded();
+    assert.equal(await lockout.check(key), 0);
   });
 });

@@ -23,12 +23,10 @@ export function createLockout(deps: {
     if (count < deps.freeFailures) return 0;
     return Math.min(deps.maxDelaySeconds, 2 ** Math.min(30, count - deps.freeFailures));
   }
-  return {
-    delaySeconds,
-    /** Throws 429 too_many_attempts with Retry-After while the key is delayed or locked. */
-    async check(key: string): Promise<void> {
+  /** Throws 429 too_many_attempts with Retry-After while the key is delayed or locked; returns the count. */
+  async function check(key: string): Promise<number> {
       const row = await deps.repository.findCounter(deps.db, key);
-      if (!row) return;
+      if (!row) return 0;
       const count = Number(row.count);
       if (count >= deps.hardLimit) {
         throw FallbackErrors.too_many_attempts({
@@ -42,7 +40,33 @@ export function createLockout(deps: {
         const seconds = Math.ceil(waitMs / 1000);
         throw FallbackErrors.too_many_attempts({ headers: { 'retry-after': String(seconds) }, detail: `Try again in ${seconds} seconds` });
       }
+      return count;
+  }
+
+  return {
+    delaySeconds,
+    check,
+    /**
+     * Starts one guess at a factor: checks the delay and the lock, then counts the guess as a
+     * failure before it is verified (compare-and-set), so parallel guesses cannot all slip in
+     * under one check. The caller reports the outcome: `failed()` (already counted) or
+     * `succeeded()` (clears the counter). A guess that dies half-way stays counted.
+     */
+    async begin(key: string): Promise<{ failed(): Promise<number>; succeeded(): Promise<void> }> {
+      const seen = await check(key);
+      if (!(await deps.repository.claimAttempt(deps.db, key, seen, deps.clock.now()))) {
+        throw FallbackErrors.too_many_attempts({
+          headers: { 'retry-after': '1' },
+          detail: 'Another attempt is being checked; try again in a second',
+          internal: `${key}: concurrent attempt`,
+        });
+      }
+      return {
+        failed: async () => seen + 1,
+        succeeded: () => deps.repository.clearCounter(deps.db, key),
+      };
     },
+    /** Counts a failure without a guess in flight (tests, and factors checked elsewhere). */
     async fail(key: string): Promise<number> {
       return deps.repository.countFailure(deps.db, key, deps.clock.now());
     },

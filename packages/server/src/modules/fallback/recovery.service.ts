@@ -74,7 +74,7 @@ export function createRecoveryService(deps: {
     async recover(input: { binding: string | undefined; code: string; recoveryCode: string; context: RequestContext }): Promise<{ userId: string; session: SessionView & { token: string } }> {
       const { userId } = await deps.emailCodes.verify({ purpose: 'recovery', binding: input.binding, code: input.code, context: input.context });
       const counterKey = `recovery:${userId}`;
-      await deps.lockout.check(counterKey);
+      const attempt = await deps.lockout.begin(counterKey);
       const session = await deps.db.transaction().execute(async (trx) => {
         if (!(await useCode(trx, userId, input.recoveryCode))) return undefined;
         await deps.audit.record(trx, input.context, { type: 'recovery_code.used', outcome: 'success', subjectUserId: userId });
@@ -84,11 +84,11 @@ export function createRecoveryService(deps: {
         return created;
       });
       if (!session) {
-        const failures = await deps.lockout.fail(counterKey);
+        const failures = await attempt.failed();
         await deps.audit.record(deps.db, input.context, { type: 'recovery.failed', outcome: 'failure', subjectUserId: userId, errorCode: 'recovery_failed', data: { consecutiveFailures: failures } });
         throw FallbackErrors.recovery_failed({ internal: 'recovery code wrong or used' });
       }
-      await deps.lockout.clear(counterKey);
+      await attempt.succeeded();
       deps.notifier.notify(userId, 'recovery_code_used', { at: deps.clock.now(), detail: 'account recovery was started' });
       return { userId, session };
     },

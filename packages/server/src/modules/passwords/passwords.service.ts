@@ -63,11 +63,11 @@ export function createPasswordsService(deps: {
     async signIn(input: { username: string; password: string; context: RequestContext }): Promise<{ user: User; session: SessionView & { token: string }; secondFactor: 'passkey' | 'totp' | null }> {
       const key = deps.accounts.usernameKey(input.username) ?? `invalid:${toBase64Url(hmacSha256(deps.serverSecret, input.username))}`;
       const counterKey = `pwd:${key}`;
-      await deps.lockout.check(counterKey);
+      const attempt = await deps.lockout.begin(counterKey);
       const found = await repository.findByUsernameKey(deps.db, key);
       const ok = await deps.hasher.verifyOrDummy(found?.hash ?? undefined, normalizePassword(input.password));
       if (!ok || !found || found.status !== 'active') {
-        const failures = await deps.lockout.fail(counterKey);
+        const failures = await attempt.failed();
         await deps.audit.record(deps.db, input.context, {
           type: 'password.failed',
           outcome: 'failure',
@@ -77,7 +77,7 @@ export function createPasswordsService(deps: {
         });
         throw PasswordErrors.invalid_credentials();
       }
-      await deps.lockout.clear(counterKey);
+      await attempt.succeeded();
       const user = (await deps.accounts.findById(found.userId)) as User;
       const needsPasskey = deps.passkeyFirst && (await deps.countPasskeys(user.id)) > 0;
       const secondFactor = needsPasskey ? 'passkey' : (await deps.hasTotp(user.id)) ? 'totp' : null;

@@ -31,15 +31,15 @@ export function createTotpService(deps: {
     const row = await repository.find(deps.db, userId);
     if (!row || (row.confirmed_at === null) !== options.confirming) throw TotpErrors.totp_not_enrolled();
     const counterKey = `totp:${userId}`;
-    await deps.lockout.check(counterKey);
+    const attempt = await deps.lockout.begin(counterKey);
     const secret = deps.box.open(row.secret_enc, userId);
     const now = deps.clock.now();
     const step = await totpStep(secret, code.replace(/\s/g, ''), now);
     if (step === undefined || !(await repository.useStep(deps.db, userId, step, options.confirming ? now : null))) {
-      await deps.lockout.fail(counterKey);
+      await attempt.failed();
       throw TotpErrors.totp_invalid({ internal: step === undefined ? 'wrong code' : 'time step already used' });
     }
-    await deps.lockout.clear(counterKey);
+    await attempt.succeeded();
   }
 
   return {

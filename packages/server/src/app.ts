@@ -13,7 +13,7 @@ import { createAuth } from './http/auth.ts';
 import { createCookiePolicy } from './http/cookies.ts';
 import { createCsrfGuard } from './http/csrf.ts';
 import { createRateLimiter } from './http/rate-limit.ts';
-import { installSecurityHeaders } from './http/security-headers.ts';
+import { HTML_CSP, installSecurityHeaders } from './http/security-headers.ts';
 import { installStaticPages } from './http/static-pages.ts';
 import { createAccountsService } from './modules/accounts/accounts.module.ts';
 import { createAuditService } from './modules/audit/audit.module.ts';
@@ -120,7 +120,9 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, cookie: { type: 'apiKey', in: 'cookie', name: 'latchkey_session' } } },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, uiConfig: { validatorUrl: null } });
+  // The API reference gets the same CSP as every other page, not swagger-ui's own (which allows
+  // any https: style or font, an outside validator image and upgrade-insecure-requests).
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, transformStaticCSP: () => HTML_CSP, uiConfig: { validatorUrl: null } });
 
   const parseUserAgent = createUserAgentParser();
   const audit = createAuditService({ clock, random, parseUserAgent });

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 
-const HTML_CSP = [
+export const HTML_CSP = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self'",

@@ -55,10 +55,37 @@ export function createAuthenticationService(deps: WebauthnDeps) {
   /** Every reason a valid-looking assertion is refused gets the same public code (SEC-20). */
   const refuse = (reason: string, cause?: unknown) => WebauthnErrors.verification_failed({ internal: reason, cause });
 
+  /** Stores the challenge with what it is bound to and answers with WebAuthn L3 §5.5 request options. */
+  async function issueOptions(input: {
+    ceremony: 'authentication' | 'step_up';
+    userId: string | null;
+    allow: { id: string; transports: string }[];
+    restrictTo: { id: string }[] | null;
+    binding: string;
+    userVerification: string;
+  }): Promise<RequestOptionsJSON> {
+    const challenge = newChallenge(deps.random.bytes);
+    await deps.repository.insertChallenge(deps.db, {
+      challenge,
+      ceremony: input.ceremony,
+      user_id: input.userId,
+      pending_user: null,
+      allowed_credentials: input.restrictTo ? JSON.stringify(input.restrictTo.map((c) => c.id)) : null,
+      binding_hash: bindingHash(input.binding),
+      expires_at: deps.clock.now() + ttlMs,
+    });
+    return {
+      challenge,
+      timeout: ttlMs,
+      rpId: config.rp.id,
+      allowCredentials: input.allow.map((c) => ({ id: c.id, type: 'public-key' as const, transports: JSON.parse(c.transports) as string[] })),
+      userVerification: input.userVerification,
+    };
+  }
+
   return {
     /** Discoverable (no username: conditional UI, passkey button) or identifier-first sign-in. */
     async start(input: { username?: string | undefined; binding: string }): Promise<RequestOptionsJSON> {
-      const challenge = newChallenge(deps.random.bytes);
       let userId: string | null = null;
       let allow: { id: string; transports: string }[] = [];
       if (input.username !== undefined) {
@@ -76,22 +103,15 @@ export function createAuthenticationService(deps: WebauthnDeps) {
           allow = imaginary;
         }
       }
-      await deps.repository.insertChallenge(deps.db, {
-        challenge,
+      return issueOptions({
         ceremony: 'authentication',
-        user_id: userId,
-        pending_user: null,
-        allowed_credentials: input.username !== undefined ? JSON.stringify(allow.map((c) => c.id)) : null,
-        binding_hash: bindingHash(input.binding),
-        expires_at: deps.clock.now() + ttlMs,
-      });
-      return {
-        challenge,
-        timeout: ttlMs,
-        rpId: config.rp.id,
-        allowCredentials: allow.map((c) => ({ id: c.id, type: 'public-key' as const, transports: JSON.parse(c.transports) as string[] })),
+        userId,
+        allow,
+        // Discoverable sign-in offers no list, so any of the user's passkeys may answer.
+        restrictTo: input.username !== undefined ? allow : null,
+        binding: input.binding,
         userVerification: config.webauthn.userVerification,
-      };
+      });
     },
 
     /**
@@ -99,24 +119,15 @@ export function createAuthenticationService(deps: WebauthnDeps) {
      * required; the verify refreshes the session's auth time instead of opening a new session.
      */
     async startStepUp(input: { user: AuthenticatedSession['user']; binding: string }): Promise<RequestOptionsJSON> {
-      const challenge = newChallenge(deps.random.bytes);
       const descriptors = await deps.repository.listDescriptors(deps.db, input.user.id);
-      await deps.repository.insertChallenge(deps.db, {
-        challenge,
+      return issueOptions({
         ceremony: 'step_up',
-        user_id: input.user.id,
-        pending_user: null,
-        allowed_credentials: JSON.stringify(descriptors.map((c) => c.id)),
-        binding_hash: bindingHash(input.binding),
-        expires_at: deps.clock.now() + ttlMs,
-      });
-      return {
-        challenge,
-        timeout: ttlMs,
-        rpId: config.rp.id,
-        allowCredentials: descriptors.map((c) => ({ id: c.id, type: 'public-key' as const, transports: JSON.parse(c.transports) as string[] })),
+        userId: input.user.id,
+        allow: descriptors,
+        restrictTo: descriptors,
+        binding: input.binding,
         userVerification: 'required',
-      };
+      });
     },
 
     /**

@@ -21,6 +21,13 @@ export interface Passkey {
   lastUsedAt: string | null;
 }
 
+export interface PasskeyList {
+  passkeys: Passkey[];
+  rpId: string;
+  /** The WebAuthn `user.id` (base64url), not the account id. */
+  userHandle: string;
+}
+
 export interface Session {
   /** Bearer token; only in sign-in and sign-up answers. */
   token?: string;
@@ -164,7 +171,12 @@ export class LatchkeyClient {
   }
 
   async listPasskeys(): Promise<Passkey[]> {
-    return (await this.request<{ passkeys: Passkey[] }>('GET', '/passkeys')).body.passkeys;
+    return (await this.getPasskeys()).passkeys;
+  }
+
+  /** The passkey list with the RP ID and user handle the WebAuthn Signal API needs. */
+  async getPasskeys(): Promise<PasskeyList> {
+    return (await this.request<PasskeyList>('GET', '/passkeys')).body;
   }
 
   async renamePasskey(id: string, name: string): Promise<Passkey> {

@@ -9,6 +9,7 @@ export {
   type Ceremony,
   type LatchkeyClientOptions,
   type Passkey,
+  type PasskeyList,
   type Problem,
   type Session,
   type SignedIn,

@@ -141,6 +141,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     random,
     challengeTtlSeconds: config.webauthn.challengeTtlSeconds,
     signupLimiter,
+    rpId: config.rp.id,
   });
   await app.register(sessionRoutes, { db, sessions, audit, auth, cookies });
 

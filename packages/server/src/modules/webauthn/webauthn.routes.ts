@@ -35,6 +35,8 @@ export interface WebauthnRouteDeps {
   random: Random;
   challengeTtlSeconds: number;
   signupLimiter: RateLimiter;
+  /** The RP ID, returned with the passkey list for the WebAuthn Signal API. */
+  rpId: string;
 }
 
 const OptionsResponse = Type.Object({}, { additionalProperties: true, description: 'WebAuthn L3 options JSON, ready for parse*OptionsFromJSON' });
@@ -133,10 +135,22 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
   });
 
   r.get('/api/v1/passkeys', {
-    schema: { tags, summary: "The current user's passkeys", response: { 200: Type.Object({ passkeys: Type.Array(PasskeySchema) }), 401: problem } },
+    schema: {
+      tags,
+      summary: "The current user's passkeys",
+      description: 'Also returns the RP ID and the user handle, which the WebAuthn Signal API needs (signalAllAcceptedCredentials, WebAuthn L3 §5.1.10).',
+      response: {
+        200: Type.Object({
+          passkeys: Type.Array(PasskeySchema),
+          rpId: Type.String(),
+          userHandle: Type.String({ description: 'The WebAuthn user.id (base64url), not the account id' }),
+        }),
+        401: problem,
+      },
+    },
   }, async (request) => {
     const { user } = await deps.auth.requireSession(request);
-    return { passkeys: await deps.passkeys.list(user.id) };
+    return { passkeys: await deps.passkeys.list(user.id), rpId: deps.rpId, userHandle: user.userHandle };
   });
 
   r.patch('/api/v1/passkeys/:id', {

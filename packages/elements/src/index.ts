@@ -1,0 +1,8 @@
+/**
+ * @latchkey/elements: drop-in passkey web components. Importing this module defines
+ * `<latchkey-auth>` and `<latchkey-passkeys>` and re-exports the SDK, so one script is enough.
+ */
+export * from '../../sdk/src/index.ts';
+export { LatchkeyAuth, LAST_USERNAME_KEY, type ErrorDetail, type SignedInDetail } from './latchkey-auth.ts';
+export { LatchkeyPasskeys, type PasskeyDetail } from './latchkey-passkeys.ts';
+export { de, en, type Strings } from './strings.ts';

@@ -29,6 +29,7 @@ interface Action {
   label: string;
   run: () => void;
   primary?: boolean;
+  link?: boolean;
 }
 
 type View = 'loading' | 'start' | 'returning' | 'done' | 'unsupported';
@@ -104,6 +105,10 @@ export class LatchkeyAuth extends LatchkeyElement {
       }
       .fallback {
         margin-top: 0.75rem;
+      }
+      .status-actions {
+        margin-top: 0.5rem;
+        align-items: center;
       }
     `,
   ];
@@ -313,7 +318,7 @@ export class LatchkeyAuth extends LatchkeyElement {
   #failed(error: unknown, ceremony: ErrorDetail['ceremony'], username: string, actions: Action[], restartAutofill = true): void {
     const explained = this.explain(error, { registering: ceremony === 'registration', username });
     const all = this.fallback
-      ? [...actions, { label: this.t.otherWays, run: () => this.emit('latchkey-fallback', { reason: explained.reason }) }]
+      ? [...actions, { label: this.t.otherWays, run: () => this.emit('latchkey-fallback', { reason: explained.reason }), link: true }]
       : actions;
     this.#say(explained.message, 'error', all);
     this.#focus = '.status-actions button';
@@ -359,7 +364,7 @@ export class LatchkeyAuth extends LatchkeyElement {
       <div class="actions status-actions" ?hidden=${this.actions.length === 0}>
         ${this.actions.map(
           (action) =>
-            html`<button type="button" part=${action.primary ? 'button primary-button' : 'button'} class=${action.primary ? 'primary' : ''} ?disabled=${this.busy} @click=${action.run}>
+            html`<button type="button" part="button" class=${action.link ? 'link' : ''} ?disabled=${this.busy} @click=${action.run}>
               ${action.label}
             </button>`,
         )}

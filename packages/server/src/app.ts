@@ -15,10 +15,13 @@ import { createCsrfGuard } from './http/csrf.ts';
 import { createRateLimiter } from './http/rate-limit.ts';
 import { installSecurityHeaders } from './http/security-headers.ts';
 import { installStaticPages } from './http/static-pages.ts';
+import { installCors } from './http/cors.ts';
+import { installWellKnown } from './http/well-known.ts';
 import { createAccountsService } from './modules/accounts/accounts.module.ts';
 import { createAuditService } from './modules/audit/audit.module.ts';
 import { loadProviderNames } from './modules/passkey-names/passkey-names.ts';
 import { createSessionsService, sessionRoutes } from './modules/sessions/sessions.module.ts';
+import { createTelemetryService, telemetryRoutes } from './modules/telemetry/telemetry.module.ts';
 import {
   createAuthenticationService,
   createPasskeysService,
@@ -90,6 +93,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   });
 
   installProblemHandlers(app);
+  installCors(app, config.cors.origins);
   installSecurityHeaders(app, { hsts: config.rp.origins.every((o) => o.startsWith('https:')) });
   await app.register(cookie);
   app.addSchema(ProblemSchema);
@@ -129,7 +133,10 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   const auth = createAuth(sessions, cookies);
   const signupLimiter = createRateLimiter({ db, clock, limit: config.signup.perIpPerHour, windowSeconds: 3600 });
 
-  app.addHook('preHandler', createCsrfGuard(config.rp.origins));
+  const telemetryLimiter = createRateLimiter({ db, clock, limit: config.telemetry.perIpPerHour, windowSeconds: 3600 });
+
+  // Origins allowed by CORS may change state with their cookie too: that is what they are configured for.
+  app.addHook('preHandler', createCsrfGuard([...config.rp.origins, ...config.cors.origins]));
 
   await app.register(webauthnRoutes, {
     registration: createRegistrationService(webauthnDeps),
@@ -144,6 +151,8 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     rpId: config.rp.id,
   });
   await app.register(sessionRoutes, { db, sessions, audit, auth, cookies });
+  await app.register(telemetryRoutes, { telemetry: createTelemetryService({ db, audit }), auth, limiter: telemetryLimiter });
+  installWellKnown(app, config);
 
   app.get('/healthz', { schema: { tags: ['operations'], summary: 'Ready when the database answers' } }, async (_request, reply) => {
     try {
@@ -159,7 +168,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   // Expired challenges and sessions are swept, not left to grow (SEC-01).
   const sweeper = setInterval(() => {
     const now = clock.now();
-    Promise.all([repository.deleteExpiredChallenges(db, now), sessions.sweepExpired(), signupLimiter.sweep()]).catch((err: unknown) =>
+    Promise.all([repository.deleteExpiredChallenges(db, now), sessions.sweepExpired(), signupLimiter.sweep(), telemetryLimiter.sweep()]).catch((err: unknown) =>
       app.log.warn({ err }, 'sweep failed'),
     );
   }, SWEEP_INTERVAL_MS);

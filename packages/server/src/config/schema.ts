@@ -82,6 +82,32 @@ export const ConfigSchema = Type.Object(
       },
       { ...strict, default: {} },
     ),
+    telemetry: Type.Object(
+      {
+        perIpPerHour: Type.Integer({ default: 600, minimum: 1, maximum: 1_000_000, description: 'Ceremony outcome reports one IP may send per hour' }),
+      },
+      { ...strict, default: {} },
+    ),
+    cors: Type.Object(
+      {
+        origins: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          description: 'Origins (scheme://host[:port]) allowed to call the API from the browser with credentials (CORS); empty allows none',
+        }),
+      },
+      { ...strict, default: {} },
+    ),
+    wellKnown: Type.Object(
+      {
+        relatedOrigins: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          description: 'Origins listed in /.well-known/webauthn (WebAuthn related origin requests); empty serves 404',
+        }),
+        appleAppSiteAssociation: Type.Optional(Type.String({ minLength: 2, description: 'JSON served as /.well-known/apple-app-site-association (iOS passkeys)' })),
+        assetLinks: Type.Optional(Type.String({ minLength: 2, description: 'JSON served as /.well-known/assetlinks.json (Android passkeys)' })),
+      },
+      { ...strict, default: {} },
+    ),
     secrets: Type.Object(
       {
         serverSecret: Type.Optional(
@@ -131,6 +157,11 @@ export const ENVIRONMENT: ReadonlyArray<{ env: string; path: readonly [string, s
   { env: 'LATCHKEY_SIGNUP_ENABLED', path: ['signup', 'enabled'] },
   { env: 'LATCHKEY_SIGNUP_REJECT_EMAIL_USERNAMES', path: ['signup', 'rejectEmailUsernames'] },
   { env: 'LATCHKEY_SIGNUP_PER_IP_PER_HOUR', path: ['signup', 'perIpPerHour'] },
+  { env: 'LATCHKEY_TELEMETRY_PER_IP_PER_HOUR', path: ['telemetry', 'perIpPerHour'] },
+  { env: 'LATCHKEY_CORS_ORIGINS', path: ['cors', 'origins'], list: true },
+  { env: 'LATCHKEY_RELATED_ORIGINS', path: ['wellKnown', 'relatedOrigins'], list: true },
+  { env: 'LATCHKEY_APPLE_APP_SITE_ASSOCIATION', path: ['wellKnown', 'appleAppSiteAssociation'] },
+  { env: 'LATCHKEY_ASSET_LINKS', path: ['wellKnown', 'assetLinks'] },
   { env: 'LATCHKEY_SERVER_SECRET', path: ['secrets', 'serverSecret'] },
   { env: 'LATCHKEY_LOG_LEVEL', path: ['log', 'level'] },
 ];

@@ -11,6 +11,7 @@ export const AuditEventTypes = [
   'session.created',
   'session.revoked',
   'signup.rate_limited',
+  'ceremony.reported',
 ] as const;
 
 export type AuditEventType = (typeof AuditEventTypes)[number];

@@ -480,6 +480,26 @@ describe('a browser without the WebAuthn JSON helpers', () => {
   });
 });
 
+test('each ceremony’s client-side outcome was reported and kept as an audit event', async () => {
+  const rows = await server.database.db.selectFrom('audit_events').select(['data', 'browser', 'actor_user_id']).where('type', '=', 'ceremony.reported').execute();
+  const reports = rows.map((r) => JSON.parse(r.data!) as { ceremony: string; mode: string; outcome: string; errorName?: string; conditionalGet?: boolean });
+  const seen = new Set(reports.map((r) => `${r.ceremony}/${r.mode}/${r.outcome}${r.errorName ? `/${r.errorName}` : ''}`));
+  for (const expected of [
+    'registration/modal/started',
+    'registration/modal/completed',
+    'authentication/modal/completed',
+    'authentication/modal/cancelled',
+    'authentication/conditional/offered',
+    'authentication/conditional/completed',
+    'registration/modal/error/InvalidStateError',
+    'authentication/modal/error/verification_failed',
+  ]) {
+    assert.ok(seen.has(expected), `${expected} in ${[...seen].join(', ')}`);
+  }
+  assert.ok(reports.some((r) => r.conditionalGet === false) && reports.some((r) => r.conditionalGet === true), 'capabilities are reported');
+  assert.ok(rows.every((r) => r.browser?.startsWith('Chrome')), 'the user agent is parsed');
+});
+
 test('no script or Content-Security-Policy errors in the console', () => {
   assert.deepEqual(consoleErrors, []);
 });

@@ -10,6 +10,7 @@ export const BUDGET_BYTES: Record<string, number> = { 'latchkey-auth': 25 * 1024
 const ENTRIES: Record<string, string> = {
   'latchkey-auth': 'packages/elements/src/latchkey-auth.ts',
   'latchkey-passkeys': 'packages/elements/src/latchkey-passkeys.ts',
+  'latchkey-passkey-append': 'packages/elements/src/latchkey-passkey-append.ts',
   'all elements + SDK (/latchkey.js)': 'packages/elements/src/index.ts',
   'sdk': 'packages/sdk/src/index.ts',
 };

@@ -40,6 +40,10 @@ if (page === 'account') {
     main.setAttribute('aria-busy', 'false');
     const passkeys = document.getElementById('passkeys');
     passkeys.addEventListener('latchkey-signed-out', () => location.replace('/'));
+    // A passkey made by <latchkey-passkey-append> belongs in the list too.
+    document.addEventListener('latchkey-passkey-added', (event) => {
+      if (event.target !== passkeys) passkeys.refresh();
+    });
     document.getElementById('sign-out').addEventListener('click', async () => {
       await latchkey.signOut();
       location.assign('/?signed-out');

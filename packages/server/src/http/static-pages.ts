@@ -48,7 +48,12 @@ const TYPES: Record<string, string> = {
 export async function installStaticPages(app: FastifyInstance): Promise<void> {
   if (existsSync(ELEMENTS_ENTRY)) {
     app.get('/latchkey.js', { schema: { hide: true } }, async (_request, reply) =>
-      reply.type(TYPES['.js']!).header('cache-control', 'no-cache').send(Buffer.from(await bundleElements())),
+      reply
+        .type(TYPES['.js']!)
+        .header('cache-control', 'no-cache')
+        // Public code, loaded as a module script by pages on other origins (which needs CORS).
+        .header('access-control-allow-origin', '*')
+        .send(Buffer.from(await bundleElements())),
     );
   }
   if (!existsSync(DEMO_DIR)) return;

@@ -163,6 +163,20 @@ class Profile {
   }
 }
 
+/** Records the WebAuthn Signal API calls the page makes (and still passes them on). */
+function spyOnSignals(): void {
+  const calls: { method: string; options: unknown }[] = [];
+  (globalThis as unknown as { __signals: typeof calls }).__signals = calls;
+  const pkc = PublicKeyCredential as unknown as Record<string, (options: unknown) => Promise<void>>;
+  for (const method of ['signalUnknownCredential', 'signalAllAcceptedCredentials', 'signalCurrentUserDetails']) {
+    const original = pkc[method];
+    pkc[method] = (options: unknown) => {
+      calls.push({ method, options });
+      return original ? original.call(PublicKeyCredential, options) : Promise.resolve();
+    };
+  }
+}
+
 /** Makes the browser report passkey autofill (conditional mediation) as unavailable. */
 function withoutConditionalUi(): void {
   const pkc = PublicKeyCredential as unknown as Record<string, unknown>;
@@ -198,7 +212,7 @@ let phoneCredential: Record<string, unknown>;
 
 describe('a device with passkey autofill: sign-up, returning device, autofill, passkey management', () => {
   test('the home page loads with a labelled username field, passkey autocomplete and no axe violations', async () => {
-    await alice.open();
+    await alice.open(spyOnSignals);
     phone = await alice.addAuthenticator();
     await alice.home();
     assert.equal(await alice.authView(), 'start');
@@ -335,6 +349,17 @@ describe('a device with passkey autofill: sign-up, returning device, autofill, p
     assert.equal(left.length, 1);
     assert.deepEqual(await alice.passkeyNames(), ['Work laptop']);
     await alice.screenshot('08-after-delete');
+    // WebAuthn Signal API: the provider hears which passkeys the server still accepts.
+    const signals = await alice.page.evaluate(() => (globalThis as unknown as { __signals: { method: string; options: Record<string, unknown> }[] }).__signals);
+    const unknown = signals.filter((s) => s.method === 'signalUnknownCredential');
+    assert.equal(unknown.length, 1);
+    assert.equal(unknown[0]!.options.rpId, 'localhost');
+    assert.equal(Buffer.from(String(unknown[0]!.options.credentialId), 'base64url').toString('base64'), deletedCredential.credentialId);
+    const accepted = signals.filter((s) => s.method === 'signalAllAcceptedCredentials');
+    assert.ok(accepted.length >= 1, 'the list load signals the accepted credentials');
+    assert.equal((accepted[0]!.options.allAcceptedCredentialIds as string[]).length, 2);
+    const details = signals.find((s) => s.method === 'signalCurrentUserDetails');
+    assert.equal(details?.options.name, 'alice');
   });
 
   test('<latchkey-passkey-append>: hidden after a passkey sign-in, "Not now" is remembered, "Create a passkey" adds one', async () => {
@@ -404,6 +429,12 @@ describe('a device without passkey autofill: cancel and retry, identifier-first,
     assert.equal(await retry.evaluate((el) => (el.getRootNode() as ShadowRoot).activeElement === el), true, 'focus moves to the retry');
     await other.axe('cancelled');
     await other.screenshot('09-cancelled');
+    // The demo asks for a fallback: "Try another way" fires latchkey-fallback with the reason.
+    const fallback = other.page.evaluate(
+      () => new Promise((resolve) => document.addEventListener('latchkey-fallback', (e) => resolve((e as CustomEvent).detail), { once: true })),
+    );
+    await other.page.getByRole('button', { name: 'Try another way' }).click();
+    assert.deepEqual(await fallback, { reason: 'NotAllowedError' });
     // The user now uses the device that has the passkey (a copy with the current counter).
     const { credentials } = await alice.cdp.send('WebAuthn.getCredentials', { authenticatorId: phone });
     phoneCredential = credentials[0] as unknown as Record<string, unknown>;

@@ -236,9 +236,24 @@ describe('a device with passkey autofill: sign-up, returning device, autofill, p
     assert.ok(await alice.page.getByLabel('Benutzername').isVisible());
     await alice.screenshot('01-home-de');
     await alice.page.evaluate(() => {
-      document.querySelector('latchkey-auth')!.lang = 'en';
+      document.querySelector('latchkey-auth')!.lang = '';
     });
+    // Back to the page's language (<html lang="en">).
     await alice.page.getByRole('button', { name: 'Sign in with a passkey' }).waitFor();
+  });
+
+  test('keyboard only: the focus starts in the username field and Tab reaches both actions in order', async () => {
+    const focused = () =>
+      alice.page.evaluate(() => {
+        const active = document.querySelector('latchkey-auth')?.shadowRoot?.activeElement;
+        return active ? (active.id || active.textContent?.trim() || active.tagName) : null;
+      });
+    await alice.page.getByLabel('Username').focus();
+    assert.equal(await focused(), 'username');
+    await alice.page.keyboard.press('Tab');
+    assert.equal(await focused(), 'Sign in with a passkey');
+    await alice.page.keyboard.press('Tab');
+    assert.equal(await focused(), 'Create account');
   });
 
   test('"Create account" without a username asks for one', async () => {

@@ -53,7 +53,8 @@ export class LatchkeyElement extends LitElement {
   }
 
   protected get t(): Strings {
-    const lang = this.lang || this.closest('[lang]')?.getAttribute('lang') || (typeof navigator === 'undefined' ? 'en' : navigator.language);
+    // The element's own lang, else the page's (an ancestor's), else the browser's.
+    const lang = this.lang || this.parentElement?.closest('[lang]')?.getAttribute('lang') || (typeof navigator === 'undefined' ? 'en' : navigator.language);
     return stringsFor(lang, this.strings);
   }
 

@@ -28,7 +28,6 @@ export interface ErrorDetail {
 interface Action {
   label: string;
   run: () => void;
-  primary?: boolean;
   link?: boolean;
 }
 
@@ -267,7 +266,7 @@ export class LatchkeyAuth extends LatchkeyElement {
     } catch (error) {
       const offerSignUp = username && errorName(error) === 'NotAllowedError' && !this.noSignup && via !== 'returning';
       this.#failed(error, 'authentication', username, [
-        { label: this.t.retry, run: () => void this.#signIn(username, via), primary: true },
+        { label: this.t.retry, run: () => void this.#signIn(username, via)},
         ...(offerSignUp ? [{ label: this.text('createAs', { name: username }), run: () => void this.#signUp(username) }] : []),
       ]);
     } finally {
@@ -297,8 +296,8 @@ export class LatchkeyAuth extends LatchkeyElement {
         'registration',
         username,
         signInInstead
-          ? [{ label: this.text('signInAs', { name: username }), run: () => void this.#signIn(username, 'modal'), primary: true }]
-          : [{ label: this.t.retry, run: () => void this.#signUp(username), primary: true }],
+          ? [{ label: this.text('signInAs', { name: username }), run: () => void this.#signIn(username, 'modal')}]
+          : [{ label: this.t.retry, run: () => void this.#signUp(username)}],
       );
       if (name === 'username_taken') this.invalid = true;
     } finally {

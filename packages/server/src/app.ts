@@ -135,8 +135,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
 
   const telemetryLimiter = createRateLimiter({ db, clock, limit: config.telemetry.perIpPerHour, windowSeconds: 3600 });
 
-  // Origins allowed by CORS may change state with their cookie too: that is what they are configured for.
-  app.addHook('preHandler', createCsrfGuard([...config.rp.origins, ...config.cors.origins]));
+  app.addHook('preHandler', createCsrfGuard(config.rp.origins));
 
   await app.register(webauthnRoutes, {
     registration: createRegistrationService(webauthnDeps),

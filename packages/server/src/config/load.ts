@@ -116,6 +116,9 @@ function crossFieldProblems(config: Config, where: Map<string, string>): string[
       if (!parsed) problems.push(`${name}: "${origin}" is not an origin (scheme://host[:port], no path)`);
       else if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && isLocalhost(parsed.hostname))) {
         problems.push(`${name}: "${origin}" must use https (http is allowed only for localhost)`);
+      } else if (path === '/cors/origins' && !config.rp.origins.includes(origin)) {
+        // SEC-61: CORS only for LATCHKEY_ORIGINS. The page runs the ceremony on its own origin, so it is one anyway.
+        problems.push(`${name}: "${origin}" must also be in ${originsName}`);
       }
     }
   }

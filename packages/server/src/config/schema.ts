@@ -92,7 +92,7 @@ export const ConfigSchema = Type.Object(
       {
         origins: Type.Array(Type.String({ minLength: 1 }), {
           default: [],
-          description: 'Origins (scheme://host[:port]) allowed to call the API from the browser with credentials (CORS); empty allows none',
+          description: 'Origins allowed to call the API from the browser with credentials (CORS); each must also be in LATCHKEY_ORIGINS; empty allows none',
         }),
       },
       { ...strict, default: {} },

@@ -5,11 +5,11 @@ const ALLOWED_HEADERS = 'Accept, Authorization, Content-Type, Latchkey-Ceremony'
 const EXPOSED_HEADERS = 'Latchkey-Ceremony, Retry-After, X-Request-Id';
 
 /**
- * CORS with credentials for the configured origins only (LATCHKEY_CORS_ORIGINS), so the web
- * components can live on another origin than the API. An exact match of the Origin header is
- * the only way in: no wildcards, no reflection of unknown origins (SEC-23 still applies: the
- * CSRF guard accepts these origins for state changes, nothing else). Exposes `Latchkey-Ceremony`,
- * which cookie-less clients echo back on verify.
+ * CORS with credentials for the configured origins only (LATCHKEY_CORS_ORIGINS, a subset of
+ * LATCHKEY_ORIGINS: SEC-61), so the web components can live on another origin than the API.
+ * An exact match of the Origin header is the only way in: no wildcards, no reflection of unknown
+ * origins. CORS only lets those pages read answers; what they may change is still decided by the
+ * CSRF guard (SEC-23). Exposes `Latchkey-Ceremony`, which cookie-less clients echo back on verify.
  */
 export function installCors(app: FastifyInstance, origins: readonly string[]): void {
   const allowed = new Set(origins);

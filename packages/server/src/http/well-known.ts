@@ -4,7 +4,7 @@ import { CommonErrors } from '../errors/common.errors.ts';
 
 /**
  * Well-known documents from config: `/.well-known/webauthn` (WebAuthn L3 §5.11 related origin
- * requests: `{"origins": [...]}`), and the app association files iOS and Android check before
+ * requests: `{"origins": [...]}`, the exact configured list: SEC-22), and the app association files iOS and Android check before
  * their apps may use this RP's passkeys. Each is a 404 problem when not configured.
  */
 export function installWellKnown(app: FastifyInstance, config: Readonly<Config>): void {

@@ -6,7 +6,7 @@ import { loadConfig, ConfigError } from '../../src/config/load.ts';
 import { newAuthenticator, signUp } from '../helpers/flows.ts';
 import { dialects, startTestServer, type TestServer } from '../helpers/test-server.ts';
 
-const APP_ORIGIN = 'https://app.example.com';
+const APP_ORIGIN = 'http://app.localhost:3000';
 const CHROME_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36';
 const REPORT = { ceremony: 'authentication', mode: 'modal', outcome: 'cancelled', errorName: 'NotAllowedError', conditionalGet: true, platformAuthenticator: true, hybrid: false };
 const AASA = JSON.stringify({ webcredentials: { apps: ['ABCDE12345.com.example.app'] } });
@@ -20,6 +20,7 @@ for (const dialect of dialects) {
       server = await startTestServer(dialect, { config: { telemetry: { perIpPerHour: 5 } } });
       configured = await startTestServer(dialect, {
         config: {
+          rp: { origins: ['http://localhost:8080', APP_ORIGIN] },
           cors: { origins: [APP_ORIGIN] },
           wellKnown: { relatedOrigins: ['https://example.co.uk', 'https://example.de'], appleAppSiteAssociation: AASA, assetLinks: ASSET_LINKS },
         },
@@ -151,7 +152,9 @@ test('config refuses CORS and related origins that are not origins, and well-kno
     () =>
       loadConfig({
         env: {
-          LATCHKEY_CORS_ORIGINS: 'https://app.example.com/path,*',
+          LATCHKEY_ORIGINS: 'https://app.example.com',
+          LATCHKEY_RP_ID: 'example.com',
+          LATCHKEY_CORS_ORIGINS: 'https://app.example.com/path,*,https://shop.example.com,https://app.example.com',
           LATCHKEY_RELATED_ORIGINS: 'http://example.de',
           LATCHKEY_ASSET_LINKS: '{not json',
         },
@@ -161,6 +164,8 @@ test('config refuses CORS and related origins that are not origins, and well-kno
       const text = error.problems.join('\n');
       assert.match(text, /LATCHKEY_CORS_ORIGINS: "https:\/\/app.example.com\/path" is not an origin/);
       assert.match(text, /LATCHKEY_CORS_ORIGINS: "\*" is not an origin/);
+      assert.match(text, /LATCHKEY_CORS_ORIGINS: "https:\/\/shop.example.com" must also be in LATCHKEY_ORIGINS/);
+      assert.doesNotMatch(text, /"https:\/\/app.example.com" must also be/);
       assert.match(text, /LATCHKEY_RELATED_ORIGINS: "http:\/\/example.de" must use https/);
       assert.match(text, /LATCHKEY_ASSET_LINKS: must be a JSON document/);
       return true;

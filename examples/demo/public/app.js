@@ -14,6 +14,10 @@ if (page === 'home') {
   };
   auth.addEventListener('latchkey-signed-in', toAccount);
   auth.addEventListener('latchkey-signed-up', toAccount);
+  // The box explains its own errors; an old "Signed out." above it would only confuse.
+  auth.addEventListener('latchkey-error', () => {
+    document.getElementById('notice').textContent = '';
+  });
   if (new URLSearchParams(location.search).has('signed-out')) {
     document.getElementById('notice').textContent = 'Signed out.';
     history.replaceState(null, '', '/');

@@ -65,6 +65,11 @@ function bearerPage(): string {
 <latchkey-auth api-base="${base}" no-conditional no-remember></latchkey-auth></main></body></html>`;
 }
 
+/** A page origin whose host the RP ID "localhost" does not cover in Chromium's eyes. */
+function badOrigin(): string {
+  return appOrigin.replace('//localhost', '//app.localhost');
+}
+
 before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   const [apiPort, sitePort] = [await freePort(), await freePort()];
@@ -72,7 +77,7 @@ before(async () => {
   appOrigin = `http://localhost:${sitePort}`;
   api = await startTestServer('sqlite', {
     port: apiPort,
-    config: { rp: { id: 'localhost', origins: [apiOrigin, appOrigin] }, cors: { origins: [appOrigin] } },
+    config: { rp: { id: 'localhost', origins: [apiOrigin, appOrigin, badOrigin()] }, cors: { origins: [appOrigin, badOrigin()] } },
   });
   site = createServer((request, response) => {
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(request.url === '/bearer' ? bearerPage() : appPage());
@@ -153,4 +158,17 @@ test('an API on another site: bearer token in memory, ceremony bound by the Latc
   assert.match(authorizations[0] ?? '', /^Bearer \S+/);
   assert.equal(await page.evaluate(() => localStorage.length), 0, 'no-remember, and never a token');
   assert.deepEqual(corsFailures, []);
+});
+
+test('an origin the browser will not use the RP ID on gets the SecurityError message and a retry', async () => {
+  await page.goto(`${badOrigin()}/`);
+  await idle('latchkey-auth');
+  await page.getByLabel('Username').fill('frank');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await idle('latchkey-auth');
+  assert.equal(
+    (await page.locator('latchkey-auth').getByRole('status').innerText()).trim(),
+    'This site’s address is not allowed to use passkeys with this server.',
+  );
+  assert.ok(await page.getByRole('button', { name: 'Try again' }).isVisible());
 });

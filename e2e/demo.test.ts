@@ -585,6 +585,24 @@ describe('a browser without the WebAuthn JSON helpers', () => {
   });
 });
 
+describe('a browser without WebAuthn', () => {
+  test('says so, and still shows the fallback slot', async () => {
+    const none = new Profile();
+    await none.open(() => {
+      delete (globalThis as unknown as Record<string, unknown>).PublicKeyCredential;
+    });
+    await none.home();
+    assert.equal(await none.authView(), 'unsupported');
+    assert.equal(await none.authStatus(), 'This browser does not support passkeys.');
+    assert.ok(await none.page.getByText('Lost your passkeys?').isVisible());
+    assert.ok(await none.page.getByRole('button', { name: 'Try another way' }).isVisible());
+    assert.equal(await none.page.getByLabel('Username').count(), 0);
+    await none.axe('unsupported');
+    await none.screenshot('14-unsupported');
+    await none.context.close();
+  });
+});
+
 test('each ceremony’s client-side outcome was reported and kept as an audit event', async () => {
   const rows = await server.database.db.selectFrom('audit_events').select(['data', 'browser', 'actor_user_id']).where('type', '=', 'ceremony.reported').execute();
   const reports = rows.map((r) => JSON.parse(r.data!) as { ceremony: string; mode: string; outcome: string; errorName?: string; conditionalGet?: boolean });

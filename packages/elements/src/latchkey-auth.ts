@@ -173,7 +173,8 @@ export class LatchkeyAuth extends LatchkeyElement {
     const caps = await this.caps();
     if (!caps.webauthn) {
       this.view = 'unsupported';
-      this.#say(this.t.unsupported, 'error');
+      const other = { label: this.t.otherWays, run: () => this.emit('latchkey-fallback', { reason: 'unsupported' }), link: true };
+      this.#say(this.t.unsupported, 'error', this.fallback ? [other] : []);
       return;
     }
     this.remembered = this.#readRemembered();

@@ -17,7 +17,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -27,7 +29,15 @@ import { freePort, startTestServer, type TestServer } from '../packages/server/t
 const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
+/** Chromium's virtual authenticators all report this AAGUID. */
+const VIRTUAL_AAGUID = '01020304-0506-0708-0102-030405060708';
+const svg = (fill: string) =>
+  `data:image/svg+xml;base64,${Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="${fill}"/><circle cx="12" cy="16" r="5" fill="none" stroke="#fff" stroke-width="3"/><path d="M17 16h10M23 16v5" stroke="#fff" stroke-width="3"/></svg>`).toString('base64')}`;
+const ICON_LIGHT = svg('#2f9e44');
+const ICON_DARK = svg('#69db7c');
+
 let server: TestServer;
+let providersDir: string | undefined;
 let browser: Browser;
 let origin: string;
 /** Console errors other than the browser's "Failed to load resource" note for expected 4xx answers. */
@@ -194,7 +204,10 @@ before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   const port = await freePort();
   origin = `http://localhost:${port}`;
-  server = await startTestServer('sqlite', { port, config: { rp: { id: 'localhost', origins: [origin] } } });
+  providersDir = mkdtempSync(join(tmpdir(), 'latchkey-e2e-'));
+  const providersFile = join(providersDir, 'providers.json');
+  writeFileSync(providersFile, JSON.stringify({ [VIRTUAL_AAGUID]: { name: 'Virtual Keychain', icon_light: ICON_LIGHT, icon_dark: ICON_DARK } }));
+  server = await startTestServer('sqlite', { port, config: { rp: { id: 'localhost', origins: [origin] }, webauthn: { providersFile } } });
   browser = await chromium.launch({
     executablePath: process.env.LATCHKEY_CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
@@ -205,6 +218,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.close();
+  if (providersDir) rmSync(providersDir, { recursive: true, force: true });
 });
 
 const alice = new Profile();
@@ -278,6 +292,12 @@ describe('a device with passkey autofill: sign-up, returning device, autofill, p
     const { credentials } = await alice.cdp.send('WebAuthn.getCredentials', { authenticatorId: phone });
     assert.equal(credentials.length, 1);
     assert.equal(credentials[0]?.isResidentCredential, true, 'a discoverable credential');
+    // The provider list names Chromium's virtual authenticator (see before()): name and icons.
+    assert.match(item!, /Virtual Keychain/);
+    const icon = alice.page.locator('latchkey-passkeys li picture').first();
+    assert.equal(await icon.locator('img').getAttribute('src'), ICON_LIGHT);
+    assert.equal(await icon.locator('source').getAttribute('srcset'), ICON_DARK);
+    assert.equal(await icon.locator('source').getAttribute('media'), '(prefers-color-scheme: dark)');
     // Nothing secret on the device: the session is in the HttpOnly cookie, localStorage has a name.
     const stored = await alice.page.evaluate(() => JSON.stringify({ ...localStorage }));
     assert.equal(stored, JSON.stringify({ 'latchkey:last-username': 'alice' }));

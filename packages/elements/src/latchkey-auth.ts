@@ -425,4 +425,16 @@ declare global {
   interface HTMLElementTagNameMap {
     'latchkey-auth': LatchkeyAuth;
   }
+  /** Typed `addEventListener` for the events of all Latchkey elements. */
+  interface HTMLElementEventMap {
+    'latchkey-signed-in': CustomEvent<SignedInDetail>;
+    'latchkey-signed-up': CustomEvent<SignedInDetail>;
+    'latchkey-error': CustomEvent<ErrorDetail>;
+    'latchkey-fallback': CustomEvent<{ reason: string }>;
+    'latchkey-passkey-added': CustomEvent<{ passkey: Passkey }>;
+    'latchkey-passkey-renamed': CustomEvent<{ passkey: Passkey }>;
+    'latchkey-passkey-deleted': CustomEvent<{ passkey: Passkey }>;
+    'latchkey-signed-out': CustomEvent<Record<string, never>>;
+    'latchkey-append-dismissed': CustomEvent<{ until: number }>;
+  }
 }

@@ -121,6 +121,16 @@ for (const dialect of dialects) {
       assert.equal(unconfigured.headers.get('access-control-allow-origin'), null);
     });
 
+    test('/latchkey.js serves the elements and SDK as one module, loadable from other origins', async () => {
+      const answer = await server.client({ origin: null }).get('/latchkey.js');
+      assert.equal(answer.status, 200);
+      assert.match(answer.headers.get('content-type') ?? '', /^text\/javascript/);
+      assert.equal(answer.headers.get('access-control-allow-origin'), '*');
+      for (const tag of ['latchkey-auth', 'latchkey-passkeys', 'latchkey-passkey-append']) assert.ok(answer.text.includes(`"${tag}"`), tag);
+      assert.ok(answer.text.includes('LatchkeyClient'), 'the SDK is exported');
+      assert.doesNotMatch(answer.text, /^import /m, 'self-contained: no bare imports left');
+    });
+
     test('well-known documents are 404 problems when not configured', async () => {
       const client = server.client();
       for (const path of ['/.well-known/webauthn', '/.well-known/apple-app-site-association', '/.well-known/assetlinks.json']) {

@@ -628,6 +628,7 @@ test('each ceremony’s client-side outcome was reported and kept as an audit ev
   const reports = rows.map((r) => JSON.parse(r.data!) as { ceremony: string; mode: string; outcome: string; errorName?: string; conditionalGet?: boolean });
   const seen = new Set(reports.map((r) => `${r.ceremony}/${r.mode}/${r.outcome}${r.errorName ? `/${r.errorName}` : ''}`));
   for (const expected of [
+    'authentication/modal/offered',
     'registration/modal/started',
     'registration/modal/completed',
     'authentication/modal/completed',

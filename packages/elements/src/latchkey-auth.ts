@@ -178,6 +178,8 @@ export class LatchkeyAuth extends LatchkeyElement {
       return;
     }
     this.remembered = this.#readRemembered();
+    // The funnel starts here: a passkey sign-in was offered (with the browser's capabilities).
+    this.report({ ceremony: 'authentication', mode: 'modal', outcome: 'offered' });
     this.#show(this.remembered ? 'returning' : 'start');
   }
 

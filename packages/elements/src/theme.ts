@@ -44,6 +44,11 @@ export const theme = css`
     border-radius: var(--_radius);
     padding: 1.5rem;
   }
+  @media (max-width: 420px) {
+    .box {
+      padding: 1rem;
+    }
+  }
   h2 {
     font-size: 1.25rem;
     margin: 0 0 1rem;

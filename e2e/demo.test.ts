@@ -247,7 +247,7 @@ describe('a device with passkey autofill: sign-up, returning device, autofill, p
     await alice.page.emulateMedia({ colorScheme: 'light' });
   });
 
-  test('German strings through the lang property', async () => {
+  test('German strings through the lang property, overrides through the strings property', async () => {
     await alice.page.evaluate(() => {
       document.querySelector('latchkey-auth')!.lang = 'de';
     });
@@ -258,6 +258,15 @@ describe('a device with passkey autofill: sign-up, returning device, autofill, p
       document.querySelector('latchkey-auth')!.lang = '';
     });
     // Back to the page's language (<html lang="en">).
+    await alice.page.getByRole('button', { name: 'Sign in with a passkey' }).waitFor();
+    // Any string can be replaced through the strings property.
+    await alice.page.evaluate(() => {
+      document.querySelector('latchkey-auth')!.strings = { signIn: 'Log in with a passkey' };
+    });
+    await alice.page.getByRole('button', { name: 'Log in with a passkey' }).waitFor();
+    await alice.page.evaluate(() => {
+      document.querySelector('latchkey-auth')!.strings = undefined;
+    });
     await alice.page.getByRole('button', { name: 'Sign in with a passkey' }).waitFor();
   });
 

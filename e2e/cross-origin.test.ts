@@ -90,7 +90,7 @@ before(async () => {
   });
   const context = await browser.newContext({ viewport: { width: 720, height: 760 }, locale: 'en-US', timezoneId: 'UTC' });
   page = await context.newPage();
-  page.setDefaultTimeout(10_000);
+  page.setDefaultTimeout(20_000); // generous: the CI machine may be busy
   page.on('console', (message) => {
     if (process.env.DEBUG_E2E) console.log('console:', message.text());
     if (/CORS|Access-Control/i.test(message.text())) corsFailures.push(message.text());

@@ -96,8 +96,9 @@ export class LatchkeyElement extends LitElement {
       return result;
     } catch (error) {
       const name = errorName(error);
-      if (name === 'AbortError') throw error;
-      const outcome = name === 'NotAllowedError' ? (Date.now() - started >= TIMEOUT_MS ? 'timed_out' : 'cancelled') : 'error';
+      // AbortError: the page's own Cancel button; NotAllowedError: the browser's cancel or timeout.
+      const outcome =
+        name === 'AbortError' ? 'cancelled' : name === 'NotAllowedError' ? (Date.now() - started >= TIMEOUT_MS ? 'timed_out' : 'cancelled') : 'error';
       this.report({ ceremony: kind, mode, outcome, ...(outcome === 'error' ? { errorName: name } : {}) });
       throw error;
     }
@@ -109,6 +110,7 @@ export class LatchkeyElement extends LitElement {
     const username = context.username ?? '';
     switch (name) {
       case 'NotAllowedError':
+      case 'AbortError':
         if (context.registering) return { message: this.text('createCancelled'), reason: name };
         return { message: username ? this.text('cancelledFor', { name: username }) : this.text('cancelled'), reason: name };
       case 'InvalidStateError':

@@ -4,6 +4,9 @@ import { LatchkeyError, type Passkey, type Session, type SignedIn, type User } f
 import { errorName, LatchkeyElement } from './base.ts';
 import { theme } from './theme.ts';
 
+/** A user cancel: the browser's (NotAllowedError, also timeouts) or the page's Cancel button (AbortError). */
+const CANCELLED = new Set(['NotAllowedError', 'AbortError']);
+
 /** Where the last account's username is remembered (never a token: the session stays in the cookie). */
 export const LAST_USERNAME_KEY = 'latchkey:last-username';
 
@@ -125,6 +128,8 @@ export class LatchkeyAuth extends LatchkeyElement {
   declare remembered: string | null;
 
   #username = '';
+  /** The modal ceremony in progress, which the page's Cancel button aborts. */
+  #modal: AbortController | undefined;
   #conditional: { controller: AbortController; done: Promise<void> } | undefined;
   #focus: string | undefined;
   /** Set when autofill ended on its own (for tests and debugging: `data-conditional`). */
@@ -264,17 +269,30 @@ export class LatchkeyAuth extends LatchkeyElement {
     this.invalid = false;
     this.#say(this.t.working, 'info');
     try {
-      const result = await this.ceremony('authentication', 'modal', () => this.client.signIn(username ? { username } : {}));
+      const signal = this.#startModal();
+      const result = await this.ceremony('authentication', 'modal', () => this.client.signIn({ ...(username ? { username } : {}), signal }));
       this.#succeeded(result, 'latchkey-signed-in', via);
     } catch (error) {
-      const offerSignUp = username && errorName(error) === 'NotAllowedError' && !this.noSignup && via !== 'returning';
-      this.#failed(error, 'authentication', username, [
-        { label: this.t.retry, run: () => void this.#signIn(username, via)},
+      const offerSignUp = username && CANCELLED.has(errorName(error)) && !this.noSignup && via !== 'returning';
+      // "Continue as …" is a known account: no "create an account with this name" wording there.
+      this.#failed(error, 'authentication', via === 'returning' ? '' : username, [
+        { label: this.t.retry, run: () => void this.#signIn(username, via) },
         ...(offerSignUp ? [{ label: this.text('createAs', { name: username }), run: () => void this.#signUp(username) }] : []),
       ]);
     } finally {
+      this.#modal = undefined;
       this.busy = false;
     }
+  }
+
+  #startModal(): AbortSignal {
+    this.#modal = new AbortController();
+    return this.#modal.signal;
+  }
+
+  /** The user gave up waiting for the passkey prompt (the browser's own dialog may be hidden or slow). */
+  #cancel(): void {
+    this.#modal?.abort();
   }
 
   async #signUp(username: string): Promise<void> {
@@ -289,7 +307,8 @@ export class LatchkeyAuth extends LatchkeyElement {
     this.invalid = false;
     this.#say(this.t.creating, 'info');
     try {
-      const result = await this.ceremony('registration', 'modal', () => this.client.signUp({ username }));
+      const signal = this.#startModal();
+      const result = await this.ceremony('registration', 'modal', () => this.client.signUp({ username, signal }));
       this.#succeeded(result, 'latchkey-signed-up', 'signup');
     } catch (error) {
       const name = errorName(error);
@@ -299,11 +318,12 @@ export class LatchkeyAuth extends LatchkeyElement {
         'registration',
         username,
         signInInstead
-          ? [{ label: this.text('signInAs', { name: username }), run: () => void this.#signIn(username, 'modal')}]
-          : [{ label: this.t.retry, run: () => void this.#signUp(username)}],
+          ? [{ label: this.text('signInAs', { name: username }), run: () => void this.#signIn(username, 'modal') }]
+          : [{ label: this.t.retry, run: () => void this.#signUp(username) }],
       );
       if (name === 'username_taken') this.invalid = true;
     } finally {
+      this.#modal = undefined;
       this.busy = false;
     }
   }
@@ -363,7 +383,10 @@ export class LatchkeyAuth extends LatchkeyElement {
   #status() {
     return html`
       <p class="status" role="status" aria-live="polite" part="status" data-kind=${this.kind || nothing}>${this.message}</p>
-      <div class="actions status-actions" ?hidden=${this.actions.length === 0}>
+      ${this.busy && this.#modal
+        ? html`<div class="actions status-actions"><button type="button" class="link" part="button" @click=${this.#cancel}>${this.t.cancel}</button></div>`
+        : nothing}
+      <div class="actions status-actions" ?hidden=${this.actions.length === 0 || this.busy}>
         ${this.actions.map(
           (action) =>
             html`<button type="button" part="button" class=${action.link ? 'link' : ''} ?disabled=${this.busy} @click=${action.run}>

@@ -126,6 +126,22 @@ class Profile {
     if (process.env.DEBUG_E2E && Date.now() - t0 > 2000) console.log(`SLOW authClick ${name}: ${Date.now() - t0} ms`);
   }
 
+  /**
+   * For requests no authenticator can answer: Chromium usually rejects them at once
+   * (NotAllowedError), but now and then keeps waiting, as a real browser waits for another device.
+   * Then the user presses the page's Cancel; both end in the same "cancelled" message.
+   */
+  async clickOrCancel(name: string): Promise<void> {
+    await this.page.locator('latchkey-auth').getByRole('button', { name, exact: true }).click();
+    const answered = await this.page
+      .waitForFunction(() => document.querySelector('latchkey-auth')?.getAttribute('aria-busy') === 'false', undefined, { timeout: 3000 })
+      .then(
+        () => true,
+        () => false,
+      );
+    if (!answered) await this.authClick('Cancel');
+  }
+
   async authStatus(): Promise<string> {
     return (await this.page.locator('latchkey-auth').getByRole('status').innerText()).trim();
   }
@@ -475,7 +491,7 @@ describe('a device without passkey autofill: cancel and retry, identifier-first,
     internal = await other.addAuthenticator();
     await other.home();
     assert.equal(await other.authView(), 'start');
-    await other.authClick('Sign in with a passkey');
+    await other.clickOrCancel('Sign in with a passkey');
     assert.equal(await other.authStatus(), 'Sign-in was cancelled or timed out.');
     const retry = other.page.getByRole('button', { name: 'Try again' });
     assert.equal(await retry.evaluate((el) => (el.getRootNode() as ShadowRoot).activeElement === el), true, 'focus moves to the retry');
@@ -522,13 +538,7 @@ describe('a device without passkey autofill: cancel and retry, identifier-first,
     await other.signOut();
     await other.authClick('Use another account');
     await other.page.getByLabel('Username').fill('carol');
-    // Chromium usually rejects at once when no authenticator has an allowed credential, but now
-    // and then it keeps waiting (as a real browser waits for another device): the user cancels.
-    await other.page.getByRole('button', { name: 'Sign in with a passkey' }).click();
-    const answered = await other.page
-      .waitForFunction(() => document.querySelector('latchkey-auth')?.getAttribute('aria-busy') === 'false', undefined, { timeout: 3000 })
-      .then(() => true, () => false);
-    if (!answered) await other.authClick('Cancel');
+    await other.clickOrCancel('Sign in with a passkey');
     assert.equal(await other.authStatus(), 'No passkey for “carol” was used. Try again, or create an account with this name.');
     await other.screenshot('10-offer-sign-up');
     await other.authClick('Create account as carol');

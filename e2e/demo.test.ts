@@ -517,6 +517,8 @@ describe('a device without passkey autofill: cancel and retry, identifier-first,
     await other.page.getByRole('button', { name: 'Continue as alice' }).click();
     await other.page.locator('latchkey-auth').getByRole('button', { name: 'Cancel' }).waitFor();
     assert.equal(await other.authStatus(), 'Waiting for your passkey…');
+    const cancel = other.page.locator('latchkey-auth').getByRole('button', { name: 'Cancel' });
+    assert.equal(await cancel.evaluate((el) => (el.getRootNode() as ShadowRoot).activeElement === el), true, 'focus moves to Cancel');
     await other.screenshot('09-waiting');
     await other.authClick('Cancel');
     assert.equal(await other.authStatus(), 'Sign-in was cancelled or timed out.');

@@ -287,6 +287,8 @@ export class LatchkeyAuth extends LatchkeyElement {
 
   #startModal(): AbortSignal {
     this.#modal = new AbortController();
+    // The clicked button is disabled while waiting: keyboard focus goes to Cancel instead of <body>.
+    this.#focus = '.status-actions button';
     return this.#modal.signal;
   }
 

@@ -15,6 +15,8 @@ import { createCsrfGuard } from './http/csrf.ts';
 import { createRateLimiter } from './http/rate-limit.ts';
 import { HTML_CSP, installSecurityHeaders } from './http/security-headers.ts';
 import { installStaticPages } from './http/static-pages.ts';
+import { installCors } from './http/cors.ts';
+import { installWellKnown } from './http/well-known.ts';
 import { createAccountsService } from './modules/accounts/accounts.module.ts';
 import { createAuditService } from './modules/audit/audit.module.ts';
 import { createMailer, createNotifier } from './modules/mail/mail.module.ts';
@@ -31,6 +33,7 @@ import {
 } from './modules/fallback/fallback.module.ts';
 import { loadProviderNames } from './modules/passkey-names/passkey-names.ts';
 import { createSessionsService, sessionRoutes } from './modules/sessions/sessions.module.ts';
+import { createTelemetryService, telemetryRoutes } from './modules/telemetry/telemetry.module.ts';
 import {
   createAuthenticationService,
   createPasskeysService,
@@ -103,6 +106,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   });
 
   installProblemHandlers(app);
+  installCors(app, config.cors.origins);
   installSecurityHeaders(app, { hsts: config.rp.origins.every((o) => o.startsWith('https:')) });
   await app.register(cookie);
   app.addSchema(ProblemSchema);
@@ -168,6 +172,8 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   const signupLimiter = createRateLimiter({ db, clock, limit: config.signup.perIpPerHour, windowSeconds: 3600 });
   const authLimiter = createRateLimiter({ db, clock, limit: config.auth.perIpPerHour, windowSeconds: 3600 });
 
+  const telemetryLimiter = createRateLimiter({ db, clock, limit: config.telemetry.perIpPerHour, windowSeconds: 3600 });
+
   app.addHook('preHandler', createCsrfGuard(config.rp.origins));
 
   await app.register(webauthnRoutes, {
@@ -182,8 +188,11 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     signupLimiter,
     authLimiter,
     sendSignUpEmailCode: (input) => sendSignUpEmailCode(input),
+    rpId: config.rp.id,
   });
   await app.register(sessionRoutes, { db, sessions, audit, auth, cookies });
+  await app.register(telemetryRoutes, { telemetry: createTelemetryService({ db, audit }), auth, limiter: telemetryLimiter });
+  installWellKnown(app, config);
 
   const codeIpLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perIpPerHour, windowSeconds: 3600 });
   const perAddressLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perAddressPerHour, windowSeconds: 3600 });
@@ -267,6 +276,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
       codeIpLimiter.sweep(),
       perAddressLimiter.sweep(),
       emailCodes.sweep(),
+      telemetryLimiter.sweep(),
     ]).catch((err: unknown) =>
       app.log.warn({ err }, 'sweep failed'),
     );

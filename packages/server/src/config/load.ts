@@ -145,6 +145,29 @@ function crossFieldProblems(config: Config, where: Map<string, string>): string[
       }
     }
   }
+  for (const [path, fallback] of [['/cors/origins', 'cors.origins'], ['/wellKnown/relatedOrigins', 'wellKnown.relatedOrigins']] as const) {
+    const name = where.get(path) ?? fallback;
+    const list = path === '/cors/origins' ? config.cors.origins : config.wellKnown.relatedOrigins;
+    for (const origin of list) {
+      const parsed = parseOrigin(origin);
+      if (!parsed) problems.push(`${name}: "${origin}" is not an origin (scheme://host[:port], no path)`);
+      else if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && isLocalhost(parsed.hostname))) {
+        problems.push(`${name}: "${origin}" must use https (http is allowed only for localhost)`);
+      } else if (path === '/cors/origins' && !config.rp.origins.includes(origin)) {
+        // SEC-61: CORS only for LATCHKEY_ORIGINS. The page runs the ceremony on its own origin, so it is one anyway.
+        problems.push(`${name}: "${origin}" must also be in ${originsName}`);
+      }
+    }
+  }
+  for (const [key, fallback] of [['appleAppSiteAssociation', 'wellKnown.appleAppSiteAssociation'], ['assetLinks', 'wellKnown.assetLinks']] as const) {
+    const document = config.wellKnown[key];
+    if (document === undefined) continue;
+    try {
+      JSON.parse(document);
+    } catch {
+      problems.push(`${where.get(`/wellKnown/${key}`) ?? fallback}: must be a JSON document`);
+    }
+  }
   if (!/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(config.database.url)) {
     problems.push(`${where.get('/database/url') ?? 'database.url'}: must be sqlite:<path> or postgres://user:pass@host:port/db`);
   }

@@ -144,6 +144,32 @@ export const ConfigSchema = Type.Object(
       },
       { ...strict, default: {} },
     ),
+    telemetry: Type.Object(
+      {
+        perIpPerHour: Type.Integer({ default: 600, minimum: 1, maximum: 1_000_000, description: 'Ceremony outcome reports one IP may send per hour' }),
+      },
+      { ...strict, default: {} },
+    ),
+    cors: Type.Object(
+      {
+        origins: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          description: 'Origins allowed to call the API from the browser with credentials (CORS); each must also be in LATCHKEY_ORIGINS; empty allows none',
+        }),
+      },
+      { ...strict, default: {} },
+    ),
+    wellKnown: Type.Object(
+      {
+        relatedOrigins: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          description: 'Origins listed in /.well-known/webauthn (WebAuthn related origin requests); empty serves 404',
+        }),
+        appleAppSiteAssociation: Type.Optional(Type.String({ minLength: 2, description: 'JSON served as /.well-known/apple-app-site-association (iOS passkeys)' })),
+        assetLinks: Type.Optional(Type.String({ minLength: 2, description: 'JSON served as /.well-known/assetlinks.json (Android passkeys)' })),
+      },
+      { ...strict, default: {} },
+    ),
     secrets: Type.Object(
       {
         serverSecret: Type.Optional(
@@ -217,6 +243,11 @@ export const ENVIRONMENT: ReadonlyArray<{ env: string; path: readonly [string, s
   { env: 'LATCHKEY_PASSWORD_PEPPER', path: ['password', 'pepper'] },
   { env: 'LATCHKEY_SMTP_URL', path: ['mail', 'smtpUrl'] },
   { env: 'LATCHKEY_MAIL_FROM', path: ['mail', 'from'] },
+  { env: 'LATCHKEY_TELEMETRY_PER_IP_PER_HOUR', path: ['telemetry', 'perIpPerHour'] },
+  { env: 'LATCHKEY_CORS_ORIGINS', path: ['cors', 'origins'], list: true },
+  { env: 'LATCHKEY_RELATED_ORIGINS', path: ['wellKnown', 'relatedOrigins'], list: true },
+  { env: 'LATCHKEY_APPLE_APP_SITE_ASSOCIATION', path: ['wellKnown', 'appleAppSiteAssociation'] },
+  { env: 'LATCHKEY_ASSET_LINKS', path: ['wellKnown', 'assetLinks'] },
   { env: 'LATCHKEY_SERVER_SECRET', path: ['secrets', 'serverSecret'] },
   { env: 'LATCHKEY_ENCRYPTION_KEY', path: ['secrets', 'encryptionKey'] },
   { env: 'LATCHKEY_LOG_LEVEL', path: ['log', 'level'] },

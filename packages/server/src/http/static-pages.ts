@@ -4,6 +4,35 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 
 const DEMO_DIR = fileURLToPath(new URL('../../../../examples/demo/public/', import.meta.url));
+const ELEMENTS_ENTRY = fileURLToPath(new URL('../../../elements/src/index.ts', import.meta.url));
+
+/**
+ * The web components and SDK as one browser script, bundled in memory by esbuild the first time
+ * it is asked for and kept for the life of the process (the sources do not change while it runs).
+ * No build output is committed or written to disk.
+ */
+let elementsBundle: Promise<Uint8Array> | undefined;
+export function bundleElements(): Promise<Uint8Array> {
+  elementsBundle ??= import('esbuild')
+    .then((esbuild) =>
+      esbuild.build({
+        entryPoints: [ELEMENTS_ENTRY],
+        bundle: true,
+        format: 'esm',
+        minify: true,
+        target: 'es2022',
+        write: false,
+        legalComments: 'none',
+        logLevel: 'silent',
+      }),
+    )
+    .then((result) => result.outputFiles[0]!.contents)
+    .catch((error: unknown) => {
+      elementsBundle = undefined; // a later request may try again
+      throw error;
+    });
+  return elementsBundle;
+}
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -13,10 +42,20 @@ const TYPES: Record<string, string> = {
 };
 
 /**
- * Serves the demo site at `/` (examples/demo/public). Files are read once at start: the set is
+ * Serves the demo site at `/` (examples/demo/public) and the elements bundle at `/latchkey.js`. Files are read once at start: the set is
  * small and fixed, and no request path ever reaches the file system.
  */
 export async function installStaticPages(app: FastifyInstance): Promise<void> {
+  if (existsSync(ELEMENTS_ENTRY)) {
+    app.get('/latchkey.js', { schema: { hide: true } }, async (_request, reply) =>
+      reply
+        .type(TYPES['.js']!)
+        .header('cache-control', 'no-cache')
+        // Public code, loaded as a module script by pages on other origins (which needs CORS).
+        .header('access-control-allow-origin', '*')
+        .send(Buffer.from(await bundleElements())),
+    );
+  }
   if (!existsSync(DEMO_DIR)) return;
   for (const file of readdirSync(DEMO_DIR, { recursive: true }) as string[]) {
     const type = TYPES[extname(file)];

@@ -26,6 +26,7 @@ export const AuditEventTypes = [
   'totp.enrolment_started',
   'totp.enrolled',
   'totp.removed',
+  'ceremony.reported',
 ] as const;
 
 export type AuditEventType = (typeof AuditEventTypes)[number];

@@ -39,6 +39,8 @@ export interface WebauthnRouteDeps {
   authLimiter: RateLimiter;
   /** After a sign-up that gave an address: mail it a confirmation code bound to this client; false when none could be sent. */
   sendSignUpEmailCode(input: { userId: string; email: string; binding: string; context: ReturnType<typeof requestContext> }): Promise<boolean>;
+  /** The RP ID, returned with the passkey list for the WebAuthn Signal API. */
+  rpId: string;
 }
 
 const OptionsResponse = Type.Object({}, { additionalProperties: true, description: 'WebAuthn L3 options JSON, ready for parse*OptionsFromJSON' });
@@ -158,10 +160,22 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
   });
 
   r.get('/api/v1/passkeys', {
-    schema: { tags, summary: "The current user's passkeys", response: { 200: Type.Object({ passkeys: Type.Array(PasskeySchema) }), 401: problem } },
+    schema: {
+      tags,
+      summary: "The current user's passkeys",
+      description: 'Also returns the RP ID and the user handle, which the WebAuthn Signal API needs (signalAllAcceptedCredentials, WebAuthn L3 §5.1.10).',
+      response: {
+        200: Type.Object({
+          passkeys: Type.Array(PasskeySchema),
+          rpId: Type.String(),
+          userHandle: Type.String({ description: 'The WebAuthn user.id (base64url), not the account id' }),
+        }),
+        401: problem,
+      },
+    },
   }, async (request) => {
     const { user } = await deps.auth.requireSession(request);
-    return { passkeys: await deps.passkeys.list(user.id) };
+    return { passkeys: await deps.passkeys.list(user.id), rpId: deps.rpId, userHandle: user.userHandle };
   });
 
   r.patch('/api/v1/passkeys/:id', {

@@ -1,0 +1,209 @@
+import { css, html, nothing, type PropertyValues } from 'lit';
+import { errorName, LatchkeyElement } from './base.ts';
+import type { PasskeyDetail } from './latchkey-passkeys.ts';
+import { theme } from './theme.ts';
+
+/** Where "Not now" is remembered, per user: a timestamp (epoch ms), nothing else. */
+export const APPEND_DISMISSED_KEY = 'latchkey:append-dismissed:';
+
+type State = 'checking' | 'hidden' | 'offer' | 'done';
+
+/**
+ * Offers to create a passkey after a sign-in that did not use one (the session's `amr` has no
+ * `passkey`). Where the browser supports conditional create (`getClientCapabilities()` says
+ * `conditionalCreate`), it also asks for a passkey silently (`mediation: 'conditional'`) while
+ * the offer is shown, which the password manager may grant without a prompt. "Not now" is remembered on this device for
+ * `snooze-days`.
+ *
+ * @element latchkey-passkey-append
+ *
+ * @attr api-base - Base URL of the Latchkey API; same origin when absent.
+ * @attr lang - `en` or `de`.
+ * @attr snooze-days - How long "Not now" hides the offer (default 30).
+ * @attr force - Offer even if the session was made with a passkey (e.g. on a settings page).
+ * @attr no-conditional-create - Skip the silent conditional create attempt.
+ * @attr no-telemetry - Do not report ceremony outcomes to the server.
+ *
+ * @fires {CustomEvent<PasskeyDetail>} latchkey-passkey-added - A passkey was created (by the button or silently).
+ * @fires {CustomEvent<{until: number}>} latchkey-append-dismissed - The user chose "Not now".
+ * @fires {CustomEvent<ErrorDetail>} latchkey-error - Creating the passkey failed.
+ *
+ * @csspart box - The card.
+ * @csspart button - Both buttons; "Create a passkey" also has `primary-button`.
+ * @csspart status - The live status line.
+ *
+ * @cssprop --latchkey-background - Card background.
+ * @cssprop --latchkey-accent - Primary button.
+ */
+export class LatchkeyPasskeyAppend extends LatchkeyElement {
+  static override properties = {
+    ...LatchkeyElement.properties,
+    snoozeDays: { type: Number, attribute: 'snooze-days' },
+    force: { type: Boolean },
+    noConditionalCreate: { type: Boolean, attribute: 'no-conditional-create' },
+    state: { state: true },
+    busy: { state: true },
+    message: { state: true },
+    kind: { state: true },
+  };
+
+  static override styles = [
+    theme,
+    css`
+      :host([data-state='hidden']),
+      :host([data-state='checking']) {
+        display: none;
+      }
+      p.text {
+        margin: 0 0 1rem;
+      }
+    `,
+  ];
+
+  declare snoozeDays: number;
+  declare force: boolean;
+  declare noConditionalCreate: boolean;
+  declare state: State;
+  declare busy: boolean;
+  declare message: string;
+  declare kind: '' | 'info' | 'error' | 'success';
+
+  #userId = '';
+  #pending: AbortController | undefined;
+
+  constructor() {
+    super();
+    this.snoozeDays = 30;
+    this.force = false;
+    this.noConditionalCreate = false;
+    this.state = 'checking';
+    this.busy = false;
+    this.message = '';
+    this.kind = '';
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void this.#check();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#abortPending();
+  }
+
+  protected override updated(changed: PropertyValues): void {
+    super.updated(changed);
+    this.setAttribute('aria-busy', String(this.busy || this.state === 'checking'));
+    this.dataset.state = this.state;
+    this.dataset.conditional = this.#pending ? 'pending' : 'off';
+  }
+
+  #dismissedUntil(): number {
+    try {
+      return Number(localStorage.getItem(APPEND_DISMISSED_KEY + this.#userId) ?? 0) + this.snoozeDays * 86_400_000;
+    } catch {
+      return 0;
+    }
+  }
+
+  async #check(): Promise<void> {
+    const [caps, current] = await Promise.all([this.caps(), this.client.getSession().catch(() => null)]);
+    if (!caps.webauthn || !current || (!this.force && current.session.amr.includes('passkey'))) {
+      this.state = 'hidden';
+      return;
+    }
+    this.#userId = current.user.id;
+    if (Date.now() < this.#dismissedUntil()) {
+      this.state = 'hidden';
+      return;
+    }
+    this.state = 'offer';
+    if (caps.conditionalCreate && !this.noConditionalCreate) void this.#conditionalCreate();
+  }
+
+  /** Runs alongside the offer: the password manager may create a passkey without a prompt. */
+  async #conditionalCreate(): Promise<void> {
+    const controller = new AbortController();
+    this.#pending = controller;
+    this.report({ ceremony: 'registration', mode: 'conditional', outcome: 'offered' });
+    try {
+      const { passkey } = await this.client.addPasskey({ mediation: 'conditional', signal: controller.signal });
+      this.report({ ceremony: 'registration', mode: 'conditional', outcome: 'completed' });
+      this.#added(passkey);
+    } catch (error) {
+      // Not eligible, declined or aborted: the offer's button is still there.
+      if (!controller.signal.aborted) this.report({ ceremony: 'registration', mode: 'conditional', outcome: 'error', errorName: errorName(error) });
+    } finally {
+      if (this.#pending === controller) this.#pending = undefined;
+      this.requestUpdate();
+    }
+  }
+
+  /** Ends a pending conditional create before a modal one or a dismissal. */
+  #abortPending(): void {
+    this.#pending?.abort();
+    this.#pending = undefined;
+  }
+
+  #added(passkey: PasskeyDetail['passkey']): void {
+    this.state = 'done';
+    this.message = this.t.added;
+    this.kind = 'success';
+    this.emit<PasskeyDetail>('latchkey-passkey-added', { passkey });
+  }
+
+  async #create(): Promise<void> {
+    this.#abortPending();
+    this.busy = true;
+    this.message = this.t.creating;
+    this.kind = 'info';
+    try {
+      const { passkey } = await this.ceremony('registration', 'modal', () => this.client.addPasskey());
+      this.#added(passkey);
+    } catch (error) {
+      const explained = this.explain(error, { registering: true });
+      this.message = explained.message;
+      this.kind = 'error';
+      this.emit('latchkey-error', { reason: explained.reason, message: explained.message, ceremony: 'registration' });
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  #later(): void {
+    this.#abortPending();
+    const now = Date.now();
+    try {
+      localStorage.setItem(APPEND_DISMISSED_KEY + this.#userId, String(now));
+    } catch {
+      // storage disabled: the offer comes back next time, which is harmless
+    }
+    this.state = 'hidden';
+    this.emit('latchkey-append-dismissed', { until: now + this.snoozeDays * 86_400_000 });
+  }
+
+  override render() {
+    if (this.state === 'checking' || this.state === 'hidden') return nothing;
+    const t = this.t;
+    return html`<section class="box" part="box" aria-labelledby="append-title">
+      <h2 id="append-title">${t.appendTitle}</h2>
+      ${this.state === 'offer'
+        ? html`<p class="text">${t.appendText}</p>
+            <div class="actions">
+              <button type="button" class="primary" part="button primary-button" ?disabled=${this.busy} @click=${this.#create}>${t.appendCreate}</button>
+              <button type="button" part="button" ?disabled=${this.busy} @click=${this.#later}>${t.appendLater}</button>
+            </div>`
+        : nothing}
+      <p class="status" role="status" aria-live="polite" part="status" data-kind=${this.kind || nothing}>${this.message}</p>
+    </section>`;
+  }
+}
+
+if (!customElements.get('latchkey-passkey-append')) customElements.define('latchkey-passkey-append', LatchkeyPasskeyAppend);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'latchkey-passkey-append': LatchkeyPasskeyAppend;
+  }
+}

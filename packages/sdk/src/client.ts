@@ -1,0 +1,258 @@
+import { credentialToJSON, parseCreationOptions, parseRequestOptions } from './webauthn-json.ts';
+
+/** A Latchkey account (api-contract.md `User`). */
+export interface User {
+  id: string;
+  username: string;
+  displayName: string;
+}
+
+/** A registered passkey (api-contract.md `Passkey`). */
+export interface Passkey {
+  id: string;
+  name: string;
+  aaguid: string;
+  provider: string;
+  providerIcon?: { light: string | null; dark: string | null };
+  deviceType: 'singleDevice' | 'multiDevice';
+  backedUp: boolean;
+  transports: string[];
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+export interface PasskeyList {
+  passkeys: Passkey[];
+  rpId: string;
+  /** The WebAuthn `user.id` (base64url), not the account id. */
+  userHandle: string;
+}
+
+export interface Session {
+  /** Bearer token; only in sign-in and sign-up answers. */
+  token?: string;
+  expiresAt: string;
+  amr: string[];
+  [key: string]: unknown;
+}
+
+export interface SignedIn {
+  user: User;
+  passkey: Passkey;
+  session?: Session;
+}
+
+/** An RFC 9457 problem document as Latchkey sends it. */
+export interface Problem {
+  type?: string;
+  title?: string;
+  status?: number;
+  detail?: string;
+  code?: string;
+  [key: string]: unknown;
+}
+
+/** A non-2xx answer from the server, carrying its stable `code` (e.g. `username_taken`). */
+export class LatchkeyError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly problem: Problem;
+  constructor(status: number, problem: Problem) {
+    super(problem.detail || problem.title || `The server answered ${status}`);
+    this.name = 'LatchkeyError';
+    this.status = status;
+    this.code = problem.code ?? `http_${status}`;
+    this.problem = problem;
+  }
+}
+
+/** Options JSON plus the ceremony binding the server returned with it (`Latchkey-Ceremony`). */
+export interface Ceremony<T> {
+  options: T;
+  binding: string | null;
+}
+
+/** One client-side ceremony outcome for `POST /api/v1/telemetry/ceremonies`. */
+export interface CeremonyReport {
+  ceremony: 'registration' | 'authentication';
+  mode: 'modal' | 'conditional';
+  outcome: 'offered' | 'started' | 'completed' | 'cancelled' | 'timed_out' | 'error';
+  errorName?: string;
+  conditionalGet?: boolean;
+  conditionalCreate?: boolean;
+  platformAuthenticator?: boolean;
+  hybrid?: boolean;
+}
+
+export interface LatchkeyClientOptions {
+  /** Where the API lives, e.g. `https://auth.example.com`; same origin when empty. */
+  baseUrl?: string;
+  /**
+   * `cookie` (default): the HttpOnly session cookie, sent with `credentials: 'include'`.
+   * `bearer`: keep the session token in memory only and send it as `Authorization: Bearer`
+   * (for APIs on another site, where cookies are not sent). Never persisted.
+   */
+  auth?: 'cookie' | 'bearer';
+  fetch?: typeof fetch;
+}
+
+type Json = Record<string, unknown>;
+
+/**
+ * Typed client of the Latchkey v1 HTTP API, for browsers and Node.
+ *
+ * @example
+ * const latchkey = new LatchkeyClient({ baseUrl: 'https://auth.example.com' });
+ * const { user } = await latchkey.signIn({ username: 'alice' });
+ */
+export class LatchkeyClient {
+  readonly baseUrl: string;
+  readonly auth: 'cookie' | 'bearer';
+  #fetch: typeof fetch;
+  #token: string | undefined;
+
+  constructor(options: LatchkeyClientOptions = {}) {
+    this.baseUrl = (options.baseUrl ?? '').replace(/\/+$/, '');
+    this.auth = options.auth ?? 'cookie';
+    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
+  }
+
+  /** Whether a bearer token is held in memory (bearer mode only). */
+  get hasToken(): boolean {
+    return this.#token !== undefined;
+  }
+
+  async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, keepalive = false): Promise<{ body: T; headers: Headers }> {
+    const all: Record<string, string> = { accept: 'application/json, application/problem+json', ...headers };
+    // The contract asks cookie clients to say application/json on every state change (login CSRF).
+    if (body !== undefined || method !== 'GET') all['content-type'] = 'application/json';
+    if (this.#token) all.authorization = `Bearer ${this.#token}`;
+    const response = await this.#fetch(`${this.baseUrl}/api/v1${path}`, {
+      method,
+      headers: all,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: this.auth === 'cookie' ? 'include' : 'omit',
+      keepalive,
+    });
+    const text = response.status === 204 ? '' : await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (!response.ok) throw new LatchkeyError(response.status, (parsed as Problem | undefined) ?? {});
+    return { body: parsed as T, headers: response.headers };
+  }
+
+  #remember(answer: { session?: Session }): void {
+    if (this.auth === 'bearer' && answer.session?.token) this.#token = answer.session.token;
+  }
+
+  /** The current session, or `null` when signed out (401). */
+  async getSession(): Promise<{ user: User; session: Session } | null> {
+    try {
+      return (await this.request<{ user: User; session: Session }>('GET', '/session')).body;
+    } catch (error) {
+      if (error instanceof LatchkeyError && error.status === 401) return null;
+      throw error;
+    }
+  }
+
+  /** Ends the session; already signed out counts as done. */
+  async signOut(): Promise<void> {
+    try {
+      await this.request('DELETE', '/session');
+    } catch (error) {
+      if (!(error instanceof LatchkeyError && error.status === 401)) throw error;
+    } finally {
+      this.#token = undefined;
+    }
+  }
+
+  async listPasskeys(): Promise<Passkey[]> {
+    return (await this.getPasskeys()).passkeys;
+  }
+
+  /** The passkey list with the RP ID and user handle the WebAuthn Signal API needs. */
+  async getPasskeys(): Promise<PasskeyList> {
+    return (await this.request<PasskeyList>('GET', '/passkeys')).body;
+  }
+
+  async renamePasskey(id: string, name: string): Promise<Passkey> {
+    return (await this.request<Passkey>('PATCH', `/passkeys/${encodeURIComponent(id)}`, { name })).body;
+  }
+
+  async deletePasskey(id: string): Promise<void> {
+    await this.request('DELETE', `/passkeys/${encodeURIComponent(id)}`);
+  }
+
+  async startRegistration(body: { username?: string; displayName?: string } = {}): Promise<Ceremony<Json>> {
+    const answer = await this.request<Json>('POST', '/passkeys/registration/options', body);
+    return { options: answer.body, binding: answer.headers.get('latchkey-ceremony') };
+  }
+
+  async finishRegistration(response: Json, binding: string | null): Promise<SignedIn> {
+    const answer = (await this.request<SignedIn>('POST', '/passkeys/registration/verify', response, binding ? { 'latchkey-ceremony': binding } : {})).body;
+    this.#remember(answer);
+    return answer;
+  }
+
+  async startAuthentication(body: { username?: string } = {}): Promise<Ceremony<Json>> {
+    const answer = await this.request<Json>('POST', '/passkeys/authentication/options', body);
+    return { options: answer.body, binding: answer.headers.get('latchkey-ceremony') };
+  }
+
+  async finishAuthentication(response: Json, binding: string | null): Promise<SignedIn> {
+    const answer = (await this.request<SignedIn>('POST', '/passkeys/authentication/verify', response, binding ? { 'latchkey-ceremony': binding } : {})).body;
+    this.#remember(answer);
+    return answer;
+  }
+
+  /** Sign-up of a new account with a passkey (browser). 409 `username_taken` for an existing name. */
+  async signUp(input: { username: string; displayName?: string; signal?: AbortSignal }): Promise<SignedIn> {
+    const { options, binding } = await this.startRegistration({ username: input.username, ...(input.displayName ? { displayName: input.displayName } : {}) });
+    return this.finishRegistration(await create(options, input.signal), binding);
+  }
+
+  /** Adds a passkey to the signed-in user (browser); `mediation: 'conditional'` for conditional create. */
+  async addPasskey(input: { signal?: AbortSignal; mediation?: 'conditional' } = {}): Promise<SignedIn> {
+    const { options, binding } = await this.startRegistration({});
+    return this.finishRegistration(await create(options, input.signal, input.mediation), binding);
+  }
+
+  /**
+   * Sign-in with a passkey (browser): identifier-first with `username`, discoverable without;
+   * `mediation: 'conditional'` waits for the user to pick a passkey from autofill.
+   */
+  async signIn(input: { username?: string; signal?: AbortSignal; mediation?: 'conditional' } = {}): Promise<SignedIn> {
+    const { options, binding } = await this.startAuthentication(input.username ? { username: input.username } : {});
+    const publicKey = parseRequestOptions(options);
+    const credential = (await navigator.credentials.get({
+      publicKey,
+      ...(input.signal ? { signal: input.signal } : {}),
+      ...(input.mediation ? { mediation: input.mediation } : {}),
+    })) as PublicKeyCredential | null;
+    if (!credential) throw new DOMException('No passkey was chosen', 'NotAllowedError');
+    return this.finishAuthentication(credentialToJSON(credential), binding);
+  }
+
+  /** Records a ceremony's client-side outcome; never throws (telemetry must not break sign-in). */
+  async reportCeremony(report: CeremonyReport): Promise<void> {
+    try {
+      await this.request('POST', '/telemetry/ceremonies', report, {}, true);
+    } catch {
+      // Ignored on purpose: a lost report only makes the funnel less precise.
+    }
+  }
+}
+
+async function create(options: Json, signal?: AbortSignal, mediation?: 'conditional'): Promise<Json> {
+  const credential = (await navigator.credentials.create({
+    publicKey: parseCreationOptions(options),
+    ...(signal ? { signal } : {}),
+    ...(mediation ? { mediation } : {}),
+  } as CredentialCreationOptions)) as PublicKeyCredential | null;
+  if (!credential) throw new DOMException('No passkey was created', 'NotAllowedError');
+  return credentialToJSON(credential);
+}

@@ -1,0 +1,71 @@
+// The SDK against a real server, from Node (bearer mode: no cookies, the ceremony binding travels
+// in the Latchkey-Ceremony header). The browser paths are exercised by e2e/*.test.ts.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SoftAuthenticator } from '../../testkit/src/index.ts';
+import { dialects, startTestServer, TEST_ORIGIN, type TestServer } from '../../server/test/helpers/test-server.ts';
+import { base64UrlToBytes, bytesToBase64Url, LatchkeyClient, LatchkeyError } from '../src/index.ts';
+
+test('base64url conversion round-trips every byte value without padding', () => {
+  const bytes = new Uint8Array(256).map((_, i) => i);
+  const text = bytesToBase64Url(bytes);
+  assert.doesNotMatch(text, /[+/=]/);
+  assert.deepEqual([...base64UrlToBytes(text)], [...bytes]);
+  assert.equal(bytesToBase64Url(new Uint8Array([0xfb, 0xff])), '-_8');
+});
+
+for (const dialect of dialects) {
+  describe(`SDK over HTTP (${dialect})`, () => {
+    let server: TestServer;
+    before(async () => {
+      server = await startTestServer(dialect);
+    });
+    after(() => server.close());
+
+    test('sign-up, session, rename, sign-out and sign-in with a bearer token held in memory', async () => {
+      const client = new LatchkeyClient({ baseUrl: server.url, auth: 'bearer' });
+      const authenticator = new SoftAuthenticator({ origin: TEST_ORIGIN, rpId: 'localhost' });
+      assert.equal(await client.getSession(), null);
+
+      const registration = await client.startRegistration({ username: 'sdk-user' });
+      assert.ok(registration.binding, 'the options answer carries Latchkey-Ceremony');
+      const signedUp = await client.finishRegistration(
+        (await authenticator.createCredential(registration.options as never)) as unknown as Record<string, unknown>,
+        registration.binding,
+      );
+      assert.equal(signedUp.user.username, 'sdk-user');
+      assert.ok(client.hasToken);
+      assert.equal((await client.getSession())?.user.username, 'sdk-user');
+
+      const [passkey] = await client.listPasskeys();
+      assert.equal((await client.renamePasskey(passkey!.id, 'Laptop')).name, 'Laptop');
+
+      await client.signOut();
+      assert.equal(client.hasToken, false);
+      assert.equal(await client.getSession(), null);
+
+      const authentication = await client.startAuthentication({ username: 'sdk-user' });
+      const signedIn = await client.finishAuthentication(
+        (await authenticator.getAssertion(authentication.options as never)) as unknown as Record<string, unknown>,
+        authentication.binding,
+      );
+      assert.equal(signedIn.user.id, signedUp.user.id);
+      assert.equal((await client.getSession())?.user.id, signedUp.user.id);
+    });
+
+    test('problem+json answers become LatchkeyErrors with the server’s code', async () => {
+      const client = new LatchkeyClient({ baseUrl: server.url, auth: 'bearer' });
+      await client.startRegistration({ username: 'taken-name' }).then(async ({ options, binding }) => {
+        const authenticator = new SoftAuthenticator({ origin: TEST_ORIGIN, rpId: 'localhost' });
+        await client.finishRegistration((await authenticator.createCredential(options as never)) as unknown as Record<string, unknown>, binding);
+      });
+      const error = await new LatchkeyClient({ baseUrl: server.url }).startRegistration({ username: 'taken-name' }).catch((e: unknown) => e);
+      assert.ok(error instanceof LatchkeyError);
+      assert.equal(error.status, 409);
+      assert.equal(error.code, 'username_taken');
+      const unauthorized = await new LatchkeyClient({ baseUrl: server.url }).listPasskeys().catch((e: unknown) => e);
+      assert.ok(unauthorized instanceof LatchkeyError);
+      assert.equal(unauthorized.code, 'unauthorized');
+    });
+  });
+}

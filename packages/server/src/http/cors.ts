@@ -1,0 +1,31 @@
+import type { FastifyInstance } from 'fastify';
+
+const ALLOWED_METHODS = 'GET, POST, PATCH, DELETE';
+const ALLOWED_HEADERS = 'Accept, Authorization, Content-Type, Latchkey-Ceremony';
+const EXPOSED_HEADERS = 'Latchkey-Ceremony, Retry-After, X-Request-Id';
+
+/**
+ * CORS with credentials for the configured origins only (LATCHKEY_CORS_ORIGINS, a subset of
+ * LATCHKEY_ORIGINS: SEC-61), so the web components can live on another origin than the API.
+ * An exact match of the Origin header is the only way in: no wildcards, no reflection of unknown
+ * origins. CORS only lets those pages read answers; what they may change is still decided by the
+ * CSRF guard (SEC-23). Exposes `Latchkey-Ceremony`, which cookie-less clients echo back on verify.
+ */
+export function installCors(app: FastifyInstance, origins: readonly string[]): void {
+  const allowed = new Set(origins);
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.url.startsWith('/api/')) return;
+    reply.header('vary', 'Origin');
+    const origin = request.headers.origin;
+    if (origin === undefined || !allowed.has(origin)) return;
+    reply.header('access-control-allow-origin', origin);
+    reply.header('access-control-allow-credentials', 'true');
+    reply.header('access-control-expose-headers', EXPOSED_HEADERS);
+    if (request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined) {
+      reply.header('access-control-allow-methods', ALLOWED_METHODS);
+      reply.header('access-control-allow-headers', ALLOWED_HEADERS);
+      reply.header('access-control-max-age', '600');
+      return reply.code(204).send();
+    }
+  });
+}

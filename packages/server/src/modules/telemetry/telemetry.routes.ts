@@ -1,0 +1,46 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Auth } from '../../http/auth.ts';
+import { requestContext } from '../../http/auth.ts';
+import type { RateLimiter } from '../../http/rate-limit.ts';
+import type { TelemetryService } from './telemetry.service.ts';
+
+export interface TelemetryRouteDeps {
+  telemetry: TelemetryService;
+  auth: Auth;
+  limiter: RateLimiter;
+}
+
+/** Closed schema: nothing free-form beyond a DOMException-like error name (no personal data). */
+const CeremonyReportBody = Type.Object(
+  {
+    ceremony: Type.Union([Type.Literal('registration'), Type.Literal('authentication')]),
+    mode: Type.Union([Type.Literal('modal'), Type.Literal('conditional')]),
+    outcome: Type.Union(['offered', 'started', 'completed', 'cancelled', 'timed_out', 'error'].map((o) => Type.Literal(o))),
+    errorName: Type.Optional(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_]*$', maxLength: 64, description: 'DOMException name or server problem code' })),
+    conditionalGet: Type.Optional(Type.Boolean()),
+    conditionalCreate: Type.Optional(Type.Boolean()),
+    platformAuthenticator: Type.Optional(Type.Boolean()),
+    hybrid: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+export async function telemetryRoutes(app: FastifyInstance, deps: TelemetryRouteDeps): Promise<void> {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  r.post('/api/v1/telemetry/ceremonies', {
+    schema: {
+      tags: ['telemetry'],
+      summary: 'Report the client-side outcome of a WebAuthn ceremony',
+      description: 'Sent by the web components (offered, started, completed, cancelled, timed_out, error). Recorded as a `ceremony.reported` audit event with the parsed user agent and, when signed in, the user id. Rate-limited per IP.',
+      body: CeremonyReportBody,
+      response: { 204: Type.Null(), 400: { $ref: 'Problem#' }, 429: { $ref: 'Problem#' } },
+    },
+  }, async (request, reply) => {
+    await deps.limiter.hit(`telemetry:${request.ip}`);
+    const session = await deps.auth.optionalSession(request);
+    await deps.telemetry.recordCeremony(requestContext(request), request.body as never, session?.user.id ?? null);
+    return reply.code(204).send(null);
+  });
+}

@@ -650,6 +650,36 @@ describe('a browser without the WebAuthn JSON helpers', () => {
   });
 });
 
+describe('sensitive operations after a while: step-up and the last passkey', () => {
+  test('deleting a passkey ten minutes after sign-in asks for the passkey again, then warns it is the only one', async () => {
+    const dora = new Profile();
+    await dora.open(withoutConditionalUi);
+    await dora.addAuthenticator();
+    await dora.home();
+    await dora.page.getByLabel('Username').fill('dora');
+    await dora.authClick('Create account');
+    await dora.expectAccount('dora', 1);
+    // The sign-up counted as a fresh user-verified authentication; ten minutes later it no longer does.
+    server.clock.advance(10 * 60_000);
+    const name = (await dora.passkeyNames())[0]!;
+    const stepUps = () => server.database.db.selectFrom('audit_events').select('id').where('type', '=', 'session.stepped_up').execute();
+    const before = (await stepUps()).length;
+    await dora.page.locator('latchkey-passkeys').getByRole('button', { name: `Delete ${name}` }).click();
+    await dora.click('Delete passkey');
+    // The element answered 403 step_up_required with a passkey prompt (the virtual authenticator
+    // says yes at once), then the server refused the account's only passkey (SEC-32).
+    await dora.page.getByText(`Delete “${name}”, your only passkey?`, { exact: false }).waitFor();
+    assert.equal(await dora.passkeysStatus(), 'This is the only passkey on your account.');
+    assert.equal((await stepUps()).length, before + 1, 'one step-up was recorded');
+    await dora.axe('last passkey confirmation');
+    await dora.screenshot('15-last-passkey-confirm');
+    await dora.click('Delete passkey');
+    assert.equal(await dora.passkeysStatus(), 'Passkey deleted.');
+    assert.deepEqual(await dora.passkeyNames(), []);
+    await dora.context.close();
+  });
+});
+
 describe('a browser without WebAuthn', () => {
   test('says so, and still shows the fallback slot', async () => {
     const none = new Profile();

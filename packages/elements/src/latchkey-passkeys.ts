@@ -50,6 +50,7 @@ export class LatchkeyPasskeys extends LatchkeyElement {
     passkeys: { state: true },
     editing: { state: true },
     confirming: { state: true },
+    lastPasskey: { state: true },
     busy: { state: true },
     message: { state: true },
     kind: { state: true },
@@ -146,6 +147,8 @@ export class LatchkeyPasskeys extends LatchkeyElement {
   declare passkeys: Passkey[] | null;
   declare editing: string | null;
   declare confirming: string | null;
+  /** The passkey whose delete the server refused as the account's last (SEC-32), asked again. */
+  declare lastPasskey: string | null;
   declare busy: boolean;
   declare message: string;
   declare kind: '' | 'info' | 'error' | 'success';
@@ -160,6 +163,7 @@ export class LatchkeyPasskeys extends LatchkeyElement {
     this.passkeys = null;
     this.editing = null;
     this.confirming = null;
+    this.lastPasskey = null;
     this.busy = false;
     this.message = '';
     this.kind = '';
@@ -230,7 +234,9 @@ export class LatchkeyPasskeys extends LatchkeyElement {
 
   #add(): void {
     void this.#run(this.t.creating, async () => {
-      const { passkey } = await this.ceremony('registration', 'modal', () => this.client.addPasskey());
+      // Adding a passkey is a sensitive operation: after a few minutes the server asks for the
+      // user's existing passkey first (403 step_up_required), then the new one is created.
+      const { passkey } = await this.ceremony('registration', 'modal', () => this.client.withStepUp(() => this.client.addPasskey()));
       await this.refresh();
       this.#say(this.t.added, 'success');
       this.emit<PasskeyDetail>('latchkey-passkey-added', { passkey });
@@ -259,13 +265,26 @@ export class LatchkeyPasskeys extends LatchkeyElement {
   #closeEditor(id: string): void {
     this.editing = null;
     this.confirming = null;
+    this.lastPasskey = null;
     this.#focus = `[data-rename="${CSS.escape(id)}"]`;
   }
 
-  #delete(passkey: Passkey): void {
+  #delete(passkey: Passkey, confirmLast = false): void {
     void this.#run(this.t.loading, async () => {
-      await this.client.deletePasskey(passkey.id);
+      try {
+        await this.client.withStepUp(() => this.client.deletePasskey(passkey.id, { confirmLast }));
+      } catch (error) {
+        // The account's only way to sign in: say so and let the user decide (SEC-32).
+        if (error instanceof LatchkeyError && error.code === 'last_passkey') {
+          this.lastPasskey = passkey.id;
+          this.#say(this.t.lastPasskey, 'error');
+          this.#focus = '#confirm-cancel';
+          return;
+        }
+        throw error;
+      }
       this.confirming = null;
+      this.lastPasskey = null;
       this.passkeys = (this.passkeys ?? []).filter((p) => p.id !== passkey.id);
       // The provider may still offer it in autofill: tell it the server no longer knows it.
       if (this.#rpId) signalUnknownCredential(this.#rpId, passkey.id);
@@ -307,9 +326,9 @@ export class LatchkeyPasskeys extends LatchkeyElement {
     }
     if (this.confirming === passkey.id) {
       return html`<div class="confirm" role="group" aria-labelledby="confirm-text">
-        <p id="confirm-text">${this.text('deleteConfirm', { name: passkey.name })}</p>
+        <p id="confirm-text">${this.text(this.lastPasskey === passkey.id ? 'lastPasskeyConfirm' : 'deleteConfirm', { name: passkey.name })}</p>
         <div class="actions item-actions">
-          <button type="button" class="danger" part="button" ?disabled=${this.busy} @click=${() => this.#delete(passkey)}>${t.confirmDelete}</button>
+          <button type="button" class="danger" part="button" ?disabled=${this.busy} @click=${() => this.#delete(passkey, this.lastPasskey === passkey.id)}>${t.confirmDelete}</button>
           <button type="button" id="confirm-cancel" part="button" @click=${() => this.#closeEditor(passkey.id)}>${t.cancel}</button>
         </div>
       </div>`;

@@ -183,8 +183,41 @@ export class LatchkeyClient {
     return (await this.request<Passkey>('PATCH', `/passkeys/${encodeURIComponent(id)}`, { name })).body;
   }
 
-  async deletePasskey(id: string): Promise<void> {
-    await this.request('DELETE', `/passkeys/${encodeURIComponent(id)}`);
+  /**
+   * Deletes a passkey. The server refuses the account's last one with 409 `last_passkey` unless
+   * the account can sign in another way; `confirmLast` deletes it anyway.
+   */
+  async deletePasskey(id: string, options: { confirmLast?: boolean } = {}): Promise<void> {
+    await this.request('DELETE', `/passkeys/${encodeURIComponent(id)}${options.confirmLast ? '?confirm=last' : ''}`);
+  }
+
+  /**
+   * Re-authenticates the signed-in user with a user-verified passkey (SEC-31 step-up); the
+   * session stays the same and counts as fresh for sensitive operations for a few minutes.
+   */
+  async stepUp(input: { signal?: AbortSignal } = {}): Promise<void> {
+    const answer = await this.request<Json>('POST', '/session/step-up/options', {});
+    const binding = answer.headers.get('latchkey-ceremony');
+    const credential = (await navigator.credentials.get({
+      publicKey: parseRequestOptions(answer.body),
+      ...(input.signal ? { signal: input.signal } : {}),
+    })) as PublicKeyCredential | null;
+    if (!credential) throw new DOMException('No passkey was chosen', 'NotAllowedError');
+    await this.request('POST', '/session/step-up/verify', credentialToJSON(credential), binding ? { 'latchkey-ceremony': binding } : {});
+  }
+
+  /**
+   * Runs a sensitive operation; when the server answers 403 `step_up_required`, asks for the
+   * user's passkey once (`stepUp`) and runs the operation again.
+   */
+  async withStepUp<T>(operation: () => Promise<T>, input: { signal?: AbortSignal } = {}): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      if (!(error instanceof LatchkeyError) || error.code !== 'step_up_required') throw error;
+      await this.stepUp(input);
+      return operation();
+    }
   }
 
   async startRegistration(body: { username?: string; displayName?: string } = {}): Promise<Ceremony<Json>> {

@@ -62,6 +62,7 @@ if (target === 'latchkey') {
     LATCHKEY_LOG_LEVEL: 'warn',
     LATCHKEY_VERIFY_WORKERS: workers,
     LATCHKEY_SIGNUP_PER_IP_PER_HOUR: '100000',
+    LATCHKEY_AUTH_PER_IP_PER_HOUR: '1000000',
   });
   serverArgs = ['--import', './bench/tools/preload.ts', 'packages/server/src/main.ts'];
 } else {

@@ -184,6 +184,8 @@ async function runTarget(target: Target, tmp: string, pg: { url: string; pid: nu
       LATCHKEY_LOG_LEVEL: 'warn',
       LATCHKEY_VERIFY_WORKERS: String(workers),
       LATCHKEY_SIGNUP_PER_IP_PER_HOUR: '100000',
+      // Every client of the load generator comes from 127.0.0.1: one IP doing a whole site's sign-ins.
+      LATCHKEY_AUTH_PER_IP_PER_HOUR: '1000000',
     });
     // Latchkey runs as `npm start` runs it; the baseline as a tutorial would, with Node's defaults.
     argv = [process.execPath, ...SERVER_NODE_FLAGS, 'packages/server/src/main.ts'];

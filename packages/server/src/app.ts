@@ -153,10 +153,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     (emailCodesEnabled && (await accounts.emailOf(userId)) !== undefined) || (passwordsEnabled && (await hasPassword(userId)));
   const fallbackRepository = createFallbackRepository();
   const lockout = createLockout({ db, clock, repository: fallbackRepository, ...config.lockout });
-  const clearFailureCounters = async (userId: string) => {
-    const [user, email] = await Promise.all([accounts.findById(userId), accounts.emailOf(userId)]);
-    await lockout.clearAccount({ userId, usernameKey: user && accounts.usernameKey(user.username), emailKey: email?.toLowerCase() });
-  };
+  const clearFailureCounters = (userId: string) => lockout.clearUser(userId);
   const webauthnDeps = {
     db, config, clock, random, verifier, repository, accounts, sessions, audit, providerOf, parseUserAgent, serverSecret, notifier, hasOtherSignInMethod,
     clearFailureCounters,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { newAuthenticator, signUp } from '../helpers/flows.ts';
+import { authenticate, newAuthenticator, signUp } from '../helpers/flows.ts';
 import type { TestResponse } from '../helpers/test-client.ts';
 import { dialects, startTestServer, type TestServer } from '../helpers/test-server.ts';
 
@@ -101,6 +101,18 @@ for (const dialect of dialects) {
       server.clock.advance(2_000);
       assert.equal((await server.client().post(SIGN_IN, { username: 'pw-dee', password: STRONG })).status, 200);
       assertProblem(await server.client().post(SIGN_IN, { username: 'pw-dee', password: 'wrong again, once' }), 401, 'invalid_credentials', 'counter was cleared');
+    });
+
+    test('a passkey sign-in clears the delays a password guesser caused (the owner is not locked out)', async () => {
+      const client = server.client();
+      const authenticator = newAuthenticator();
+      await signUp(client, authenticator, 'pw-fay');
+      await client.request('PUT', '/api/v1/account/password', { password: STRONG });
+      for (let i = 0; i < 6; i++) await server.client().post(SIGN_IN, { username: 'pw-fay', password: `attacker guess ${i}` });
+      assertProblem(await server.client().post(SIGN_IN, { username: 'pw-fay', password: STRONG }), 429, 'too_many_attempts', 'delayed');
+      await authenticate(server.client(), authenticator, { username: 'pw-fay' });
+      const after = await server.client().post(SIGN_IN, { username: 'pw-fay', password: STRONG });
+      assert.equal(after.status, 200, `after the passkey sign-in: ${after.text}`);
     });
 
     test('changing the password needs step-up and signs out every other session (SEC-42)', async () => {

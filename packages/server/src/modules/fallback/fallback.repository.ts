@@ -89,6 +89,25 @@ export function createFallbackRepository() {
         .executeTakeFirst();
       return Number(updated.numUpdatedRows) === 1;
     },
+    async clearCounters(db: Kysely<Database>, keys: string[]): Promise<void> {
+      if (keys.length > 0) await db.deleteFrom('failure_counters').where('key', 'in', keys).execute();
+    },
+    /**
+     * Every factor's counter of one account in one statement (run after each passkey sign-in,
+     * so it must be cheap): the user-id keys and the username and e-mail keys of the users row.
+     */
+    async clearCountersOfUser(db: Kysely<Database>, userId: string): Promise<void> {
+      await db
+        .deleteFrom('failure_counters')
+        .where((eb) =>
+          eb.or([
+            eb('key', 'in', [`totp:${userId}`, `recovery:${userId}`]),
+            eb('key', 'in', eb.selectFrom('users').select(sql<string>`'pwd:' || username_key`.as('k')).where('id', '=', userId)),
+            eb('key', 'in', eb.selectFrom('users').select(sql<string>`'otp:' || email_key`.as('k')).where('id', '=', userId).where('email_key', 'is not', null)),
+          ]),
+        )
+        .execute();
+    },
     async clearCounter(db: Kysely<Database>, key: string): Promise<void> {
       await db.deleteFrom('failure_counters').where('key', '=', key).execute();
     },

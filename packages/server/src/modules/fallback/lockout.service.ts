@@ -78,7 +78,11 @@ export function createLockout(deps: {
       const keys = [`totp:${account.userId}`, `recovery:${account.userId}`];
       if (account.usernameKey) keys.push(`pwd:${account.usernameKey}`);
       if (account.emailKey) keys.push(`otp:${account.emailKey}`);
-      for (const key of keys) await deps.repository.clearCounter(deps.db, key);
+      await deps.repository.clearCounters(deps.db, keys);
+    },
+    /** The same, found from the account's row: one statement, for the passkey sign-in path. */
+    async clearUser(userId: string): Promise<void> {
+      await deps.repository.clearCountersOfUser(deps.db, userId);
     },
   };
 }

@@ -12,7 +12,7 @@ import { registeredErrors } from './errors/app-error.ts';
 import { createAuth } from './http/auth.ts';
 import { createCookiePolicy } from './http/cookies.ts';
 import { createCsrfGuard } from './http/csrf.ts';
-import { createRateLimiter } from './http/rate-limit.ts';
+import { createBatchedRateLimiter, createRateLimiter } from './http/rate-limit.ts';
 import { HTML_CSP, installSecurityHeaders } from './http/security-headers.ts';
 import { installStaticPages } from './http/static-pages.ts';
 import { installCors } from './http/cors.ts';
@@ -167,9 +167,10 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     hasPasskey: async (userId) => (await repository.countByUser(db, userId)) > 0,
   });
   const signupLimiter = createRateLimiter({ db, clock, limit: config.signup.perIpPerHour, windowSeconds: 3600 });
-  const authLimiter = createRateLimiter({ db, clock, limit: config.auth.perIpPerHour, windowSeconds: 3600 });
+  // Every sign-in and every ceremony report passes these: counted in memory, written once a second.
+  const authLimiter = createBatchedRateLimiter({ db, clock, limit: config.auth.perIpPerHour, windowSeconds: 3600 });
 
-  const telemetryLimiter = createRateLimiter({ db, clock, limit: config.telemetry.perIpPerHour, windowSeconds: 3600 });
+  const telemetryLimiter = createBatchedRateLimiter({ db, clock, limit: config.telemetry.perIpPerHour, windowSeconds: 3600 });
 
   app.addHook('preHandler', createCsrfGuard(config.rp.origins));
 
@@ -282,6 +283,8 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
 
   app.addHook('onClose', async () => {
     clearInterval(sweeper);
+    // Counts of the batched limiters reach the database before it closes (best effort).
+    await Promise.all([authLimiter.flush(), telemetryLimiter.flush()]).catch(() => {});
     await mailer.drain();
     mailer.close();
     if (!overrides.verifier) await verifier.close();

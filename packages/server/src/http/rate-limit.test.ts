@@ -4,7 +4,7 @@ import { createDatabase, type DatabaseHandle, type Dialect } from '../db/create-
 import { migrateToLatest } from '../db/migrate.ts';
 import { AppError } from '../errors/app-error.ts';
 import { createTestClock } from '../platform/clock.ts';
-import { createRateLimiter } from './rate-limit.ts';
+import { createBatchedRateLimiter, createRateLimiter } from './rate-limit.ts';
 
 /** SQLite always; PostgreSQL too when the suite runs on it (scripts/test.mjs starts one). */
 const dialects: Dialect[] = ['sqlite'];
@@ -113,6 +113,35 @@ for (const dialect of dialects) {
       await l.sweep();
       const keys = (await database.handle.db.selectFrom('rate_limits').select('key').where('key', 'in', ['ip:old', 'ip:new']).execute()).map((r) => r.key);
       assert.deepEqual(keys, ['ip:new']);
+    });
+
+    test('batched: one node enforces the limit at once, without a write per hit', async () => {
+      const { clock } = limiter(1);
+      const l = createBatchedRateLimiter({ db: database.handle.db, clock, limit: 5, windowSeconds: 3600, flushMs: 60_000 });
+      for (let i = 0; i < 5; i++) assert.equal(await outcome(l.hit('ip:batched')), undefined);
+      const refused = await outcome(l.hit('ip:batched'));
+      assert.equal(refused?.status, 429);
+      assert.equal(refused?.headers?.['retry-after'], '3600');
+      const before = await database.handle.db.selectFrom('rate_limits').selectAll().where('key', '=', 'ip:batched').executeTakeFirst();
+      assert.equal(before, undefined, 'nothing written before the flush');
+      await l.flush();
+      const row = await database.handle.db.selectFrom('rate_limits').selectAll().where('key', '=', 'ip:batched').executeTakeFirstOrThrow();
+      assert.equal(Number(row.count), 6, 'every hit is in the shared row after the flush');
+    });
+
+    test('batched: after a flush a node knows the other nodes\' hits', async () => {
+      const { clock } = limiter(1);
+      const a = createBatchedRateLimiter({ db: database.handle.db, clock, limit: 4, windowSeconds: 3600, flushMs: 60_000 });
+      const b = createBatchedRateLimiter({ db: database.handle.db, clock, limit: 4, windowSeconds: 3600, flushMs: 60_000 });
+      await a.hit('ip:nodes');
+      await a.hit('ip:nodes');
+      await a.hit('ip:nodes');
+      await a.flush();
+      await b.hit('ip:nodes'); // 4th overall: b does not know yet, and it is within the limit anyway
+      await b.flush(); // b learns the shared count (4)
+      assert.ok(await outcome(b.hit('ip:nodes')), 'the 5th hit, on the other node, is refused');
+      clock.advance(3600_000);
+      assert.equal(await outcome(b.hit('ip:nodes')), undefined, 'a new window');
     });
   });
 }

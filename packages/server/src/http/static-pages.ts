@@ -15,16 +15,19 @@ let elementsBundle: Promise<Uint8Array> | undefined;
 export function bundleElements(): Promise<Uint8Array> {
   elementsBundle ??= import('esbuild')
     .then((esbuild) =>
-      esbuild.build({
-        entryPoints: [ELEMENTS_ENTRY],
-        bundle: true,
-        format: 'esm',
-        minify: true,
-        target: 'es2022',
-        write: false,
-        legalComments: 'none',
-        logLevel: 'silent',
-      }),
+      esbuild
+        .build({
+          entryPoints: [ELEMENTS_ENTRY],
+          bundle: true,
+          format: 'esm',
+          minify: true,
+          target: 'es2022',
+          write: false,
+          legalComments: 'none',
+          logLevel: 'silent',
+        })
+        // esbuild keeps its service process alive for more builds; there will be none.
+        .finally(() => esbuild.stop()),
     )
     .then((result) => result.outputFiles[0]!.contents)
     .catch((error: unknown) => {

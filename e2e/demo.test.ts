@@ -24,6 +24,8 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import { newAuthenticator, signUp } from '../packages/server/test/helpers/flows.ts';
+import { startMailbox, type Mailbox } from '../packages/server/test/helpers/mailbox.ts';
 import { freePort, startTestServer, type TestServer } from '../packages/server/test/helpers/test-server.ts';
 
 const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
@@ -37,6 +39,7 @@ const ICON_LIGHT = svg('#2f9e44');
 const ICON_DARK = svg('#69db7c');
 
 let server: TestServer;
+let mailbox: Mailbox;
 let providersDir: string | undefined;
 let browser: Browser;
 let origin: string;
@@ -226,7 +229,8 @@ before(async () => {
   providersDir = mkdtempSync(join(tmpdir(), 'latchkey-e2e-'));
   const providersFile = join(providersDir, 'providers.json');
   writeFileSync(providersFile, JSON.stringify({ [VIRTUAL_AAGUID]: { name: 'Virtual Keychain', icon_light: ICON_LIGHT, icon_dark: ICON_DARK } }));
-  server = await startTestServer('sqlite', { port, config: { rp: { id: 'localhost', origins: [origin] }, webauthn: { providersFile } } });
+  mailbox = await startMailbox();
+  server = await startTestServer('sqlite', { port, config: { rp: { id: 'localhost', origins: [origin] }, webauthn: { providersFile }, mail: { smtpUrl: mailbox.url } } });
   browser = await chromium.launch({
     executablePath: process.env.LATCHKEY_CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
@@ -237,6 +241,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.close();
+  await mailbox?.close();
   if (providersDir) rmSync(providersDir, { recursive: true, force: true });
 });
 
@@ -563,8 +568,8 @@ describe('a device without passkey autofill: cancel and retry, identifier-first,
     await other.authClick('Use another account');
     await other.authClick('Sign in with a passkey');
     await other.page.waitForURL('**/account.html');
-    const heading = (await other.page.getByRole('heading', { level: 1 }).innerText()).trim();
-    assert.match(heading, /^Signed in as (alice|carol)$/);
+    // The page fills in the name once GET /session answers: wait for it, not just for the URL.
+    await other.page.getByRole('heading', { level: 1, name: /^Signed in as (alice|carol)$/ }).waitFor();
   });
 
   test('a deleted passkey is refused', async () => {
@@ -680,6 +685,46 @@ describe('sensitive operations after a while: step-up and the last passkey', () 
   });
 });
 
+describe('no passkey at hand: sign in with a code by e-mail', () => {
+  test('the code from the mailbox signs in (low assurance), a wrong one says so, and the account page offers a passkey', async () => {
+    // Set-up through the API, as in the server tests: an account whose address is confirmed.
+    const api = server.client({ origin });
+    await signUp(api, newAuthenticator({ origin }), 'erin');
+    const email = 'erin@example.com';
+    let before = mailbox.codeCount(email);
+    assert.equal((await api.request('PUT', '/api/v1/account/email', { email })).status, 202);
+    assert.equal((await api.post('/api/v1/account/email/verify', { code: await mailbox.newCode(email, before) })).status, 200);
+
+    const erin = new Profile();
+    await erin.open(withoutConditionalUi);
+    await erin.home();
+    await erin.page.getByText('No passkey with you? Sign in with a code by e-mail').click();
+    const form = erin.page.locator('latchkey-email-code');
+    before = mailbox.codeCount(email);
+    await form.getByLabel('E-mail address').fill(email);
+    await form.getByRole('button', { name: 'E-mail me a code' }).click();
+    await form.getByText(`If an account has ${email}, a six-digit code is on its way.`, { exact: false }).waitFor();
+    const code = await mailbox.newCode(email, before);
+    await erin.axe('e-mail code form');
+    await erin.screenshot('16-email-code');
+    const wrong = code === '000000' ? '111111' : '000000';
+    await form.getByLabel('Code from the e-mail').fill(wrong);
+    await form.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await form.getByText('That code is wrong, used or expired.', { exact: false }).waitFor();
+    await erin.screenshot('17-email-code-wrong');
+    await form.getByLabel('Code from the e-mail').fill(code);
+    await form.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await erin.expectAccount('erin', 1, 'Signed in with a code from your e-mail.');
+    const session = await erin.page.evaluate(async () => (await (await fetch('/api/v1/session')).json()) as { session: { amr: string[]; aal: number } });
+    assert.deepEqual(session.session.amr, ['otp']);
+    assert.equal(session.session.aal, 1);
+    // A code session did not use a passkey: the account page offers one.
+    await erin.page.getByText('Sign in faster next time').waitFor();
+    await erin.screenshot('18-signed-in-by-code');
+    await erin.context.close();
+  });
+});
+
 describe('a browser without WebAuthn', () => {
   test('says so, and still shows the fallback slot', async () => {
     const none = new Profile();
@@ -689,7 +734,7 @@ describe('a browser without WebAuthn', () => {
     await none.home();
     assert.equal(await none.authView(), 'unsupported');
     assert.equal(await none.authStatus(), 'This browser does not support passkeys.');
-    assert.ok(await none.page.getByText('Lost your passkeys?').isVisible());
+    assert.ok(await none.page.getByText('No passkey with you? Sign in with a code by e-mail').isVisible());
     assert.ok(await none.page.getByRole('button', { name: 'Try another way' }).isVisible());
     assert.equal(await none.page.getByLabel('Username').count(), 0);
     await none.axe('unsupported');

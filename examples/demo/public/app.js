@@ -9,10 +9,19 @@ if (page === 'home') {
   const auth = document.getElementById('auth');
   // Where to go once signed in (or signed up): the account page shows the new passkey.
   const toAccount = (event) => {
-    sessionStorage.setItem('demo:notice', event.type === 'latchkey-signed-up' ? 'signed-up' : 'signed-in');
+    const notice = event.type === 'latchkey-signed-up' ? 'signed-up' : event.detail?.via === 'email_code' ? 'signed-in-code' : 'signed-in';
+    sessionStorage.setItem('demo:notice', notice);
     location.assign('/account.html');
   };
+  // Signed in with a passkey from <latchkey-auth>, or with a code from <latchkey-email-code> in
+  // its fallback slot (the event bubbles through the box either way).
   auth.addEventListener('latchkey-signed-in', toAccount);
+  // "Try another way" after a failed passkey attempt opens the e-mail code form.
+  auth.addEventListener('latchkey-fallback', () => {
+    const other = document.getElementById('other-ways');
+    other.open = true;
+    other.querySelector('latchkey-email-code').shadowRoot?.querySelector('input')?.focus();
+  });
   auth.addEventListener('latchkey-signed-up', toAccount);
   // The box explains its own errors; an old "Signed out." above it would only confuse.
   auth.addEventListener('latchkey-error', () => {
@@ -39,7 +48,11 @@ if (page === 'account') {
     sessionStorage.removeItem('demo:notice');
     if (notice) {
       document.getElementById('notice').textContent =
-        notice === 'signed-up' ? `Welcome, ${current.user.username}! Your passkey is saved.` : 'Signed in.';
+        notice === 'signed-up'
+          ? `Welcome, ${current.user.username}! Your passkey is saved.`
+          : notice === 'signed-in-code'
+            ? 'Signed in with a code from your e-mail.'
+            : 'Signed in.';
     }
     main.setAttribute('aria-busy', 'false');
     const passkeys = document.getElementById('passkeys');

@@ -159,7 +159,8 @@ export class LatchkeyPasskeyAppend extends LatchkeyElement {
     this.message = this.t.creating;
     this.kind = 'info';
     try {
-      const { passkey } = await this.ceremony('registration', 'modal', () => this.client.addPasskey());
+      // An account that already has passkeys proves it is the owner's first (403 step_up_required).
+      const { passkey } = await this.ceremony('registration', 'modal', () => this.client.withStepUp(() => this.client.addPasskey()));
       this.#added(passkey);
     } catch (error) {
       const explained = this.explain(error, { registering: true });

@@ -57,6 +57,19 @@ export const en = {
   appendText: 'Create a passkey to sign in with your fingerprint, face or screen lock.',
   appendCreate: 'Create a passkey',
   appendLater: 'Not now',
+  codeTitle: 'Sign in with a code by e-mail',
+  email: 'E-mail address',
+  emailInvalid: 'Enter the e-mail address of your account.',
+  codeSend: 'E-mail me a code',
+  codeSending: 'Sending…',
+  codeSent: 'If an account has {email}, a six-digit code is on its way. It works for 10 minutes.',
+  code: 'Code from the e-mail',
+  codeSignIn: 'Sign in',
+  codeChecking: 'Checking the code…',
+  codeAgain: 'Send a new code',
+  codeInvalid: 'That code is wrong, used or expired. Check the e-mail, or send a new code.',
+  codeWait: 'Too many tries. Wait {seconds} seconds, or sign in with a passkey.',
+  codeDisabled: 'Sign-in by e-mail is not offered here.',
 };
 
 export type Strings = typeof en;
@@ -116,6 +129,19 @@ export const de: Strings = {
   appendText: 'Erstelle einen Passkey, um dich mit Fingerabdruck, Gesicht oder Displaysperre anzumelden.',
   appendCreate: 'Passkey erstellen',
   appendLater: 'Nicht jetzt',
+  codeTitle: 'Mit einem Code per E-Mail anmelden',
+  email: 'E-Mail-Adresse',
+  emailInvalid: 'Gib die E-Mail-Adresse deines Kontos ein.',
+  codeSend: 'Code per E-Mail senden',
+  codeSending: 'Wird gesendet…',
+  codeSent: 'Wenn ein Konto {email} hat, ist ein sechsstelliger Code unterwegs. Er gilt 10 Minuten.',
+  code: 'Code aus der E-Mail',
+  codeSignIn: 'Anmelden',
+  codeChecking: 'Code wird geprüft…',
+  codeAgain: 'Neuen Code senden',
+  codeInvalid: 'Der Code ist falsch, verbraucht oder abgelaufen. Prüfe die E-Mail oder lass dir einen neuen senden.',
+  codeWait: 'Zu viele Versuche. Warte {seconds} Sekunden oder melde dich mit einem Passkey an.',
+  codeDisabled: 'Die Anmeldung per E-Mail wird hier nicht angeboten.',
 };
 
 const LANGUAGES: Record<string, Strings> = { en, de };

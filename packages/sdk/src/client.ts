@@ -57,12 +57,15 @@ export class LatchkeyError extends Error {
   readonly status: number;
   readonly code: string;
   readonly problem: Problem;
-  constructor(status: number, problem: Problem) {
+  /** Seconds to wait before trying again (the Retry-After header of a 429), when the server said. */
+  readonly retryAfter: number | undefined;
+  constructor(status: number, problem: Problem, retryAfter?: number) {
     super(problem.detail || problem.title || `The server answered ${status}`);
     this.name = 'LatchkeyError';
     this.status = status;
     this.code = problem.code ?? `http_${status}`;
     this.problem = problem;
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -141,9 +144,14 @@ export class LatchkeyClient {
     } catch {
       parsed = undefined;
     }
-    if (!response.ok) throw new LatchkeyError(response.status, (parsed as Problem | undefined) ?? {});
+    if (!response.ok) {
+      const retryAfter = Number(response.headers.get('retry-after') ?? Number.NaN);
+      throw new LatchkeyError(response.status, (parsed as Problem | undefined) ?? {}, Number.isFinite(retryAfter) ? retryAfter : undefined);
+    }
     return { body: parsed as T, headers: response.headers };
   }
+
+  #emailCodeBinding: string | null = null;
 
   #remember(answer: { session?: Session }): void {
     if (this.auth === 'bearer' && answer.session?.token) this.#token = answer.session.token;
@@ -268,6 +276,25 @@ export class LatchkeyClient {
     })) as PublicKeyCredential | null;
     if (!credential) throw new DOMException('No passkey was chosen', 'NotAllowedError');
     return this.finishAuthentication(credentialToJSON(credential), binding);
+  }
+
+  /**
+   * Asks for a one-time sign-in code by e-mail. The answer is the same whether or not an account
+   * has the address (no enumeration); the code is bound to this client, so `signInWithEmailCode`
+   * must come from the same browser (cookie) or the same client object (header).
+   */
+  async requestEmailCode(email: string): Promise<{ expiresAt: string }> {
+    const answer = await this.request<{ expiresAt: string }>('POST', '/email-code/sign-in', { email });
+    this.#emailCodeBinding = answer.headers.get('latchkey-ceremony');
+    return answer.body;
+  }
+
+  /** Signs in with the e-mailed code: a low-assurance session (amr ["otp"], AAL1). */
+  async signInWithEmailCode(code: string): Promise<{ user: User; session: Session }> {
+    const binding = this.#emailCodeBinding;
+    const answer = (await this.request<{ user: User; session: Session }>('POST', '/email-code/sign-in/verify', { code }, binding ? { 'latchkey-ceremony': binding } : {})).body;
+    this.#remember(answer);
+    return answer;
   }
 
   /** Records a ceremony's client-side outcome; never throws (telemetry must not break sign-in). */

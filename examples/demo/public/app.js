@@ -16,6 +16,12 @@ if (page === 'home') {
   // Signed in with a passkey from <latchkey-auth>, or with a code from <latchkey-email-code> in
   // its fallback slot (the event bubbles through the box either way).
   auth.addEventListener('latchkey-signed-in', toAccount);
+  // Account recovery (e-mailed code + recovery code) opens a restricted session: the account page
+  // then asks for a new passkey, which finishes the recovery.
+  auth.addEventListener('latchkey-recovery-started', () => {
+    sessionStorage.setItem('demo:notice', 'recovery');
+    location.assign('/account.html');
+  });
   // "Try another way" after a failed passkey attempt opens the e-mail code form.
   auth.addEventListener('latchkey-fallback', () => {
     const other = document.getElementById('other-ways');
@@ -52,18 +58,42 @@ if (page === 'account') {
           ? `Welcome, ${current.user.username}! Your passkey is saved.`
           : notice === 'signed-in-code'
             ? 'Signed in with a code from your e-mail.'
-            : 'Signed in.';
+            : notice === 'recovery'
+              ? 'Your e-mail and recovery code checked out.'
+              : notice === 'recovered'
+                ? 'Your account is recovered: sign in with the new passkey from now on. Make new recovery codes below.'
+                : 'Signed in.';
     }
-    main.setAttribute('aria-busy', 'false');
-    const passkeys = document.getElementById('passkeys');
-    passkeys.addEventListener('latchkey-signed-out', () => location.replace('/'));
-    // A passkey made by <latchkey-passkey-append> belongs in the list too.
-    document.addEventListener('latchkey-passkey-added', (event) => {
-      if (event.target !== passkeys) passkeys.refresh();
-    });
+    if (current.session.scope === 'recovery') {
+      main.append(document.getElementById('recovery-account').content.cloneNode(true));
+      const append = document.getElementById('append');
+      append.strings = {
+        appendTitle: 'Finish recovering your account',
+        appendText: 'Create a new passkey on this device. Every other session of your account is then signed out.',
+      };
+      // The new passkey makes the session a full one: show the whole account page.
+      append.addEventListener('latchkey-passkey-added', () => {
+        sessionStorage.setItem('demo:notice', 'recovered');
+        location.reload();
+      });
+      main.setAttribute('aria-busy', 'false');
+    } else {
+      main.append(document.getElementById('full-account').content.cloneNode(true));
+      main.setAttribute('aria-busy', 'false');
+      wireFullAccount();
+    }
     document.getElementById('sign-out').addEventListener('click', async () => {
       await latchkey.signOut();
       location.assign('/?signed-out');
     });
   }
+}
+
+function wireFullAccount() {
+  const passkeys = document.getElementById('passkeys');
+  passkeys.addEventListener('latchkey-signed-out', () => location.replace('/'));
+  // A passkey made by <latchkey-passkey-append> belongs in the list too.
+  document.addEventListener('latchkey-passkey-added', (event) => {
+    if (event.target !== passkeys) passkeys.refresh();
+  });
 }

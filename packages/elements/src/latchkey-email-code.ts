@@ -7,6 +7,13 @@ import { theme } from './theme.ts';
 
 type Step = 'email' | 'code';
 
+/** Recovery opened: a restricted session that can only register a new passkey. */
+export interface RecoveryDetail {
+  user: User;
+  session: Omit<Session, 'token'>;
+  recoveryCodesRemaining: number;
+}
+
 /** Signed in with an e-mailed code: a low-assurance session (amr `otp`, AAL1). */
 export interface EmailCodeSignedInDetail {
   user: User;
@@ -26,8 +33,10 @@ export interface EmailCodeSignedInDetail {
  *
  * @attr api-base - Base URL of the Latchkey API; same origin when absent.
  * @attr lang - `en` or `de`.
+ * @attr mode - `sign-in` (default) or `recovery` (asks for a recovery code too).
  *
  * @fires {CustomEvent<EmailCodeSignedInDetail>} latchkey-signed-in - Signed in with a code (`via: 'email_code'`).
+ * @fires {CustomEvent<RecoveryDetail>} latchkey-recovery-started - `mode="recovery"`: the restricted session is open; register a passkey next.
  * @fires {CustomEvent<{reason: string, message: string}>} latchkey-error - A request failed; the element shows why.
  *
  * @csspart box - The card.
@@ -41,6 +50,7 @@ export interface EmailCodeSignedInDetail {
 export class LatchkeyEmailCode extends LatchkeyElement {
   static override properties = {
     ...LatchkeyElement.properties,
+    mode: { type: String, reflect: true },
     step: { state: true },
     busy: { state: true },
     message: { state: true },
@@ -61,6 +71,8 @@ export class LatchkeyEmailCode extends LatchkeyElement {
     `,
   ];
 
+  /** `sign-in` (default) or `recovery`: the e-mailed code plus a recovery code, for an account whose passkeys are all lost. */
+  declare mode: 'sign-in' | 'recovery';
   declare step: Step;
   declare busy: boolean;
   declare message: string;
@@ -68,10 +80,12 @@ export class LatchkeyEmailCode extends LatchkeyElement {
 
   #email = '';
   #code = '';
+  #recoveryCode = '';
   #focus: string | undefined;
 
   constructor() {
     super();
+    this.mode = 'sign-in';
     this.step = 'email';
     this.busy = false;
     this.message = '';
@@ -99,6 +113,7 @@ export class LatchkeyEmailCode extends LatchkeyElement {
       reason = error.code;
       const wait = error.retryAfter;
       if (error.code === 'code_invalid') message = this.t.codeInvalid;
+      else if (error.code === 'recovery_failed') message = this.t.recoveryCodeInvalid;
       else if (error.code === 'too_many_attempts' || error.code === 'rate_limited') message = this.text('codeWait', { seconds: String(wait ?? 60) });
       else if (error.code === 'method_disabled') message = this.t.codeDisabled;
       else if (error.code === 'invalid_request') message = this.t.emailInvalid;
@@ -123,7 +138,8 @@ export class LatchkeyEmailCode extends LatchkeyElement {
     this.busy = true;
     this.#say(this.t.codeSending, 'info');
     try {
-      await this.client.requestEmailCode(email);
+      if (this.mode === 'recovery') await this.client.startRecovery(email);
+      else await this.client.requestEmailCode(email);
       this.step = 'code';
       this.#code = '';
       this.#say(this.text('codeSent', { email }), 'info');
@@ -146,6 +162,13 @@ export class LatchkeyEmailCode extends LatchkeyElement {
     this.busy = true;
     this.#say(this.t.codeChecking, 'info');
     try {
+      if (this.mode === 'recovery') {
+        const { user, session, recoveryCodesRemaining } = await this.client.recover(code, this.#recoveryCode.trim());
+        const { token: _token, ...withoutToken } = session;
+        this.#say(this.t.recoveryStarted, 'success');
+        this.emit<RecoveryDetail>('latchkey-recovery-started', { user, session: withoutToken, recoveryCodesRemaining });
+        return;
+      }
       const { user, session } = await this.client.signInWithEmailCode(code);
       this.#say(this.text('signedIn', { name: user.username }), 'success');
       const { token: _token, ...withoutToken } = session;
@@ -166,10 +189,12 @@ export class LatchkeyEmailCode extends LatchkeyElement {
 
   override render() {
     const t = this.t;
+    const recovery = this.mode === 'recovery';
     const form =
       this.step === 'email'
         ? html`<form @submit=${this.#send} novalidate>
-            <h2 part="title">${t.codeTitle}</h2>
+            <h2 part="title">${recovery ? t.recoveryTitle : t.codeTitle}</h2>
+            ${recovery ? html`<p class="hint">${t.recoveryIntro}</p>` : nothing}
             <label for="email" part="label">${t.email}</label>
             <input id="email" name="email" type="email" part="input" autocomplete="email" autocapitalize="none" spellcheck="false"
               .value=${live(this.#email)} @input=${(e: InputEvent) => {
@@ -180,14 +205,21 @@ export class LatchkeyEmailCode extends LatchkeyElement {
             </div>
           </form>`
         : html`<form @submit=${this.#verify} novalidate>
-            <h2 part="title">${t.codeTitle}</h2>
+            <h2 part="title">${recovery ? t.recoveryTitle : t.codeTitle}</h2>
             <label for="code" part="label">${t.code}</label>
             <input id="code" name="code" part="input" autocomplete="one-time-code" inputmode="numeric" maxlength="7"
               .value=${live(this.#code)} @input=${(e: InputEvent) => {
                 this.#code = (e.target as HTMLInputElement).value;
               }} />
+            ${recovery
+              ? html`<label for="recovery-code" part="label">${t.recoveryCode}</label>
+                  <input id="recovery-code" name="recovery-code" part="input" autocomplete="off" autocapitalize="characters" spellcheck="false"
+                    .value=${live(this.#recoveryCode)} @input=${(e: InputEvent) => {
+                      this.#recoveryCode = (e.target as HTMLInputElement).value;
+                    }} />`
+              : nothing}
             <div class="actions">
-              <button type="submit" class="primary" part="button primary-button" ?disabled=${this.busy}>${t.codeSignIn}</button>
+              <button type="submit" class="primary" part="button primary-button" ?disabled=${this.busy}>${recovery ? t.recoveryContinue : t.codeSignIn}</button>
               <button type="button" class="link" part="button" ?disabled=${this.busy} @click=${this.#restart}>${t.codeAgain}</button>
             </div>
           </form>`;

@@ -70,6 +70,21 @@ export const en = {
   codeInvalid: 'That code is wrong, used or expired. Check the e-mail, or send a new code.',
   codeWait: 'Too many tries. Wait {seconds} seconds, or sign in with a passkey.',
   codeDisabled: 'Sign-in by e-mail is not offered here.',
+  recoveryTitle: 'Recover your account',
+  recoveryIntro: 'Lost every passkey? You need the e-mail of your account and one of your recovery codes.',
+  recoveryCode: 'Recovery code',
+  recoveryContinue: 'Continue',
+  recoveryCodeInvalid: 'That recovery code is wrong or was used. Each code works once.',
+  recoveryStarted: 'Now create a new passkey to finish.',
+  recoveryCodesTitle: 'Recovery codes',
+  recoveryCodesIntro: 'If you lose every passkey, your e-mail plus one of these codes gets you back in.',
+  recoveryCodesLeft: '{count} unused recovery codes left.',
+  recoveryCodesNone: 'You have no recovery codes yet.',
+  recoveryCodesMake: 'Make new recovery codes',
+  recoveryCodesShown: 'Save these codes somewhere safe now: they are shown only once, and each works once. The old codes no longer work.',
+  recoveryCodesCopy: 'Copy codes',
+  recoveryCodesCopied: 'Copied.',
+  recoveryCodesDone: 'I have saved them',
 };
 
 export type Strings = typeof en;
@@ -142,6 +157,21 @@ export const de: Strings = {
   codeInvalid: 'Der Code ist falsch, verbraucht oder abgelaufen. Prüfe die E-Mail oder lass dir einen neuen senden.',
   codeWait: 'Zu viele Versuche. Warte {seconds} Sekunden oder melde dich mit einem Passkey an.',
   codeDisabled: 'Die Anmeldung per E-Mail wird hier nicht angeboten.',
+  recoveryTitle: 'Konto wiederherstellen',
+  recoveryIntro: 'Alle Passkeys verloren? Du brauchst die E-Mail-Adresse deines Kontos und einen deiner Wiederherstellungscodes.',
+  recoveryCode: 'Wiederherstellungscode',
+  recoveryContinue: 'Weiter',
+  recoveryCodeInvalid: 'Der Wiederherstellungscode ist falsch oder wurde schon benutzt. Jeder Code gilt einmal.',
+  recoveryStarted: 'Erstelle jetzt einen neuen Passkey, um abzuschließen.',
+  recoveryCodesTitle: 'Wiederherstellungscodes',
+  recoveryCodesIntro: 'Wenn du alle Passkeys verlierst, bringen dich deine E-Mail-Adresse und einer dieser Codes zurück.',
+  recoveryCodesLeft: 'Noch {count} unbenutzte Wiederherstellungscodes.',
+  recoveryCodesNone: 'Du hast noch keine Wiederherstellungscodes.',
+  recoveryCodesMake: 'Neue Wiederherstellungscodes erstellen',
+  recoveryCodesShown: 'Bewahre diese Codes jetzt sicher auf: Sie werden nur einmal angezeigt, und jeder gilt einmal. Die alten Codes gelten nicht mehr.',
+  recoveryCodesCopy: 'Codes kopieren',
+  recoveryCodesCopied: 'Kopiert.',
+  recoveryCodesDone: 'Ich habe sie gespeichert',
 };
 
 const LANGUAGES: Record<string, Strings> = { en, de };

@@ -297,6 +297,39 @@ export class LatchkeyClient {
     return answer;
   }
 
+  /**
+   * Makes 10 new recovery codes (the old ones stop working) and returns them: show them once.
+   * Needs a recent step-up; wrap in `withStepUp`.
+   */
+  async generateRecoveryCodes(): Promise<string[]> {
+    return (await this.request<{ codes: string[] }>('POST', '/account/recovery-codes', {})).body.codes;
+  }
+
+  /** The account: verified e-mail, number of passkeys and of unused recovery codes. */
+  async getAccount(): Promise<{ user: User; email: string | null; passkeys: number; recoveryCodesRemaining: number }> {
+    return (await this.request<{ user: User; email: string | null; passkeys: number; recoveryCodesRemaining: number }>('GET', '/account')).body;
+  }
+
+  /** Lost every passkey: mails a code to the account's address (same answer for unknown addresses). */
+  async startRecovery(email: string): Promise<{ expiresAt: string }> {
+    const answer = await this.request<{ expiresAt: string }>('POST', '/recovery/start', { email });
+    this.#emailCodeBinding = answer.headers.get('latchkey-ceremony');
+    return answer.body;
+  }
+
+  /**
+   * The e-mailed code plus one recovery code: a restricted session (`scope: 'recovery'`) that can
+   * only register a new passkey (`addPasskey`); doing so ends the recovery and signs out every other session.
+   */
+  async recover(code: string, recoveryCode: string): Promise<{ user: User; session: Session; recoveryCodesRemaining: number }> {
+    const binding = this.#emailCodeBinding;
+    const answer = (
+      await this.request<{ user: User; session: Session; recoveryCodesRemaining: number }>('POST', '/recovery/verify', { code, recoveryCode }, binding ? { 'latchkey-ceremony': binding } : {})
+    ).body;
+    this.#remember(answer);
+    return answer;
+  }
+
   /** Records a ceremony's client-side outcome; never throws (telemetry must not break sign-in). */
   async reportCeremony(report: CeremonyReport): Promise<void> {
     try {

@@ -112,7 +112,33 @@ export const AuthenticationResponseBody = Type.Object(
 export const RenamePasskeyBody = Type.Object({ name: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false });
 export const PasskeyIdParams = Type.Object({ id: Base64Url('Credential ID', 1400) });
 
+/**
+ * One client-side ceremony outcome (`POST /api/v1/telemetry/ceremonies`). A closed schema: nothing
+ * free-form beyond a DOMException-like error name (no personal data).
+ */
+export const CeremonyReportBody = Type.Object(
+  {
+    ceremony: Type.Union([Type.Literal('registration'), Type.Literal('authentication')]),
+    mode: Type.Union([Type.Literal('modal'), Type.Literal('conditional')]),
+    outcome: Type.Union([
+      Type.Literal('offered'),
+      Type.Literal('started'),
+      Type.Literal('completed'),
+      Type.Literal('cancelled'),
+      Type.Literal('timed_out'),
+      Type.Literal('error'),
+    ]),
+    errorName: Type.Optional(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_]*$', maxLength: 64, description: 'DOMException name or server problem code' })),
+    conditionalGet: Type.Optional(Type.Boolean()),
+    conditionalCreate: Type.Optional(Type.Boolean()),
+    platformAuthenticator: Type.Optional(Type.Boolean()),
+    hybrid: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
 export type User = Static<typeof UserSchema>;
 export type Passkey = Static<typeof PasskeySchema>;
 export type Session = Static<typeof SessionSchema>;
 export type Problem = Static<typeof ProblemSchema>;
+export type CeremonyReport = Static<typeof CeremonyReportBody>;

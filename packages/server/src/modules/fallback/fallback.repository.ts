@@ -89,9 +89,6 @@ export function createFallbackRepository() {
         .executeTakeFirst();
       return Number(updated.numUpdatedRows) === 1;
     },
-    async clearCounters(db: Kysely<Database>, keys: string[]): Promise<void> {
-      if (keys.length > 0) await db.deleteFrom('failure_counters').where('key', 'in', keys).execute();
-    },
     /**
      * Every factor's counter of one account in one statement (run after each passkey sign-in,
      * so it must be cheap): the user-id keys and the username and e-mail keys of the users row.

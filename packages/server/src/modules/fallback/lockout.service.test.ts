@@ -51,7 +51,11 @@ describe('per-account failure counters (SEC-34)', () => {
     for (let i = 0; i < 69; i++) await lockout.fail(key);
     clock.advance(10 * 3600_000);
     assert.equal(await retryAfter(lockout.check(key)), 3600, 'at 100 the factor stays locked however long one waits');
-    await lockout.clearAccount({ userId: 'u1', usernameKey: 'alice', emailKey: undefined });
+    await database.db
+      .insertInto('users')
+      .values({ id: 'u1', username: 'alice', username_key: 'alice', display_name: 'Alice', user_handle: 'h1', external_id: null, status: 'active', created_at: 0, email: null, email_key: null, email_verified_at: null })
+      .execute();
+    await lockout.clearUser('u1'); // what a passkey sign-in runs
     assert.equal(await retryAfter(lockout.check(key)), undefined, 'a passkey sign-in clears it');
   });
 

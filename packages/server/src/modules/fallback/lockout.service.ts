@@ -66,21 +66,11 @@ export function createLockout(deps: {
         succeeded: () => deps.repository.clearCounter(deps.db, key),
       };
     },
-    /** Counts a failure without a guess in flight (tests, and factors checked elsewhere). */
+    /** Counts a failure without a guess in flight (the unit tests set up counts with it). */
     async fail(key: string): Promise<number> {
       return deps.repository.countFailure(deps.db, key, deps.clock.now());
     },
-    async clear(key: string): Promise<void> {
-      await deps.repository.clearCounter(deps.db, key);
-    },
-    /** Every factor's counter of one account, after it proved itself with a passkey. */
-    async clearAccount(account: { userId: string; usernameKey: string | undefined; emailKey: string | undefined }): Promise<void> {
-      const keys = [`totp:${account.userId}`, `recovery:${account.userId}`];
-      if (account.usernameKey) keys.push(`pwd:${account.usernameKey}`);
-      if (account.emailKey) keys.push(`otp:${account.emailKey}`);
-      await deps.repository.clearCounters(deps.db, keys);
-    },
-    /** The same, found from the account's row: one statement, for the passkey sign-in path. */
+    /** Every factor's counter of one account, after it proved itself with a passkey: one statement. */
     async clearUser(userId: string): Promise<void> {
       await deps.repository.clearCountersOfUser(deps.db, userId);
     },

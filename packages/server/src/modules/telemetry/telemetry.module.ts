@@ -1,2 +1,3 @@
-export { createTelemetryService, type TelemetryService, type CeremonyReport } from './telemetry.service.ts';
+export { createTelemetryService, type TelemetryService } from './telemetry.service.ts';
+export type { CeremonyReport } from '../../contract/schemas.ts';
 export { telemetryRoutes } from './telemetry.routes.ts';

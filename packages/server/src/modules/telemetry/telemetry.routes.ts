@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import type { Auth } from '../../http/auth.ts';
 import { requestContext } from '../../http/auth.ts';
 import type { RateLimiter } from '../../http/rate-limit.ts';
+import { CeremonyReportBody } from '../../contract/schemas.ts';
 import type { TelemetryService } from './telemetry.service.ts';
 
 export interface TelemetryRouteDeps {
@@ -11,21 +12,6 @@ export interface TelemetryRouteDeps {
   auth: Auth;
   limiter: RateLimiter;
 }
-
-/** Closed schema: nothing free-form beyond a DOMException-like error name (no personal data). */
-const CeremonyReportBody = Type.Object(
-  {
-    ceremony: Type.Union([Type.Literal('registration'), Type.Literal('authentication')]),
-    mode: Type.Union([Type.Literal('modal'), Type.Literal('conditional')]),
-    outcome: Type.Union(['offered', 'started', 'completed', 'cancelled', 'timed_out', 'error'].map((o) => Type.Literal(o))),
-    errorName: Type.Optional(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_]*$', maxLength: 64, description: 'DOMException name or server problem code' })),
-    conditionalGet: Type.Optional(Type.Boolean()),
-    conditionalCreate: Type.Optional(Type.Boolean()),
-    platformAuthenticator: Type.Optional(Type.Boolean()),
-    hybrid: Type.Optional(Type.Boolean()),
-  },
-  { additionalProperties: false },
-);
 
 export async function telemetryRoutes(app: FastifyInstance, deps: TelemetryRouteDeps): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();

@@ -1,19 +1,8 @@
 import type { Kysely } from 'kysely';
+import type { CeremonyReport } from '../../contract/schemas.ts';
 import type { Database } from '../../db/database.ts';
 import type { RequestContext } from '../../platform/request-context.ts';
 import type { AuditService } from '../audit/audit.module.ts';
-
-/** One client-side ceremony outcome, as the elements report it (no personal data). */
-export interface CeremonyReport {
-  ceremony: 'registration' | 'authentication';
-  mode: 'modal' | 'conditional';
-  outcome: 'offered' | 'started' | 'completed' | 'cancelled' | 'timed_out' | 'error';
-  errorName?: string;
-  conditionalGet?: boolean;
-  conditionalCreate?: boolean;
-  platformAuthenticator?: boolean;
-  hybrid?: boolean;
-}
 
 const FAILED = new Set<CeremonyReport['outcome']>(['cancelled', 'timed_out', 'error']);
 

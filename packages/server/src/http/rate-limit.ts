@@ -74,6 +74,7 @@ export function createBatchedRateLimiter(deps: { db: Kysely<Database>; clock: Cl
   async function flush(): Promise<void> {
     timer = undefined;
     const now = deps.clock.now();
+    let unwritten = false;
     for (const [key, entry] of counts) {
       if (entry.pending === 0) {
         if (now - entry.windowStart >= windowMs) counts.delete(key);
@@ -88,8 +89,10 @@ export function createBatchedRateLimiter(deps: { db: Kysely<Database>; clock: Cl
         entry.windowStart = row.windowStart;
       } catch {
         entry.pending += pending; // the database is away: keep counting locally, write later
+        unwritten = true;
       }
     }
+    if (unwritten) scheduleFlush();
   }
 
   function scheduleFlush(): void {

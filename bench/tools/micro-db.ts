@@ -1,7 +1,8 @@
 /**
  * The database work of ONE login ceremony, in isolation (no HTTP, no crypto), three ways:
- *   A. Latchkey's own code: webauthn repository + sessions + audit services over Kysely and
- *      packages/server/src/db/node-sqlite-database.ts (exactly what authentication.service.ts runs);
+ *   A. Latchkey's own code: webauthn repository + sessions + audit services, their statements run
+ *      by writeBatch's SQLite fast path (what authentication.service.ts runs; since 2026-12-02 the
+ *      challenge is self-contained, so the old insert/consume rows are gone);
  *   A'. A over a stand-in database that answers at once: Kysely + services alone;
  *   B. the same SQL texts on the same schema, as raw node:sqlite statements prepared once;
  *   B'. B on a leaner schema (see LEAN_SCHEMA), to show what the write amplification costs;
@@ -19,6 +20,7 @@ import { Kysely, SqliteDialect } from 'kysely';
 import type { Database } from '../../packages/server/src/db/database.ts';
 import { migrateToLatest } from '../../packages/server/src/db/migrate.ts';
 import { openNodeSqlite } from '../../packages/server/src/db/node-sqlite-database.ts';
+import { enableSqliteFastPath, writeBatch } from '../../packages/server/src/db/prepared-query.ts';
 import { createAuditService } from '../../packages/server/src/modules/audit/audit.module.ts';
 import { createSessionsService } from '../../packages/server/src/modules/sessions/sessions.module.ts';
 import { createWebauthnRepository } from '../../packages/server/src/modules/webauthn/webauthn.repository.ts';
@@ -105,10 +107,11 @@ async function runLatchkey(autocheckpoint: boolean, dry = false): Promise<Result
   // Built from whatever the sessions service takes today (its deps grow); unknown extras are ignored.
   const sessions = createSessionsService({ db, clock: systemClock, random: cryptoRandom, idleTimeoutSeconds: 3600, absoluteTimeoutSeconds: 86400, parseUserAgent } as Parameters<typeof createSessionsService>[0]);
   const repository = createWebauthnRepository();
-  const steps = { insertChallenge: 0, consumeChallenge: 0, findForSignIn: 0, transaction: 0 };
+  if (!dry) enableSqliteFastPath({ db, raw: sqlite.raw, statement: sqlite.statement });
+  const steps = { checkChallenge: 0, findForSignIn: 0, transaction: 0 };
   const login = async (i: number) => {
     const credentialId = credentials[i % credentials.length] as string;
-    const challenge = b64(32);
+    const challenge = { expiresAt: Date.now() + 300_000, nonce: b64(16) };
     let w = walBytes(path);
     const mark = (step: keyof typeof steps) => {
       if (autocheckpoint) return;
@@ -116,23 +119,23 @@ async function runLatchkey(autocheckpoint: boolean, dry = false): Promise<Result
       steps[step] += now - w;
       w = now;
     };
-    await repository.insertChallenge(db, {
-      challenge, ceremony: 'authentication', user_id: null, pending_user: null, allowed_credentials: null, binding_hash: sha256Base64Url(b64(32)), expires_at: Date.now() + 300_000,
-    });
-    mark('insertChallenge');
-    await repository.consumeChallenge(db, challenge);
-    mark('consumeChallenge');
+    await repository.isChallengeConsumed(db, challenge);
+    mark('checkChallenge');
     const credential = await repository.findForSignIn(db, credentialId);
     mark('findForSignIn');
     const stored = counters.get(credentialId) as number;
-    await db.transaction().execute(async (trx) => {
-      await repository.recordSignIn(trx, { id: credentialId, storedCount: stored, newCount: stored + 1, backedUp: false, now: Date.now() });
-      const session = await sessions.create(trx, { userId: credential!.user_id, amr: ['passkey'], userVerified: true, context });
-      await audit.record(trx, context, {
-        type: 'passkey.authenticated', outcome: 'success', subjectUserId: credential!.user_id, credentialId, sessionId: session.id,
-        data: { userVerified: true, backedUp: false, signCount: stored + 1 },
-      });
-    });
+    const opened = sessions.open({ userId: credential!.user_id, amr: ['passkey'], userVerified: true, context });
+    await writeBatch(db, [
+      { statement: repository.markChallengeConsumed(challenge), expectOne: true },
+      { statement: repository.recordSignIn({ id: credentialId, storedCount: stored, newCount: stored + 1, backedUp: false, now: Date.now() }), expectOne: true },
+      { statement: opened.statement },
+      {
+        statement: audit.statement(context, {
+          type: 'passkey.authenticated', outcome: 'success', subjectUserId: credential!.user_id, credentialId, sessionId: opened.view.id,
+          data: { userVerified: true, backedUp: false, signCount: stored + 1 },
+        }),
+      },
+    ]);
     counters.set(credentialId, stored + 1);
     mark('transaction');
   };

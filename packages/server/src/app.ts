@@ -36,6 +36,7 @@ import { createSessionsService, sessionRoutes } from './modules/sessions/session
 import { createTelemetryService, telemetryRoutes } from './modules/telemetry/telemetry.module.ts';
 import {
   createAuthenticationService,
+  createChallengeCodec,
   createPasskeysService,
   createRegistrationService,
   createVerifier,
@@ -46,6 +47,7 @@ import {
 } from './modules/webauthn/webauthn.module.ts';
 import { systemClock, type Clock } from './platform/clock.ts';
 import { cryptoRandom, type Random } from './platform/random.ts';
+import { hmacSha256 } from './platform/encoding.ts';
 import { createUserAgentParser } from './platform/user-agent.ts';
 
 export interface AppOverrides {
@@ -153,10 +155,11 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     (emailCodesEnabled && (await accounts.emailOf(userId)) !== undefined) || (passwordsEnabled && (await hasPassword(userId)));
   const fallbackRepository = createFallbackRepository();
   const lockout = createLockout({ db, clock, repository: fallbackRepository, ...config.lockout });
-  const clearFailureCounters = (userId: string) => lockout.clearUser(userId);
+  const clearFailureCounters = (userId: string) => lockout.clearUserStatement(userId);
+  const challenges = createChallengeCodec(hmacSha256(serverSecret, 'latchkey:sign-in-challenge-key'));
   const webauthnDeps = {
-    db, config, clock, random, verifier, repository, accounts, sessions, audit, providerOf, parseUserAgent, serverSecret, notifier, hasOtherSignInMethod,
-    clearFailureCounters,
+    db, config, clock, random, verifier, challenges, repository, accounts, sessions, audit, providerOf, parseUserAgent, serverSecret, notifier,
+    hasOtherSignInMethod, clearFailureCounters,
   };
   // Assigned once the e-mail code service exists (below); sign-up calls it only after that.
   let sendSignUpEmailCode: WebauthnRouteDeps['sendSignUpEmailCode'] = async () => false;

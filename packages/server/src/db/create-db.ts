@@ -4,6 +4,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './database.ts';
 import { openNodeSqlite } from './node-sqlite-database.ts';
+import { enableSqliteFastPath } from './prepared-query.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -27,6 +28,7 @@ export function createDatabase(url: string, options: { poolSize?: number } = {})
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     const sqlite = openNodeSqlite(path);
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    enableSqliteFastPath({ db, raw: sqlite.raw, statement: sqlite.statement });
     return {
       db,
       dialect: 'sqlite',

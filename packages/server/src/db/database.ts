@@ -4,7 +4,7 @@ import type { EmailCodesTable, FailureCountersTable, RecoveryCodesTable } from '
 import type { PasswordsTable } from '../modules/passwords/passwords.tables.ts';
 import type { TotpSecretsTable } from '../modules/totp/totp.tables.ts';
 import type { SessionsTable } from '../modules/sessions/sessions.tables.ts';
-import type { ChallengesTable, CredentialsTable } from '../modules/webauthn/webauthn.tables.ts';
+import type { ChallengesTable, ConsumedChallengesTable, CredentialsTable } from '../modules/webauthn/webauthn.tables.ts';
 
 export interface ServerSecretsTable {
   name: string;
@@ -22,6 +22,7 @@ export interface Database {
   users: UsersTable;
   credentials: CredentialsTable;
   challenges: ChallengesTable;
+  consumed_challenges: ConsumedChallengesTable;
   sessions: SessionsTable;
   audit_events: AuditEventsTable;
   server_secrets: ServerSecretsTable;

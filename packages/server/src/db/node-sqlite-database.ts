@@ -14,7 +14,13 @@ function toSqlValues(parameters: ReadonlyArray<unknown>): SqlValue[] {
  * (the better-sqlite3 shape), with a prepared-statement cache: Kysely compiles the same
  * SQL text for every ceremony, so preparing it once saves a parse per query.
  */
-export function openNodeSqlite(path: string, options: { backgroundCheckpoint?: boolean } = {}): SqliteDatabase & { raw: DatabaseSync } {
+export interface NodeSqlite extends SqliteDatabase {
+  raw: DatabaseSync;
+  /** The cached prepared statement for `sql`, and whether it returns rows. */
+  statement(sql: string): { statement: StatementSync; reader: boolean };
+}
+
+export function openNodeSqlite(path: string, options: { backgroundCheckpoint?: boolean } = {}): NodeSqlite {
   const raw = new DatabaseSync(path, { enableForeignKeyConstraints: true });
   raw.exec('PRAGMA journal_mode = WAL');
   raw.exec('PRAGMA synchronous = NORMAL');
@@ -23,29 +29,34 @@ export function openNodeSqlite(path: string, options: { backgroundCheckpoint?: b
   const checkpointer = path !== ':memory:' && options.backgroundCheckpoint !== false ? startCheckpointer(raw, path) : undefined;
   const cache = new Map<string, { statement: StatementSync; reader: boolean }>();
 
-  function prepare(sql: string): SqliteStatement {
+  function statement(sql: string): { statement: StatementSync; reader: boolean } {
     let entry = cache.get(sql);
     if (!entry) {
-      const statement = raw.prepare(sql);
-      entry = { statement, reader: statement.columns().length > 0 };
+      const prepared = raw.prepare(sql);
+      entry = { statement: prepared, reader: prepared.columns().length > 0 };
       if (cache.size > 500) cache.clear();
       cache.set(sql, entry);
     }
-    const { statement, reader } = entry;
+    return entry;
+  }
+
+  function prepare(sql: string): SqliteStatement {
+    const { statement: prepared, reader } = statement(sql);
     return {
       reader,
-      all: (parameters) => statement.all(...toSqlValues(parameters)),
+      all: (parameters) => prepared.all(...toSqlValues(parameters)),
       run: (parameters) => {
-        const result = statement.run(...toSqlValues(parameters));
+        const result = prepared.run(...toSqlValues(parameters));
         return { changes: result.changes, lastInsertRowid: result.lastInsertRowid };
       },
-      iterate: (parameters) => statement.iterate(...toSqlValues(parameters)) as IterableIterator<unknown>,
+      iterate: (parameters) => prepared.iterate(...toSqlValues(parameters)) as IterableIterator<unknown>,
     };
   }
 
   return {
     raw,
     prepare,
+    statement,
     close: () => {
       cache.clear();
       checkpointer?.stop();

@@ -492,8 +492,14 @@ for (const dialect of dialects) {
           assertNoLeak(r, what);
         }
       };
-      const challengeLeft = async (challenge: string) =>
-        (await server.database.db.selectFrom('challenges').select('challenge').where('challenge', '=', challenge).executeTakeFirst()) !== undefined;
+      // Registration challenges are rows until used; sign-in challenges are self-contained and
+      // leave a consumed_challenges row keyed by their nonce (bytes 1-16) once used.
+      const challengeLeft = async (endpoint: 'registration' | 'authentication', challenge: string) => {
+        const db = server.database.db;
+        if (endpoint === 'registration') return (await db.selectFrom('challenges').select('challenge').where('challenge', '=', challenge).executeTakeFirst()) !== undefined;
+        const nonce = Buffer.from(challenge, 'base64url').subarray(1, 17).toString('base64url');
+        return (await db.selectFrom('consumed_challenges').select('nonce').where('nonce', '=', nonce).executeTakeFirst()) === undefined;
+      };
 
       // Each endpoint gets a valid response to mutate; a new ceremony is started only once a mutated
       // body has used up the challenge, so most mutations reach past the challenge lookup.
@@ -517,7 +523,7 @@ for (const dialect of dialects) {
           const mutated = mutate(base.body, rng);
           const r = await client.post(`${endpoint === 'registration' ? paths.REG : paths.AUTH}/verify`, mutated.json, mutated.raw === undefined ? {} : { raw: mutated.raw });
           check(r, `${endpoint} case ${i} (seed ${seed})`);
-          if (!(await challengeLeft(base.challenge))) base = await fresh();
+          if (!(await challengeLeft(endpoint, base.challenge))) base = await fresh();
         }
         return ceremonies;
       }

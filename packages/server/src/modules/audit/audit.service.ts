@@ -6,6 +6,7 @@ import type { RequestContext } from '../../platform/request-context.ts';
 import type { ParsedUserAgent } from '../../platform/user-agent.ts';
 import type { AuditEventType } from './audit.events.ts';
 import { createAuditRepository } from './audit.repository.ts';
+import type { BoundStatement } from '../../db/prepared-query.ts';
 
 export interface AuditEvent {
   type: AuditEventType;
@@ -39,30 +40,37 @@ export function sanitizeForLog(text: string, max = 500): string {
 
 export function createAuditService(deps: { clock: Clock; random: Random; parseUserAgent: (ua: string | null) => ParsedUserAgent }) {
   const repository = createAuditRepository();
+  /** The insert `record` makes, for the caller's `writeBatch`. */
+  function statement(context: RequestContext, event: AuditEvent): BoundStatement {
+    const ua = deps.parseUserAgent(context.userAgent);
+    return repository.insert({
+      id: deps.random.timeOrderedUuid(),
+      created_at: deps.clock.now(),
+      type: event.type,
+      outcome: event.outcome,
+      actor_user_id: event.actorUserId ?? event.subjectUserId ?? null,
+      subject_user_id: event.subjectUserId ?? null,
+      credential_id: event.credentialId ?? null,
+      session_id: event.sessionId ?? null,
+      error_code: event.errorCode ?? null,
+      reason: event.reason ? sanitizeForLog(event.reason) : null,
+      request_id: context.requestId,
+      ip: context.ip,
+      user_agent: context.userAgent ? sanitizeForLog(context.userAgent, 512) : null,
+      os: ua.os,
+      browser: ua.browser,
+      device: ua.device,
+      data: event.data ? JSON.stringify(event.data) : null,
+    });
+  }
+
   return {
     /** Writes one event with `db` — pass the transaction of the change being recorded. */
     async record(db: Kysely<Database>, context: RequestContext, event: AuditEvent): Promise<void> {
-      const ua = deps.parseUserAgent(context.userAgent);
-      await repository.insert(db, {
-        id: deps.random.timeOrderedUuid(),
-        created_at: deps.clock.now(),
-        type: event.type,
-        outcome: event.outcome,
-        actor_user_id: event.actorUserId ?? event.subjectUserId ?? null,
-        subject_user_id: event.subjectUserId ?? null,
-        credential_id: event.credentialId ?? null,
-        session_id: event.sessionId ?? null,
-        error_code: event.errorCode ?? null,
-        reason: event.reason ? sanitizeForLog(event.reason) : null,
-        request_id: context.requestId,
-        ip: context.ip,
-        user_agent: context.userAgent ? sanitizeForLog(context.userAgent, 512) : null,
-        os: ua.os,
-        browser: ua.browser,
-        device: ua.device,
-        data: event.data ? JSON.stringify(event.data) : null,
-      });
+      await statement(context, event).execute(db);
     },
+
+    statement,
     async listForUser(db: Kysely<Database>, userId: string, limit = 50): Promise<AuditEntry[]> {
       const rows = await repository.listForUser(db, userId, limit);
       return rows.map((r) => ({

@@ -1,6 +1,18 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
+import { preparedQuery, type BoundStatement } from '../../db/prepared-query.ts';
 import type { EmailCodesTable, FailureCountersTable } from './fallback.tables.ts';
+
+// Runs in every passkey sign-in's batch; compiled once (db/prepared-query.ts).
+const clearCountersOfUser = preparedQuery<{ userId: string; totpKey: string; recoveryKey: string }, never>((db, p) =>
+  db.deleteFrom('failure_counters').where((eb) =>
+    eb.or([
+      eb('key', 'in', [p('totpKey'), p('recoveryKey')]),
+      eb('key', 'in', eb.selectFrom('users').select(sql<string>`'pwd:' || username_key`.as('k')).where('id', '=', p('userId'))),
+      eb('key', 'in', eb.selectFrom('users').select(sql<string>`'otp:' || email_key`.as('k')).where('id', '=', p('userId')).where('email_key', 'is not', null)),
+    ]),
+  ),
+);
 
 export function createFallbackRepository() {
   return {
@@ -93,17 +105,8 @@ export function createFallbackRepository() {
      * Every factor's counter of one account in one statement (run after each passkey sign-in,
      * so it must be cheap): the user-id keys and the username and e-mail keys of the users row.
      */
-    async clearCountersOfUser(db: Kysely<Database>, userId: string): Promise<void> {
-      await db
-        .deleteFrom('failure_counters')
-        .where((eb) =>
-          eb.or([
-            eb('key', 'in', [`totp:${userId}`, `recovery:${userId}`]),
-            eb('key', 'in', eb.selectFrom('users').select(sql<string>`'pwd:' || username_key`.as('k')).where('id', '=', userId)),
-            eb('key', 'in', eb.selectFrom('users').select(sql<string>`'otp:' || email_key`.as('k')).where('id', '=', userId).where('email_key', 'is not', null)),
-          ]),
-        )
-        .execute();
+    clearCountersOfUser(userId: string): BoundStatement {
+      return clearCountersOfUser.with({ userId, totpKey: `totp:${userId}`, recoveryKey: `recovery:${userId}` });
     },
     async clearCounter(db: Kysely<Database>, key: string): Promise<void> {
       await db.deleteFrom('failure_counters').where('key', '=', key).execute();

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
+import type { BoundStatement } from '../../db/prepared-query.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { FallbackErrors } from './fallback.errors.ts';
 import type { FallbackRepository } from './fallback.repository.ts';
@@ -72,7 +73,12 @@ export function createLockout(deps: {
     },
     /** Every factor's counter of one account, after it proved itself with a passkey: one statement. */
     async clearUser(userId: string): Promise<void> {
-      await deps.repository.clearCountersOfUser(deps.db, userId);
+      await deps.repository.clearCountersOfUser(userId).execute(deps.db);
+    },
+
+    /** What `clearUser` runs, for a sign-in's `writeBatch`: success clears the counters in the same commit. */
+    clearUserStatement(userId: string): BoundStatement {
+      return deps.repository.clearCountersOfUser(userId);
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
-import { preparedInsert, preparedQuery } from '../../db/prepared-query.ts';
+import { preparedInsert, preparedQuery, type BoundStatement } from '../../db/prepared-query.ts';
 import type { SessionsTable } from './sessions.tables.ts';
 
 export interface SessionWithUser {
@@ -25,10 +25,18 @@ const findLiveByTokenHash = preparedQuery<
     .where('s.idle_expires_at', '>', p('now')),
 );
 
+type AuthRefresh = Pick<SessionsTable, 'amr' | 'user_verified' | 'auth_time' | 'scope'> & { id: string };
+const refreshAuth = preparedQuery<AuthRefresh, never>((db, p) =>
+  db
+    .updateTable('sessions')
+    .set({ amr: p('amr'), user_verified: p('user_verified'), auth_time: p('auth_time'), scope: p('scope') })
+    .where('id', '=', p('id')),
+);
+
 export function createSessionsRepository() {
   return {
-    async insert(db: Kysely<Database>, row: SessionsTable): Promise<void> {
-      await insertSession(db, row);
+    insert(row: SessionsTable): BoundStatement {
+      return insertSession.with(row);
     },
     /** One query: the live session for a token hash and its user. */
     async findLiveByTokenHash(db: Kysely<Database>, tokenHash: string, now: number): Promise<SessionWithUser | undefined> {
@@ -40,8 +48,8 @@ export function createSessionsRepository() {
     async touch(db: Kysely<Database>, id: string, now: number, idleExpiresAt: number): Promise<void> {
       await db.updateTable('sessions').set({ last_seen_at: now, idle_expires_at: idleExpiresAt }).where('id', '=', id).execute();
     },
-    async refreshAuth(db: Kysely<Database>, id: string, values: Pick<SessionsTable, 'amr' | 'user_verified' | 'auth_time' | 'scope'>): Promise<void> {
-      await db.updateTable('sessions').set(values).where('id', '=', id).execute();
+    refreshAuth(id: string, values: Omit<AuthRefresh, 'id'>): BoundStatement {
+      return refreshAuth.with({ ...values, id });
     },
     async revoke(db: Kysely<Database>, id: string, now: number): Promise<boolean> {
       const result = await db.updateTable('sessions').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
+import type { BoundStatement } from '../../db/prepared-query.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { sha256Base64Url, toBase64Url } from '../../platform/encoding.ts';
 import type { Random } from '../../platform/random.ts';
@@ -87,47 +88,70 @@ export function createSessionsService(deps: {
   const idleMs = deps.idleTimeoutSeconds * 1000;
   const absoluteMs = deps.absoluteTimeoutSeconds * 1000;
 
+  /**
+   * A new session and the insert that opens it, for the caller's `writeBatch`: a fresh 32-byte
+   * token on every sign-in (SEC-24), of which only the SHA-256 is stored.
+   */
+  function open(input: { userId: string; amr: Amr[]; userVerified: boolean; context: RequestContext; scope?: SessionScope }): {
+    view: SessionView & { token: string };
+    statement: BoundStatement;
+  } {
+    const now = deps.clock.now();
+    const token = toBase64Url(deps.random.bytes(32));
+    const view = {
+      id: deps.random.timeOrderedUuid(),
+      scope: input.scope ?? ('full' as SessionScope),
+      token,
+      userId: input.userId,
+      amr: input.amr,
+      userVerified: input.userVerified,
+      authTime: now,
+      createdAt: now,
+      expiresAt: now + absoluteMs,
+      idleExpiresAt: Math.min(now + idleMs, now + absoluteMs),
+    };
+    const statement = repository.insert({
+      id: view.id,
+      token_hash: sha256Base64Url(token),
+      user_id: view.userId,
+      amr: JSON.stringify(view.amr),
+      user_verified: view.userVerified ? 1 : 0,
+      auth_time: now,
+      created_at: now,
+      last_seen_at: now,
+      expires_at: view.expiresAt,
+      idle_expires_at: view.idleExpiresAt,
+      revoked_at: null,
+      ip: input.context.ip,
+      user_agent: input.context.userAgent?.slice(0, 512) ?? null,
+      scope: view.scope,
+    });
+    return { view, statement };
+  }
+
+  /** The update `recordStepUp` makes, for the caller's `writeBatch`. */
+  function stepUpStatement(session: SessionView, input: { userVerified: boolean; scope?: SessionScope; amr?: Amr[] }): BoundStatement {
+    const amr = input.amr ?? stepUpAmr(session.amr);
+    return repository.refreshAuth(session.id, {
+      amr: JSON.stringify(amr),
+      user_verified: input.userVerified ? 1 : 0,
+      auth_time: deps.clock.now(),
+      scope: input.scope ?? session.scope,
+    });
+  }
+
   return {
-    /**
-     * Opens a session inside the caller's transaction: a fresh 32-byte token on every sign-in
-     * (SEC-24), of which only the SHA-256 is stored.
-     */
+    /** Opens a session inside the caller's transaction (see `open`). */
     async create(
       db: Kysely<Database>,
       input: { userId: string; amr: Amr[]; userVerified: boolean; context: RequestContext; scope?: SessionScope },
     ): Promise<SessionView & { token: string }> {
-      const now = deps.clock.now();
-      const token = toBase64Url(deps.random.bytes(32));
-      const view = {
-        id: deps.random.timeOrderedUuid(),
-        scope: input.scope ?? ('full' as SessionScope),
-        token,
-        userId: input.userId,
-        amr: input.amr,
-        userVerified: input.userVerified,
-        authTime: now,
-        createdAt: now,
-        expiresAt: now + absoluteMs,
-        idleExpiresAt: Math.min(now + idleMs, now + absoluteMs),
-      };
-      await repository.insert(db, {
-        id: view.id,
-        token_hash: sha256Base64Url(token),
-        user_id: view.userId,
-        amr: JSON.stringify(view.amr),
-        user_verified: view.userVerified ? 1 : 0,
-        auth_time: now,
-        created_at: now,
-        last_seen_at: now,
-        expires_at: view.expiresAt,
-        idle_expires_at: view.idleExpiresAt,
-        revoked_at: null,
-        ip: input.context.ip,
-        user_agent: input.context.userAgent?.slice(0, 512) ?? null,
-        scope: view.scope,
-      });
+      const { view, statement } = open(input);
+      await statement.execute(db);
       return view;
     },
+
+    open,
 
     /** The live session a token names, sliding its idle expiry; undefined when unknown, expired or revoked. */
     async authenticate(token: string): Promise<AuthenticatedSession | undefined> {
@@ -182,14 +206,10 @@ export function createSessionsService(deps: {
      * full one only through `completeRecovery`.
      */
     async recordStepUp(db: Kysely<Database>, session: SessionView, input: { userVerified: boolean; scope?: SessionScope; amr?: Amr[] }): Promise<void> {
-      const amr = input.amr ?? stepUpAmr(session.amr);
-      await repository.refreshAuth(db, session.id, {
-        amr: JSON.stringify(amr),
-        user_verified: input.userVerified ? 1 : 0,
-        auth_time: deps.clock.now(),
-        scope: input.scope ?? session.scope,
-      });
+      await stepUpStatement(session, input).execute(db);
     },
+
+    stepUpStatement,
 
     async revokeOwn(db: Kysely<Database>, userId: string, sessionId: string): Promise<boolean> {
       return repository.revokeOwn(db, userId, sessionId, deps.clock.now());

@@ -1,10 +1,12 @@
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
+import { writeBatch, type BatchStep } from '../../db/prepared-query.ts';
 import type { AppError } from '../../errors/app-error.ts';
 import { hmacSha256, toBase64Url } from '../../platform/encoding.ts';
 import type { RequestContext } from '../../platform/request-context.ts';
 import type { User } from '../accounts/accounts.module.ts';
 import { stepUpAmr, type AuthenticatedSession, type SessionView } from '../sessions/sessions.module.ts';
-import { bindingHash, challengeError, challengeProblem, newChallenge } from './challenges.ts';
+import type { ChallengeClaims } from './challenge-token.ts';
+import { challengeError, signInChallengeProblem } from './challenges.ts';
 import { crossOriginProblem, parseClientData } from './client-data.ts';
 import { toPasskeyView, type PasskeyView } from './passkey-view.ts';
 import type { WebauthnDeps } from './webauthn.deps.ts';
@@ -40,39 +42,56 @@ export function createAuthenticationService(deps: WebauthnDeps) {
     }));
   }
 
-  async function failure(context: RequestContext, error: AppError, userId: string | null, credentialId: string | null): Promise<never> {
-    await deps.audit.record(deps.db, context, {
-      type: error.internal?.startsWith('counter') ? 'passkey.clone_suspected' : 'passkey.authentication_failed',
-      outcome: 'failure',
-      subjectUserId: userId,
-      credentialId,
-      errorCode: error.code,
-      reason: error.internal ?? error.detail ?? error.title,
+  /**
+   * Records the failure and, once the challenge is known to be ours, uses it up (SEC-01: a
+   * challenge is consumed by any attempt), in one commit.
+   */
+  async function failure(
+    context: RequestContext,
+    error: AppError,
+    userId: string | null,
+    credentialId: string | null,
+    challenge?: ChallengeClaims,
+  ): Promise<never> {
+    const steps: BatchStep[] = challenge ? [{ statement: deps.repository.markChallengeConsumed(challenge) }] : [];
+    steps.push({
+      statement: deps.audit.statement(context, {
+        type: error.internal?.startsWith('counter') ? 'passkey.clone_suspected' : 'passkey.authentication_failed',
+        outcome: 'failure',
+        subjectUserId: userId,
+        credentialId,
+        errorCode: error.code,
+        reason: error.internal ?? error.detail ?? error.title,
+      }),
     });
+    await writeBatch(deps.db, steps);
     throw error;
   }
 
   /** Every reason a valid-looking assertion is refused gets the same public code (SEC-20). */
   const refuse = (reason: string, cause?: unknown) => WebauthnErrors.verification_failed({ internal: reason, cause });
 
-  /** Stores the challenge with what it is bound to and answers with WebAuthn L3 §5.5 request options. */
-  async function issueOptions(input: {
+  /**
+   * WebAuthn L3 §5.5 request options, with a challenge that carries what it is bound to
+   * (challenge-token.ts): nothing is written until the verify.
+   */
+  function issueOptions(input: {
     ceremony: 'authentication' | 'step_up';
+    /** The user whose passkeys may answer; null for discoverable sign-in. */
     userId: string | null;
+    /** Identifier-first for a username without an account: no passkey may answer. */
+    nobody: boolean;
     allow: { id: string; transports: string }[];
-    restrictTo: { id: string }[] | null;
     binding: string;
     userVerification: string;
-  }): Promise<RequestOptionsJSON> {
-    const challenge = newChallenge(deps.random.bytes);
-    await deps.repository.insertChallenge(deps.db, {
-      challenge,
+  }): RequestOptionsJSON {
+    const challenge = deps.challenges.issue({
+      nonce: deps.random.bytes(16),
+      expiresAt: deps.clock.now() + ttlMs,
       ceremony: input.ceremony,
-      user_id: input.userId,
-      pending_user: null,
-      allowed_credentials: input.restrictTo ? JSON.stringify(input.restrictTo.map((c) => c.id)) : null,
-      binding_hash: bindingHash(input.binding),
-      expires_at: deps.clock.now() + ttlMs,
+      userId: input.userId,
+      nobody: input.nobody,
+      binding: input.binding,
     });
     return {
       challenge,
@@ -87,6 +106,7 @@ export function createAuthenticationService(deps: WebauthnDeps) {
     /** Discoverable (no username: conditional UI, passkey button) or identifier-first sign-in. */
     async start(input: { username?: string | undefined; binding: string }): Promise<RequestOptionsJSON> {
       let userId: string | null = null;
+      let nobody = false;
       let allow: { id: string; transports: string }[] = [];
       if (input.username !== undefined) {
         // SEC-20: every path does the same work, measured by `npm run bench:timing`. An invalid
@@ -101,14 +121,16 @@ export function createAuthenticationService(deps: WebauthnDeps) {
           allow = found.descriptors;
         } else {
           allow = imaginary;
+          nobody = true;
         }
       }
+      // Discoverable sign-in (no username) offers no list, so any passkey may answer; with a
+      // username, only that account's passkeys (SEC-09), and none for a username without one.
       return issueOptions({
         ceremony: 'authentication',
         userId,
+        nobody,
         allow,
-        // Discoverable sign-in offers no list, so any of the user's passkeys may answer.
-        restrictTo: input.username !== undefined ? allow : null,
         binding: input.binding,
         userVerification: config.webauthn.userVerification,
       });
@@ -123,8 +145,8 @@ export function createAuthenticationService(deps: WebauthnDeps) {
       return issueOptions({
         ceremony: 'step_up',
         userId: input.user.id,
+        nobody: false,
         allow: descriptors,
-        restrictTo: descriptors,
         binding: input.binding,
         userVerification: 'required',
       });
@@ -146,45 +168,49 @@ export function createAuthenticationService(deps: WebauthnDeps) {
       if (!parsed.ok) return failure(context, WebauthnErrors.invalid_response({ detail: parsed.problem }), null, null);
       const clientData = parsed.clientData;
 
-      const challenge = await deps.repository.consumeChallenge(deps.db, clientData.challenge);
+      const challenge = deps.challenges.open(clientData.challenge);
       if (!challenge) return failure(context, challengeError('unknown or already used challenge'), null, null);
+      // The early refusal of a replay; the batch that signs in re-checks it atomically.
+      if (await deps.repository.isChallengeConsumed(deps.db, challenge)) {
+        return failure(context, challengeError('unknown or already used challenge'), challenge.userId, null);
+      }
+      // From here on, every failure uses the challenge up (SEC-01).
+      const fail = (error: AppError, userId: string | null, credentialId: string | null) => failure(context, error, userId, credentialId, challenge);
       const now = deps.clock.now();
-      const problem = challengeProblem(challenge, { ceremony: stepUp ? 'step_up' : 'authentication', binding: input.binding, now });
-      if (problem) return failure(context, challengeError(problem), challenge.user_id, null);
-      if (stepUp && challenge.user_id !== stepUp.user.id) {
-        return failure(context, challengeError('step-up finished by another session than the one that started it'), challenge.user_id, null);
+      const problem = signInChallengeProblem(challenge, { ceremony: stepUp ? 'step_up' : 'authentication', binding: input.binding, now });
+      if (problem) return fail(challengeError(problem), challenge.userId, null);
+      if (stepUp && challenge.userId !== stepUp.user.id) {
+        return fail(challengeError('step-up finished by another session than the one that started it'), challenge.userId, null);
       }
 
       if (typeof response.id !== 'string' || response.id !== response.rawId || response.id.length === 0 || response.id.length > 1400) {
-        return failure(context, WebauthnErrors.invalid_response({ detail: 'id and rawId must be the same base64url credential ID' }), challenge.user_id, null);
+        return fail(WebauthnErrors.invalid_response({ detail: 'id and rawId must be the same base64url credential ID' }), challenge.userId, null);
       }
       const crossOrigin = crossOriginProblem(clientData, config.rp.topOrigins);
-      if (crossOrigin) return failure(context, refuse(crossOrigin), challenge.user_id, response.id);
+      if (crossOrigin) return fail(refuse(crossOrigin), challenge.userId, response.id);
 
-      // SEC-09: with allowCredentials, the credential must be one that was offered.
-      if (challenge.allowed_credentials !== null && !(JSON.parse(challenge.allowed_credentials) as string[]).includes(response.id)) {
-        return failure(context, refuse('credential was not in allowCredentials'), challenge.user_id, response.id);
-      }
+      // SEC-09: options for a username without an account offered only imaginary credentials.
+      if (challenge.nobody) return fail(refuse('credential was not in allowCredentials'), null, response.id);
       const credential = await deps.repository.findForSignIn(deps.db, response.id);
-      if (!credential) return failure(context, refuse('unknown credential'), challenge.user_id, response.id);
-      // SEC-08 / WebAuthn L3 §7.2 step 6: the credential must belong to the user being signed in.
-      if (challenge.user_id !== null && credential.user_id !== challenge.user_id) {
-        return failure(context, refuse('credential belongs to another user than the one named'), challenge.user_id, response.id);
+      if (!credential) return fail(refuse('unknown credential'), challenge.userId, response.id);
+      // SEC-08/09, WebAuthn L3 §7.2 step 6: with a username, only that user's passkeys were offered and may answer.
+      if (challenge.userId !== null && credential.user_id !== challenge.userId) {
+        return fail(refuse('credential belongs to another user than the one named'), challenge.userId, response.id);
       }
       const userHandle = response.response.userHandle;
-      if (challenge.user_id === null && !userHandle) {
-        return failure(context, refuse('discoverable sign-in without userHandle'), credential.user_id, response.id);
+      if (challenge.userId === null && !userHandle) {
+        return fail(refuse('discoverable sign-in without userHandle'), credential.user_id, response.id);
       }
       if (userHandle && userHandle !== credential.user_handle) {
-        return failure(context, refuse('userHandle does not own the credential'), credential.user_id, response.id);
+        return fail(refuse('userHandle does not own the credential'), credential.user_id, response.id);
       }
-      if (credential.status !== 'active') return failure(context, refuse(`account is ${credential.status}`), credential.user_id, response.id);
+      if (credential.status !== 'active') return fail(refuse(`account is ${credential.status}`), credential.user_id, response.id);
 
       let verification: Awaited<ReturnType<typeof deps.verifier.verifyAuthentication>>;
       try {
         verification = await deps.verifier.verifyAuthentication({
           response,
-          expectedChallenge: challenge.challenge,
+          expectedChallenge: clientData.challenge,
           expectedOrigin: [...config.rp.origins],
           expectedRPID: config.rp.id,
           expectedType: 'webauthn.get',
@@ -200,14 +226,14 @@ export function createAuthenticationService(deps: WebauthnDeps) {
       } catch (error) {
         const message = (error as Error).message;
         const reason = /counter value/i.test(message) ? `counter did not increase: ${message}` : message;
-        return failure(context, refuse(reason, error), credential.user_id, credential.id);
+        return fail(refuse(reason, error), credential.user_id, credential.id);
       }
       const info = verification.authenticationInfo;
-      if (verification.verified !== true) return failure(context, refuse('library did not verify the response'), credential.user_id, credential.id);
+      if (verification.verified !== true) return fail(refuse('library did not verify the response'), credential.user_id, credential.id);
       // SEC-11: BE is fixed at registration; a change means another authenticator or a forgery.
       const backupEligible = info.credentialDeviceType === 'multiDevice';
       if (backupEligible !== (credential.device_type === 'multiDevice')) {
-        return failure(context, refuse('backup eligibility differs from registration'), credential.user_id, credential.id);
+        return fail(refuse('backup eligibility differs from registration'), credential.user_id, credential.id);
       }
 
       const user: User = {
@@ -218,52 +244,82 @@ export function createAuthenticationService(deps: WebauthnDeps) {
         status: credential.status,
         createdAt: 0,
       };
-      const outcome = await deps.db.transaction().execute(async (trx) => {
-        const counted = await deps.repository.recordSignIn(trx, {
-          id: credential.id,
-          storedCount: credential.sign_count,
-          newCount: info.newCounter,
-          backedUp: info.credentialBackedUp,
-          now,
-        });
-        if (!counted) return undefined;
-        if (stepUp) {
-          // A passkey after a password completes a two-factor sign-in (amr "mfa", AAL2).
-          const secondFactor = stepUp.session.scope === 'second_factor';
-          const amr = stepUpAmr(stepUp.session.amr, secondFactor);
-          await deps.sessions.recordStepUp(trx, stepUp.session, { userVerified: info.userVerified, amr, scope: 'full' });
-          await deps.audit.record(trx, context, {
-            type: 'session.stepped_up',
-            outcome: 'success',
-            subjectUserId: user.id,
-            credentialId: credential.id,
-            sessionId: stepUp.session.id,
-          });
-          return { ...stepUp.session, scope: 'full' as const, amr, userVerified: info.userVerified, authTime: now };
-        }
-        const session = await deps.sessions.create(trx, { userId: user.id, amr: ['passkey'], userVerified: info.userVerified, context });
-        await deps.audit.record(trx, context, {
-          type: 'passkey.authenticated',
-          outcome: 'success',
-          subjectUserId: user.id,
-          credentialId: credential.id,
-          sessionId: session.id,
-          data: { userVerified: info.userVerified, backedUp: info.credentialBackedUp, signCount: info.newCounter },
-        });
-        await deps.audit.record(trx, context, { type: 'session.created', outcome: 'success', subjectUserId: user.id, sessionId: session.id, credentialId: credential.id });
-        return session;
-      });
+      // One commit (SEC-01, SEC-10): the challenge used up and the counter moved, each a
+      // compare-and-set that rolls the whole batch back when another request got there first;
+      // then the session (or step-up), its audit rows, and the fallback failure counters cleared.
+      const steps: BatchStep[] = [
+        { statement: deps.repository.markChallengeConsumed(challenge), expectOne: true },
+        {
+          statement: deps.repository.recordSignIn({
+            id: credential.id,
+            storedCount: credential.sign_count,
+            newCount: info.newCounter,
+            backedUp: info.credentialBackedUp,
+            now,
+          }),
+          expectOne: true,
+        },
+      ];
+      let session: SessionView & { token?: string };
+      if (stepUp) {
+        // A passkey after a password completes a two-factor sign-in (amr "mfa", AAL2).
+        const secondFactor = stepUp.session.scope === 'second_factor';
+        const amr = stepUpAmr(stepUp.session.amr, secondFactor);
+        steps.push(
+          { statement: deps.sessions.stepUpStatement(stepUp.session, { userVerified: info.userVerified, amr, scope: 'full' }) },
+          {
+            statement: deps.audit.statement(context, {
+              type: 'session.stepped_up',
+              outcome: 'success',
+              subjectUserId: user.id,
+              credentialId: credential.id,
+              sessionId: stepUp.session.id,
+            }),
+          },
+        );
+        session = { ...stepUp.session, scope: 'full' as const, amr, userVerified: info.userVerified, authTime: now };
+      } else {
+        const opened = deps.sessions.open({ userId: user.id, amr: ['passkey'], userVerified: info.userVerified, context });
+        session = opened.view;
+        steps.push(
+          { statement: opened.statement },
+          {
+            statement: deps.audit.statement(context, {
+              type: 'passkey.authenticated',
+              outcome: 'success',
+              subjectUserId: user.id,
+              credentialId: credential.id,
+              sessionId: session.id,
+              data: { userVerified: info.userVerified, backedUp: info.credentialBackedUp, signCount: info.newCounter },
+            }),
+          },
+          {
+            statement: deps.audit.statement(context, {
+              type: 'session.created',
+              outcome: 'success',
+              subjectUserId: user.id,
+              sessionId: session.id,
+              credentialId: credential.id,
+            }),
+          },
+        );
+      }
+      steps.push({ statement: deps.clearFailureCounters(user.id) });
+      const refused = await writeBatch(deps.db, steps);
+      if (refused === 0) {
+        // A concurrent verify of the same response committed first; the challenge is already used.
+        return failure(context, challengeError('challenge used by a concurrent verify'), user.id, credential.id);
+      }
       // WebAuthn L3 §7.2 step 22 (SEC-10): a counter that did not grow — or a concurrent sign-in
       // with the same counter that won the compare-and-set — is a possible clone.
-      if (!outcome) {
-        return failure(context, refuse(`counter did not increase (stored ${credential.sign_count}, got ${info.newCounter})`), user.id, credential.id);
+      if (refused === 1) {
+        return fail(refuse(`counter did not increase (stored ${credential.sign_count}, got ${info.newCounter})`), user.id, credential.id);
       }
-      await deps.clearFailureCounters(user.id);
       const passkey = toPasskeyView(
         { ...credential, backed_up: info.credentialBackedUp ? 1 : 0, last_used_at: now },
         deps.providerOf,
       );
-      return { user, passkey, session: outcome };
+      return { user, passkey, session };
     },
   };
 }

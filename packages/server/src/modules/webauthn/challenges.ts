@@ -1,4 +1,6 @@
+import { timingSafeEqual } from 'node:crypto';
 import { sha256Base64Url, toBase64Url } from '../../platform/encoding.ts';
+import { bindingTag, type ChallengeClaims } from './challenge-token.ts';
 import type { ChallengeRow } from './webauthn.repository.ts';
 import { WebauthnErrors } from './webauthn.errors.ts';
 
@@ -24,6 +26,18 @@ export function challengeProblem(
   if (row.ceremony !== expected.ceremony) return `challenge was issued for ${row.ceremony}`;
   if (!expected.binding) return 'request carries no ceremony binding (cookie or Latchkey-Ceremony header)';
   if (bindingHash(expected.binding) !== row.binding_hash) return 'ceremony binding does not match the client that asked for the challenge';
+  return undefined;
+}
+
+/** `challengeProblem` for a sign-in challenge's claims (challenge-token.ts). */
+export function signInChallengeProblem(
+  claims: ChallengeClaims,
+  expected: { ceremony: ChallengeClaims['ceremony']; binding: string | undefined; now: number },
+): string | undefined {
+  if (claims.expiresAt <= expected.now) return 'challenge expired';
+  if (claims.ceremony !== expected.ceremony) return `challenge was issued for ${claims.ceremony}`;
+  if (!expected.binding) return 'request carries no ceremony binding (cookie or Latchkey-Ceremony header)';
+  if (!timingSafeEqual(bindingTag(expected.binding), claims.bindingTag)) return 'ceremony binding does not match the client that asked for the challenge';
   return undefined;
 }
 

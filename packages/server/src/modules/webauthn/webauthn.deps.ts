@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../../config/schema.ts';
 import type { Database } from '../../db/database.ts';
+import type { BoundStatement } from '../../db/prepared-query.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Random } from '../../platform/random.ts';
 import type { ParsedUserAgent } from '../../platform/user-agent.ts';
@@ -9,6 +10,7 @@ import type { AuditService } from '../audit/audit.module.ts';
 import type { Provider } from '../passkey-names/passkey-names.ts';
 import type { SessionsService } from '../sessions/sessions.module.ts';
 import type { Notifier } from '../mail/mail.module.ts';
+import type { ChallengeCodec } from './challenge-token.ts';
 import type { Verifier } from './verifier.ts';
 import type { WebauthnRepository } from './webauthn.repository.ts';
 
@@ -19,6 +21,8 @@ export interface WebauthnDeps {
   clock: Clock;
   random: Random;
   verifier: Verifier;
+  /** Seals and opens the self-contained sign-in challenges (challenge-token.ts). */
+  challenges: ChallengeCodec;
   repository: WebauthnRepository;
   accounts: AccountsService;
   sessions: SessionsService;
@@ -30,8 +34,8 @@ export interface WebauthnDeps {
   notifier: Notifier;
   /** Whether the user could still sign in without a passkey (a verified e-mail with e-mail codes enabled; SEC-32). */
   hasOtherSignInMethod(userId: string): Promise<boolean>;
-  /** A passkey proved the user: their fallback failure counters are cleared (SEC-34: success clears). */
-  clearFailureCounters(userId: string): Promise<void>;
+  /** A passkey proved the user: the statement that clears their fallback failure counters (SEC-34: success clears), run in the sign-in's batch. */
+  clearFailureCounters(userId: string): BoundStatement;
 }
 
 /** The COSE algorithms offered, and so the only ones accepted (SEC-13): EdDSA, ES256, RS256. */

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
-import { preparedInsert, preparedQuery } from '../../db/prepared-query.ts';
+import { preparedInsert, preparedQuery, type BoundStatement } from '../../db/prepared-query.ts';
 import type { ChallengesTable, CredentialsTable } from './webauthn.tables.ts';
 
 export type ChallengeRow = ChallengesTable;
@@ -19,6 +19,14 @@ export type CredentialSummary = Pick<CredentialsTable, (typeof LIST_COLUMNS)[num
 const insertChallenge = preparedInsert<ChallengeRow>('challenges');
 const consumeChallenge = preparedQuery<{ challenge: string }, ChallengeRow>((db, p) =>
   db.deleteFrom('challenges').where('challenge', '=', p('challenge')).returningAll(),
+);
+type ChallengeKey = { expiresAt: number; nonce: string };
+const isChallengeConsumed = preparedQuery<ChallengeKey, { nonce: string }>((db, p) =>
+  db.selectFrom('consumed_challenges').select('nonce').where('expires_at', '=', p('expiresAt')).where('nonce', '=', p('nonce')),
+);
+/** Changes one row the first time, none after: the single-use check is this statement's count. */
+const markChallengeConsumed = preparedQuery<ChallengeKey, never>((db, p) =>
+  db.insertInto('consumed_challenges').values({ expires_at: p('expiresAt'), nonce: p('nonce') }).onConflict((oc) => oc.doNothing()),
 );
 const findForSignIn = preparedQuery<{ credentialId: string }, CredentialForSignIn>((db, p) =>
   db
@@ -70,7 +78,21 @@ export function createWebauthnRepository() {
 
     async deleteExpiredChallenges(db: Kysely<Database>, now: number): Promise<number> {
       const result = await db.deleteFrom('challenges').where('expires_at', '<=', now).executeTakeFirst();
-      return Number(result.numDeletedRows);
+      const consumed = await db.deleteFrom('consumed_challenges').where('expires_at', '<=', now).executeTakeFirst();
+      return Number(result.numDeletedRows) + Number(consumed.numDeletedRows);
+    },
+
+    /** Whether a sign-in challenge was already used (the early refusal of a replay). */
+    async isChallengeConsumed(db: Kysely<Database>, key: ChallengeKey): Promise<boolean> {
+      return (await isChallengeConsumed.first(db, key)) !== undefined;
+    },
+
+    /**
+     * Records a sign-in challenge as used (SEC-01). In a batch with `expectOne`, the sign-in that
+     * records it first commits, and a concurrent one with the same challenge is rolled back.
+     */
+    markChallengeConsumed(key: ChallengeKey): BoundStatement {
+      return markChallengeConsumed.with(key);
     },
 
     async findForSignIn(db: Kysely<Database>, credentialId: string): Promise<CredentialForSignIn | undefined> {
@@ -113,15 +135,13 @@ export function createWebauthnRepository() {
     /**
      * WebAuthn L3 §7.2 step 22 as a compare-and-set: the counter must grow unless both the stored
      * and the new value are zero. Backup state and last use change in the same statement.
-     * Returns false when another sign-in got there first or the counter went backwards.
+     * Run with `expectOne`: it changes no row when another sign-in got there first or the counter
+     * went backwards.
      */
-    async recordSignIn(
-      db: Kysely<Database>,
-      input: { id: string; storedCount: number; newCount: number; backedUp: boolean; now: number },
-    ): Promise<boolean> {
+    recordSignIn(input: { id: string; storedCount: number; newCount: number; backedUp: boolean; now: number }): BoundStatement {
       const values = { ...input, backedUp: input.backedUp ? 1 : 0 };
       const bothZero = input.newCount === 0 && input.storedCount === 0;
-      return (await (bothZero ? recordSignInUncounted : recordSignInCounted).affected(db, values)) === 1;
+      return (bothZero ? recordSignInUncounted : recordSignInCounted).with(values);
     },
 
     async rename(db: Kysely<Database>, userId: string, id: string, name: string): Promise<CredentialSummary | undefined> {

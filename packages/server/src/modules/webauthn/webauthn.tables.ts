@@ -34,3 +34,10 @@ export interface ChallengesTable {
   binding_hash: string;
   expires_at: number;
 }
+
+/** A sign-in challenge that was used (modules/webauthn/challenge-token.ts), kept until it expires. */
+export interface ConsumedChallengesTable {
+  expires_at: number;
+  /** base64url of the challenge's 16 random bytes. */
+  nonce: string;
+}

@@ -93,8 +93,10 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     onConstructorPoisoning: 'error',
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
-  app.addHook('onRequest', async (request, reply) => {
+  // Hooks on every request are callback-style: an async hook costs a promise and microtask hops each.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
   // Bodies are JSON only (SEC-23): a text/plain form post from another site gets a 415.
   app.removeContentTypeParser('text/plain');
@@ -175,7 +177,8 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
 
   const telemetryLimiter = createBatchedRateLimiter({ db, clock, limit: config.telemetry.perIpPerHour, windowSeconds: 3600 });
 
-  app.addHook('preHandler', createCsrfGuard(config.rp.origins));
+  const csrfGuard = createCsrfGuard(config.rp.origins);
+  app.addHook('preHandler', (request, _reply, done) => done(csrfGuard(request)));
 
   await app.register(webauthnRoutes, {
     registration: createRegistrationService(webauthnDeps),

@@ -49,7 +49,6 @@ export interface SqliteFastPath {
 const fastPaths = new WeakMap<object, SqliteFastPath>();
 
 /** Lets prepared queries on `db` (the root instance, not its transactions) run synchronously. */
-// biome-ignore lint/suspicious/noExplicitAny: any schema
 export function enableSqliteFastPath(fast: SqliteFastPath): void {
   fastPaths.set(fast.db, fast);
 }

@@ -13,11 +13,12 @@ const EXPOSED_HEADERS = 'Latchkey-Ceremony, Retry-After, X-Request-Id';
  */
 export function installCors(app: FastifyInstance, origins: readonly string[]): void {
   const allowed = new Set(origins);
-  app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith('/api/')) return;
+  // Callback-style: it runs on every request, and an async hook costs a promise per call.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!request.url.startsWith('/api/')) return done();
     reply.header('vary', 'Origin');
     const origin = request.headers.origin;
-    if (origin === undefined || !allowed.has(origin)) return;
+    if (origin === undefined || !allowed.has(origin)) return done();
     reply.header('access-control-allow-origin', origin);
     reply.header('access-control-allow-credentials', 'true');
     reply.header('access-control-expose-headers', EXPOSED_HEADERS);
@@ -25,7 +26,10 @@ export function installCors(app: FastifyInstance, origins: readonly string[]): v
       reply.header('access-control-allow-methods', ALLOWED_METHODS);
       reply.header('access-control-allow-headers', ALLOWED_HEADERS);
       reply.header('access-control-max-age', '600');
-      return reply.code(204).send();
+      // Answered here: the lifecycle stops without done().
+      reply.code(204).send();
+      return;
     }
+    done();
   });
 }

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import type { AppError } from '../errors/app-error.ts';
 import { CommonErrors } from '../errors/common.errors.ts';
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -11,17 +12,18 @@ const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  */
 export function createCsrfGuard(allowedOrigins: readonly string[]) {
   const allowed = new Set(allowedOrigins);
-  return async function csrfGuard(request: FastifyRequest): Promise<void> {
-    if (!STATE_CHANGING.has(request.method)) return;
-    if (/^bearer /i.test(request.headers.authorization ?? '')) return;
+  /** The refusal for a request, or undefined to let it through. */
+  return function csrfGuard(request: FastifyRequest): AppError | undefined {
+    if (!STATE_CHANGING.has(request.method)) return undefined;
+    if (/^bearer /i.test(request.headers.authorization ?? '')) return undefined;
     const origin = request.headers.origin;
     if (origin !== undefined) {
-      if (!allowed.has(origin)) throw CommonErrors.origin_not_allowed({ detail: `Origin ${origin.slice(0, 100)} is not allowed` });
-      return;
+      return allowed.has(origin) ? undefined : CommonErrors.origin_not_allowed({ detail: `Origin ${origin.slice(0, 100)} is not allowed` });
     }
     const site = request.headers['sec-fetch-site'];
     if (site !== undefined && site !== 'same-origin' && site !== 'none') {
-      throw CommonErrors.origin_not_allowed({ detail: 'Cross-site request without an allowed Origin' });
+      return CommonErrors.origin_not_allowed({ detail: 'Cross-site request without an allowed Origin' });
     }
+    return undefined;
   };
 }

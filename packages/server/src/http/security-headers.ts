@@ -17,7 +17,8 @@ export const HTML_CSP = [
  * responses, CSP and COOP on HTML, HSTS when served over https.
  */
 export function installSecurityHeaders(app: FastifyInstance, options: { hsts: boolean }): void {
-  app.addHook('onSend', async (request, reply, payload) => {
+  // Callback-style: it runs on every response, and an async hook costs a promise per call.
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
     if (options.hsts) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
@@ -29,6 +30,6 @@ export function installSecurityHeaders(app: FastifyInstance, options: { hsts: bo
     } else if (request.url.startsWith('/api/')) {
       reply.header('cache-control', 'no-store');
     }
-    return payload;
+    done(null, payload);
   });
 }

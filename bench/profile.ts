@@ -14,6 +14,8 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildServer } from '../scripts/build-server.mjs';
+import { SERVER_NODE_FLAGS } from '../scripts/server-node-flags.mjs';
 
 // A variable, so that TypeScript does not look for declarations of the untyped helper.
 const POSTGRES_HELPER = '../scripts/postgres.mjs';
@@ -64,7 +66,7 @@ if (target === 'latchkey') {
     LATCHKEY_SIGNUP_PER_IP_PER_HOUR: '100000',
     LATCHKEY_AUTH_PER_IP_PER_HOUR: '1000000',
   });
-  serverArgs = ['--import', './bench/tools/preload.ts', 'packages/server/src/main.ts'];
+  serverArgs = ['--import', './bench/tools/preload.ts', ...SERVER_NODE_FLAGS, buildServer()];
 } else {
   Object.assign(env, { BASELINE_PORT: String(port), BASELINE_DB: join(dir, 'baseline.db'), BASELINE_ORIGIN: origin });
   serverArgs = ['--no-warnings', '--import', './bench/tools/preload.ts', 'bench/baseline/server.ts'];

@@ -23,8 +23,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadResult, RawVerifyResult } from './types.ts';
 import { SERVER_NODE_FLAGS } from '../scripts/server-node-flags.mjs';
+import { buildServer } from '../scripts/build-server.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
+// Latchkey runs as `npm start` runs it: compiled to JavaScript once, before the first target.
+const serverEntry = buildServer();
 // A variable, so that TypeScript does not look for declarations of the untyped helper.
 const POSTGRES_HELPER = '../scripts/postgres.mjs';
 const root = join(here, '..');
@@ -188,7 +191,7 @@ async function runTarget(target: Target, tmp: string, pg: { url: string; pid: nu
       LATCHKEY_AUTH_PER_IP_PER_HOUR: '1000000',
     });
     // Latchkey runs as `npm start` runs it; the baseline as a tutorial would, with Node's defaults.
-    argv = [process.execPath, ...SERVER_NODE_FLAGS, 'packages/server/src/main.ts'];
+    argv = [process.execPath, ...SERVER_NODE_FLAGS, serverEntry];
   } else {
     Object.assign(env, { BASELINE_PORT: String(port), BASELINE_HOST: '127.0.0.1', BASELINE_DB: join(tmp, `${target.name}.db`), BASELINE_ORIGIN: origin, BASELINE_RP_ID: 'localhost' });
     argv = [process.execPath, '--no-warnings', 'bench/baseline/server.ts'];

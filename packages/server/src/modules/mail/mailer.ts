@@ -1,4 +1,4 @@
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 
 export interface MailMessage {
   to: string;
@@ -19,7 +19,9 @@ export interface MailLog {
  * run a production server without LATCHKEY_SMTP_URL.
  */
 export function createMailer(deps: { smtpUrl: string | undefined; from: string; log: MailLog }) {
-  const transport = deps.smtpUrl ? nodemailer.createTransport(deps.smtpUrl) : undefined;
+  // nodemailer (~5 MB of RSS) is loaded only when there is an SMTP server to talk to.
+  const smtpUrl = deps.smtpUrl;
+  const transport: Promise<Transporter> | undefined = smtpUrl ? import('nodemailer').then((m) => m.default.createTransport(smtpUrl)) : undefined;
   const pending = new Set<Promise<void>>();
 
   async function deliver(message: MailMessage): Promise<void> {
@@ -27,7 +29,7 @@ export function createMailer(deps: { smtpUrl: string | undefined; from: string; 
       deps.log.warn({ mail: { to: message.to, subject: message.subject, text: message.text } }, 'LATCHKEY_SMTP_URL is not set: mail written to the log (development only)');
       return;
     }
-    await transport.sendMail({ from: deps.from, to: message.to, subject: message.subject, text: message.text });
+    await (await transport).sendMail({ from: deps.from, to: message.to, subject: message.subject, text: message.text });
   }
 
   return {
@@ -44,7 +46,7 @@ export function createMailer(deps: { smtpUrl: string | undefined; from: string; 
       await Promise.all([...pending]);
     },
     close(): void {
-      transport?.close();
+      transport?.then((t) => t.close()).catch(() => {});
     },
   };
 }

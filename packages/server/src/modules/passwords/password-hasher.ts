@@ -1,4 +1,8 @@
-import { hash, verify, type Options } from '@node-rs/argon2';
+import type { Options } from '@node-rs/argon2';
+
+// Loaded on first use: passwords are off by default, and the module is ~3 MB of RSS.
+let argon2: Promise<typeof import('@node-rs/argon2')> | undefined;
+const loadArgon2 = () => (argon2 ??= import('@node-rs/argon2'));
 
 /** Algorithm.Argon2id (a const enum, which type stripping cannot read). */
 const ARGON2ID = 2 as Options['algorithm'];
@@ -27,9 +31,10 @@ export function createPasswordHasher(options: { concurrency: number; pepper?: st
 
   let dummy: Promise<string> | undefined;
   return {
-    hash: (password: string) => bounded(() => hash(password, params)),
+    hash: (password: string) => bounded(async () => (await loadArgon2()).hash(password, params)),
     /** Verifies against `stored`, or against a dummy hash when there is none (same cost, always false). */
     async verifyOrDummy(stored: string | undefined, password: string): Promise<boolean> {
+      const { hash, verify } = await loadArgon2();
       dummy ??= hash('latchkey-dummy-password', params);
       const target = stored ?? (await dummy);
       const ok = await bounded(() => verify(target, password, secret ? { secret } : undefined).catch(() => false));

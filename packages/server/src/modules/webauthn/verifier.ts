@@ -46,7 +46,9 @@ function createWorkerPoolVerifier(size: number): Verifier {
   const pool: PoolWorker[] = [];
 
   function spawn(index: number): void {
-    const worker = new Worker(url);
+    // The same young-generation cap as the main thread's --max-semi-space-size=4 (three semi-spaces):
+    // without it each worker's young generation grows by 60-90 MB under load (bench/RESULTS.md).
+    const worker = new Worker(url, { resourceLimits: { maxYoungGenerationSizeMb: 12 } });
     const entry: PoolWorker = { worker, pending: new Map() };
     worker.unref();
     worker.on('message', (message: { id: number; result?: unknown; error?: string }) => {

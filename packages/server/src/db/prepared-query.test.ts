@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Kysely, SqliteDialect } from 'kysely';
 import { openNodeSqlite } from './node-sqlite-database.ts';
-import { preparedInsert, preparedQuery } from './prepared-query.ts';
+import { enableSqliteFastPath, preparedInsert, preparedQuery, writeBatch } from './prepared-query.ts';
 
 interface Tables {
   t: { id: string; n: number; note: string | null };
@@ -60,5 +60,90 @@ test('works inside a transaction, with the transaction connection', async () => 
     }),
   );
   assert.equal(await db.selectFrom('t').selectAll().where('id', '=', 'rolled-back').executeTakeFirst(), undefined);
+  await db.destroy();
+});
+
+function fastDatabase() {
+  const sqlite = openNodeSqlite(':memory:');
+  sqlite.raw.exec("CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER NOT NULL, note TEXT DEFAULT 'default note')");
+  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: sqlite }) });
+  enableSqliteFastPath({ db, raw: sqlite.raw, statement: sqlite.statement });
+  return { db, sqlite };
+}
+
+const insertT = preparedInsert<Tables['t']>('t');
+const bumpT = preparedQuery<{ id: string; from: number; to: number }, never>((d, p) =>
+  d.updateTable('t').set({ n: p('to') }).where('id', '=', p('id')).where('n', '=', p('from')),
+);
+const idsOf = async (db: Kysely<Tables>) => (await db.selectFrom('t').select('id').orderBy('id').execute()).map((r) => r.id);
+
+for (const fast of [false, true]) {
+  test(`writeBatch (${fast ? 'SQLite fast path' : 'through Kysely'}): all statements commit together`, async () => {
+    const db = fast ? fastDatabase().db : database();
+    await insertT(db, { id: 'a', n: 1, note: null });
+    const refused = await writeBatch(db, [
+      { statement: bumpT.with({ id: 'a', from: 1, to: 2 }), expectOne: true },
+      { statement: insertT.with({ id: 'b', n: 1, note: null }) },
+    ]);
+    assert.equal(refused, undefined);
+    assert.deepEqual(await idsOf(db), ['a', 'b']);
+    assert.equal((await db.selectFrom('t').select('n').where('id', '=', 'a').executeTakeFirstOrThrow()).n, 2);
+    await db.destroy();
+  });
+
+  test(`writeBatch (${fast ? 'SQLite fast path' : 'through Kysely'}): a compare-and-set that changes no row rolls everything back and names its step`, async () => {
+    const db = fast ? fastDatabase().db : database();
+    await insertT(db, { id: 'a', n: 1, note: null });
+    const refused = await writeBatch(db, [
+      { statement: insertT.with({ id: 'b', n: 1, note: null }) },
+      { statement: bumpT.with({ id: 'a', from: 7, to: 8 }), expectOne: true },
+      { statement: insertT.with({ id: 'c', n: 1, note: null }) },
+    ]);
+    assert.equal(refused, 1);
+    assert.deepEqual(await idsOf(db), ['a'], 'the insert before the refused step is rolled back too');
+    await db.destroy();
+  });
+
+  test(`writeBatch (${fast ? 'SQLite fast path' : 'through Kysely'}): a failing statement rolls back and rejects`, async () => {
+    const db = fast ? fastDatabase().db : database();
+    await insertT(db, { id: 'a', n: 1, note: null });
+    await assert.rejects(writeBatch(db, [{ statement: insertT.with({ id: 'b', n: 1, note: null }) }, { statement: insertT.with({ id: 'a', n: 2, note: null }) }]), /UNIQUE/);
+    assert.deepEqual(await idsOf(db), ['a']);
+    // The connection is usable afterwards (no transaction left open).
+    assert.equal(await writeBatch(db, [{ statement: insertT.with({ id: 'd', n: 1, note: null }) }]), undefined);
+    assert.deepEqual(await idsOf(db), ['a', 'd']);
+    await db.destroy();
+  });
+}
+
+test('the fast path never runs inside a Kysely transaction that is open on the same connection', async () => {
+  const { db, sqlite } = fastDatabase();
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let inside!: () => void;
+  const opened = new Promise<void>((resolve) => {
+    inside = resolve;
+  });
+  const transaction = db
+    .transaction()
+    .execute(async (trx) => {
+      await insertT(trx, { id: 'in-transaction', n: 1, note: null });
+      inside();
+      await held;
+      throw new Error('roll back');
+    })
+    .catch(() => 'rolled back');
+  await opened;
+  assert.equal(sqlite.raw.isTransaction, true);
+  // Started while the other transaction is open: it must wait, not join it.
+  const batch = writeBatch(db, [{ statement: insertT.with({ id: 'batch', n: 1, note: null }) }]);
+  const single = insertT(db, { id: 'single', n: 1, note: null });
+  release();
+  assert.equal(await transaction, 'rolled back');
+  assert.equal(await batch, undefined);
+  assert.equal(await single, 1);
+  assert.deepEqual(await idsOf(db), ['batch', 'single'], 'the rollback took only its own row');
   await db.destroy();
 });

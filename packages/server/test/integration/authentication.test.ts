@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { base64urlEncode } from '../../../testkit/src/index.ts';
 import { authenticate, newAuthenticator, paths, register, signUp } from '../helpers/flows.ts';
 import { dialects, startTestServer, type TestServer } from '../helpers/test-server.ts';
+import { createWebauthnRepository } from '../../src/modules/webauthn/webauthn.module.ts';
 
 const sessionCookies = (r: { headers: Headers }) => r.headers.getSetCookie().filter((c) => /latchkey_session=/.test(c));
 
@@ -100,6 +101,63 @@ for (const dialect of dialects) {
       const r = await client.post(`${paths.AUTH}/verify`, assertion);
       assert.equal(r.status, 400);
       assert.equal(r.body.code, 'challenge_invalid');
+    });
+
+    test('asking for options writes nothing; the verify records the challenge as used', async () => {
+      const authenticator = newAuthenticator();
+      await signUp(server.client(), authenticator, 'quiet-options');
+      const db = server.database.db;
+      const count = async (table: 'challenges' | 'consumed_challenges') =>
+        Number((await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+      const before = { challenges: await count('challenges'), consumed: await count('consumed_challenges') };
+      const client = server.client();
+      const options = await Promise.all([client.post(`${paths.AUTH}/options`, {}), client.post(`${paths.AUTH}/options`, { username: 'quiet-options' })]);
+      assert.deepEqual({ challenges: await count('challenges'), consumed: await count('consumed_challenges') }, before);
+      const verify = await client.post(`${paths.AUTH}/verify`, await authenticator.getAssertion(options[1].body));
+      assert.equal(verify.status, 200, verify.text);
+      assert.equal(await count('consumed_challenges'), before.consumed + 1);
+    });
+
+    test('a challenge changed in transit is refused, even with a valid signature over it (SEC-01)', async () => {
+      const authenticator = newAuthenticator();
+      await signUp(server.client(), authenticator, 'tamper');
+      const client = server.client();
+      const options = await client.post(`${paths.AUTH}/options`, {});
+      // Push the expiry far out (bytes 17-22) and let the authenticator sign the forged challenge.
+      const bytes = Buffer.from(options.body.challenge, 'base64url');
+      bytes[18] = (bytes[18] as number) ^ 0x7f;
+      const forged = bytes.toString('base64url');
+      const r = await client.post(`${paths.AUTH}/verify`, await authenticator.getAssertion({ ...options.body, challenge: forged }));
+      assert.equal(r.status, 400);
+      assert.equal(r.body.code, 'challenge_invalid');
+    });
+
+    test('an expired sign-in challenge is refused, and a step-up challenge cannot sign in', async () => {
+      const authenticator = newAuthenticator();
+      const signedIn = server.client();
+      await signUp(signedIn, authenticator, 'late-signin');
+      const client = server.client();
+      const options = await client.post(`${paths.AUTH}/options`, {});
+      const assertion = await authenticator.getAssertion(options.body);
+      server.clock.advance(5 * 60_000 + 1);
+      const late = await client.post(`${paths.AUTH}/verify`, assertion);
+      assert.equal(late.status, 400);
+      assert.equal(late.body.code, 'challenge_invalid');
+      assert.match(late.body.detail, /expired/);
+      const stepUp = await signedIn.post('/api/v1/session/step-up/options', {});
+      assert.equal(stepUp.status, 200, stepUp.text);
+      const misuse = await signedIn.post(`${paths.AUTH}/verify`, await authenticator.getAssertion(stepUp.body));
+      assert.equal(misuse.status, 400);
+      assert.equal(misuse.body.code, 'challenge_invalid');
+    });
+
+    test('used challenges are swept once they expire', async () => {
+      const db = server.database.db;
+      const now = server.clock.now();
+      await db.insertInto('consumed_challenges').values([{ expires_at: now - 1, nonce: 'swept-old' }, { expires_at: now + 60_000, nonce: 'kept-live' }]).execute();
+      await createWebauthnRepository().deleteExpiredChallenges(db, now);
+      const left = (await db.selectFrom('consumed_challenges').select('nonce').where('nonce', 'in', ['swept-old', 'kept-live']).execute()).map((r) => r.nonce);
+      assert.deepEqual(left, ['kept-live']);
     });
 
     test('bad signature, wrong origin, RP ID, type, missing UP, topOrigin: one public code, no cookie', async () => {

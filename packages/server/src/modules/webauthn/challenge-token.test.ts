@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, test } from 'node:test';
+import { bindingTag, createChallengeCodec } from './challenge-token.ts';
+
+const key = randomBytes(32);
+const codec = createChallengeCodec(key);
+const issue = (over: Partial<Parameters<typeof codec.issue>[0]> = {}) =>
+  codec.issue({
+    nonce: randomBytes(16),
+    expiresAt: 1_800_000_000_000,
+    ceremony: 'authentication',
+    userId: '0190c5f2-7a3e-7c4d-8a9b-1234567890ab',
+    nobody: false,
+    binding: 'binding-of-this-client',
+    ...over,
+  });
+
+describe('sign-in challenge tokens', () => {
+  test('carry what they were issued with, and a fresh nonce each time', () => {
+    const nonce = randomBytes(16);
+    const token = issue({ nonce, ceremony: 'step_up' });
+    const claims = codec.open(token);
+    assert.ok(claims);
+    assert.equal(claims.nonce, nonce.toString('base64url'));
+    assert.equal(claims.expiresAt, 1_800_000_000_000);
+    assert.equal(claims.ceremony, 'step_up');
+    assert.equal(claims.userId, '0190c5f2-7a3e-7c4d-8a9b-1234567890ab');
+    assert.equal(claims.nobody, false);
+    assert.deepEqual(claims.bindingTag, bindingTag('binding-of-this-client'));
+    assert.notEqual(issue(), issue());
+  });
+
+  test('discoverable (no user) and "nobody" (unknown username) round-trip', () => {
+    assert.equal(codec.open(issue({ userId: null }))?.userId, null);
+    const nobody = codec.open(issue({ userId: null, nobody: true }));
+    assert.equal(nobody?.nobody, true);
+    assert.equal(nobody?.ceremony, 'authentication');
+  });
+
+  test('are at least 16 random bytes, base64url, and short enough for any client', () => {
+    const token = issue();
+    assert.match(token, /^[A-Za-z0-9_-]+$/);
+    assert.ok(Buffer.from(token, 'base64url').length >= 16 + 16);
+    assert.ok(token.length <= 160, `${token.length} characters`);
+  });
+
+  test('any changed byte, a cut, or another server key is refused', () => {
+    const bytes = Buffer.from(issue(), 'base64url');
+    for (let i = 0; i < bytes.length; i++) {
+      for (const bit of [0x01, 0x80]) {
+        const forged = Buffer.from(bytes);
+        forged[i] = (forged[i] as number) ^ bit;
+        assert.equal(codec.open(forged.toString('base64url')), undefined, `byte ${i} bit ${bit}`);
+      }
+    }
+    assert.equal(codec.open(bytes.subarray(0, bytes.length - 1).toString('base64url')), undefined);
+    assert.equal(codec.open(Buffer.concat([bytes, Buffer.from([0])]).toString('base64url')), undefined);
+    assert.equal(createChallengeCodec(randomBytes(32)).open(bytes.toString('base64url')), undefined);
+  });
+
+  test('anything that is not one of ours is refused without an exception', () => {
+    for (const text of ['', 'a', randomBytes(32).toString('base64url'), 'not base64url!', '=====', 'A'.repeat(5000), '\u0000']) {
+      assert.equal(codec.open(text), undefined, JSON.stringify(text.slice(0, 20)));
+    }
+  });
+});

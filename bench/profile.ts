@@ -177,7 +177,7 @@ try {
     if (/simplewebauthn|asn1|tiny-cbor|@hexagon|@peculiar|pvtsutils|tsyringe|node:internal\/crypto/.test(url)) return 'WebAuthn library + WebCrypto';
     if (/fastify|find-my-way|light-my-request|secure-json-parse|fast-json-stringify|ajv|node:_http|node:net|node:internal\/streams|node:internal\/stream_base|node:events|node:internal\/http/.test(url)) return 'HTTP (node:http + Fastify + plugins)';
     if (/writeUtf8String|writev|writeBuffer|writeLatin1String/.test(functionName) && !url) return 'HTTP (node:http + Fastify + plugins)';
-    if (url.includes('packages/server/src')) return 'Latchkey application code';
+    if (url.includes('packages/server/src') || url.includes('packages/server/dist')) return 'Latchkey application code';
     if (url.includes('bench/baseline')) return 'baseline application code';
     return undefined;
   };

@@ -2,7 +2,8 @@
  * Per-request server CPU of the two cheapest endpoints, Latchkey vs the baseline, each server
  * pinned to core 0 and driven from core 1 by 50 keep-alive connections:
  *   - GET /healthz (one `SELECT 1`): the fixed cost of the HTTP stack and global hooks;
- *   - POST /api/v1/passkeys/authentication/options {}: random challenge, one INSERT, JSON answer.
+ *   - POST /api/v1/passkeys/authentication/options {}: a random challenge and a JSON answer (Latchkey
+ *     writes nothing; the baseline inserts a challenge row).
  * Usage: node bench/tools/micro-http.ts [--seconds=4]
  */
 import { spawn } from 'node:child_process';
@@ -11,6 +12,10 @@ import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildServer } from '../../scripts/build-server.mjs';
+import { SERVER_NODE_FLAGS } from '../../scripts/server-node-flags.mjs';
+
+const serverEntry = buildServer();
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const seconds = Number(/--seconds=([\d.]+)/.exec(process.argv.join(' '))?.[1] ?? 4);
@@ -78,12 +83,12 @@ try {
     const env: Record<string, string> = { ...(process.env as Record<string, string>) };
     const argv =
       target === 'latchkey'
-        ? [process.execPath, 'packages/server/src/main.ts']
+        ? [process.execPath, ...SERVER_NODE_FLAGS, serverEntry]
         : [process.execPath, '--no-warnings', 'bench/baseline/server.ts'];
     Object.assign(
       env,
       target === 'latchkey'
-        ? { LATCHKEY_PORT: String(port), LATCHKEY_DATABASE_URL: `sqlite:${join(dir, 'l.db')}`, LATCHKEY_ORIGINS: origin, LATCHKEY_LOG_LEVEL: 'warn', LATCHKEY_VERIFY_WORKERS: '0' }
+        ? { LATCHKEY_PORT: String(port), LATCHKEY_DATABASE_URL: `sqlite:${join(dir, 'l.db')}`, LATCHKEY_ORIGINS: origin, LATCHKEY_LOG_LEVEL: 'warn', LATCHKEY_VERIFY_WORKERS: '0', LATCHKEY_AUTH_PER_IP_PER_HOUR: '1000000' }
         : { BASELINE_PORT: String(port), BASELINE_DB: join(dir, 'b.db'), BASELINE_ORIGIN: origin },
     );
     const server = spawn('taskset', ['-c', '0', ...argv], { cwd: root, env, stdio: 'inherit' });

@@ -151,13 +151,16 @@ for (const dialect of dialects) {
       assert.equal(misuse.body.code, 'challenge_invalid');
     });
 
-    test('used challenges are swept once they expire', async () => {
+    test('used challenges are swept an hour after they expire, in chunks', async () => {
       const db = server.database.db;
       const now = server.clock.now();
-      await db.insertInto('consumed_challenges').values([{ expires_at: now - 1, nonce: 'swept-old' }, { expires_at: now + 60_000, nonce: 'kept-live' }]).execute();
-      await createWebauthnRepository().deleteExpiredChallenges(db, now);
-      const left = (await db.selectFrom('consumed_challenges').select('nonce').where('nonce', 'in', ['swept-old', 'kept-live']).execute()).map((r) => r.nonce);
-      assert.deepEqual(left, ['kept-live']);
+      const HOUR = 60 * 60_000;
+      const old = Array.from({ length: 4500 }, (_, i) => ({ expires_at: now - HOUR - 1 - i, nonce: `swept-${i}` }));
+      for (let i = 0; i < old.length; i += 500) await db.insertInto('consumed_challenges').values(old.slice(i, i + 500)).execute();
+      await db.insertInto('consumed_challenges').values([{ expires_at: now - 1, nonce: 'kept-margin' }, { expires_at: now + 60_000, nonce: 'kept-live' }]).execute();
+      assert.ok((await createWebauthnRepository().deleteExpiredChallenges(db, now)) >= 4500);
+      const left = (await db.selectFrom('consumed_challenges').select('nonce').where((eb) => eb.or([eb('nonce', 'like', 'swept-%'), eb('nonce', 'like', 'kept-%')])).orderBy('nonce').execute()).map((r) => r.nonce);
+      assert.deepEqual(left, ['kept-live', 'kept-margin']);
     });
 
     test('bad signature, wrong origin, RP ID, type, missing UP, topOrigin: one public code, no cookie', async () => {

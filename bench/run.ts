@@ -234,15 +234,17 @@ async function runTarget(target: Target, tmp: string, pg: { url: string; pid: nu
 type Run = Awaited<ReturnType<typeof runTarget>> & { round: number; quietBefore: number; attempts: number };
 
 // The 1-core pair runs `rounds` times, alternating, so that each Latchkey/baseline ratio compares
-// runs made seconds apart (a shared VM drifts by ±20% over minutes); the 2-core and PostgreSQL
-// variants run once, in between.
+// runs made seconds apart (a shared VM drifts by ±20% over minutes); the 2-core SQLite variants
+// run once, in between. PostgreSQL runs last: after its load the cluster keeps vacuuming and
+// writing back for a minute, which cost the SQLite runs after it 15-40% (2026-12-02).
 const pair = targets.filter((t) => t.pin !== undefined);
-const others = targets.filter((t) => t.pin === undefined);
+const others = targets.filter((t) => t.pin === undefined && t.db !== 'postgres');
 const plan: { target: Target; round: number }[] = [];
 for (let round = 1; round <= rounds; round++) {
   for (const target of pair) plan.push({ target, round });
   if (round === 1) for (const target of others) plan.push({ target, round });
 }
+for (const target of targets.filter((t) => t.db === 'postgres')) plan.push({ target, round: 1 });
 
 const started = Date.now();
 const tmp = mkdtempSync('/tmp/latchkey-bench-');
@@ -266,14 +268,13 @@ try {
   raw = await runToJson<RawVerifyResult>('taskset', ['-c', '0', process.execPath, 'bench/raw-verify.ts'], 60_000);
   process.stderr.write(`bench: raw ES256 crypto.verify ${raw.es256VerifyPerSecond}/s, subtle.verify ${raw.es256SubtleVerifyPerSecond}/s (1 thread)\n`);
 
-  if (targets.some((t) => t.db === 'postgres')) {
-    const { startPostgres } = (await import(POSTGRES_HELPER)) as { startPostgres(): Promise<{ url: string; dir: string; stop(): void }> };
-    const started = await startPostgres();
-    postgres = started;
-    pgPid = Number(readFileSync(join(started.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
-  }
-
   for (const { target, round } of plan) {
+    if (target.db === 'postgres' && !postgres) {
+      const { startPostgres } = (await import(POSTGRES_HELPER)) as { startPostgres(): Promise<{ url: string; dir: string; stop(): void }> };
+      const started = await startPostgres();
+      postgres = started;
+      pgPid = Number(readFileSync(join(started.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    }
     process.stderr.write(`bench: ${target.name}${rounds > 1 && target.pin !== undefined ? ` (round ${round})` : ''} ... `);
     // PostgreSQL runs with the worker count that did best on SQLite with 2 cores in this run.
     const best = runs.filter((r) => r.kind === 'latchkey' && r.db === 'sqlite' && r.pin === undefined).sort((a, b) => b.result.login.perSecond - a.result.login.perSecond)[0];

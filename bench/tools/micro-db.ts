@@ -283,9 +283,9 @@ function round(x: number): number {
 try {
   const results = {
     n: N,
-    latchkeyKysely: await runLatchkey(true),
-    latchkeyKyselyNoCheckpoint: await runLatchkey(false),
-    latchkeyCodeWithoutSqlite: await runLatchkey(true, true),
+    latchkeyOwnCode: await runLatchkey(true),
+    latchkeyOwnCodeNoCheckpoint: await runLatchkey(false),
+    latchkeyCodeThroughKyselyWithoutSqlite: await runLatchkey(true, true),
     latchkeyRawStatements: await runRaw(),
     latchkeyRawStatementsLeanSchema: await runRaw(true),
     baseline: runBaseline(true),

@@ -147,3 +147,52 @@ test('the fast path never runs inside a Kysely transaction that is open on the s
   assert.deepEqual(await idsOf(db), ['batch', 'single'], 'the rollback took only its own row');
   await db.destroy();
 });
+
+test('writeBatch on PostgreSQL: ungated steps travel as one statement, and a one-statement batch needs no transaction', {
+  skip: (process.env.TEST_DIALECTS ?? 'sqlite').includes('postgres') ? false : 'PostgreSQL is not in TEST_DIALECTS',
+}, async () => {
+  const { createTestDatabase } = await import('../../test/helpers/test-server.ts');
+  const { PostgresDialect } = await import('kysely');
+  const pg = (await import('pg')).default;
+  const testDb = await createTestDatabase('postgres');
+  const sent: string[] = [];
+  const db = new Kysely<Tables>({
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: testDb.url, max: 2 }) }),
+    log: (event) => {
+      if (event.level === 'query') sent.push(event.query.sql.trim().split(/\s+/)[0]?.toLowerCase() ?? '');
+    },
+  });
+  try {
+    await db.schema.createTable('t').addColumn('id', 'text', (c) => c.primaryKey()).addColumn('n', 'integer', (c) => c.notNull()).addColumn('note', 'text').execute();
+    await insertT(db, { id: 'a', n: 1, note: null });
+    sent.length = 0;
+    const committed = await writeBatch(db, [
+      { statement: bumpT.with({ id: 'a', from: 1, to: 2 }), expectOne: true },
+      { statement: insertT.with({ id: 'b', n: 1, note: "it's $1, not a placeholder" }) },
+      { statement: insertT.with({ id: 'c', n: 1, note: null }) },
+      { statement: bumpT.with({ id: 'b', from: 1, to: 5 }) },
+    ]);
+    assert.equal(committed, undefined);
+    assert.deepEqual(sent, ['begin', 'update', 'with', 'commit'], 'the three ungated steps are one statement');
+    assert.deepEqual(await idsOf(db), ['a', 'b', 'c']);
+    // Same snapshot: the update of b in the merged statement does not see b's insert (documented).
+    assert.equal((await db.selectFrom('t').select('n').where('id', '=', 'b').executeTakeFirstOrThrow()).n, 1);
+    assert.equal((await db.selectFrom('t').select('note').where('id', '=', 'b').executeTakeFirstOrThrow()).note, "it's $1, not a placeholder");
+
+    sent.length = 0;
+    assert.equal(await writeBatch(db, [{ statement: insertT.with({ id: 'd', n: 1, note: null }) }, { statement: insertT.with({ id: 'e', n: 1, note: null }) }]), undefined);
+    assert.deepEqual(sent, ['with'], 'no BEGIN/COMMIT round trips for one statement');
+
+    sent.length = 0;
+    const refused = await writeBatch(db, [
+      { statement: insertT.with({ id: 'f', n: 1, note: null }) },
+      { statement: bumpT.with({ id: 'a', from: 99, to: 100 }), expectOne: true },
+      { statement: insertT.with({ id: 'g', n: 1, note: null }) },
+    ]);
+    assert.equal(refused, 1);
+    assert.deepEqual(await idsOf(db), ['a', 'b', 'c', 'd', 'e'], 'rolled back as a whole');
+  } finally {
+    await db.destroy();
+    await testDb.drop();
+  }
+});

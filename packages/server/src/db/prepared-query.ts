@@ -1,5 +1,5 @@
 import type { StatementSync } from 'node:sqlite';
-import type { Compilable, CompiledQuery, Kysely, QueryResult } from 'kysely';
+import { CompiledQuery, type Compilable, type Kysely, type QueryResult } from 'kysely';
 
 /**
  * A query that is built and compiled by Kysely once per dialect and then executed with new
@@ -28,6 +28,8 @@ export interface PreparedQuery<P, R> {
 export interface BoundStatement {
   readonly execute: <DB>(db: Kysely<DB>) => Promise<number>;
   readonly executeSync: (fast: SqliteFastPath) => number;
+  /** The SQL and parameters for `db`'s dialect. */
+  readonly compile: <DB>(db: Kysely<DB>) => CompiledQuery;
 }
 
 /**
@@ -98,10 +100,14 @@ export function preparedQuery<P extends Record<string, unknown>, R>(
     return prepared;
   }
 
-  function execute<DB>(db: Kysely<DB>, values: P): Promise<QueryResult<R>> {
+  function compile<DB>(db: Kysely<DB>, values: P): CompiledQuery<R> {
     const { compiled, slots } = prepare(db);
     const parameters = slots.map((slot) => ('name' in slot ? values[slot.name] : slot.constant));
-    return db.executeQuery({ ...compiled, parameters } as CompiledQuery<R>);
+    return { ...compiled, parameters } as CompiledQuery<R>;
+  }
+
+  function execute<DB>(db: Kysely<DB>, values: P): Promise<QueryResult<R>> {
+    return db.executeQuery(compile(db, values));
   }
 
   function executeSync(fast: SqliteFastPath, values: P): { rows: R[]; affected: number } {
@@ -131,6 +137,7 @@ export function preparedQuery<P extends Record<string, unknown>, R>(
         return fast ? executeSync(fast, values).affected : Number((await execute(db, values)).numAffectedRows ?? 0n);
       },
       executeSync: (fast) => executeSync(fast, values).affected,
+      compile: (db) => compile(db, values),
     }),
   };
 }
@@ -184,17 +191,30 @@ class BatchRolledBack extends Error {
  * a compare-and-set (a counter, a single-use marker) refuses the whole change.
  *
  * On SQLite with the fast path, BEGIN … COMMIT runs synchronously: one commit, no promise hops,
- * and no other request's statement can land inside it.
+ * and no other request's statement can land inside it. On PostgreSQL, consecutive steps without
+ * `expectOne` go to the server as one statement (data-modifying CTEs), so a sign-in's session,
+ * audit rows and counter clean-up cost one round trip, not four; such steps must not depend on
+ * each other's effects (they see the same snapshot). A batch that is one statement in the end
+ * needs no BEGIN/COMMIT.
  */
 // biome-ignore lint/suspicious/noExplicitAny: any schema
 export async function writeBatch(db: Kysely<any>, steps: BatchStep[]): Promise<number | undefined> {
   const fast = fastPathFor(db);
   if (fast) return runBatchSync(fast, steps);
+  const groups = isPostgres(db) ? groupForRoundTrips(steps) : steps.map((step, index) => ({ index, expectOne: step.expectOne === true, statements: [step.statement] }));
+  // biome-ignore lint/suspicious/noExplicitAny: any schema
+  const run = async (executor: Kysely<any>, group: (typeof groups)[number]): Promise<number> =>
+    group.statements.length === 1 ? (group.statements[0] as BoundStatement).execute(executor) : executeMerged(executor, group.statements);
+  const only = groups[0];
+  if (groups.length === 1 && only && !only.expectOne) {
+    await run(db, only);
+    return undefined;
+  }
   try {
     await db.transaction().execute(async (trx) => {
-      for (const [index, step] of steps.entries()) {
-        const changed = await step.statement.execute(trx);
-        if (step.expectOne && changed !== 1) throw new BatchRolledBack(index);
+      for (const group of groups) {
+        const changed = await run(trx, group);
+        if (group.expectOne && changed !== 1) throw new BatchRolledBack(group.index);
       }
     });
     return undefined;
@@ -202,6 +222,51 @@ export async function writeBatch(db: Kysely<any>, steps: BatchStep[]): Promise<n
     if (error instanceof BatchRolledBack) return error.step;
     throw error;
   }
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: any schema
+const isPostgres = (db: Kysely<any>) => db.getExecutor().adapter.constructor.name.toLowerCase().includes('postgres');
+
+/** Each `expectOne` step alone (its count is checked); runs of the others together. */
+function groupForRoundTrips(steps: BatchStep[]): { index: number; expectOne: boolean; statements: BoundStatement[] }[] {
+  const groups: { index: number; expectOne: boolean; statements: BoundStatement[] }[] = [];
+  for (const [index, step] of steps.entries()) {
+    const last = groups.at(-1);
+    if (!step.expectOne && last && !last.expectOne) last.statements.push(step.statement);
+    else groups.push({ index, expectOne: step.expectOne === true, statements: [step.statement] });
+  }
+  return groups;
+}
+
+/**
+ * PostgreSQL: `WITH "b0" AS (<first>), "b1" AS (<second>) <last>` — one statement, one round trip.
+ * Each statement's `$n` placeholders are renumbered; a statement whose placeholders are not exactly
+ * `$1…$k` for its k parameters (say, a `$` inside a literal) is run on its own instead.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: any schema
+async function executeMerged(db: Kysely<any>, statements: BoundStatement[]): Promise<number> {
+  const parts: string[] = [];
+  const parameters: unknown[] = [];
+  for (const statement of statements) {
+    const compiled = statement.compile(db);
+    const found = new Set<number>();
+    const offset = parameters.length;
+    const text = compiled.sql.replace(/\$(\d+)/g, (_, n: string) => {
+      found.add(Number(n));
+      return `$${Number(n) + offset}`;
+    });
+    const count = compiled.parameters.length;
+    if (found.size !== count || [...found].some((n) => n < 1 || n > count)) {
+      let changed = 0;
+      for (const each of statements) changed = await each.execute(db);
+      return changed;
+    }
+    parts.push(text);
+    parameters.push(...compiled.parameters);
+  }
+  const last = parts.pop() as string;
+  const merged = `with ${parts.map((part, i) => `"latchkey_batch_${i}" as (${part})`).join(', ')} ${last}`;
+  return Number((await db.executeQuery(CompiledQuery.raw(merged, parameters))).numAffectedRows ?? 0n);
 }
 
 function runBatchSync(fast: SqliteFastPath, steps: BatchStep[]): number | undefined {

@@ -191,30 +191,31 @@ class BatchRolledBack extends Error {
  * a compare-and-set (a counter, a single-use marker) refuses the whole change.
  *
  * On SQLite with the fast path, BEGIN … COMMIT runs synchronously: one commit, no promise hops,
- * and no other request's statement can land inside it. On PostgreSQL, consecutive steps without
- * `expectOne` go to the server as one statement (data-modifying CTEs), so a sign-in's session,
- * audit rows and counter clean-up cost one round trip, not four; such steps must not depend on
- * each other's effects (they see the same snapshot). A batch that is one statement in the end
- * needs no BEGIN/COMMIT.
+ * and no other request's statement can land inside it. On PostgreSQL the whole batch goes to the
+ * server as ONE statement (see `oneStatement`): one round trip instead of one per step plus
+ * BEGIN and COMMIT. Steps must therefore not depend on each other's effects: they all see the
+ * snapshot the statement started with.
  */
 // biome-ignore lint/suspicious/noExplicitAny: any schema
 export async function writeBatch(db: Kysely<any>, steps: BatchStep[]): Promise<number | undefined> {
   const fast = fastPathFor(db);
   if (fast) return runBatchSync(fast, steps);
-  const groups = isPostgres(db) ? groupForRoundTrips(steps) : steps.map((step, index) => ({ index, expectOne: step.expectOne === true, statements: [step.statement] }));
-  // biome-ignore lint/suspicious/noExplicitAny: any schema
-  const run = async (executor: Kysely<any>, group: (typeof groups)[number]): Promise<number> =>
-    group.statements.length === 1 ? (group.statements[0] as BoundStatement).execute(executor) : executeMerged(executor, group.statements);
-  const only = groups[0];
-  if (groups.length === 1 && only && !only.expectOne) {
-    await run(db, only);
-    return undefined;
+  const single = isPostgres(db) ? oneStatement(db, steps) : undefined;
+  if (single) {
+    try {
+      await db.executeQuery(single);
+      return undefined;
+    } catch (error) {
+      // A compare-and-set changed no row and the statement undid itself; the step-by-step
+      // transaction below finds which one (it fails the same way, since nothing changed).
+      if ((error as { code?: string }).code !== DIVISION_BY_ZERO) throw error;
+    }
   }
   try {
     await db.transaction().execute(async (trx) => {
-      for (const group of groups) {
-        const changed = await run(trx, group);
-        if (group.expectOne && changed !== 1) throw new BatchRolledBack(group.index);
+      for (const [index, step] of steps.entries()) {
+        const changed = await step.statement.execute(trx);
+        if (step.expectOne && changed !== 1) throw new BatchRolledBack(index);
       }
     });
     return undefined;
@@ -224,31 +225,28 @@ export async function writeBatch(db: Kysely<any>, steps: BatchStep[]): Promise<n
   }
 }
 
+const DIVISION_BY_ZERO = '22012';
+
 // biome-ignore lint/suspicious/noExplicitAny: any schema
 const isPostgres = (db: Kysely<any>) => db.getExecutor().adapter.constructor.name.toLowerCase().includes('postgres');
 
-/** Each `expectOne` step alone (its count is checked); runs of the others together. */
-function groupForRoundTrips(steps: BatchStep[]): { index: number; expectOne: boolean; statements: BoundStatement[] }[] {
-  const groups: { index: number; expectOne: boolean; statements: BoundStatement[] }[] = [];
-  for (const [index, step] of steps.entries()) {
-    const last = groups.at(-1);
-    if (!step.expectOne && last && !last.expectOne) last.statements.push(step.statement);
-    else groups.push({ index, expectOne: step.expectOne === true, statements: [step.statement] });
-  }
-  return groups;
-}
-
 /**
- * PostgreSQL: `WITH "b0" AS (<first>), "b1" AS (<second>) <last>` — one statement, one round trip.
- * Each statement's `$n` placeholders are renumbered; a statement whose placeholders are not exactly
- * `$1…$k` for its k parameters (say, a `$` inside a literal) is run on its own instead.
+ * PostgreSQL: the batch as one statement of data-modifying CTEs, which all run, to completion,
+ * in one implicit transaction —
+ *   `WITH "b0" AS (<step 0> RETURNING 1), "b1" AS (<step 1>), …
+ *    SELECT 1 / ((SELECT count(*) FROM "b0") = 1)::int`
+ * — where each `expectOne` step's guard divides by zero unless it changed exactly one row, which
+ * aborts the statement and so undoes every step. `$n` placeholders are renumbered. Undefined
+ * (run step by step instead) when a statement cannot be merged safely: placeholders that are not
+ * exactly `$1…$k` for its k parameters (a `$` inside a literal, say) or a RETURNING of its own.
  */
 // biome-ignore lint/suspicious/noExplicitAny: any schema
-async function executeMerged(db: Kysely<any>, statements: BoundStatement[]): Promise<number> {
-  const parts: string[] = [];
+function oneStatement(db: Kysely<any>, steps: BatchStep[]): CompiledQuery | undefined {
+  const ctes: string[] = [];
+  const guards: string[] = [];
   const parameters: unknown[] = [];
-  for (const statement of statements) {
-    const compiled = statement.compile(db);
+  for (const [index, step] of steps.entries()) {
+    const compiled = step.statement.compile(db);
     const found = new Set<number>();
     const offset = parameters.length;
     const text = compiled.sql.replace(/\$(\d+)/g, (_, n: string) => {
@@ -256,17 +254,18 @@ async function executeMerged(db: Kysely<any>, statements: BoundStatement[]): Pro
       return `$${Number(n) + offset}`;
     });
     const count = compiled.parameters.length;
-    if (found.size !== count || [...found].some((n) => n < 1 || n > count)) {
-      let changed = 0;
-      for (const each of statements) changed = await each.execute(db);
-      return changed;
+    if (found.size !== count || [...found].some((n) => n < 1 || n > count) || /\breturning\b/i.test(text)) return undefined;
+    const name = `latchkey_batch_${index}`;
+    if (step.expectOne) {
+      ctes.push(`"${name}" as (${text} returning 1)`);
+      guards.push(`1 / ((select count(*) from "${name}") = 1)::int as "${name}"`);
+    } else {
+      ctes.push(`"${name}" as (${text})`);
     }
-    parts.push(text);
     parameters.push(...compiled.parameters);
   }
-  const last = parts.pop() as string;
-  const merged = `with ${parts.map((part, i) => `"latchkey_batch_${i}" as (${part})`).join(', ')} ${last}`;
-  return Number((await db.executeQuery(CompiledQuery.raw(merged, parameters))).numAffectedRows ?? 0n);
+  if (ctes.length === 0) return undefined;
+  return CompiledQuery.raw(`with ${ctes.join(', ')} select ${guards.length > 0 ? guards.join(', ') : '1'}`, parameters);
 }
 
 function runBatchSync(fast: SqliteFastPath, steps: BatchStep[]): number | undefined {

@@ -108,7 +108,7 @@ async function runLatchkey(autocheckpoint: boolean, dry = false): Promise<Result
   const sessions = createSessionsService({ db, clock: systemClock, random: cryptoRandom, idleTimeoutSeconds: 3600, absoluteTimeoutSeconds: 86400, parseUserAgent } as Parameters<typeof createSessionsService>[0]);
   const repository = createWebauthnRepository();
   if (!dry) enableSqliteFastPath({ db, raw: sqlite.raw, statement: sqlite.statement });
-  const steps = { checkChallenge: 0, findForSignIn: 0, transaction: 0 };
+  const steps = { lookUpSignIn: 0, transaction: 0 };
   const login = async (i: number) => {
     const credentialId = credentials[i % credentials.length] as string;
     const challenge = { expiresAt: Date.now() + 300_000, nonce: b64(16) };
@@ -119,10 +119,8 @@ async function runLatchkey(autocheckpoint: boolean, dry = false): Promise<Result
       steps[step] += now - w;
       w = now;
     };
-    await repository.isChallengeConsumed(db, challenge);
-    mark('checkChallenge');
-    const credential = await repository.findForSignIn(db, credentialId);
-    mark('findForSignIn');
+    const { credential } = await repository.lookUpSignIn(db, { challenge, credentialId });
+    mark('lookUpSignIn');
     const stored = counters.get(credentialId) as number;
     const opened = sessions.open({ userId: credential!.user_id, amr: ['passkey'], userVerified: true, context });
     await writeBatch(db, [

@@ -11,6 +11,7 @@ export function columnTypes(dialect: Dialect) {
 }
 
 /** Kysely has no dialect name at runtime; migrations ask the adapter. */
-export function dialectOf(db: Kysely<unknown>): Dialect {
+// biome-ignore lint/suspicious/noExplicitAny: any schema
+export function dialectOf(db: Kysely<any>): Dialect {
   return db.getExecutor().adapter.constructor.name.toLowerCase().includes('postgres') ? 'postgres' : 'sqlite';
 }

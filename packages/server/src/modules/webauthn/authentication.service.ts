@@ -170,8 +170,11 @@ export function createAuthenticationService(deps: WebauthnDeps) {
 
       const challenge = deps.challenges.open(clientData.challenge);
       if (!challenge) return failure(context, challengeError('unknown or already used challenge'), null, null);
-      // The early refusal of a replay; the batch that signs in re-checks it atomically.
-      if (await deps.repository.isChallengeConsumed(deps.db, challenge)) {
+      // One read: the early refusal of a replay (the batch that signs in re-checks it atomically)
+      // and the credential the assertion names, used below once the cheaper checks have passed.
+      const idLooksValid = typeof response.id === 'string' && response.id.length > 0 && response.id.length <= 1400;
+      const lookup = await deps.repository.lookUpSignIn(deps.db, { challenge, credentialId: idLooksValid ? response.id : '' });
+      if (lookup.challengeUsed) {
         return failure(context, challengeError('unknown or already used challenge'), challenge.userId, null);
       }
       // From here on, every failure uses the challenge up (SEC-01).
@@ -191,7 +194,7 @@ export function createAuthenticationService(deps: WebauthnDeps) {
 
       // SEC-09: options for a username without an account offered only imaginary credentials.
       if (challenge.nobody) return fail(refuse('credential was not in allowCredentials'), null, response.id);
-      const credential = await deps.repository.findForSignIn(deps.db, response.id);
+      const { credential } = lookup;
       if (!credential) return fail(refuse('unknown credential'), challenge.userId, response.id);
       // SEC-08/09, WebAuthn L3 §7.2 step 6: with a username, only that user's passkeys were offered and may answer.
       if (challenge.userId !== null && credential.user_id !== challenge.userId) {

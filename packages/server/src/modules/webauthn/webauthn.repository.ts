@@ -1,5 +1,6 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
+import { dialectOf } from '../../db/columns.ts';
 import { preparedInsert, preparedQuery, type BoundStatement } from '../../db/prepared-query.ts';
 import type { ChallengesTable, CredentialsTable } from './webauthn.tables.ts';
 
@@ -24,6 +25,16 @@ type ChallengeKey = { expiresAt: number; nonce: string };
 const isChallengeConsumed = preparedQuery<ChallengeKey, { nonce: string }>((db, p) =>
   db.selectFrom('consumed_challenges').select('nonce').where('expires_at', '=', p('expiresAt')).where('nonce', '=', p('nonce')),
 );
+const findForSignIn = preparedQuery<{ credentialId: string }, CredentialForSignIn>((db, p) =>
+  db
+    .selectFrom('credentials as c')
+    .innerJoin('users as u', 'u.id', 'c.user_id')
+    .select([
+      'c.id', 'c.user_id', 'c.public_key', 'c.sign_count', 'c.transports', 'c.device_type', 'c.backed_up',
+      'c.aaguid', 'c.name', 'c.created_at', 'c.last_used_at', 'u.user_handle', 'u.username', 'u.display_name', 'u.status',
+    ])
+    .where('c.id', '=', p('credentialId')),
+);
 /** Changes one row the first time, none after: the single-use check is this statement's count. */
 const markChallengeConsumed = preparedQuery<ChallengeKey, never>((db, p) =>
   db.insertInto('consumed_challenges').values({ expires_at: p('expiresAt'), nonce: p('nonce') }).onConflict((oc) => oc.doNothing()),
@@ -41,16 +52,25 @@ const deleteUsedChallengesChunk = preparedQuery<{ before: number }, never>((db, 
       ),
     ),
 );
-const findForSignIn = preparedQuery<{ credentialId: string }, CredentialForSignIn>((db, p) =>
+/**
+ * Both of the above in one query, for PostgreSQL (one round trip instead of two): whether the
+ * challenge was used already, and the credential with its owner (absent: null columns). On
+ * SQLite, where there is no round trip, the two simple statements are ~4 µs cheaper than this.
+ */
+const lookUpSignIn = preparedQuery<ChallengeKey & { credentialId: string }, Nullable<CredentialForSignIn> & { challenge_used: unknown }>((db, p) =>
   db
-    .selectFrom('credentials as c')
-    .innerJoin('users as u', 'u.id', 'c.user_id')
-    .select([
+    .selectFrom(db.selectNoFrom(sql<number>`1`.as('one')).as('one'))
+    .leftJoin('credentials as c', (join) => join.on('c.id', '=', p('credentialId')))
+    .leftJoin('users as u', 'u.id', 'c.user_id')
+    .select((eb) => [
       'c.id', 'c.user_id', 'c.public_key', 'c.sign_count', 'c.transports', 'c.device_type', 'c.backed_up',
       'c.aaguid', 'c.name', 'c.created_at', 'c.last_used_at', 'u.user_handle', 'u.username', 'u.display_name', 'u.status',
-    ])
-    .where('c.id', '=', p('credentialId')),
+      eb
+        .exists(eb.selectFrom('consumed_challenges').select('nonce').where('expires_at', '=', p('expiresAt')).where('nonce', '=', p('nonce')))
+        .as('challenge_used'),
+    ]),
 );
+type Nullable<T> = { [K in keyof T]: T[K] | null };
 const findDescriptorsByUsernameKey = preparedQuery<{ usernameKey: string }, { user_id: string; id: string | null; transports: string | null }>((db, p) =>
   db
     .selectFrom('users as u')
@@ -106,9 +126,23 @@ export function createWebauthnRepository() {
       }
     },
 
-    /** Whether a sign-in challenge was already used (the early refusal of a replay). */
-    async isChallengeConsumed(db: Kysely<Database>, key: ChallengeKey): Promise<boolean> {
-      return (await isChallengeConsumed.first(db, key)) !== undefined;
+    /**
+     * Whether a sign-in challenge was already used (the early refusal of a replay), and the
+     * credential an assertion names with its owner: one round trip on PostgreSQL.
+     */
+    async lookUpSignIn(
+      db: Kysely<Database>,
+      input: { challenge: ChallengeKey; credentialId: string },
+    ): Promise<{ challengeUsed: boolean; credential: CredentialForSignIn | undefined }> {
+      if (dialectOf(db) === 'sqlite') {
+        const challengeUsed = (await isChallengeConsumed.first(db, input.challenge)) !== undefined;
+        return { challengeUsed, credential: await findForSignIn.first(db, { credentialId: input.credentialId }) };
+      }
+      const row = await lookUpSignIn.first(db, { ...input.challenge, credentialId: input.credentialId });
+      if (!row) throw new Error('lookUpSignIn: the query returns one row');
+      const { challenge_used, ...credential } = row;
+      // SQLite answers EXISTS with 0/1, PostgreSQL with a boolean.
+      return { challengeUsed: challenge_used === true || challenge_used === 1, credential: credential.id === null ? undefined : (credential as CredentialForSignIn) };
     },
 
     /**
@@ -117,10 +151,6 @@ export function createWebauthnRepository() {
      */
     markChallengeConsumed(key: ChallengeKey): BoundStatement {
       return markChallengeConsumed.with(key);
-    },
-
-    async findForSignIn(db: Kysely<Database>, credentialId: string): Promise<CredentialForSignIn | undefined> {
-      return findForSignIn.first(db, { credentialId });
     },
 
     /**

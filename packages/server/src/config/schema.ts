@@ -173,7 +173,7 @@ export const ConfigSchema = Type.Object(
     secrets: Type.Object(
       {
         serverSecret: Type.Optional(
-          Type.String({ minLength: 32, description: 'Secret for derived values (fake credentials for unknown usernames); generated and kept in the database when unset' }),
+          Type.String({ minLength: 32, description: 'Secret for derived values (the sign-in challenge key, fake credentials for unknown usernames); generated and kept in the database when unset' }),
         ),
         encryptionKey: Type.Optional(
           Type.String({

@@ -40,7 +40,7 @@ for (const dialect of dialects) {
     });
 
     test('an unknown username gets options of the same shape, stable across calls (SEC-20)', async () => {
-      await signUp(server.client(), newAuthenticator(), 'erin');
+      const erin = await signUp(server.client(), newAuthenticator(), 'erin');
       const known = await server.client().post(`${paths.AUTH}/options`, { username: 'erin' });
       const unknown1 = await server.client().post(`${paths.AUTH}/options`, { username: 'nobody-here' });
       const unknown2 = await server.client().post(`${paths.AUTH}/options`, { username: 'Nobody-Here' });
@@ -54,6 +54,13 @@ for (const dialect of dialects) {
       assert.deepEqual(unknown1.body.allowCredentials, unknown2.body.allowCredentials, 'same imaginary credentials every time');
       assert.notEqual(unknown1.body.challenge, unknown2.body.challenge);
       assert.deepEqual([...unknown1.headers.keys()].sort(), [...known.headers.keys()].sort());
+      // The challenge carries its own state: none of it may tell the two apart or name the account.
+      const knownChallenge = Buffer.from(known.body.challenge, 'base64url');
+      const unknownChallenge = Buffer.from(unknown1.body.challenge, 'base64url');
+      assert.equal(knownChallenge.length, unknownChallenge.length);
+      assert.equal(knownChallenge[23], unknownChallenge[23], 'the same flags byte');
+      assert.equal(knownChallenge.includes(Buffer.from(erin.user.id)), false, 'no account id in the challenge');
+      assert.equal(knownChallenge.includes(Buffer.from(erin.user.id.replaceAll('-', ''), 'hex')), false);
     });
 
     test('a replayed assertion is refused (challenge consumed)', async () => {

@@ -5,7 +5,7 @@ import { hmacSha256, toBase64Url } from '../../platform/encoding.ts';
 import type { RequestContext } from '../../platform/request-context.ts';
 import type { User } from '../accounts/accounts.module.ts';
 import { stepUpAmr, type AuthenticatedSession, type SessionView } from '../sessions/sessions.module.ts';
-import type { ChallengeClaims } from './challenge-token.ts';
+import type { ChallengeAudience, ChallengeClaims } from './challenge-token.ts';
 import { challengeError, signInChallengeProblem } from './challenges.ts';
 import { crossOriginProblem, parseClientData } from './client-data.ts';
 import { toPasskeyView, type PasskeyView } from './passkey-view.ts';
@@ -77,10 +77,8 @@ export function createAuthenticationService(deps: WebauthnDeps) {
    */
   function issueOptions(input: {
     ceremony: 'authentication' | 'step_up';
-    /** The user whose passkeys may answer; null for discoverable sign-in. */
-    userId: string | null;
-    /** Identifier-first for a username without an account: no passkey may answer. */
-    nobody: boolean;
+    /** Whose passkeys may answer: anyone's (discoverable), one user's, or nobody's (an unknown username). */
+    audience: ChallengeAudience;
     allow: { id: string; transports: string }[];
     binding: string;
     userVerification: string;
@@ -89,8 +87,7 @@ export function createAuthenticationService(deps: WebauthnDeps) {
       nonce: deps.random.bytes(16),
       expiresAt: deps.clock.now() + ttlMs,
       ceremony: input.ceremony,
-      userId: input.userId,
-      nobody: input.nobody,
+      audience: input.audience,
       binding: input.binding,
     });
     return {
@@ -105,8 +102,7 @@ export function createAuthenticationService(deps: WebauthnDeps) {
   return {
     /** Discoverable (no username: conditional UI, passkey button) or identifier-first sign-in. */
     async start(input: { username?: string | undefined; binding: string }): Promise<RequestOptionsJSON> {
-      let userId: string | null = null;
-      let nobody = false;
+      let audience: ChallengeAudience = null;
       let allow: { id: string; transports: string }[] = [];
       if (input.username !== undefined) {
         // SEC-20: every path does the same work, measured by `npm run bench:timing`. An invalid
@@ -117,19 +113,18 @@ export function createAuthenticationService(deps: WebauthnDeps) {
         const found = await deps.repository.findDescriptorsByUsernameKey(deps.db, key);
         const imaginary = imaginaryCredentials(key);
         if (found.userId && found.descriptors.length > 0) {
-          userId = found.userId;
+          audience = { userId: found.userId };
           allow = found.descriptors;
         } else {
+          audience = { unknownUsernameKey: key };
           allow = imaginary;
-          nobody = true;
         }
       }
       // Discoverable sign-in (no username) offers no list, so any passkey may answer; with a
       // username, only that account's passkeys (SEC-09), and none for a username without one.
       return issueOptions({
         ceremony: 'authentication',
-        userId,
-        nobody,
+        audience,
         allow,
         binding: input.binding,
         userVerification: config.webauthn.userVerification,
@@ -144,8 +139,7 @@ export function createAuthenticationService(deps: WebauthnDeps) {
       const descriptors = await deps.repository.listDescriptors(deps.db, input.user.id);
       return issueOptions({
         ceremony: 'step_up',
-        userId: input.user.id,
-        nobody: false,
+        audience: { userId: input.user.id },
         allow: descriptors,
         binding: input.binding,
         userVerification: 'required',
@@ -170,38 +164,39 @@ export function createAuthenticationService(deps: WebauthnDeps) {
 
       const challenge = deps.challenges.open(clientData.challenge);
       if (!challenge) return failure(context, challengeError('unknown or already used challenge'), null, null);
+      // The challenge names its user only by a keyed tag (SEC-20); a step-up's user is the session's.
+      const knownUserId = stepUp?.user.id ?? null;
       // One read: the early refusal of a replay (the batch that signs in re-checks it atomically)
       // and the credential the assertion names, used below once the cheaper checks have passed.
       const idLooksValid = typeof response.id === 'string' && response.id.length > 0 && response.id.length <= 1400;
       const lookup = await deps.repository.lookUpSignIn(deps.db, { challenge, credentialId: idLooksValid ? response.id : '' });
       if (lookup.challengeUsed) {
-        return failure(context, challengeError('unknown or already used challenge'), challenge.userId, null);
+        return failure(context, challengeError('unknown or already used challenge'), knownUserId, null);
       }
       // From here on, every failure uses the challenge up (SEC-01).
       const fail = (error: AppError, userId: string | null, credentialId: string | null) => failure(context, error, userId, credentialId, challenge);
       const now = deps.clock.now();
       const problem = signInChallengeProblem(challenge, { ceremony: stepUp ? 'step_up' : 'authentication', binding: input.binding, now });
-      if (problem) return fail(challengeError(problem), challenge.userId, null);
-      if (stepUp && challenge.userId !== stepUp.user.id) {
-        return fail(challengeError('step-up finished by another session than the one that started it'), challenge.userId, null);
+      if (problem) return fail(challengeError(problem), knownUserId, null);
+      if (stepUp && !deps.challenges.isFor(challenge, stepUp.user.id)) {
+        return fail(challengeError('step-up finished by another session than the one that started it'), knownUserId, null);
       }
 
       if (typeof response.id !== 'string' || response.id !== response.rawId || response.id.length === 0 || response.id.length > 1400) {
-        return fail(WebauthnErrors.invalid_response({ detail: 'id and rawId must be the same base64url credential ID' }), challenge.userId, null);
+        return fail(WebauthnErrors.invalid_response({ detail: 'id and rawId must be the same base64url credential ID' }), knownUserId, null);
       }
       const crossOrigin = crossOriginProblem(clientData, config.rp.topOrigins);
-      if (crossOrigin) return fail(refuse(crossOrigin), challenge.userId, response.id);
+      if (crossOrigin) return fail(refuse(crossOrigin), knownUserId, response.id);
 
-      // SEC-09: options for a username without an account offered only imaginary credentials.
-      if (challenge.nobody) return fail(refuse('credential was not in allowCredentials'), null, response.id);
       const { credential } = lookup;
-      if (!credential) return fail(refuse('unknown credential'), challenge.userId, response.id);
-      // SEC-08/09, WebAuthn L3 §7.2 step 6: with a username, only that user's passkeys were offered and may answer.
-      if (challenge.userId !== null && credential.user_id !== challenge.userId) {
-        return fail(refuse('credential belongs to another user than the one named'), challenge.userId, response.id);
+      if (!credential) return fail(refuse('unknown credential'), knownUserId, response.id);
+      // SEC-08/09, WebAuthn L3 §7.2 step 6: with a username (or a step-up), only that user's
+      // passkeys were offered and may answer; for a username without an account, none.
+      if (challenge.userTag !== null && !deps.challenges.isFor(challenge, credential.user_id)) {
+        return fail(refuse('credential belongs to another user than the one named (or the username has no account)'), knownUserId, response.id);
       }
       const userHandle = response.response.userHandle;
-      if (challenge.userId === null && !userHandle) {
+      if (challenge.userTag === null && !userHandle) {
         return fail(refuse('discoverable sign-in without userHandle'), credential.user_id, response.id);
       }
       if (userHandle && userHandle !== credential.user_handle) {

@@ -5,13 +5,13 @@ import { bindingTag, createChallengeCodec } from './challenge-token.ts';
 
 const key = randomBytes(32);
 const codec = createChallengeCodec(key);
+const USER = '0190c5f2-7a3e-7c4d-8a9b-1234567890ab';
 const issue = (over: Partial<Parameters<typeof codec.issue>[0]> = {}) =>
   codec.issue({
     nonce: randomBytes(16),
     expiresAt: 1_800_000_000_000,
     ceremony: 'authentication',
-    userId: '0190c5f2-7a3e-7c4d-8a9b-1234567890ab',
-    nobody: false,
+    audience: { userId: USER },
     binding: 'binding-of-this-client',
     ...over,
   });
@@ -25,17 +25,30 @@ describe('sign-in challenge tokens', () => {
     assert.equal(claims.nonce, nonce.toString('base64url'));
     assert.equal(claims.expiresAt, 1_800_000_000_000);
     assert.equal(claims.ceremony, 'step_up');
-    assert.equal(claims.userId, '0190c5f2-7a3e-7c4d-8a9b-1234567890ab');
-    assert.equal(claims.nobody, false);
+    assert.equal(codec.isFor(claims, USER), true);
+    assert.equal(codec.isFor(claims, '0190c5f2-7a3e-7c4d-8a9b-000000000000'), false);
     assert.deepEqual(claims.bindingTag, bindingTag('binding-of-this-client'));
     assert.notEqual(issue(), issue());
   });
 
-  test('discoverable (no user) and "nobody" (unknown username) round-trip', () => {
-    assert.equal(codec.open(issue({ userId: null }))?.userId, null);
-    const nobody = codec.open(issue({ userId: null, nobody: true }));
-    assert.equal(nobody?.nobody, true);
-    assert.equal(nobody?.ceremony, 'authentication');
+  test('discoverable sign-in names no user; an unknown username is answered by no user', () => {
+    const discoverable = codec.open(issue({ audience: null }));
+    assert.equal(discoverable?.userTag, null);
+    assert.equal(codec.isFor(discoverable!, USER), false);
+    const unknown = codec.open(issue({ audience: { unknownUsernameKey: 'nobody-here' } }));
+    assert.ok(unknown?.userTag);
+    assert.equal(codec.isFor(unknown, USER), false);
+  });
+
+  test('reveal nothing that tells a known username from an unknown one (SEC-20)', () => {
+    const known = issue({ audience: { userId: USER } });
+    const unknown = issue({ audience: { unknownUsernameKey: 'nobody-here' } });
+    assert.equal(known.length, unknown.length);
+    const knownBytes = Buffer.from(known, 'base64url');
+    const unknownBytes = Buffer.from(unknown, 'base64url');
+    assert.equal(knownBytes[23], unknownBytes[23], 'the same flags');
+    assert.equal(knownBytes.includes(Buffer.from(USER)), false, 'no user id in the clear');
+    assert.equal(knownBytes.includes(Buffer.from(USER.replaceAll('-', ''), 'hex')), false, 'nor its bytes');
   });
 
   test('are at least 16 random bytes, base64url, and short enough for any client', () => {

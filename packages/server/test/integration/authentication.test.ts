@@ -63,6 +63,28 @@ for (const dialect of dialects) {
       assert.equal(knownChallenge.includes(Buffer.from(erin.user.id.replaceAll('-', ''), 'hex')), false);
     });
 
+    test('identifier-first options wait for a fixed floor, known username or not (SEC-20 timing)', async () => {
+      await signUp(server.client(), newAuthenticator(), 'floor-known');
+      // In-process (no sockets): without the floor an answer takes a few tenths of a millisecond.
+      const ask = async (body: object) => {
+        const start = performance.now();
+        const r = await server.app.inject({
+          method: 'POST',
+          url: `${paths.AUTH}/options`,
+          headers: { 'content-type': 'application/json', origin: 'http://localhost:8080' },
+          payload: JSON.stringify(body),
+        });
+        assert.equal(r.statusCode, 200, r.body);
+        return performance.now() - start;
+      };
+      for (const username of ['floor-known', 'floor-unknown', 'not valid']) {
+        const ms = await ask({ username });
+        assert.ok(ms >= 1.5, `${username}: ${ms.toFixed(2)} ms`);
+      }
+      const discoverable = Math.min(await ask({}), await ask({}), await ask({}));
+      assert.ok(discoverable < 1.5, `discoverable options are not held back: ${discoverable.toFixed(2)} ms`);
+    });
+
     test('a replayed assertion is refused (challenge consumed)', async () => {
       const authenticator = newAuthenticator();
       await signUp(server.client(), authenticator, 'frank');

@@ -21,6 +21,18 @@ export interface RequestOptionsJSON {
   userVerification: string;
 }
 
+/**
+ * Identifier-first options are answered no sooner than this after the request arrived, known
+ * username or not (SEC-20): well above the lookup's own time, so its difference cannot show.
+ */
+const IDENTIFIER_FIRST_FLOOR_MS = 2;
+
+/** Resolves at `deadline` (performance.now() time), or at once when it has passed. */
+function waitUntil(deadline: number): Promise<void> {
+  const remaining = deadline - performance.now();
+  return remaining > 0 ? new Promise((resolve) => setTimeout(resolve, Math.ceil(remaining))) : Promise.resolve();
+}
+
 const FAKE_TRANSPORTS = [['internal'], ['hybrid', 'internal'], ['internal'], ['usb', 'nfc']];
 
 export function createAuthenticationService(deps: WebauthnDeps) {
@@ -107,7 +119,10 @@ export function createAuthenticationService(deps: WebauthnDeps) {
       if (input.username !== undefined) {
         // SEC-20: every path does the same work, measured by `npm run bench:timing`. An invalid
         // username is looked up too (under a key that cannot exist), the key for one is derived
-        // for every username, and imaginary credentials are derived for real accounts too.
+        // for every username, and imaginary credentials are derived for real accounts too. The
+        // database cannot help doing more for a username that has rows (its passkeys are read:
+        // ~15 µs here), so the answer waits until a fixed time after the request began.
+        const answerNotBefore = performance.now() + IDENTIFIER_FIRST_FLOOR_MS;
         const invalidKey = `invalid:${toBase64Url(hmacSha256(deps.serverSecret, input.username))}`;
         const key = deps.accounts.usernameKey(input.username) ?? invalidKey;
         const found = await deps.repository.findDescriptorsByUsernameKey(deps.db, key);
@@ -119,6 +134,7 @@ export function createAuthenticationService(deps: WebauthnDeps) {
           audience = { unknownUsernameKey: key };
           allow = imaginary;
         }
+        await waitUntil(answerNotBefore);
       }
       // Discoverable sign-in (no username) offers no list, so any passkey may answer; with a
       // username, only that account's passkeys (SEC-09), and none for a username without one.

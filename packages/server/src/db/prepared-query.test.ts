@@ -197,3 +197,12 @@ test('writeBatch on PostgreSQL: the whole batch is one statement, and a refused 
     await testDb.drop();
   }
 });
+
+test('writeBatch refuses to run inside a transaction it does not own', async () => {
+  const db = database();
+  await assert.rejects(
+    db.transaction().execute((trx) => writeBatch(trx, [{ statement: insertT.with({ id: 'x', n: 1, note: null }) }])),
+    /pass the root database/,
+  );
+  await db.destroy();
+});

@@ -198,6 +198,7 @@ class BatchRolledBack extends Error {
  */
 // biome-ignore lint/suspicious/noExplicitAny: any schema
 export async function writeBatch(db: Kysely<any>, steps: BatchStep[]): Promise<number | undefined> {
+  if (db.isTransaction) throw new Error('writeBatch runs its own transaction: pass the root database, not a transaction');
   const fast = fastPathFor(db);
   if (fast) return runBatchSync(fast, steps);
   const single = isPostgres(db) ? oneStatement(db, steps) : undefined;

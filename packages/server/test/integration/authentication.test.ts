@@ -58,7 +58,7 @@ for (const dialect of dialects) {
       const knownChallenge = Buffer.from(known.body.challenge, 'base64url');
       const unknownChallenge = Buffer.from(unknown1.body.challenge, 'base64url');
       assert.equal(knownChallenge.length, unknownChallenge.length);
-      assert.equal(knownChallenge[23], unknownChallenge[23], 'the same flags byte');
+      assert.equal(knownChallenge[39], unknownChallenge[39], 'the same flags byte');
       assert.equal(knownChallenge.includes(Buffer.from(erin.user.id)), false, 'no account id in the challenge');
       assert.equal(knownChallenge.includes(Buffer.from(erin.user.id.replaceAll('-', ''), 'hex')), false);
     });
@@ -152,9 +152,9 @@ for (const dialect of dialects) {
       await signUp(server.client(), authenticator, 'tamper');
       const client = server.client();
       const options = await client.post(`${paths.AUTH}/options`, {});
-      // Push the expiry far out (bytes 17-22) and let the authenticator sign the forged challenge.
+      // Push the expiry far out (bytes 33-38) and let the authenticator sign the forged challenge.
       const bytes = Buffer.from(options.body.challenge, 'base64url');
-      bytes[18] = (bytes[18] as number) ^ 0x7f;
+      bytes[34] = (bytes[34] as number) ^ 0x7f;
       const forged = bytes.toString('base64url');
       const r = await client.post(`${paths.AUTH}/verify`, await authenticator.getAssertion({ ...options.body, challenge: forged }));
       assert.equal(r.status, 400);

@@ -493,11 +493,11 @@ for (const dialect of dialects) {
         }
       };
       // Registration challenges are rows until used; sign-in challenges are self-contained and
-      // leave a consumed_challenges row keyed by their nonce (bytes 1-16) once used.
+      // leave a consumed_challenges row keyed by their nonce (bytes 1-32) once used.
       const challengeLeft = async (endpoint: 'registration' | 'authentication', challenge: string) => {
         const db = server.database.db;
         if (endpoint === 'registration') return (await db.selectFrom('challenges').select('challenge').where('challenge', '=', challenge).executeTakeFirst()) !== undefined;
-        const nonce = Buffer.from(challenge, 'base64url').subarray(1, 17).toString('base64url');
+        const nonce = Buffer.from(challenge, 'base64url').subarray(1, 33).toString('base64url');
         return (await db.selectFrom('consumed_challenges').select('nonce').where('nonce', '=', nonce).executeTakeFirst()) === undefined;
       };
 

@@ -96,7 +96,7 @@ export function createAuthenticationService(deps: WebauthnDeps) {
     userVerification: string;
   }): RequestOptionsJSON {
     const challenge = deps.challenges.issue({
-      nonce: deps.random.bytes(16),
+      nonce: deps.random.bytes(32),
       expiresAt: deps.clock.now() + ttlMs,
       ceremony: input.ceremony,
       audience: input.audience,

@@ -8,7 +8,7 @@ const codec = createChallengeCodec(key);
 const USER = '0190c5f2-7a3e-7c4d-8a9b-1234567890ab';
 const issue = (over: Partial<Parameters<typeof codec.issue>[0]> = {}) =>
   codec.issue({
-    nonce: randomBytes(16),
+    nonce: randomBytes(32),
     expiresAt: 1_800_000_000_000,
     ceremony: 'authentication',
     audience: { userId: USER },
@@ -18,7 +18,7 @@ const issue = (over: Partial<Parameters<typeof codec.issue>[0]> = {}) =>
 
 describe('sign-in challenge tokens', () => {
   test('carry what they were issued with, and a fresh nonce each time', () => {
-    const nonce = randomBytes(16);
+    const nonce = randomBytes(32);
     const token = issue({ nonce, ceremony: 'step_up' });
     const claims = codec.open(token);
     assert.ok(claims);
@@ -46,15 +46,15 @@ describe('sign-in challenge tokens', () => {
     assert.equal(known.length, unknown.length);
     const knownBytes = Buffer.from(known, 'base64url');
     const unknownBytes = Buffer.from(unknown, 'base64url');
-    assert.equal(knownBytes[23], unknownBytes[23], 'the same flags');
+    assert.equal(knownBytes[39], unknownBytes[39], 'the same flags');
     assert.equal(knownBytes.includes(Buffer.from(USER)), false, 'no user id in the clear');
     assert.equal(knownBytes.includes(Buffer.from(USER.replaceAll('-', ''), 'hex')), false, 'nor its bytes');
   });
 
-  test('are at least 16 random bytes, base64url, and short enough for any client', () => {
+  test('carry 32 random bytes (SEC-01), are base64url, and short enough for any client', () => {
     const token = issue();
     assert.match(token, /^[A-Za-z0-9_-]+$/);
-    assert.ok(Buffer.from(token, 'base64url').length >= 16 + 16);
+    assert.ok(Buffer.from(token, 'base64url').length >= 32 + 16);
     assert.ok(token.length <= 160, `${token.length} characters`);
   });
 

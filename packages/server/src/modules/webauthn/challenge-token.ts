@@ -3,7 +3,7 @@ import { fromBase64Url, toBase64Url } from '../../platform/encoding.ts';
 
 /**
  * Sign-in challenges that carry their own state (SEC-01..03), so asking for sign-in options
- * writes nothing: the challenge is 16 CSPRNG bytes plus what it is bound to — expiry, ceremony,
+ * writes nothing: the challenge is 32 CSPRNG bytes plus what it is bound to — expiry, ceremony,
  * a hash of the client's ceremony binding and, with a username or for a step-up, a keyed tag of
  * the user it was issued for — under an HMAC with a key derived from the server secret. Single
  * use is kept by the verify: it records the nonce in `consumed_challenges` in the same commit as
@@ -15,7 +15,7 @@ import { fromBase64Url, toBase64Url } from '../../platform/encoding.ts';
  * (SEC-20): the user is a keyed tag, never the id, and a username without an account gets a tag
  * of the same length (derived from the username) that no account's tag can equal.
  *
- * Layout (then base64url): version 1 | nonce 16 | expires-at ms 6 | flags 1 (ceremony, has-user) |
+ * Layout (then base64url): version 1 | nonce 32 | expires-at ms 6 | flags 1 (ceremony, has-user) |
  * binding tag 16 | [user tag 16] | HMAC-SHA-256 of all that, truncated to 16.
  */
 export type SignInCeremony = 'authentication' | 'step_up';
@@ -24,7 +24,7 @@ export type SignInCeremony = 'authentication' | 'step_up';
 export type ChallengeAudience = { userId: string } | { unknownUsernameKey: string } | null;
 
 export interface ChallengeClaims {
-  /** base64url of the 16 random bytes; the key of the single-use record. */
+  /** base64url of the 32 random bytes; the key of the single-use record. */
   nonce: string;
   expiresAt: number;
   ceremony: SignInCeremony;
@@ -34,7 +34,7 @@ export interface ChallengeClaims {
 }
 
 const VERSION = 1;
-const NONCE_BYTES = 16;
+const NONCE_BYTES = 32;
 const TAG_BYTES = 16;
 const MAC_BYTES = 16;
 const HEADER_BYTES = 1 + NONCE_BYTES + 6 + 1 + TAG_BYTES;
@@ -53,7 +53,7 @@ export function createChallengeCodec(key: Uint8Array) {
 
   return {
     issue(input: { nonce: Uint8Array; expiresAt: number; ceremony: SignInCeremony; audience: ChallengeAudience; binding: string }): string {
-      if (input.nonce.length !== NONCE_BYTES) throw new Error('challenge token: the nonce must be 16 bytes');
+      if (input.nonce.length !== NONCE_BYTES) throw new Error('challenge token: the nonce must be 32 bytes');
       const tag =
         input.audience === null
           ? undefined

@@ -38,6 +38,6 @@ export interface ChallengesTable {
 /** A sign-in challenge that was used (modules/webauthn/challenge-token.ts), kept until it expires. */
 export interface ConsumedChallengesTable {
   expires_at: number;
-  /** base64url of the challenge's 16 random bytes. */
+  /** base64url of the challenge's 32 random bytes. */
   nonce: string;
 }

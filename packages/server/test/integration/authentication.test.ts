@@ -85,6 +85,23 @@ for (const dialect of dialects) {
       assert.ok(discoverable < 1.5, `discoverable options are not held back: ${discoverable.toFixed(2)} ms`);
     });
 
+    test('a passkey added after identifier-first options were made was not in allowCredentials (SEC-09)', async () => {
+      const owner = server.client();
+      await signUp(owner, newAuthenticator(), 'late-add');
+      const signingIn = server.client();
+      const options = await signingIn.post(`${paths.AUTH}/options`, { username: 'late-add' });
+      server.clock.advance(1000);
+      const second = newAuthenticator();
+      const added = await register(owner, second, {});
+      assert.equal(added.verify.status, 200, added.verify.text);
+      const r = await signingIn.post(`${paths.AUTH}/verify`, await second.getAssertion({ ...options.body, allowCredentials: [] }));
+      assert.equal(r.status, 401);
+      assert.equal(r.body.code, 'verification_failed');
+      // With fresh options, the new passkey is offered and works.
+      const fresh = await authenticate(server.client(), second, { username: 'late-add' });
+      assert.equal(fresh.verify.status, 200, fresh.verify.text);
+    });
+
     test('a replayed assertion is refused (challenge consumed)', async () => {
       const authenticator = newAuthenticator();
       await signUp(server.client(), authenticator, 'frank');

@@ -211,6 +211,11 @@ export function createAuthenticationService(deps: WebauthnDeps) {
       if (challenge.userTag !== null && !deps.challenges.isFor(challenge, credential.user_id)) {
         return fail(refuse('credential belongs to another user than the one named (or the username has no account)'), knownUserId, response.id);
       }
+      // SEC-09: allowCredentials listed that user's passkeys when the options were made; one
+      // registered since was not in it.
+      if (challenge.userTag !== null && credential.created_at > challenge.expiresAt - ttlMs) {
+        return fail(refuse('credential was not in allowCredentials (registered after the options were made)'), knownUserId, response.id);
+      }
       const userHandle = response.response.userHandle;
       if (challenge.userTag === null && !userHandle) {
         return fail(refuse('discoverable sign-in without userHandle'), credential.user_id, response.id);

@@ -13,32 +13,41 @@ export function bindingHash(binding: string): string {
   return sha256Base64Url(binding);
 }
 
+/** What a challenge was issued for, whichever way it is kept. */
+interface IssuedFor<C extends string> {
+  expiresAt: number;
+  ceremony: C;
+  /** Whether the request's binding is the one of the client that asked for the challenge. */
+  boundTo(binding: string): boolean;
+}
+
 /**
- * Checks a consumed challenge row against the ceremony at hand: not expired, the right ceremony
- * type, and asked for by this client (the binding cookie or Latchkey-Ceremony header).
- * Returns the operator-facing reason, or undefined when it is fine.
+ * Checks a challenge against the ceremony at hand: not expired, the right ceremony type, and
+ * asked for by this client (the binding cookie or Latchkey-Ceremony header). Returns the
+ * operator-facing reason, or undefined when it is fine.
  */
+function issuedProblem<C extends string>(issued: IssuedFor<C>, expected: { ceremony: C; binding: string | undefined; now: number }): string | undefined {
+  if (issued.expiresAt <= expected.now) return 'challenge expired';
+  if (issued.ceremony !== expected.ceremony) return `challenge was issued for ${issued.ceremony}`;
+  if (!expected.binding) return 'request carries no ceremony binding (cookie or Latchkey-Ceremony header)';
+  if (!issued.boundTo(expected.binding)) return 'ceremony binding does not match the client that asked for the challenge';
+  return undefined;
+}
+
+/** `issuedProblem` for a consumed challenge row (registration). */
 export function challengeProblem(
   row: ChallengeRow,
   expected: { ceremony: ChallengeRow['ceremony']; binding: string | undefined; now: number },
 ): string | undefined {
-  if (row.expires_at <= expected.now) return 'challenge expired';
-  if (row.ceremony !== expected.ceremony) return `challenge was issued for ${row.ceremony}`;
-  if (!expected.binding) return 'request carries no ceremony binding (cookie or Latchkey-Ceremony header)';
-  if (bindingHash(expected.binding) !== row.binding_hash) return 'ceremony binding does not match the client that asked for the challenge';
-  return undefined;
+  return issuedProblem({ expiresAt: row.expires_at, ceremony: row.ceremony, boundTo: (b) => bindingHash(b) === row.binding_hash }, expected);
 }
 
-/** `challengeProblem` for a sign-in challenge's claims (challenge-token.ts). */
+/** `issuedProblem` for a sign-in challenge's claims (challenge-token.ts). */
 export function signInChallengeProblem(
   claims: ChallengeClaims,
   expected: { ceremony: ChallengeClaims['ceremony']; binding: string | undefined; now: number },
 ): string | undefined {
-  if (claims.expiresAt <= expected.now) return 'challenge expired';
-  if (claims.ceremony !== expected.ceremony) return `challenge was issued for ${claims.ceremony}`;
-  if (!expected.binding) return 'request carries no ceremony binding (cookie or Latchkey-Ceremony header)';
-  if (!timingSafeEqual(bindingTag(expected.binding), claims.bindingTag)) return 'ceremony binding does not match the client that asked for the challenge';
-  return undefined;
+  return issuedProblem({ ...claims, boundTo: (b) => timingSafeEqual(bindingTag(b), claims.bindingTag) }, expected);
 }
 
 export function challengeError(reason: string) {

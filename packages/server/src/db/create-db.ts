@@ -28,7 +28,8 @@ export function createDatabase(url: string, options: { poolSize?: number } = {})
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     const sqlite = openNodeSqlite(path);
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-    enableSqliteFastPath({ db, raw: sqlite.raw, statement: sqlite.statement });
+    // The fast path must see Kysely's open transactions: DatabaseSync.isTransaction (Node 22.16+).
+    if (typeof sqlite.raw.isTransaction === 'boolean') enableSqliteFastPath({ db, raw: sqlite.raw, statement: sqlite.statement });
     return {
       db,
       dialect: 'sqlite',

@@ -1,5 +1,6 @@
 import type { StatementSync } from 'node:sqlite';
-import { CompiledQuery, type Compilable, type Kysely, type QueryResult } from 'kysely';
+import { CompiledQuery, type Compilable, type Kysely } from 'kysely';
+import { dialectOf } from './columns.ts';
 
 /**
  * A query that is built and compiled by Kysely once per dialect and then executed with new
@@ -106,36 +107,28 @@ export function preparedQuery<P extends Record<string, unknown>, R>(
     return { ...compiled, parameters } as CompiledQuery<R>;
   }
 
-  function execute<DB>(db: Kysely<DB>, values: P): Promise<QueryResult<R>> {
-    return db.executeQuery(compile(db, values));
+  function executeSync(fast: SqliteFastPath, values: P): { rows: R[]; affected: number } {
+    const { sql, parameters } = compile(fast.db, values);
+    const { statement, reader } = fast.statement(sql);
+    const bound = parameters.map(toSqlValue);
+    if (reader) return { rows: statement.all(...bound) as R[], affected: 0 };
+    return { rows: [], affected: Number(statement.run(...bound).changes) };
   }
 
-  function executeSync(fast: SqliteFastPath, values: P): { rows: R[]; affected: number } {
-    const { compiled, slots } = prepare(fast.db);
-    const { statement, reader } = fast.statement(compiled.sql);
-    const parameters = slots.map((slot) => toSqlValue('name' in slot ? values[slot.name] : slot.constant));
-    if (reader) return { rows: statement.all(...parameters) as R[], affected: 0 };
-    return { rows: [], affected: Number(statement.run(...parameters).changes) };
+  /** Synchronously on the SQLite fast path when it is free, else through Kysely. */
+  async function run<DB>(db: Kysely<DB>, values: P): Promise<{ rows: R[]; affected: number }> {
+    const fast = fastPathFor(db);
+    if (fast) return executeSync(fast, values);
+    const result = await db.executeQuery(compile(db, values));
+    return { rows: result.rows, affected: Number(result.numAffectedRows ?? 0n) };
   }
 
   return {
-    rows: async (db, values) => {
-      const fast = fastPathFor(db);
-      return fast ? executeSync(fast, values).rows : (await execute(db, values)).rows;
-    },
-    first: async (db, values) => {
-      const fast = fastPathFor(db);
-      return fast ? executeSync(fast, values).rows[0] : (await execute(db, values)).rows[0];
-    },
-    affected: async (db, values) => {
-      const fast = fastPathFor(db);
-      return fast ? executeSync(fast, values).affected : Number((await execute(db, values)).numAffectedRows ?? 0n);
-    },
+    rows: async (db, values) => (await run(db, values)).rows,
+    first: async (db, values) => (await run(db, values)).rows[0],
+    affected: async (db, values) => (await run(db, values)).affected,
     with: (values) => ({
-      execute: async (db) => {
-        const fast = fastPathFor(db);
-        return fast ? executeSync(fast, values).affected : Number((await execute(db, values)).numAffectedRows ?? 0n);
-      },
+      execute: async (db) => (await run(db, values)).affected,
       executeSync: (fast) => executeSync(fast, values).affected,
       compile: (db) => compile(db, values),
     }),
@@ -201,7 +194,7 @@ export async function writeBatch(db: Kysely<any>, steps: BatchStep[]): Promise<n
   if (db.isTransaction) throw new Error('writeBatch runs its own transaction: pass the root database, not a transaction');
   const fast = fastPathFor(db);
   if (fast) return runBatchSync(fast, steps);
-  const single = isPostgres(db) ? oneStatement(db, steps) : undefined;
+  const single = dialectOf(db) === 'postgres' ? oneStatement(db, steps) : undefined;
   if (single) {
     try {
       await db.executeQuery(single);
@@ -227,9 +220,6 @@ export async function writeBatch(db: Kysely<any>, steps: BatchStep[]): Promise<n
 }
 
 const DIVISION_BY_ZERO = '22012';
-
-// biome-ignore lint/suspicious/noExplicitAny: any schema
-const isPostgres = (db: Kysely<any>) => db.getExecutor().adapter.constructor.name.toLowerCase().includes('postgres');
 
 /**
  * PostgreSQL: the batch as one statement of data-modifying CTEs, which all run, to completion,

@@ -57,7 +57,7 @@ const deleteUsedChallengesChunk = preparedQuery<{ before: number }, never>((db, 
  * challenge was used already, and the credential with its owner (absent: null columns). On
  * SQLite, where there is no round trip, the two simple statements are ~4 µs cheaper than this.
  */
-const lookUpSignIn = preparedQuery<ChallengeKey & { credentialId: string }, Nullable<CredentialForSignIn> & { challenge_used: unknown }>((db, p) =>
+const lookUpSignIn = preparedQuery<ChallengeKey & { credentialId: string }, Nullable<CredentialForSignIn> & { challenge_used: boolean }>((db, p) =>
   db
     .selectFrom(db.selectNoFrom(sql<number>`1`.as('one')).as('one'))
     .leftJoin('credentials as c', (join) => join.on('c.id', '=', p('credentialId')))
@@ -141,8 +141,7 @@ export function createWebauthnRepository() {
       const row = await lookUpSignIn.first(db, { ...input.challenge, credentialId: input.credentialId });
       if (!row) throw new Error('lookUpSignIn: the query returns one row');
       const { challenge_used, ...credential } = row;
-      // SQLite answers EXISTS with 0/1, PostgreSQL with a boolean.
-      return { challengeUsed: challenge_used === true || challenge_used === 1, credential: credential.id === null ? undefined : (credential as CredentialForSignIn) };
+      return { challengeUsed: challenge_used === true, credential: credential.id === null ? undefined : (credential as CredentialForSignIn) };
     },
 
     /**

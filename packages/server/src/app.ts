@@ -110,6 +110,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   });
 
   installProblemHandlers(app);
+  database.onConnectionError((err) => app.log.warn({ err }, 'database connection lost; the pool reconnects on the next query'));
   installCors(app, config.cors.origins);
   installSecurityHeaders(app, { hsts: config.rp.origins.every((o) => o.startsWith('https:')) });
   await app.register(cookie);

@@ -13,10 +13,17 @@ export interface DatabaseHandle {
   dialect: Dialect;
   /** Cheap query used by /healthz. */
   ping(): Promise<void>;
+  /**
+   * Called when a connection fails outside any query (PostgreSQL restarting, a dropped socket):
+   * for the log only, as the pool has already discarded the connection and the next query opens a
+   * new one (or fails with a 503 while the database is away).
+   */
+  onConnectionError(listener: (error: Error) => void): void;
   close(): Promise<void>;
 }
 
 const INT8_OID = 20;
+const CONNECT_TIMEOUT_MS = 5000;
 
 /**
  * Opens the database named by `url`: `sqlite:<path>` (created with its folder on first start)
@@ -36,20 +43,36 @@ export function createDatabase(url: string, options: { poolSize?: number } = {})
       ping: async () => {
         sqlite.raw.prepare('SELECT 1').get();
       },
+      onConnectionError: () => {},
       close: () => db.destroy(),
     };
   }
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,
+    // A database that does not answer fails the request (503) instead of holding it forever.
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    keepAlive: true,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
-  // A dropped connection must not crash the process; the next query reports it as 503.
-  pool.on('error', () => {});
-  pool.on('connect', usePreparedStatements);
+  const listeners = new Set<(error: Error) => void>();
+  const report = (error: Error) => {
+    for (const listener of listeners) listener(error);
+  };
+  // A connection that dies (PostgreSQL restarting: "terminating connection due to administrator
+  // command", ECONNRESET) makes its pg.Client emit 'error', and an 'error' nobody listens to ends
+  // the process. pg-pool listens only while a client is idle (and re-emits on the pool); a client
+  // checked out by Kysely for a query or a transaction has no listener at all. So every client
+  // gets one of its own for its whole life: the query in flight fails (503 problem+json), the pool
+  // drops the broken client when it is released and opens a new one on the next request.
+  pool.on('connect', (client) => {
+    client.on('error', report);
+    usePreparedStatements(client);
+  });
+  pool.on('error', () => {}); // the idle client's error, already reported by its own listener
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
@@ -57,6 +80,7 @@ export function createDatabase(url: string, options: { poolSize?: number } = {})
     ping: async () => {
       await pool.query('SELECT 1');
     },
+    onConnectionError: (listener) => listeners.add(listener),
     close: () => db.destroy(),
   };
 }

@@ -73,7 +73,9 @@ function isDatabaseUnavailable(error: Error): boolean {
   const { code, errcode } = error as { code?: string; errcode?: number };
   if (code === 'ERR_SQLITE_ERROR') return typeof errcode === 'number' && SQLITE_UNAVAILABLE.has(errcode & 0xff);
   if (code && (PG_UNAVAILABLE.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code))) return true;
-  return /Connection terminated|connection timeout|database is closed|not currently accepting connections/i.test(error.message);
+  // pg's own messages for a connection that died under a query or a transaction (then Kysely's
+  // ROLLBACK fails with "not queryable"), and for one the driver has given up on.
+  return /Connection terminated|connection timeout|database is closed|not currently accepting connections|is not queryable|connection has been discarded/i.test(error.message);
 }
 
 /** Installs the error and not-found handlers: every failure leaves as problem+json, 404 and 405 included. */

@@ -61,6 +61,13 @@ export interface AppOverrides {
 
 const SWEEP_INTERVAL_MS = 60_000;
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Runs the minute sweep now (expired rows, audit retention, audit tallies); for tests and tools. */
+    sweep(): Promise<void>;
+  }
+}
+
 /**
  * Assembles the Latchkey HTTP app from a validated config: opens and migrates the database,
  * builds the services and registers the routes. Never listens; `main.ts` does.
@@ -134,7 +141,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, transformStaticCSP: () => HTML_CSP, uiConfig: { validatorUrl: null } });
 
   const parseUserAgent = createUserAgentParser();
-  const audit = createAuditService({ clock, random, parseUserAgent });
+  const audit = createAuditService({ clock, random, parseUserAgent, retentionDays: config.audit.retentionDays });
   const accounts = createAccountsService({ db, clock, random, rejectEmailUsernames: config.signup.rejectEmailUsernames });
   const sessions = createSessionsService({
     db,
@@ -271,10 +278,11 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await installStaticPages(app);
 
-  // Expired challenges and sessions are swept, not left to grow (SEC-01).
-  const sweeper = setInterval(() => {
+  // Every table that grows with sign-ins is swept, not left to grow (SEC-01): expired challenges
+  // and sessions, used sign-in challenges, codes, rate-limit windows, and audit rows past retention.
+  const sweep = async (): Promise<void> => {
     const now = clock.now();
-    Promise.all([
+    await Promise.all([
       repository.deleteExpiredChallenges(db, now),
       sessions.sweepExpired(),
       signupLimiter.sweep(),
@@ -282,16 +290,20 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
       perAddressLimiter.sweep(),
       emailCodes.sweep(),
       telemetryLimiter.sweep(),
-    ]).catch((err: unknown) =>
-      app.log.warn({ err }, 'sweep failed'),
-    );
+      audit.flushTallies(db),
+      audit.sweep(db),
+    ]);
+  };
+  app.decorate('sweep', sweep);
+  const sweeper = setInterval(() => {
+    sweep().catch((err: unknown) => app.log.warn({ err }, 'sweep failed'));
   }, SWEEP_INTERVAL_MS);
   sweeper.unref();
 
   app.addHook('onClose', async () => {
     clearInterval(sweeper);
-    // Counts of the batched limiters reach the database before it closes (best effort).
-    await Promise.all([authLimiter.flush(), telemetryLimiter.flush()]).catch(() => {});
+    // Counts of the batched limiters and the audit tallies reach the database before it closes (best effort).
+    await Promise.all([authLimiter.flush(), telemetryLimiter.flush(), audit.flushTallies(db)]).catch(() => {});
     await mailer.drain();
     mailer.close();
     if (!overrides.verifier) await verifier.close();

@@ -45,6 +45,12 @@ export const ConfigSchema = Type.Object(
       {
         url: Type.String({ default: 'sqlite:./data/latchkey.db', minLength: 1, description: 'sqlite:<path> or postgres://...' }),
         poolSize: Type.Integer({ default: 10, minimum: 1, maximum: 200, description: 'PostgreSQL connection pool size' }),
+        sqliteWalLimitMb: Type.Integer({
+          default: 64,
+          minimum: 1,
+          maximum: 4096,
+          description: 'SQLite: the write-ahead log is checkpointed and truncated once it grows past this size (and truncated when idle)',
+        }),
       },
       { ...strict, default: {} },
     ),
@@ -105,7 +111,7 @@ export const ConfigSchema = Type.Object(
           default: 1000,
           minimum: 1,
           maximum: 1_000_000,
-          description: 'Passkey sign-in and step-up requests (options and verify, counted apart) one client IP may make per hour (SEC-34)',
+          description: 'Passkey sign-in and step-up requests (options and verify, counted apart) and registration verifies one client IP may make per hour (SEC-34)',
         }),
         recoveryEnabled: Type.Boolean({ default: true, description: 'Account recovery with an e-mail code plus a recovery code (SEC-39)' }),
       },
@@ -184,6 +190,17 @@ export const ConfigSchema = Type.Object(
       },
       { ...strict, default: {} },
     ),
+    audit: Type.Object(
+      {
+        retentionDays: Type.Integer({
+          default: 400,
+          minimum: 0,
+          maximum: 36_500,
+          description: 'Audit rows older than this many days are deleted, oldest first, by the minute sweep; 0 keeps them forever',
+        }),
+      },
+      { ...strict, default: {} },
+    ),
     log: Type.Object(
       {
         level: Type.Union(
@@ -215,6 +232,7 @@ export const ENVIRONMENT: ReadonlyArray<{ env: string; path: readonly [string, s
   { env: 'LATCHKEY_TOP_ORIGINS', path: ['rp', 'topOrigins'], list: true },
   { env: 'LATCHKEY_DATABASE_URL', path: ['database', 'url'] },
   { env: 'LATCHKEY_DATABASE_POOL_SIZE', path: ['database', 'poolSize'] },
+  { env: 'LATCHKEY_SQLITE_WAL_LIMIT_MB', path: ['database', 'sqliteWalLimitMb'] },
   { env: 'LATCHKEY_RESIDENT_KEY', path: ['webauthn', 'residentKey'] },
   { env: 'LATCHKEY_USER_VERIFICATION', path: ['webauthn', 'userVerification'] },
   { env: 'LATCHKEY_ATTESTATION', path: ['webauthn', 'attestation'] },
@@ -250,5 +268,6 @@ export const ENVIRONMENT: ReadonlyArray<{ env: string; path: readonly [string, s
   { env: 'LATCHKEY_ASSET_LINKS', path: ['wellKnown', 'assetLinks'] },
   { env: 'LATCHKEY_SERVER_SECRET', path: ['secrets', 'serverSecret'] },
   { env: 'LATCHKEY_ENCRYPTION_KEY', path: ['secrets', 'encryptionKey'] },
+  { env: 'LATCHKEY_AUDIT_RETENTION_DAYS', path: ['audit', 'retentionDays'] },
   { env: 'LATCHKEY_LOG_LEVEL', path: ['log', 'level'] },
 ];

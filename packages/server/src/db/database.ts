@@ -1,5 +1,5 @@
 import type { UsersTable } from '../modules/accounts/accounts.tables.ts';
-import type { AuditEventsTable } from '../modules/audit/audit.tables.ts';
+import type { AuditEventsTable, AuditRetentionTable } from '../modules/audit/audit.tables.ts';
 import type { EmailCodesTable, FailureCountersTable, RecoveryCodesTable } from '../modules/fallback/fallback.tables.ts';
 import type { PasswordsTable } from '../modules/passwords/passwords.tables.ts';
 import type { TotpSecretsTable } from '../modules/totp/totp.tables.ts';
@@ -25,6 +25,7 @@ export interface Database {
   consumed_challenges: ConsumedChallengesTable;
   sessions: SessionsTable;
   audit_events: AuditEventsTable;
+  audit_retention: AuditRetentionTable;
   server_secrets: ServerSecretsTable;
   rate_limits: RateLimitsTable;
   email_codes: EmailCodesTable;

@@ -3,6 +3,8 @@ export const AuditEventTypes = [
   'account.created',
   'passkey.registered',
   'passkey.registration_failed',
+  /** One row a minute at most: registration verifies refused before any ceremony was found (counts, busiest IPs). */
+  'passkey.registration_failures_summarized',
   'passkey.authenticated',
   'passkey.authentication_failed',
   'passkey.clone_suspected',

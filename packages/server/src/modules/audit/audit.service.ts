@@ -38,10 +38,32 @@ export function sanitizeForLog(text: string, max = 500): string {
   return text.slice(0, max).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-export function createAuditService(deps: { clock: Clock; random: Random; parseUserAgent: (ua: string | null) => ParsedUserAgent }) {
+/** Rows the retention sweep deletes per statement; a turn of the event loop between chunks. */
+const RETENTION_CHUNK = 1000;
+const DAY_MS = 86_400_000;
+/** Addresses a tally remembers between two flushes (the busiest are named in the summary row). */
+const TALLY_MAX_IPS = 1000;
+
+interface Tally {
+  since: number;
+  count: number;
+  byErrorCode: Map<string, number>;
+  byIp: Map<string, number>;
+}
+
+export function createAuditService(deps: {
+  clock: Clock;
+  random: Random;
+  parseUserAgent: (ua: string | null) => ParsedUserAgent;
+  /** Rows older than this many days are deleted by `sweep`; 0 keeps them forever. */
+  retentionDays?: number;
+}) {
   const repository = createAuditRepository();
+  /** Per summary type: requests counted instead of written, since the last flush. */
+  const tallies = new Map<AuditEventType, Tally>();
   /** The insert `record` makes, for the caller's `writeBatch`. */
-  function statement(context: RequestContext, event: AuditEvent): BoundStatement {
+  /** `requestId` null: a row the server writes on its own (a tally's summary), not for one request. */
+  function statement(context: Omit<RequestContext, 'requestId'> & { requestId: string | null }, event: AuditEvent): BoundStatement {
     const ua = deps.parseUserAgent(context.userAgent);
     return repository.insert({
       id: deps.random.timeOrderedUuid(),
@@ -71,6 +93,67 @@ export function createAuditService(deps: { clock: Clock; random: Random; parseUs
     },
 
     statement,
+
+    /**
+     * Counts a refused request instead of writing a row for it: for junk that names no ceremony
+     * of ours (an unparseable clientDataJSON, an unknown challenge), which anyone can send by the
+     * thousand and which would otherwise fill the log one row each. `flushTallies` writes one
+     * `summaryType` row with the counts.
+     */
+    tally(context: RequestContext, summaryType: AuditEventType, errorCode: string): void {
+      let tally = tallies.get(summaryType);
+      if (!tally) {
+        tally = { since: deps.clock.now(), count: 0, byErrorCode: new Map(), byIp: new Map() };
+        tallies.set(summaryType, tally);
+      }
+      tally.count += 1;
+      tally.byErrorCode.set(errorCode, (tally.byErrorCode.get(errorCode) ?? 0) + 1);
+      const ip = context.ip ?? 'unknown';
+      if (tally.byIp.has(ip) || tally.byIp.size < TALLY_MAX_IPS) tally.byIp.set(ip, (tally.byIp.get(ip) ?? 0) + 1);
+    },
+
+    /** Writes one row per summary type that counted anything since the last flush (the sweeper calls it once a minute). */
+    async flushTallies(db: Kysely<Database>): Promise<number> {
+      let written = 0;
+      for (const [type, tally] of [...tallies]) {
+        tallies.delete(type);
+        const busiest = [...tally.byIp].sort((a, b) => b[1] - a[1]).slice(0, 5);
+        await statement(
+          { requestId: null, ip: busiest.length === 1 ? (busiest[0]?.[0] ?? null) : null, userAgent: null },
+          {
+            type,
+            outcome: 'failure',
+            reason: `${tally.count} request(s) refused before any ceremony was found`,
+            data: {
+              count: tally.count,
+              since: new Date(tally.since).toISOString(),
+              byErrorCode: Object.fromEntries(tally.byErrorCode),
+              busiestIps: busiest.map(([ip, count]) => ({ ip, count })),
+              distinctIps: tally.byIp.size,
+            },
+          },
+        ).execute(db);
+        written += 1;
+      }
+      return written;
+    },
+
+    /**
+     * Retention: deletes rows older than the configured number of days, oldest first, in chunks
+     * (a turn of the event loop between them). Simple age-based deletion of a prefix of the log.
+     */
+    async sweep(db: Kysely<Database>): Promise<number> {
+      if (!deps.retentionDays) return 0;
+      const cutoff = deps.clock.now() - deps.retentionDays * DAY_MS;
+      let deleted = 0;
+      for (;;) {
+        const chunk = await repository.deleteChunkOlderThan(db, cutoff, RETENTION_CHUNK);
+        deleted += chunk;
+        if (chunk < RETENTION_CHUNK) return deleted;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    },
+
     async listForUser(db: Kysely<Database>, userId: string, limit = 50): Promise<AuditEntry[]> {
       const rows = await repository.listForUser(db, userId, limit);
       return rows.map((r) => ({

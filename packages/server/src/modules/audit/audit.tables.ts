@@ -1,4 +1,4 @@
-/** Append-only: triggers refuse UPDATE and DELETE. */
+/** Append-only: triggers refuse UPDATE, and DELETE of any row not older than the retention cutoff. */
 export interface AuditEventsTable {
   id: string;
   /** Monotonic order within one database (the hash chain of a later issue follows it). */
@@ -20,4 +20,10 @@ export interface AuditEventsTable {
   device: string | null;
   /** JSON object with event-specific fields. */
   data: string | null;
+}
+
+/** One row (id 1): audit rows created before `purge_before` may be deleted, no others. */
+export interface AuditRetentionTable {
+  id: number;
+  purge_before: number;
 }

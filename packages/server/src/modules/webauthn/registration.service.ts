@@ -79,6 +79,16 @@ export function createRegistrationService(deps: WebauthnDeps) {
     throw error;
   }
 
+  /**
+   * A verify that names no ceremony of ours (unparseable clientDataJSON, unknown challenge) is
+   * counted, not written: anyone can send them by the thousand (issue 9). The audit log gets one
+   * summary row a minute (AuditService.tally).
+   */
+  function junk(context: RequestContext, error: AppError): never {
+    deps.audit.tally(context, 'passkey.registration_failures_summarized', error.code);
+    throw error;
+  }
+
   return {
     /** Sign-up of a new account: checks the username, makes a random user handle, stores the challenge. */
     async startSignUp(input: { username: string; displayName?: string | undefined; email?: string | undefined; binding: string }): Promise<CreationOptionsJSON> {
@@ -137,11 +147,11 @@ export function createRegistrationService(deps: WebauthnDeps) {
     }): Promise<{ user: User; passkey: PasskeyView; session?: SessionView & { token?: string }; pendingEmail?: string }> {
       const { response, context } = input;
       const parsed = parseClientData(response.response?.clientDataJSON);
-      if (!parsed.ok) return failure(context, WebauthnErrors.invalid_response({ detail: parsed.problem }), null, null);
+      if (!parsed.ok) return junk(context, WebauthnErrors.invalid_response({ detail: parsed.problem }));
       const clientData = parsed.clientData;
 
       const challenge = await deps.repository.consumeChallenge(deps.db, clientData.challenge);
-      if (!challenge) return failure(context, challengeError('unknown or already used challenge'), null, null);
+      if (!challenge) return junk(context, challengeError('unknown or already used challenge'));
       const now = deps.clock.now();
       const problem = challengeProblem(challenge, { ceremony: 'registration', binding: input.binding, now });
       if (problem) return failure(context, challengeError(problem), challenge.user_id, null);

@@ -35,7 +35,7 @@ export interface WebauthnRouteDeps {
   random: Random;
   challengeTtlSeconds: number;
   signupLimiter: RateLimiter;
-  /** Per client IP for passkey sign-in and step-up (SEC-34, SEC-35). */
+  /** Per client IP for passkey sign-in, step-up and registration verify (SEC-34, SEC-35). */
   authLimiter: RateLimiter;
   /** After a sign-up that gave an address: mail it a confirmation code bound to this client; false when none could be sent. */
   sendSignUpEmailCode(input: { userId: string; email: string; binding: string; context: ReturnType<typeof requestContext> }): Promise<boolean>;
@@ -103,10 +103,11 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
           session: Type.Optional(SessionSchema),
           emailCodeSent: Type.Optional(Type.Boolean({ description: 'Sign-up with an address: a code to confirm it went out (POST /api/v1/account/email/verify)' })),
         }),
-        400: problem, 401: problem, 403: problem, 409: problem,
+        400: problem, 401: problem, 403: problem, 409: problem, 429: problem,
       },
     },
   }, async (request, reply) => {
+    await deps.authLimiter.hit(`passkey-registration-verify-ip:${request.ip}`);
     const result = await deps.registration.finish({
       response: request.body as RegistrationResponseJSON,
       binding: deps.cookies.ceremonyBinding(request),

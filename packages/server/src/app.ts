@@ -80,7 +80,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   const clock = overrides.clock ?? systemClock;
   const random = overrides.random ?? cryptoRandom;
   const ownsDatabase = !overrides.database;
-  const database = overrides.database ?? createDatabase(config.database.url, { poolSize: config.database.poolSize });
+  const database = overrides.database ?? createDatabase(config.database.url, config.database);
   const { db } = database;
   await migrateToLatest(db);
 

@@ -29,11 +29,11 @@ const CONNECT_TIMEOUT_MS = 5000;
  * Opens the database named by `url`: `sqlite:<path>` (created with its folder on first start)
  * or `postgres://...`. Timestamps are epoch milliseconds in both, so BIGINT is read as a number.
  */
-export function createDatabase(url: string, options: { poolSize?: number } = {}): DatabaseHandle {
+export function createDatabase(url: string, options: { poolSize?: number; sqliteWalLimitMb?: number } = {}): DatabaseHandle {
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    const sqlite = openNodeSqlite(path);
+    const sqlite = openNodeSqlite(path, options.sqliteWalLimitMb ? { walLimitBytes: options.sqliteWalLimitMb * 1024 * 1024 } : {});
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
     // The fast path must see Kysely's open transactions: DatabaseSync.isTransaction (Node 22.16+).
     if (typeof sqlite.raw.isTransaction === 'boolean') enableSqliteFastPath({ db, raw: sqlite.raw, statement: sqlite.statement });

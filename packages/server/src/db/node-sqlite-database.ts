@@ -20,13 +20,20 @@ export interface NodeSqlite extends SqliteDatabase {
   statement(sql: string): { statement: StatementSync; reader: boolean };
 }
 
-export function openNodeSqlite(path: string, options: { backgroundCheckpoint?: boolean } = {}): NodeSqlite {
+/** Default bound of the write-ahead log (LATCHKEY_SQLITE_WAL_LIMIT_MB). */
+export const DEFAULT_WAL_LIMIT_BYTES = 64 * 1024 * 1024;
+
+export function openNodeSqlite(path: string, options: { backgroundCheckpoint?: boolean; walLimitBytes?: number } = {}): NodeSqlite {
+  const walLimitBytes = options.walLimitBytes ?? DEFAULT_WAL_LIMIT_BYTES;
   const raw = new DatabaseSync(path, { enableForeignKeyConstraints: true });
   raw.exec('PRAGMA journal_mode = WAL');
   raw.exec('PRAGMA synchronous = NORMAL');
   raw.exec('PRAGMA busy_timeout = 5000');
   raw.exec('PRAGMA foreign_keys = ON');
-  const checkpointer = path !== ':memory:' && options.backgroundCheckpoint !== false ? startCheckpointer(raw, path) : undefined;
+  // SQLite reuses the WAL file from its start after a complete checkpoint but never shrinks it:
+  // without a limit it stays at the largest size a burst ever made it (1.4 GB seen, issue 9).
+  raw.exec(`PRAGMA journal_size_limit = ${Math.floor(walLimitBytes)}`);
+  const checkpointer = path !== ':memory:' && options.backgroundCheckpoint !== false ? startCheckpointer(raw, path, walLimitBytes) : undefined;
   const cache = new Map<string, { statement: StatementSync; reader: boolean }>();
 
   function statement(sql: string): { statement: StatementSync; reader: boolean } {
@@ -72,17 +79,18 @@ const SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
  * Moves WAL checkpoints off the event loop. By default SQLite checkpoints inside the commit that
  * crosses 1000 WAL pages: under load that commit (every ~60 sign-ins) stalls every request for
  * 6-8 ms of copying and fsync (bench/RESULTS.md). Here the serving connection never checkpoints;
- * a worker thread with its own connection does, every 200 ms. If that thread fails, the serving
- * connection takes the job back, so the WAL cannot grow without bound.
+ * a worker thread with its own connection does, every 200 ms, and also bounds the WAL's size
+ * (wal-checkpointer.worker.mjs). If that thread fails, the serving connection takes the job back
+ * (SQLite's own checkpoint at 1000 pages, and journal_size_limit), so the WAL stays bounded.
  */
-function startCheckpointer(raw: DatabaseSync, path: string): { stop(): void } {
+function startCheckpointer(raw: DatabaseSync, path: string, walLimitBytes: number): { stop(): void } {
   let stopped = false;
   const fallBack = () => {
     if (!stopped && raw.isOpen) raw.exec(`PRAGMA wal_autocheckpoint = ${SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES}`);
   };
   raw.exec('PRAGMA wal_autocheckpoint = 0');
   const worker = new Worker(new URL('./wal-checkpointer.worker.mjs', import.meta.url), {
-    workerData: { path, intervalMs: CHECKPOINT_INTERVAL_MS },
+    workerData: { path, intervalMs: CHECKPOINT_INTERVAL_MS, walLimitBytes },
     resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 },
   });
   worker.unref();

@@ -100,7 +100,7 @@ export async function startTestServer(
       log: { level: (process.env.LATCHKEY_TEST_LOG as Config['log']['level']) ?? 'silent' },
     },
   });
-  const database = createDatabase(config.database.url, { poolSize: config.database.poolSize });
+  const database = createDatabase(config.database.url, config.database);
   const clock = createTestClock(Date.now());
   const app = await buildApp(config, { database, clock, ...(options.logger ? { logger: options.logger } : {}) });
   await app.listen({ host: '127.0.0.1', port: options.port ?? 0 });

@@ -1,51 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startPostgres } from '../../../../scripts/postgres.mjs';
 import { authenticate, newAuthenticator, register } from '../helpers/flows.ts';
 import { TestClient, type TestResponse } from '../helpers/test-client.ts';
-import { dialects, freePort, TEST_ORIGIN, TEST_RP_ID } from '../helpers/test-server.ts';
+import { startServerProcess, type ServerProcess } from '../helpers/server-process.ts';
+import { dialects, TEST_ORIGIN } from '../helpers/test-server.ts';
 import type { SoftAuthenticator } from '../../../testkit/src/index.ts';
-
-const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
-
-/** One Latchkey process, as `npm start` runs it (TypeScript entry, no verify workers to spare the CPU). */
-async function startNode(databaseUrl: string): Promise<{ url: string; process: ChildProcess; output: () => string }> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  let output = '';
-  const child = spawn(process.execPath, ['--max-semi-space-size=4', MAIN], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      LATCHKEY_PORT: String(port),
-      LATCHKEY_HOST: '127.0.0.1',
-      LATCHKEY_DATABASE_URL: databaseUrl,
-      LATCHKEY_DATABASE_POOL_SIZE: '4',
-      LATCHKEY_ORIGINS: TEST_ORIGIN,
-      LATCHKEY_RP_ID: TEST_RP_ID,
-      LATCHKEY_VERIFY_WORKERS: '0',
-      LATCHKEY_SIGNUP_PER_IP_PER_HOUR: '100000',
-      LATCHKEY_AUTH_PER_IP_PER_HOUR: '100000',
-      LATCHKEY_LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (d) => (output += d));
-  child.stderr?.on('data', (d) => (output += d));
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`a Latchkey node did not start:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { url, process: child, output: () => output };
-}
 
 /** Every answer that is not a 200 must be the documented outage answer, never a 500 or a dropped connection. */
 function assertOutageAnswer(response: TestResponse, where: string): void {
@@ -67,7 +28,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 if (dialects.includes('postgres')) {
   describe('PostgreSQL restart under load (two nodes)', { timeout: 55_000 }, () => {
     let cluster: Awaited<ReturnType<typeof startPostgres>>;
-    const nodes: Awaited<ReturnType<typeof startNode>>[] = [];
+    const nodes: ServerProcess[] = [];
 
     before(async () => {
       cluster = await startPostgres({ durableCommits: true });
@@ -78,12 +39,12 @@ if (dialects.includes('postgres')) {
       const url = new URL(cluster.url);
       url.pathname = '/latchkey';
       // One after the other: the first runs the migrations.
-      nodes.push(await startNode(url.toString()));
-      nodes.push(await startNode(url.toString()));
+      nodes.push(await startServerProcess({ LATCHKEY_DATABASE_URL: url.toString(), LATCHKEY_DATABASE_POOL_SIZE: '4' }));
+      nodes.push(await startServerProcess({ LATCHKEY_DATABASE_URL: url.toString(), LATCHKEY_DATABASE_POOL_SIZE: '4' }));
     });
 
     after(() => {
-      for (const node of nodes) if (node.process.exitCode === null) node.process.kill('SIGKILL');
+      for (const node of nodes) node.kill();
       cluster?.stop();
     });
 

@@ -11,14 +11,18 @@
  *
  * With `--pid` it also reads the server's /proc/<pid>/stat (utime+stime) at the edges of the
  * measured window, and samples its VmRSS every 100 ms (VmHWM at the end); with `--pg-pid` the
- * same CPU figure for the postmaster and its backends. Output: one JSON object on stdout.
+ * same CPU figure for the postmaster and its backends. With `--sqlite=<database file>` it samples
+ * the size of its -wal file with RSS, and reads the bytes in use and the rows per table from a
+ * read-only connection at the window's edges (database growth and rows per login).
+ * Output: one JSON object on stdout.
  *
  * Usage: node bench/load.ts --base=http://127.0.0.1:8080 --origin=http://localhost:8080 [--clients=50]
  *        [--regs=4] [--warmup=2] [--duration=10] [--max-logins=1000000] [--pid=1234] [--pg-pid=5678] [--mark]
- *        [--client=http|fetch]
+ *        [--client=http|fetch] [--sqlite=/tmp/x.db]
  * Only talks to 127.0.0.1 / localhost.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { SoftAuthenticator, type CreationOptionsJSON, type RequestOptionsJSON } from '../packages/testkit/src/index.ts';
@@ -41,6 +45,8 @@ const durationSeconds = Number(args.duration ?? 10);
 const maxLogins = Number(args['max-logins'] ?? 1_000_000);
 const serverPid = args.pid ? Number(args.pid) : undefined;
 const pgPid = args['pg-pid'] ? Number(args['pg-pid']) : undefined;
+/** The server's SQLite file: its WAL is sampled with RSS, its size and rows read at the window's edges. */
+const sqlitePath = args.sqlite || undefined;
 /** Send SIGUSR2 to --pid when the measured window opens and closes (bench/tools/preload.ts listens). */
 const mark = args.mark === 'true' || args.mark === '';
 const prefix = args.prefix ?? `b${Date.now().toString(36)}`;
@@ -52,6 +58,36 @@ const MAX_ERRORS = 200;
 {
   const host = new URL(base).hostname;
   if (host !== '127.0.0.1' && host !== 'localhost' && host !== '[::1]') throw new Error(`load.ts only talks to loopback, not ${host}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQLite readings (a connection of our own; reads only)
+// ---------------------------------------------------------------------------------------------
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** Bytes in use (pages not on the free list, WAL included) and rows per table. */
+function sqliteUsage(path: string): { usedBytes: number; rows: Record<string, number> } | undefined {
+  let db: DatabaseSync | undefined;
+  try {
+    db = new DatabaseSync(path, { readOnly: true });
+    const one = (sql: string) => Number(Object.values(db?.prepare(sql).get() ?? {})[0] ?? 0);
+    const usedBytes = (one('PRAGMA page_count') - one('PRAGMA freelist_count')) * one('PRAGMA page_size');
+    const rows: Record<string, number> = {};
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[];
+    for (const { name } of tables) rows[name] = one(`SELECT count(*) FROM "${name.replace(/"/g, '""')}"`);
+    return { usedBytes, rows };
+  } catch {
+    return undefined;
+  } finally {
+    db?.close();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -311,7 +347,16 @@ const sampleRss = () => {
   const kb = statusKb(serverPid, 'VmRSS');
   if (kb !== undefined && kb > rssMaxKb) rssMaxKb = kb;
 };
-const rssTimer = setInterval(sampleRss, 100);
+let walMaxBytes = 0;
+const sampleWal = () => {
+  if (sqlitePath) walMaxBytes = Math.max(walMaxBytes, fileSize(`${sqlitePath}-wal`));
+};
+const rssTimer = setInterval(() => {
+  sampleRss();
+  sampleWal();
+}, 100);
+let usageBefore: ReturnType<typeof sqliteUsage>;
+let usageAfter: ReturnType<typeof sqliteUsage>;
 
 const hardStop = performance.now() + (warmupSeconds + durationSeconds + 30) * 1000;
 const phases = new Promise<void>((resolve) => {
@@ -325,6 +370,7 @@ const phases = new Promise<void>((resolve) => {
       schedBefore = mainThreadSched(serverPid);
     }
     if (pgPid !== undefined) pgBefore = pgCpu(pgPid);
+    if (sqlitePath) usageBefore = sqliteUsage(sqlitePath);
     selfBefore = process.cpuUsage();
     busyBefore = machineBusyMs();
     setTimeout(() => {
@@ -340,6 +386,7 @@ const phases = new Promise<void>((resolve) => {
       const self = process.cpuUsage(selfBefore);
       selfCpuMs = (self.user + self.system) / 1000;
       busyAfter = machineBusyMs();
+      if (sqlitePath) usageAfter = sqliteUsage(sqlitePath);
       resolve();
     }, durationSeconds * 1000);
   }, warmupSeconds * 1000);
@@ -378,11 +425,13 @@ if ((phase as string) !== 'done') {
   const self = process.cpuUsage(selfBefore);
   selfCpuMs = (self.user + self.system) / 1000;
   busyAfter = machineBusyMs();
+  if (sqlitePath) usageAfter = sqliteUsage(sqlitePath);
 } else {
   await phases;
 }
 clearInterval(rssTimer);
 sampleRss();
+sampleWal();
 
 const windowSeconds = (windowEnd - windowStart) / 1000;
 const loginStats = summarize(loginLatencies, windowSeconds);
@@ -432,6 +481,22 @@ const result: LoadResult = {
     pgBefore && pgAfter
       ? { cpuMsPerLogin: round(pgCpuTotal / n), cpuUtilization: round(pgCpuTotal / (windowSeconds * 1000), 2) }
       : undefined,
+  sqlite: sqlitePath
+    ? {
+        walPeakMB: round(walMaxBytes / 2 ** 20, 1),
+        walAtEndMB: round(fileSize(`${sqlitePath}-wal`) / 2 ** 20, 1),
+        dbGrowthBytesPerLogin: usageBefore && usageAfter ? Math.round((usageAfter.usedBytes - usageBefore.usedBytes) / n) : undefined,
+        // Rows each login left behind, per table (sweeps run once a minute, so not inside the window).
+        rowsPerLogin:
+          usageBefore && usageAfter
+            ? Object.fromEntries(
+                Object.entries(usageAfter.rows)
+                  .map(([table, count]) => [table, round((count - (usageBefore?.rows[table] ?? 0)) / n, 2)] as const)
+                  .filter(([, perLogin]) => perLogin !== 0),
+              )
+            : undefined,
+      }
+    : undefined,
   machine: { busyCores: round((busyAfter - busyBefore) / (windowSeconds * 1000), 2), foreignCores: round(foreignCores, 2) },
   loadgen: { cpuMsPerLogin: round(selfCpuMs / n), cpuUtilization: round(selfCpuMs / (windowSeconds * 1000), 2) },
 };

@@ -215,7 +215,7 @@ async function runTarget(target: Target, tmp: string, pg: { url: string; pid: nu
       `--pid=${child.pid}`,
       `--prefix=${target.name}-${Date.now().toString(36)}`,
       `--client=${client}`,
-      ...(target.db === 'postgres' && pg ? [`--pg-pid=${pg.pid}`] : []),
+      ...(target.db === 'postgres' && pg ? [`--pg-pid=${pg.pid}`] : [`--sqlite=${join(tmp, `${target.name}.db`)}`]),
     ];
     // The load generator always gets core 1 to itself as far as we can arrange it.
     const [loadCmd, loadCmdArgs] = withTaskset('1', loadArgs);
@@ -390,6 +390,15 @@ for (const r of runs) {
   );
 }
 for (const f of failures) lines.push(`| ${f.name} | FAILED: ${f.error.replace(/\n/g, ' ').replace(/\|/g, '/').slice(0, 300)} |`);
+lines.push('');
+lines.push('| run (SQLite) | largest WAL seen, MB | WAL at window end, MB | database growth per login | rows per login, by table (before the minute sweep) |');
+lines.push('| --- | ---: | ---: | ---: | --- |');
+for (const r of runs.filter((run) => run.result.sqlite)) {
+  const q = r.result.sqlite;
+  const name = rounds > 1 && r.pin !== undefined ? `${r.name} #${r.round}` : r.name;
+  const rows = Object.entries(q?.rowsPerLogin ?? {}).map(([table, n]) => `${table} ${n}`).join(', ');
+  lines.push(`| ${name} | ${fmt(q?.walPeakMB)} | ${fmt(q?.walAtEndMB)} | ${q?.dbGrowthBytesPerLogin === undefined ? '–' : `${(q.dbGrowthBytesPerLogin / 1024).toFixed(2)} KB`} | ${rows || '–'} |`);
+}
 lines.push('');
 lines.push(`Raw ES256 verification (node:crypto, 1 thread, 69-byte message): **${raw.es256VerifyPerSecond}/s** with \`crypto.verify\` and a prepared KeyObject; ${raw.es256SubtleVerifyPerSecond}/s with \`crypto.subtle.verify\` awaited one at a time.`);
 lines.push('');

@@ -29,6 +29,8 @@ export interface LoadResult {
     vmHwmMB: number;
   };
   postgres?: { cpuMsPerLogin: number; cpuUtilization: number };
+  /** With --sqlite: the largest -wal file seen (sampled every 100 ms, warm-up included), its size when the window closed, and what each login adds to the database. */
+  sqlite?: { walPeakMB: number; walAtEndMB: number; dbGrowthBytesPerLogin?: number; rowsPerLogin?: Record<string, number> };
   machine: { busyCores: number; foreignCores: number };
   loadgen: { cpuMsPerLogin: number; cpuUtilization: number };
 }

@@ -1,6 +1,7 @@
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, redactConfig } from './config/load.ts';
 import { bundleElements } from './http/static-pages.ts';
+import { installLastResortHandlers } from './platform/last-resort.ts';
 
 /** Process entry: config -> app -> listen; closes gracefully on SIGTERM / SIGINT. */
 async function main(): Promise<void> {
@@ -28,8 +29,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void close('SIGTERM'));
   process.on('SIGINT', () => void close('SIGINT'));
-  // Last resort: log and keep serving; a request's own errors are already problem+json (SEC-54).
-  process.on('unhandledRejection', (reason) => app.log.error({ err: reason }, 'unhandled rejection'));
+  // Last resort (SEC-54): a stray rejection is logged and the process serves on; an uncaught exception is fatal.
+  installLastResortHandlers(app.log);
   // Bundle the web components now rather than on the first visitor's request (tests stay lazy).
   bundleElements().catch((err: unknown) => app.log.warn({ err }, '/latchkey.js could not be bundled; it will be retried on request'));
   await app.listen({ host: config.server.host, port: config.server.port });

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
 import pg from 'pg';
 import type { Database } from './database.ts';
 import { openNodeSqlite } from './node-sqlite-database.ts';
@@ -34,7 +34,7 @@ export function createDatabase(url: string, options: { poolSize?: number; sqlite
     const path = url.slice('sqlite:'.length);
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     const sqlite = openNodeSqlite(path, options.sqliteWalLimitMb ? { walLimitBytes: options.sqliteWalLimitMb * 1024 * 1024 } : {});
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
     // The fast path must see Kysely's open transactions: DatabaseSync.isTransaction (Node 22.16+).
     if (typeof sqlite.raw.isTransaction === 'boolean') enableSqliteFastPath({ db, raw: sqlite.raw, statement: sqlite.statement });
     return {
@@ -83,6 +83,30 @@ export function createDatabase(url: string, options: { poolSize?: number; sqlite
     onConnectionError: (listener) => listeners.add(listener),
     close: () => db.destroy(),
   };
+}
+
+/**
+ * Transactions take SQLite's write lock at BEGIN (BEGIN IMMEDIATE). The WAL checkpoint worker holds
+ * that lock for a moment when it truncates the log; a transaction that had begun deferred and read
+ * first would then be refused the lock at once with SQLITE_BUSY (SQLite runs no busy handler for a
+ * read-to-write upgrade), where BEGIN IMMEDIATE waits its busy_timeout. One connection serves
+ * every request, so taking the lock early costs no concurrency.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
 }
 
 /** Distinct statement texts a connection keeps prepared; the hot path has about a dozen. */

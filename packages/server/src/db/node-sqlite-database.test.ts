@@ -2,8 +2,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { once } from 'node:events';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
+import { sql, type Kysely } from 'kysely';
+import { createDatabase } from './create-db.ts';
 import { openNodeSqlite } from './node-sqlite-database.ts';
 
 function writeRows(db: ReturnType<typeof openNodeSqlite>, count: number): void {
@@ -38,5 +42,35 @@ test('without the background thread SQLite checkpoints in commits as usual', () 
     db.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a transaction that reads before it writes waits for the checkpointer instead of failing with SQLITE_BUSY', async (t) => {
+  // The WAL bound makes the checkpoint worker take the write lock for a moment (TRUNCATE). A
+  // deferred BEGIN would hold a read snapshot and then be refused the write lock at once (SQLite
+  // calls no busy handler for that upgrade): a 503 for the user. BEGIN IMMEDIATE waits instead.
+  const dir = mkdtempSync(join(tmpdir(), 'latchkey-wal-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'db.sqlite');
+  const database = createDatabase(`sqlite:${path}`);
+  try {
+    await sql`CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)`.execute(database.db);
+    const holder = new Worker(
+      `const { DatabaseSync } = require('node:sqlite'); const { parentPort } = require('node:worker_threads');
+       const db = new DatabaseSync(${JSON.stringify(path)}); db.exec('PRAGMA busy_timeout = 1000; BEGIN IMMEDIATE');
+       parentPort.postMessage('locked'); setTimeout(() => { db.exec('COMMIT'); db.close(); }, 300);`,
+      { eval: true },
+    );
+    await once(holder, 'message');
+    // biome-ignore lint/suspicious/noExplicitAny: a table of this test's own
+    const db = database.db as unknown as Kysely<any>;
+    await db.transaction().execute(async (trx) => {
+      await trx.selectFrom('t').selectAll().execute();
+      await trx.insertInto('t').values({ v: 'after the lock' }).execute();
+    });
+    assert.equal((await db.selectFrom('t').selectAll().execute()).length, 1);
+    await once(holder, 'exit');
+  } finally {
+    await database.close();
   }
 });

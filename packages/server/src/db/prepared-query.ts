@@ -260,7 +260,7 @@ function oneStatement(db: Kysely<any>, steps: BatchStep[]): CompiledQuery | unde
 }
 
 function runBatchSync(fast: SqliteFastPath, steps: BatchStep[]): number | undefined {
-  fast.statement('BEGIN').statement.run();
+  fast.statement('BEGIN IMMEDIATE').statement.run(); // as Kysely's transactions (db/create-db.ts)
   try {
     for (const [index, step] of steps.entries()) {
       const changed = step.statement.executeSync(fast);

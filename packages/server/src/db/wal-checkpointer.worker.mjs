@@ -10,16 +10,14 @@ import { parentPort, workerData } from 'node:worker_threads';
  * thread and not inside a commit on the event loop. PASSIVE never waits for or blocks a writer or
  * a reader; frames still in use are copied on a later tick.
  *
- * PASSIVE alone does not bound the WAL file: SQLite starts writing it from the beginning again only
- * when a writer finds every frame already copied, and under steady load a commit always lands while
- * a checkpoint runs, so the file grows for as long as the load lasts (1.4 GB in the issue 9 fault
- * test) and is never shrunk. So:
- * - PASSIVE every `intervalMs`, as always (the bulk of the copying, blocking nobody);
- * - when the file has grown past `walLimitBytes` (looked at every intervalMs / 4), a PASSIVE and then
- *   a TRUNCATE checkpoint: it waits for the current writer, copies the few frames the PASSIVE one
- *   could not and cuts the file to zero bytes, holding back writers only for that short remainder;
- * - when nothing was written since the last PASSIVE and frames remain, a TRUNCATE too, so an idle
- *   database leaves no WAL behind.
+ * Bounding the WAL file (node-sqlite-database.ts says why PASSIVE alone does not):
+ * - the file's size is looked at every intervalMs / 4 (a stat, next to nothing); past
+ *   `walLimitBytes` this thread copies what it can at once and asks the serving connection to copy
+ *   the rest between two of its transactions, which lets SQLite start the log over (and
+ *   journal_size_limit cut the file back);
+ * - when nothing was written since the last PASSIVE and frames remain, a TRUNCATE checkpoint: an
+ *   idle database leaves no WAL behind. (Only when idle: under load it would have to win the write
+ *   lock from the event loop.)
  * @type {{ path: string, intervalMs: number, walLimitBytes: number }}
  */
 const { path, intervalMs, walLimitBytes } = workerData;
@@ -38,23 +36,29 @@ function walSize() {
   }
 }
 
-// The size is looked at four times per interval (a stat, next to nothing), so a burst overshoots
-// the limit by what 50 ms of commits write, not 200 ms.
+// The size is looked at four times per interval, so a burst overshoots the limit by what about
+// 50 ms of commits write, not 200 ms.
 const SIZE_CHECKS_PER_INTERVAL = 4;
 let tick = 0;
+let awaitingServer = false;
 
 const timer = setInterval(() => {
   try {
     tick = (tick + 1) % SIZE_CHECKS_PER_INTERVAL;
+    // While the serving connection finishes a checkpoint, this one stays out of its way.
+    if (awaitingServer) return;
     const over = walSize() > walLimitBytes;
     if (!over && tick !== 0) return;
     const result = /** @type {{ busy: number, log: number, checkpointed: number }} */ (passive.get());
+    if (over) {
+      awaitingServer = true;
+      parentPort?.postMessage({ walOverLimit: true });
+      lastFrames = -1;
+      return;
+    }
     const idle = result.log > 0 && result.log === lastFrames;
     lastFrames = result.log;
-    if (over || idle) {
-      const after = /** @type {{ busy: number }} */ (truncate.get());
-      if (after.busy === 0) lastFrames = 0;
-    }
+    if (idle && /** @type {{ busy: number }} */ (truncate.get()).busy === 0) lastFrames = 0;
   } catch (error) {
     // A busy database is normal under load: the next tick tries again.
     const message = error instanceof Error ? error.message : String(error);
@@ -63,6 +67,7 @@ const timer = setInterval(() => {
 }, intervalMs / SIZE_CHECKS_PER_INTERVAL);
 
 parentPort?.on('message', (message) => {
+  if (message === 'checkpointed') awaitingServer = false;
   if (message !== 'stop') return;
   clearInterval(timer);
   db.close();

@@ -47,7 +47,7 @@ import {
 } from './modules/webauthn/webauthn.module.ts';
 import { systemClock, type Clock } from './platform/clock.ts';
 import { cryptoRandom, type Random } from './platform/random.ts';
-import { hmacSha256 } from './platform/encoding.ts';
+import { deriveAtRestKeys, deriveServerKeys } from './platform/keys.ts';
 import { createUserAgentParser } from './platform/user-agent.ts';
 
 export interface AppOverrides {
@@ -134,7 +134,11 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
 
   const parseUserAgent = createUserAgentParser();
   const audit = createAuditService({ clock, random, parseUserAgent });
-  const accounts = createAccountsService({ db, clock, random, rejectEmailUsernames: config.signup.rejectEmailUsernames });
+  // Every key is its own HKDF subkey of the server secret (platform/keys.ts), derived once here;
+  // services get the key they need, never the secret.
+  const serverSecret = await loadServerSecret(db, random, config.secrets.serverSecret);
+  const keys = deriveServerKeys(serverSecret);
+  const accounts = createAccountsService({ db, clock, random, rejectEmailUsernames: config.signup.rejectEmailUsernames, lookupKey: keys.lookup });
   const sessions = createSessionsService({
     db,
     clock,
@@ -146,7 +150,6 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   const verifier = overrides.verifier ?? createVerifier(config.server.verifyWorkers);
   const repository = createWebauthnRepository();
   const providerOf = loadProviderNames(config.webauthn.providersFile, (message) => app.log.warn(message));
-  const serverSecret = await loadServerSecret(db, random, config.secrets.serverSecret);
   const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, log: app.log });
   const notifier = createNotifier({ mailer, emailOf: (userId) => accounts.emailOf(userId), rpName: config.rp.name });
   const emailCodesEnabled = config.auth.methods.includes('email_code');
@@ -158,9 +161,9 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   const fallbackRepository = createFallbackRepository();
   const lockout = createLockout({ db, clock, repository: fallbackRepository, ...config.lockout });
   const clearFailureCounters = (userId: string) => lockout.clearUserStatement(userId);
-  const challenges = createChallengeCodec(hmacSha256(serverSecret, 'latchkey:sign-in-challenge-key'));
+  const challenges = createChallengeCodec(keys.challengeSealing);
   const webauthnDeps = {
-    db, config, clock, random, verifier, challenges, repository, accounts, sessions, audit, providerOf, parseUserAgent, serverSecret, notifier,
+    db, config, clock, random, verifier, challenges, repository, accounts, sessions, audit, providerOf, parseUserAgent, imaginaryCredentialsKey: keys.imaginaryCredentials, notifier,
     hasOtherSignInMethod, clearFailureCounters,
   };
   // Assigned once the e-mail code service exists (below); sign-up calls it only after that.
@@ -200,7 +203,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
 
   const codeIpLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perIpPerHour, windowSeconds: 3600 });
   const perAddressLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perAddressPerHour, windowSeconds: 3600 });
-  const emailCodes = createEmailCodesService({ db, config, clock, random, repository: fallbackRepository, accounts, audit, mailer, lockout, perAddressLimiter, serverSecret });
+  const emailCodes = createEmailCodesService({ db, config, clock, random, repository: fallbackRepository, accounts, audit, mailer, lockout, perAddressLimiter, codeKey: keys.emailCodes });
   sendSignUpEmailCode = async (input) => {
     try {
       await emailCodes.start({ purpose: 'verify_email', email: input.email, binding: input.binding, userId: input.userId, context: input.context });
@@ -231,13 +234,17 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     db,
     clock,
     random,
-    box: createSecretBox({ encryptionKey: config.secrets.encryptionKey, serverSecret, randomBytes: random.bytes }),
+    box: createSecretBox({ keys: deriveAtRestKeys(keys, serverSecret, config.secrets.encryptionKey), randomBytes: random.bytes }),
     lockout,
     sessions,
     audit,
     issuer: config.rp.name,
   });
   const totpEnabled = config.auth.methods.includes('totp');
+  // Seeds sealed before subkeys (secret box v1) open still; re-seal them once, so nothing stays under the old key.
+  const resealed = await totp.resealLegacySecrets();
+  if (resealed.resealed > 0) app.log.info({ count: resealed.resealed }, 'TOTP seeds of an older secret box re-sealed');
+  if (resealed.unreadable > 0) app.log.warn({ count: resealed.unreadable }, 'TOTP seeds that do not open with the configured keys (is LATCHKEY_ENCRYPTION_KEY right?)');
   const passwords = createPasswordsService({
     db,
     clock,
@@ -250,7 +257,6 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     minLength: config.password.minLength,
     passkeyFirst: config.auth.passkeyFirst,
     rpName: config.rp.name,
-    serverSecret,
     countPasskeys: (userId) => repository.countByUser(db, userId),
     hasTotp: async (userId) => totpEnabled && (await totp.isEnrolled(userId)),
   });

@@ -173,12 +173,15 @@ export const ConfigSchema = Type.Object(
     secrets: Type.Object(
       {
         serverSecret: Type.Optional(
-          Type.String({ minLength: 32, description: 'Secret for derived values (the sign-in challenge key, fake credentials for unknown usernames); generated and kept in the database when unset' }),
+          Type.String({
+            minLength: 32,
+            description: 'Input of every server key: each (challenge sealing, keyed lookups, e-mail codes, secrets at rest unless LATCHKEY_ENCRYPTION_KEY) is its own HKDF subkey under a fixed label; generated and kept in the database when unset',
+          }),
         ),
         encryptionKey: Type.Optional(
           Type.String({
             minLength: 32,
-            description: 'Key (any string of 32+ characters; SHA-256 makes the AES-256-GCM key) for TOTP seeds at rest; when unset it is derived from the server secret',
+            description: 'Key material (any string of 32+ characters) for secrets at rest (TOTP seeds): their AES-256-GCM key is its HKDF subkey; when unset the server secret\'s subkey is used',
           }),
         ),
       },

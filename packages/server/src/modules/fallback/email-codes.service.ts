@@ -50,10 +50,11 @@ export function createEmailCodesService(deps: {
   mailer: Mailer;
   lockout: Lockout;
   perAddressLimiter: RateLimiter;
-  serverSecret: Uint8Array;
+  /** The `emailCodes` subkey (platform/keys.ts): codes are stored as an HMAC under it. */
+  codeKey: Uint8Array;
 }) {
   const { emailCode } = deps.config;
-  const hashCode = (id: string, code: string) => toBase64Url(hmacSha256(deps.serverSecret, `email-code:${id}:${code}`));
+  const hashCode = (id: string, code: string) => toBase64Url(hmacSha256(deps.codeKey, `email-code:${id}:${code}`));
 
   return {
     async start(input: { purpose: CodePurpose; email: string; binding: string; userId?: string; context: RequestContext }): Promise<{ expiresAt: number }> {

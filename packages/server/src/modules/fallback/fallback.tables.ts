@@ -9,7 +9,7 @@ export interface EmailCodesTable {
   email: string;
   /** Null for an address no account has: the row exists so both cases answer alike. */
   user_id: string | null;
-  /** HMAC-SHA-256(server secret, id:code); the code itself is never stored. */
+  /** HMAC-SHA-256 under the e-mail-code subkey (platform/keys.ts) of id:code; the code itself is never stored. */
   code_hash: string;
   attempts: number;
   created_at: number;

@@ -33,7 +33,7 @@ export function createLockout(deps: {
         throw FallbackErrors.too_many_attempts({
           headers: { 'retry-after': String(deps.maxDelaySeconds) },
           detail: 'This method is locked after too many failures; sign in with a passkey or recover the account.',
-          internal: `${key} locked at ${count} failures`,
+          internal: `locked at ${count} failures`,
         });
       }
       const waitMs = Number(row.last_failure_at) + delaySeconds(count) * 1000 - deps.clock.now();
@@ -59,7 +59,7 @@ export function createLockout(deps: {
         throw FallbackErrors.too_many_attempts({
           headers: { 'retry-after': '1' },
           detail: 'Another attempt is being checked; try again in a second',
-          internal: `${key}: concurrent attempt`,
+          internal: 'concurrent attempt',
         });
       }
       return {

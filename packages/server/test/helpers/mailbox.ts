@@ -8,7 +8,10 @@ const CODE = /code[^\n]* is (\d{6})\b/;
 const body = (m: ReceivedMail) => m.raw.slice(m.raw.indexOf('\r\n\r\n'));
 
 export interface ReceivedMail {
+  /** Envelope recipients, lower-cased (for lookups). */
   to: string[];
+  /** Envelope recipients exactly as the server gave them in RCPT TO. */
+  rcptTo: string[];
   raw: string;
 }
 
@@ -34,7 +37,7 @@ export async function startMailbox(): Promise<{
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
-        messages.push({ to: session.envelope.rcptTo.map((r) => r.address.toLowerCase()), raw: Buffer.concat(chunks).toString('utf8') });
+        messages.push({ to: session.envelope.rcptTo.map((r) => r.address.toLowerCase()), rcptTo: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
         callback();
       });
     },

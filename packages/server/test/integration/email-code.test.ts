@@ -74,6 +74,21 @@ for (const dialect of dialects) {
       assert.equal((await client.get('/api/v1/passkeys')).status, 200, 'reading is fine');
     });
 
+    test('the code goes to the stored, verified address, not to the address as typed (finding 10)', async () => {
+      await userWithEmail(server, mailbox, 'ec-kim', 'Kim.Lee@example.test');
+      server.clock.advance(61_000);
+      const client = server.client();
+      const before = mailbox.codeCount('kim.lee@example.test');
+      const start = await client.post(START, { email: ' KIM.LEE@Example.TEST ' });
+      assert.equal(start.status, 202, start.text);
+      const code = await mailbox.newCode('kim.lee@example.test', before);
+      const mail = mailbox.to('kim.lee@example.test').at(-1);
+      assert.deepEqual(mail?.rcptTo, ['Kim.Lee@example.test'], 'the envelope names the verified address exactly (the domain part is case-insensitive)');
+      const verify = await client.post(VERIFY, { code });
+      assert.equal(verify.status, 200, verify.text);
+      assert.equal(verify.body.user.username, 'ec-kim');
+    });
+
     test('an unknown address gets the same status and body shape, and no mail (SEC-36)', async () => {
       await userWithEmail(server, mailbox, 'ec-cy', 'cy@example.test');
       const known = await server.client().post(START, { email: 'cy@example.test' });

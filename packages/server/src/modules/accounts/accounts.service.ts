@@ -55,8 +55,14 @@ export function createAccountsService(deps: {
     async emailOf(userId: string): Promise<string | undefined> {
       return repository.findEmail(deps.db, userId);
     },
-    async findUserIdByEmailKey(emailKey: string): Promise<string | undefined> {
-      return repository.findActiveIdByEmailKey(deps.db, emailKey);
+    /**
+     * The active account whose verified address has this key, with that address as stored: mail
+     * goes there, never to the form someone typed (another case of a local part can be another
+     * mailbox, RFC 5321 §2.4).
+     */
+    async findByEmailKey(emailKey: string): Promise<{ userId: string; email: string } | undefined> {
+      const found = await repository.findActiveByEmailKey(deps.db, emailKey);
+      return found && { userId: found.id, email: found.email };
     },
     /** Sets a verified address inside the caller's transaction; throws email_taken if another account has it. */
     async setVerifiedEmail(db: Kysely<Database>, userId: string, email: { address: string; key: string }): Promise<void> {

@@ -67,7 +67,11 @@ export function createEmailCodesService(deps: {
         throw CommonErrors.rate_limited({ headers: { 'retry-after': String(wait) }, detail: `A code was sent moments ago; ask again in ${wait} seconds` });
       }
       await deps.perAddressLimiter.hit(`email-code:${email.key}`);
-      const userId = input.purpose === 'verify_email' ? (input.userId ?? null) : ((await deps.accounts.findUserIdByEmailKey(email.key)) ?? null);
+      // A code to confirm an address goes to that address (it becomes the account's once confirmed);
+      // a sign-in or recovery code goes to the account's verified address as stored, not as typed.
+      const account = input.purpose === 'verify_email' ? undefined : await deps.accounts.findByEmailKey(email.key);
+      const userId = input.purpose === 'verify_email' ? (input.userId ?? null) : (account?.userId ?? null);
+      const recipient = account?.email ?? email.address;
       const id = deps.random.uuid();
       const code = newNumericCode(deps.random);
       const expiresAt = now + emailCode.ttlSeconds * 1000;
@@ -77,7 +81,7 @@ export function createEmailCodesService(deps: {
           purpose: input.purpose,
           binding_hash: sha256Base64Url(input.binding),
           email_key: email.key,
-          email: email.address,
+          email: recipient,
           user_id: userId,
           code_hash: hashCode(id, code),
           attempts: 0,
@@ -90,7 +94,7 @@ export function createEmailCodesService(deps: {
       // Mail leaves after the commit and in the background, so a known address costs no more time than an unknown one.
       if (userId !== null) {
         deps.mailer.send({
-          to: email.address,
+          to: recipient,
           subject: `${deps.config.rp.name}: your ${SUBJECTS[input.purpose]}`,
           text: `Your ${SUBJECTS[input.purpose]} is ${code}\n\nIt expires in ${Math.round(emailCode.ttlSeconds / 60)} minutes and works once, in the browser that asked for it.\nIf you did not ask for it, ignore this mail; nobody can use it without also having this mailbox.`,
         });

@@ -202,8 +202,11 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   installWellKnown(app, config);
 
   const codeIpLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perIpPerHour, windowSeconds: 3600 });
-  const perAddressLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perAddressPerHour, windowSeconds: 3600 });
-  const emailCodes = createEmailCodesService({ db, config, clock, random, repository: fallbackRepository, accounts, audit, mailer, lockout, perAddressLimiter, codeKey: keys.emailCodes });
+  const perClientLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perAddressPerHour, windowSeconds: 3600 });
+  const perAddressLimiter = createRateLimiter({ db, clock, limit: config.emailCode.addressCeilingPerHour, windowSeconds: 3600 });
+  const emailCodes = createEmailCodesService({
+    db, config, clock, random, repository: fallbackRepository, accounts, audit, mailer, lockout, perClientLimiter, perAddressLimiter, codeKey: keys.emailCodes,
+  });
   sendSignUpEmailCode = async (input) => {
     try {
       await emailCodes.start({ purpose: 'verify_email', email: input.email, binding: input.binding, userId: input.userId, context: input.context });
@@ -284,6 +287,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
       sessions.sweepExpired(),
       signupLimiter.sweep(),
       codeIpLimiter.sweep(),
+      perClientLimiter.sweep(),
       perAddressLimiter.sweep(),
       emailCodes.sweep(),
       telemetryLimiter.sweep(),

@@ -103,6 +103,21 @@ for (const dialect of dialects) {
       assert.equal(verify.status, 200, verify.text);
     });
 
+    test("a stranger's recovery request for the address does not hold up the owner's (per-client cooldown, finding 5)", async () => {
+      const { client: owner } = await userWithEmail(server, mailbox, 'rc-fay', 'rc-fay@example.test');
+      const codes: string[] = (await owner.post(CODES, {})).body.codes;
+      server.clock.advance(61_000);
+      let before = mailbox.codeCount('rc-fay@example.test');
+      assert.equal((await server.client().post('/api/v1/recovery/start', { email: 'rc-fay@example.test' })).status, 202);
+      await mailbox.newCode('rc-fay@example.test', before);
+      const client = server.client();
+      before = mailbox.codeCount('rc-fay@example.test');
+      const start = await client.post('/api/v1/recovery/start', { email: 'rc-fay@example.test' });
+      assert.equal(start.status, 202, start.text);
+      const code = await mailbox.newCode('rc-fay@example.test', before);
+      assert.equal((await client.post('/api/v1/recovery/verify', { code, recoveryCode: codes[0] })).status, 200);
+    });
+
     test('recovery without the second factor fails: wrong or used recovery code, or no e-mail code', async () => {
       const { client: owner } = await userWithEmail(server, mailbox, 'rc-cy', 'rc-cy@example.test');
       const codes: string[] = (await owner.post(CODES, {})).body.codes;

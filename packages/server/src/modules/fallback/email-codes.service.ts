@@ -49,6 +49,9 @@ export function createEmailCodesService(deps: {
   audit: AuditService;
   mailer: Mailer;
   lockout: Lockout;
+  /** Codes per address and client (ceremony binding): the quota a client can use up for itself. */
+  perClientLimiter: RateLimiter;
+  /** Codes per address from all clients together: a ceiling well above the per-client quota. */
   perAddressLimiter: RateLimiter;
   /** The `emailCodes` subkey (platform/keys.ts): codes are stored as an HMAC under it. */
   codeKey: Uint8Array;
@@ -61,11 +64,16 @@ export function createEmailCodesService(deps: {
       const email = normalizeEmail(input.email);
       if (!email.ok) throw AccountErrors.email_invalid({ detail: `email ${email.problem}` });
       const now = deps.clock.now();
-      const last = await deps.repository.latestCodeTimeForEmail(deps.db, email.key);
+      // The cooldown and the quota count per address *and* client (the ceremony binding that will
+      // have to present the code), so a stranger asking for codes to someone's address makes only
+      // the stranger wait; all clients together stop at a ceiling well above one client's quota.
+      const bindingHash = sha256Base64Url(input.binding);
+      const last = await deps.repository.latestCodeTimeForClient(deps.db, email.key, bindingHash);
       if (last !== undefined && now - last < emailCode.resendCooldownSeconds * 1000) {
         const wait = Math.max(1, Math.ceil((last + emailCode.resendCooldownSeconds * 1000 - now) / 1000));
         throw CommonErrors.rate_limited({ headers: { 'retry-after': String(wait) }, detail: `A code was sent moments ago; ask again in ${wait} seconds` });
       }
+      await deps.perClientLimiter.hit(`email-code:${email.key}:${bindingHash}`);
       await deps.perAddressLimiter.hit(`email-code:${email.key}`);
       // A code to confirm an address goes to that address (it becomes the account's once confirmed);
       // a sign-in or recovery code goes to the account's verified address as stored, not as typed.
@@ -79,7 +87,7 @@ export function createEmailCodesService(deps: {
         await deps.repository.replaceCode(trx, {
           id,
           purpose: input.purpose,
-          binding_hash: sha256Base64Url(input.binding),
+          binding_hash: bindingHash,
           email_key: email.key,
           email: recipient,
           user_id: userId,
@@ -103,16 +111,22 @@ export function createEmailCodesService(deps: {
     },
 
     /**
-     * Checks a code for the flow that asked for it. Every failure answers code_invalid; the
-     * per-address failure counter (SEC-34) survives new codes and is cleared by a success.
+     * Checks a code for the flow that asked for it. Every failure answers code_invalid. Failures
+     * count per address and client (SEC-34: they survive new codes, delays grow from
+     * LATCHKEY_LOCKOUT_FREE_FAILURES) and per address across clients (which only locks, at
+     * LATCHKEY_LOCKOUT_HARD_LIMIT); a success clears both.
      */
     async verify(input: { purpose: CodePurpose; binding: string | undefined; code: string; context: RequestContext }): Promise<{ userId: string; email: { address: string; key: string } }> {
       const invalid = (internal: string) => FallbackErrors.code_invalid({ internal });
       if (!input.binding) throw invalid('request carries no flow binding');
       const row = await deps.repository.findCodeForFlow(deps.db, sha256Base64Url(input.binding), input.purpose);
       if (!row) throw invalid('no code for this flow');
-      const counterKey = `otp:${row.email_key}`;
-      const attempt = await deps.lockout.begin(counterKey);
+      const attempt = await deps.lockout.beginShared({
+        clientKey: `otp:${row.email_key}:${row.binding_hash}`,
+        // The key a passkey sign-in of the account clears (fallback.repository.ts clearCountersOfUser).
+        sharedKey: `otp:${row.email_key}`,
+        lockedDetail: 'E-mail codes for this address are locked after too many wrong codes; sign in with a passkey to lift the lock, or ask support.',
+      });
       const now = deps.clock.now();
       if (Number(row.expires_at) <= now) {
         await deps.repository.consumeCode(deps.db, row.id);

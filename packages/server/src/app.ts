@@ -7,8 +7,9 @@ import { ProblemSchema } from './contract/schemas.ts';
 import { createDatabase, type DatabaseHandle } from './db/create-db.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { loadServerSecret } from './db/server-secret.ts';
-import { installProblemHandlers } from './errors/problem.ts';
+import { createClientErrorHandler, frameworkErrorHandler, installProblemHandlers } from './errors/problem.ts';
 import { registeredErrors } from './errors/app-error.ts';
+import { CommonErrors } from './errors/common.errors.ts';
 import { createAuth } from './http/auth.ts';
 import { createCookiePolicy } from './http/cookies.ts';
 import { createCsrfGuard } from './http/csrf.ts';
@@ -86,7 +87,14 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     trustProxy: config.server.trustProxy.length > 0 ? [...config.server.trustProxy] : false,
     genReqId: () => random.uuid(),
     requestIdHeader: false,
-    return503OnClosing: true,
+    // Requests that arrive while closing get a 503 problem+json from installProblemHandlers.
+    return503OnClosing: false,
+    // Errors before any route runs leave as problem+json too (errors/problem.ts).
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler: createClientErrorHandler(
+      () => random.uuid(),
+      (err, code) => app.log.debug({ err, code }, 'unreadable request refused'),
+    ),
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 1500 },
     // SEC-62: refuse __proto__ and constructor.prototype keys instead of silently dropping them.
     onProtoPoisoning: 'error',
@@ -109,7 +117,12 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     return parseJson(request, body as string, done);
   });
 
-  installProblemHandlers(app);
+  installProblemHandlers(app, () => random.uuid());
+  // A compressed body would be parsed as if it were not: refuse any Content-Encoding (RFC 9110 §8.4.1: 415).
+  app.addHook('onRequest', (request, _reply, done) => {
+    const encoding = request.headers['content-encoding'];
+    done(encoding && encoding.trim().toLowerCase() !== 'identity' ? CommonErrors.unsupported_media_type({ detail: 'A Content-Encoding is not accepted; send the JSON uncompressed' }) : undefined);
+  });
   installCors(app, config.cors.origins);
   installSecurityHeaders(app, { hsts: config.rp.origins.every((o) => o.startsWith('https:')) });
   await app.register(cookie);

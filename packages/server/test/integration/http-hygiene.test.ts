@@ -53,14 +53,14 @@ function assertNoLeak(r: TestResponse, where: string): void {
 
 /**
  * Sends bytes as they are (no client library to tidy them up) and reads the answer until the
- * server closes or `wait` resolves; returns it as a TestResponse.
+ * server closes the connection (or 3 s pass); returns it as a TestResponse.
  */
-function rawRequest(url: string, text: string, options: { then?: (socket: import('node:net').Socket) => void } = {}): Promise<TestResponse> {
+function rawRequest(url: string, text: string, options: { afterWrite?: (socket: import('node:net').Socket) => void } = {}): Promise<TestResponse> {
   const { port } = new URL(url);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), '127.0.0.1', () => {
       socket.write(text);
-      options.then?.(socket);
+      options.afterWrite?.(socket);
     });
     let out = '';
     socket.setEncoding('utf8');
@@ -390,7 +390,7 @@ for (const dialect of dialects) {
       }
     });
 
-    test('errors raised before any route runs (router, HTTP parser, Node) are problem+json with a stable code', async () => {
+    test('errors raised before any route runs (router, HTTP parser, Node) are problem+json with a stable code', { timeout: 60_000 }, async () => {
       const H = 'Host: localhost\r\nConnection: close\r\n';
       const json = (body: string) => `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
       const cases: [label: string, request: string, status: number, code: string][] = [
@@ -413,20 +413,20 @@ for (const dialect of dialects) {
       for (const [label, request, status, code] of cases) assertProblem(await rawRequest(server.url, request), status, code, label);
     });
 
-    test('a request that arrives while the server is closing is 503 problem+json with Retry-After', async () => {
+    test('a request that arrives while the server is closing is 503 problem+json with Retry-After', { timeout: 20_000 }, async () => {
       const closing = await startTestServer(dialect);
       let closed: Promise<void> | undefined;
       const r = await rawRequest(closing.url, 'GET /api/v1/session HTTP/1.1\r\nHost: localhost\r\n', {
-        then: (socket) =>
+        afterWrite: (socket) =>
           setTimeout(() => {
             closed = closing.app.close();
             setTimeout(() => socket.write('\r\n'), 50);
           }, 50),
       });
-      assertProblem(r, 503, 'service_unavailable', 'closing');
-      assert.ok(Number(r.headers.get('retry-after')) > 0);
       await closed;
       await closing.close();
+      assertProblem(r, 503, 'service_unavailable', 'closing');
+      assert.ok(Number(r.headers.get('retry-after')) > 0);
     });
 
     test('every response carries a fresh x-request-id; a client-sent one is not trusted', async () => {

@@ -7,8 +7,9 @@ import { ProblemSchema } from './contract/schemas.ts';
 import { createDatabase, type DatabaseHandle } from './db/create-db.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { loadServerSecret } from './db/server-secret.ts';
-import { installProblemHandlers } from './errors/problem.ts';
+import { createClientErrorHandler, frameworkErrorHandler, installProblemHandlers } from './errors/problem.ts';
 import { registeredErrors } from './errors/app-error.ts';
+import { CommonErrors } from './errors/common.errors.ts';
 import { createAuth } from './http/auth.ts';
 import { createCookiePolicy } from './http/cookies.ts';
 import { createCsrfGuard } from './http/csrf.ts';
@@ -47,7 +48,7 @@ import {
 } from './modules/webauthn/webauthn.module.ts';
 import { systemClock, type Clock } from './platform/clock.ts';
 import { cryptoRandom, type Random } from './platform/random.ts';
-import { hmacSha256 } from './platform/encoding.ts';
+import { deriveAtRestKeys, deriveServerKeys } from './platform/keys.ts';
 import { createUserAgentParser } from './platform/user-agent.ts';
 
 export interface AppOverrides {
@@ -93,7 +94,14 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     trustProxy: config.server.trustProxy.length > 0 ? [...config.server.trustProxy] : false,
     genReqId: () => random.uuid(),
     requestIdHeader: false,
-    return503OnClosing: true,
+    // Requests that arrive while closing get a 503 problem+json from installProblemHandlers.
+    return503OnClosing: false,
+    // Errors before any route runs leave as problem+json too (errors/problem.ts).
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler: createClientErrorHandler(
+      () => random.uuid(),
+      (err, code) => app.log.debug({ err, code }, 'unreadable request refused'),
+    ),
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 1500 },
     // SEC-62: refuse __proto__ and constructor.prototype keys instead of silently dropping them.
     onProtoPoisoning: 'error',
@@ -116,8 +124,13 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     return parseJson(request, body as string, done);
   });
 
-  installProblemHandlers(app);
+  installProblemHandlers(app, () => random.uuid());
   database.onConnectionError((err) => app.log.warn({ err }, 'database connection lost; the pool reconnects on the next query'));
+  // A compressed body would be parsed as if it were not: refuse any Content-Encoding (RFC 9110 §8.4.1: 415).
+  app.addHook('onRequest', (request, _reply, done) => {
+    const encoding = request.headers['content-encoding'];
+    done(encoding && encoding.trim().toLowerCase() !== 'identity' ? CommonErrors.unsupported_media_type({ detail: 'A Content-Encoding is not accepted; send the JSON uncompressed' }) : undefined);
+  });
   installCors(app, config.cors.origins);
   installSecurityHeaders(app, { hsts: config.rp.origins.every((o) => o.startsWith('https:')) });
   await app.register(cookie);
@@ -142,7 +155,11 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
 
   const parseUserAgent = createUserAgentParser();
   const audit = createAuditService({ clock, random, parseUserAgent, retentionDays: config.audit.retentionDays });
-  const accounts = createAccountsService({ db, clock, random, rejectEmailUsernames: config.signup.rejectEmailUsernames });
+  // Every key is its own HKDF subkey of the server secret (platform/keys.ts), derived once here;
+  // services get the key they need, never the secret.
+  const serverSecret = await loadServerSecret(db, random, config.secrets.serverSecret);
+  const keys = deriveServerKeys(serverSecret);
+  const accounts = createAccountsService({ db, clock, random, rejectEmailUsernames: config.signup.rejectEmailUsernames, lookupKey: keys.lookup });
   const sessions = createSessionsService({
     db,
     clock,
@@ -154,7 +171,6 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   const verifier = overrides.verifier ?? createVerifier(config.server.verifyWorkers);
   const repository = createWebauthnRepository();
   const providerOf = loadProviderNames(config.webauthn.providersFile, (message) => app.log.warn(message));
-  const serverSecret = await loadServerSecret(db, random, config.secrets.serverSecret);
   const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, log: app.log });
   const notifier = createNotifier({ mailer, emailOf: (userId) => accounts.emailOf(userId), rpName: config.rp.name });
   const emailCodesEnabled = config.auth.methods.includes('email_code');
@@ -166,9 +182,9 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   const fallbackRepository = createFallbackRepository();
   const lockout = createLockout({ db, clock, repository: fallbackRepository, ...config.lockout });
   const clearFailureCounters = (userId: string) => lockout.clearUserStatement(userId);
-  const challenges = createChallengeCodec(hmacSha256(serverSecret, 'latchkey:sign-in-challenge-key'));
+  const challenges = createChallengeCodec(keys.challengeSealing);
   const webauthnDeps = {
-    db, config, clock, random, verifier, challenges, repository, accounts, sessions, audit, providerOf, parseUserAgent, serverSecret, notifier,
+    db, config, clock, random, verifier, challenges, repository, accounts, sessions, audit, providerOf, parseUserAgent, imaginaryCredentialsKey: keys.imaginaryCredentials, notifier,
     hasOtherSignInMethod, clearFailureCounters,
   };
   // Assigned once the e-mail code service exists (below); sign-up calls it only after that.
@@ -207,8 +223,11 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   installWellKnown(app, config);
 
   const codeIpLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perIpPerHour, windowSeconds: 3600 });
-  const perAddressLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perAddressPerHour, windowSeconds: 3600 });
-  const emailCodes = createEmailCodesService({ db, config, clock, random, repository: fallbackRepository, accounts, audit, mailer, lockout, perAddressLimiter, serverSecret });
+  const perClientLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perAddressPerHour, windowSeconds: 3600 });
+  const perAddressLimiter = createRateLimiter({ db, clock, limit: config.emailCode.addressCeilingPerHour, windowSeconds: 3600 });
+  const emailCodes = createEmailCodesService({
+    db, config, clock, random, repository: fallbackRepository, accounts, audit, mailer, lockout, perClientLimiter, perAddressLimiter, codeKey: keys.emailCodes,
+  });
   sendSignUpEmailCode = async (input) => {
     try {
       await emailCodes.start({ purpose: 'verify_email', email: input.email, binding: input.binding, userId: input.userId, context: input.context });
@@ -239,13 +258,17 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     db,
     clock,
     random,
-    box: createSecretBox({ encryptionKey: config.secrets.encryptionKey, serverSecret, randomBytes: random.bytes }),
+    box: createSecretBox({ keys: deriveAtRestKeys(keys, serverSecret, config.secrets.encryptionKey), randomBytes: random.bytes }),
     lockout,
     sessions,
     audit,
     issuer: config.rp.name,
   });
   const totpEnabled = config.auth.methods.includes('totp');
+  // Seeds sealed before subkeys (secret box v1) open still; re-seal them once, so nothing stays under the old key.
+  const resealed = await totp.resealLegacySecrets();
+  if (resealed.resealed > 0) app.log.info({ count: resealed.resealed }, 'TOTP seeds of an older secret box re-sealed');
+  if (resealed.unreadable > 0) app.log.warn({ count: resealed.unreadable }, 'TOTP seeds that do not open with the configured keys (is LATCHKEY_ENCRYPTION_KEY right?)');
   const passwords = createPasswordsService({
     db,
     clock,
@@ -258,7 +281,6 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     minLength: config.password.minLength,
     passkeyFirst: config.auth.passkeyFirst,
     rpName: config.rp.name,
-    serverSecret,
     countPasskeys: (userId) => repository.countByUser(db, userId),
     hasTotp: async (userId) => totpEnabled && (await totp.isEnrolled(userId)),
   });
@@ -287,6 +309,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
       sessions.sweepExpired(),
       signupLimiter.sweep(),
       codeIpLimiter.sweep(),
+      perClientLimiter.sweep(),
       perAddressLimiter.sweep(),
       emailCodes.sweep(),
       telemetryLimiter.sweep(),

@@ -2,6 +2,8 @@
 import { ConfigError, loadConfig } from './config/load.ts';
 import { createDatabase } from './db/create-db.ts';
 import { createMigrator } from './db/migrate.ts';
+import { normalizeEmail } from './modules/accounts/accounts.module.ts';
+import { createFallbackRepository } from './modules/fallback/fallback.module.ts';
 
 const USAGE = `Usage: latchkey <command>
 
@@ -9,6 +11,9 @@ Commands:
   migrate          apply pending database migrations (also done on every start)
   migrate:status   list migrations and whether each has run
   migrate:down     undo the most recent migration
+  unlock-email <address>
+                   lift the lock on e-mail codes for an address (after too many wrong codes);
+                   a passkey sign-in of the account lifts it too
 
 The database comes from LATCHKEY_DATABASE_URL (default sqlite:./data/latchkey.db).`;
 
@@ -34,6 +39,14 @@ async function run(command: string | undefined): Promise<number> {
       const { error, results = [] } = await migrator.migrateDown();
       for (const r of results) process.stdout.write(`↓ ${r.migrationName} (${r.status})\n`);
       if (error) throw error;
+    } else if (command === 'unlock-email') {
+      const email = normalizeEmail(process.argv[3] ?? '');
+      if (!email.ok) {
+        process.stderr.write(`unlock-email: the address ${email.problem}\n`);
+        return 64;
+      }
+      const cleared = await createFallbackRepository().clearAddressCounters(database.db, email.key);
+      process.stdout.write(cleared > 0 ? `E-mail codes for ${email.address} are unlocked (${cleared} counter(s) cleared).\n` : `No failures are counted for ${email.address}.\n`);
     } else {
       process.stderr.write(`Unknown command "${command}".\n\n${USAGE}\n`);
       return 64;

@@ -171,6 +171,11 @@ function crossFieldProblems(config: Config, where: Map<string, string>): string[
   if (!/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(config.database.url)) {
     problems.push(`${where.get('/database/url') ?? 'database.url'}: must be sqlite:<path> or postgres://user:pass@host:port/db`);
   }
+  if (config.emailCode.addressCeilingPerHour < config.emailCode.perAddressPerHour) {
+    problems.push(
+      `${where.get('/emailCode/addressCeilingPerHour') ?? 'LATCHKEY_EMAIL_CODE_ADDRESS_CEILING_PER_HOUR'}: must not be lower than LATCHKEY_EMAIL_CODE_PER_ADDRESS_PER_HOUR (the address-wide ceiling is above the per-client quota)`,
+    );
+  }
   if (config.session.absoluteTimeoutSeconds < config.session.idleTimeoutSeconds) {
     problems.push('LATCHKEY_SESSION_ABSOLUTE_SECONDS: must not be shorter than LATCHKEY_SESSION_IDLE_SECONDS');
   }

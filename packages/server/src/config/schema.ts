@@ -121,17 +121,23 @@ export const ConfigSchema = Type.Object(
       {
         ttlSeconds: Type.Integer({ default: 600, minimum: 60, maximum: 600, description: 'How long an e-mailed one-time code stays valid (SEC-36: at most 10 min)' }),
         maxAttempts: Type.Integer({ default: 5, minimum: 1, maximum: 5, description: 'Wrong guesses before a code is invalidated (SEC-36)' }),
-        resendCooldownSeconds: Type.Integer({ default: 60, minimum: 0, maximum: 3600, description: 'Least time between two codes to one address' }),
-        perAddressPerHour: Type.Integer({ default: 10, minimum: 1, maximum: 1000, description: 'Codes one address may be sent per hour' }),
+        resendCooldownSeconds: Type.Integer({ default: 60, minimum: 0, maximum: 3600, description: 'Least time between two codes to one address asked for by one client (ceremony binding)' }),
+        perAddressPerHour: Type.Integer({ default: 10, minimum: 1, maximum: 1000, description: 'Codes one client (ceremony binding) may have sent to one address per hour' }),
+        addressCeilingPerHour: Type.Integer({
+          default: 50,
+          minimum: 1,
+          maximum: 10_000,
+          description: 'Codes one address may be sent per hour by all clients together: a ceiling well above the per-client quota, against mail floods',
+        }),
         perIpPerHour: Type.Integer({ default: 100, minimum: 1, maximum: 1_000_000, description: 'Code requests, code checks, password and TOTP attempts one client IP may make per hour, each kind counted apart (SEC-34)' }),
       },
       { ...strict, default: {} },
     ),
     lockout: Type.Object(
       {
-        freeFailures: Type.Integer({ default: 5, minimum: 1, maximum: 50, description: 'Consecutive failures per account and factor before delays start (SEC-34)' }),
+        freeFailures: Type.Integer({ default: 5, minimum: 1, maximum: 50, description: 'Consecutive failures per account and factor (for e-mail codes: per address and client) before delays start (SEC-34)' }),
         maxDelaySeconds: Type.Integer({ default: 3600, minimum: 1, maximum: 86400, description: 'Longest delay between attempts after repeated failures' }),
-        hardLimit: Type.Integer({ default: 100, minimum: 10, maximum: 100, description: 'Consecutive failures after which a factor is locked until recovery (NIST: at most 100)' }),
+        hardLimit: Type.Integer({ default: 100, minimum: 10, maximum: 100, description: 'Consecutive failures after which a factor is locked (e-mail codes: per address, all clients together) until a passkey sign-in or `latchkey unlock-email` (NIST: at most 100)' }),
       },
       { ...strict, default: {} },
     ),
@@ -179,12 +185,15 @@ export const ConfigSchema = Type.Object(
     secrets: Type.Object(
       {
         serverSecret: Type.Optional(
-          Type.String({ minLength: 32, description: 'Secret for derived values (the sign-in challenge key, fake credentials for unknown usernames); generated and kept in the database when unset' }),
+          Type.String({
+            minLength: 32,
+            description: 'Input of every server key: each (challenge sealing, keyed lookups, e-mail codes, secrets at rest unless LATCHKEY_ENCRYPTION_KEY) is its own HKDF subkey under a fixed label; generated and kept in the database when unset',
+          }),
         ),
         encryptionKey: Type.Optional(
           Type.String({
             minLength: 32,
-            description: 'Key (any string of 32+ characters; SHA-256 makes the AES-256-GCM key) for TOTP seeds at rest; when unset it is derived from the server secret',
+            description: 'Key material (any string of 32+ characters) for secrets at rest (TOTP seeds): their AES-256-GCM key is its HKDF subkey; when unset the server secret\'s subkey is used',
           }),
         ),
       },
@@ -253,6 +262,7 @@ export const ENVIRONMENT: ReadonlyArray<{ env: string; path: readonly [string, s
   { env: 'LATCHKEY_EMAIL_CODE_RESEND_SECONDS', path: ['emailCode', 'resendCooldownSeconds'] },
   { env: 'LATCHKEY_EMAIL_CODE_PER_ADDRESS_PER_HOUR', path: ['emailCode', 'perAddressPerHour'] },
   { env: 'LATCHKEY_EMAIL_CODE_PER_IP_PER_HOUR', path: ['emailCode', 'perIpPerHour'] },
+  { env: 'LATCHKEY_EMAIL_CODE_ADDRESS_CEILING_PER_HOUR', path: ['emailCode', 'addressCeilingPerHour'] },
   { env: 'LATCHKEY_LOCKOUT_FREE_FAILURES', path: ['lockout', 'freeFailures'] },
   { env: 'LATCHKEY_LOCKOUT_MAX_DELAY_SECONDS', path: ['lockout', 'maxDelaySeconds'] },
   { env: 'LATCHKEY_LOCKOUT_HARD_LIMIT', path: ['lockout', 'hardLimit'] },

@@ -15,6 +15,11 @@ import { toAppError } from './problem.ts';
  */
 const EXPECTED: [code: string, status: number][] = [
   ['invalid_request', 400],
+  ['invalid_url', 400],
+  ['uri_too_long', 414],
+  ['headers_too_large', 431],
+  ['request_timeout', 408],
+  ['expectation_failed', 417],
   ['unsupported_media_type', 415],
   ['payload_too_large', 413],
   ['origin_not_allowed', 403],

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { SMTPServer } from 'smtp-server';
+import type { SoftAuthenticator } from '../../../testkit/src/index.ts';
 import { newAuthenticator, signUp } from './flows.ts';
 import type { TestClient } from './test-client.ts';
 import type { TestServer } from './test-server.ts';
@@ -8,7 +9,10 @@ const CODE = /code[^\n]* is (\d{6})\b/;
 const body = (m: ReceivedMail) => m.raw.slice(m.raw.indexOf('\r\n\r\n'));
 
 export interface ReceivedMail {
+  /** Envelope recipients, lower-cased (for lookups). */
   to: string[];
+  /** Envelope recipients exactly as the server gave them in RCPT TO. */
+  rcptTo: string[];
   raw: string;
 }
 
@@ -34,7 +38,7 @@ export async function startMailbox(): Promise<{
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
-        messages.push({ to: session.envelope.rcptTo.map((r) => r.address.toLowerCase()), raw: Buffer.concat(chunks).toString('utf8') });
+        messages.push({ to: session.envelope.rcptTo.map((r) => r.address.toLowerCase()), rcptTo: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
         callback();
       });
     },
@@ -77,9 +81,15 @@ export async function startMailbox(): Promise<{
 export type Mailbox = Awaited<ReturnType<typeof startMailbox>>;
 
 /** Signs up with a passkey and sets a verified address through the API, as a user would. */
-export async function userWithEmail(server: TestServer, mailbox: Mailbox, username: string, email: string): Promise<{ client: TestClient; userId: string; passkeyId: string }> {
+export async function userWithEmail(
+  server: TestServer,
+  mailbox: Mailbox,
+  username: string,
+  email: string,
+): Promise<{ client: TestClient; userId: string; passkeyId: string; authenticator: SoftAuthenticator }> {
   const client = server.client();
-  const account = await signUp(client, newAuthenticator(), username);
+  const authenticator = newAuthenticator();
+  const account = await signUp(client, authenticator, username);
   const before = mailbox.codeCount(email);
   const put = await client.request('PUT', '/api/v1/account/email', { email });
   assert.equal(put.status, 202, put.text);
@@ -87,6 +97,6 @@ export async function userWithEmail(server: TestServer, mailbox: Mailbox, userna
   const confirm = await client.post('/api/v1/account/email/verify', { code });
   assert.equal(confirm.status, 200, confirm.text);
   assert.equal(confirm.body.email, email);
-  return { client, userId: account.user.id, passkeyId: account.passkey.id };
+  return { client, userId: account.user.id, passkeyId: account.passkey.id, authenticator };
 }
 

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { newAuthenticator, paths, register } from '../helpers/flows.ts';
+import { authenticate, newAuthenticator, paths, register } from '../helpers/flows.ts';
 import { startMailbox, userWithEmail, type Mailbox } from '../helpers/mailbox.ts';
 import type { TestResponse } from '../helpers/test-client.ts';
 import { dialects, startTestServer, type TestServer } from '../helpers/test-server.ts';
@@ -72,6 +74,21 @@ for (const dialect of dialects) {
       assertProblem(await client.post('/api/v1/account/recovery-codes', {}), 403, 'step_up_required', 'recovery codes');
       assertProblem(await client.request('PUT', '/api/v1/account/email', { email: 'mallory@example.test' }), 403, 'step_up_required', 'change e-mail');
       assert.equal((await client.get('/api/v1/passkeys')).status, 200, 'reading is fine');
+    });
+
+    test('the code goes to the stored, verified address, not to the address as typed (finding 10)', async () => {
+      await userWithEmail(server, mailbox, 'ec-kim', 'Kim.Lee@example.test');
+      server.clock.advance(61_000);
+      const client = server.client();
+      const before = mailbox.codeCount('kim.lee@example.test');
+      const start = await client.post(START, { email: ' KIM.LEE@Example.TEST ' });
+      assert.equal(start.status, 202, start.text);
+      const code = await mailbox.newCode('kim.lee@example.test', before);
+      const mail = mailbox.to('kim.lee@example.test').at(-1);
+      assert.deepEqual(mail?.rcptTo, ['Kim.Lee@example.test'], 'the envelope names the verified address exactly (the domain part is case-insensitive)');
+      const verify = await client.post(VERIFY, { code });
+      assert.equal(verify.status, 200, verify.text);
+      assert.equal(verify.body.user.username, 'ec-kim');
     });
 
     test('an unknown address gets the same status and body shape, and no mail (SEC-36)', async () => {
@@ -160,6 +177,125 @@ for (const dialect of dialects) {
       const rows = await server.database.db.selectFrom('audit_events').select(['reason', 'data']).execute();
       const all = JSON.stringify(rows);
       assert.doesNotMatch(all, /@example\.test/, 'no addresses in the audit log');
+    });
+  });
+
+  describe(`e-mail codes count per client: a stranger cannot hold up or lock the owner (${dialect})`, () => {
+    let server: TestServer;
+    let mailbox: Mailbox;
+    before(async () => {
+      mailbox = await startMailbox();
+      server = await startTestServer(dialect, {
+        config: { mail: { smtpUrl: mailbox.url }, emailCode: { perAddressPerHour: 3, addressCeilingPerHour: 8 }, lockout: { freeFailures: 3, hardLimit: 10 } },
+      });
+    });
+    after(async () => {
+      await server.close();
+      await mailbox.close();
+    });
+
+    /** The owner's own browser asks for a sign-in code and uses it. */
+    async function ownerSignsIn(owner: ReturnType<TestServer['client']>, email: string): Promise<TestResponse> {
+      const before = mailbox.codeCount(email);
+      const start = await owner.post(START, { email });
+      assert.equal(start.status, 202, `owner's request: ${start.text}`);
+      return owner.post(VERIFY, { code: await mailbox.newCode(email, before) });
+    }
+
+    /** Asks for a code and waits for its mail, so no mail of this request arrives during a later one. */
+    async function sent(client: ReturnType<TestServer['client']>, email: string): Promise<void> {
+      const before = mailbox.codeCount(email);
+      const start = await client.post(START, { email });
+      assert.equal(start.status, 202, start.text);
+      await mailbox.newCode(email, before);
+    }
+
+    /** A stranger (a new client each time) asks for a code to the address and guesses `guesses` times. */
+    async function strangerGuesses(email: string, guesses: number): Promise<TestResponse[]> {
+      const stranger = server.client();
+      await sent(stranger, email);
+      const answers: TestResponse[] = [];
+      for (let i = 0; i < guesses; i++) answers.push(await stranger.post(VERIFY, { code: '000000' }));
+      return answers;
+    }
+
+    test('resend cooldown and quota are per client: the stranger waits, the owner does not; all clients share only a ceiling', async () => {
+      const { client: owner } = await userWithEmail(server, mailbox, 'pc-ann', 'pc-ann@example.test');
+      server.clock.advance(61_000);
+      const stranger = server.client();
+      await sent(stranger, 'pc-ann@example.test');
+      assertProblem(await stranger.post(START, { email: 'pc-ann@example.test' }), 429, 'rate_limited', "the stranger's own cooldown");
+      const signedIn = await ownerSignsIn(owner, 'pc-ann@example.test');
+      assert.equal(signedIn.status, 200, `the owner is not held up by the stranger's request: ${signedIn.text}`);
+
+      // The stranger uses up its quota of 3 an hour; the owner's own quota is untouched.
+      for (let i = 0; i < 2; i++) {
+        server.clock.advance(61_000);
+        await sent(stranger, 'pc-ann@example.test');
+      }
+      server.clock.advance(61_000);
+      assertProblem(await stranger.post(START, { email: 'pc-ann@example.test' }), 429, 'rate_limited', "the stranger's quota");
+      assert.equal((await ownerSignsIn(owner, 'pc-ann@example.test')).status, 200, 'the owner still gets codes');
+
+      // Every client together: 8 an hour (owner 3, stranger 3 so far), whoever asks.
+      for (let i = 0; i < 2; i++) await sent(server.client(), 'pc-ann@example.test');
+      assertProblem(await server.client().post(START, { email: 'pc-ann@example.test' }), 429, 'rate_limited', 'the address-wide ceiling');
+      server.clock.advance(3600_000);
+      assert.equal((await ownerSignsIn(owner, 'pc-ann@example.test')).status, 200, 'the next hour');
+    });
+
+    test("a stranger's wrong codes slow only the stranger; the owner's code still works (SEC-34)", async () => {
+      const { client: owner } = await userWithEmail(server, mailbox, 'pc-bob', 'pc-bob@example.test');
+      server.clock.advance(61_000);
+      const answers = await strangerGuesses('pc-bob@example.test', 4);
+      for (const r of answers.slice(0, 3)) assertProblem(r, 401, 'code_invalid');
+      assertProblem(answers[3] as TestResponse, 429, 'too_many_attempts', 'the stranger is delayed after 3 failures');
+      const signedIn = await ownerSignsIn(owner, 'pc-bob@example.test');
+      assert.equal(signedIn.status, 200, `the owner is not delayed: ${signedIn.text}`);
+    });
+
+    test('100 (here 10) failures from all clients lock the address; a passkey sign-in of the account lifts the lock', async () => {
+      const { client: owner, authenticator } = await userWithEmail(server, mailbox, 'pc-cy', 'pc-cy@example.test');
+      server.clock.advance(61_000);
+      for (let i = 0; i < 3; i++) for (const r of await strangerGuesses('pc-cy@example.test', 3)) assertProblem(r, 401, 'code_invalid');
+      const last = await strangerGuesses('pc-cy@example.test', 2);
+      assertProblem(last[0] as TestResponse, 401, 'code_invalid', 'the tenth failure');
+      assertProblem(last[1] as TestResponse, 429, 'too_many_attempts', 'locked');
+
+      const before = mailbox.codeCount('pc-cy@example.test');
+      assert.equal((await owner.post(START, { email: 'pc-cy@example.test' })).status, 202);
+      const code = await mailbox.newCode('pc-cy@example.test', before);
+      const locked = await owner.post(VERIFY, { code });
+      assertProblem(locked, 429, 'too_many_attempts', 'the lock is address-wide');
+      assert.match(locked.body.detail, /passkey/);
+
+      const passkey = await authenticate(server.client(), authenticator);
+      assert.equal(passkey.verify.status, 200, passkey.verify.text);
+      const unlocked = await owner.post(VERIFY, { code });
+      assert.equal(unlocked.status, 200, `the same code works once the lock is lifted: ${unlocked.text}`);
+    });
+
+    test('support lifts the lock with `latchkey unlock-email <address>`', async () => {
+      const { client: owner } = await userWithEmail(server, mailbox, 'pc-dee', 'pc-dee@example.test');
+      server.clock.advance(61_000);
+      for (let i = 0; i < 4; i++) await strangerGuesses('pc-dee@example.test', 3);
+      const before = mailbox.codeCount('pc-dee@example.test');
+      assert.equal((await owner.post(START, { email: 'pc-dee@example.test' })).status, 202);
+      const code = await mailbox.newCode('pc-dee@example.test', before);
+      assertProblem(await owner.post(VERIFY, { code }), 429, 'too_many_attempts', 'locked');
+
+      const cli = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
+      const child = spawn(process.execPath, [cli, 'unlock-email', 'PC-DEE@example.test'], {
+        env: { PATH: process.env.PATH ?? '', LATCHKEY_DATABASE_URL: server.config.database.url },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (d) => (output += d));
+      child.stderr.on('data', (d) => (output += d));
+      const exitCode = await new Promise((resolve) => child.on('exit', resolve));
+      assert.equal(exitCode, 0, output);
+      assert.match(output, /unlocked/);
+      assert.equal((await owner.post(VERIFY, { code })).status, 200, 'unlocked');
     });
   });
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { base64urlDecode, base64urlEncode } from '../../../testkit/src/index.ts';
 import { authenticate, newAuthenticator, paths, signUp } from '../helpers/flows.ts';
@@ -48,6 +49,43 @@ function assertProblem(r: TestResponse, status: number, code: string, label = ''
 function assertNoLeak(r: TestResponse, where: string): void {
   assert.equal(r.body?.stack, undefined, where);
   assert.doesNotMatch(r.text, /\bat [\w.<>]+ \(|node_modules|\.ts:\d+|\/work\/|FST_[A-Z_]+|SqliteError|SQLITE_|duplicate key value|relation "/, where);
+}
+
+/**
+ * Sends bytes as they are (no client library to tidy them up) and reads the answer until the
+ * server closes the connection (or 3 s pass); returns it as a TestResponse.
+ */
+function rawRequest(url: string, text: string, options: { afterWrite?: (socket: import('node:net').Socket) => void } = {}): Promise<TestResponse> {
+  const { port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1', () => {
+      socket.write(text);
+      options.afterWrite?.(socket);
+    });
+    let out = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (d) => (out += d));
+    socket.on('error', reject);
+    const done = () => {
+      const cut = out.indexOf('\r\n\r\n');
+      const [statusLine = '', ...lines] = out.slice(0, cut).split('\r\n');
+      const headers = new Headers();
+      for (const line of lines) headers.append(line.slice(0, line.indexOf(':')).trim(), line.slice(line.indexOf(':') + 1).trim());
+      const body = out.slice(cut + 4);
+      let parsed: unknown = body;
+      try {
+        parsed = JSON.parse(body);
+      } catch {
+        // not JSON: the assertion on the content type says so
+      }
+      resolve({ status: Number(statusLine.split(' ')[1]), headers, body: parsed, text: out });
+    };
+    socket.on('end', done);
+    socket.setTimeout(3000, () => {
+      socket.destroy();
+      done();
+    });
+  });
 }
 
 /** A small deterministic PRNG (mulberry32), so a failing fuzz case can be replayed. */
@@ -350,6 +388,45 @@ for (const dialect of dialects) {
         for (const m of allowed) assert.ok(allow.includes(m), `${method} ${path}: Allow ${allow.join(', ')} lacks ${m}`);
         assert.ok(!allow.includes(method), `${method} ${path}: Allow must not list ${method}`);
       }
+    });
+
+    test('errors raised before any route runs (router, HTTP parser, Node) are problem+json with a stable code', { timeout: 60_000 }, async () => {
+      const H = 'Host: localhost\r\nConnection: close\r\n';
+      const json = (body: string) => `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+      const cases: [label: string, request: string, status: number, code: string][] = [
+        ['malformed percent-encoding', `GET /api/v1/passkeys/%E0%A4%A HTTP/1.1\r\n${H}\r\n`, 400, 'invalid_url'],
+        ['malformed percent-encoding on a route with a body', `PATCH /api/v1/passkeys/%zz HTTP/1.1\r\n${H}${json('{}')}`, 400, 'invalid_url'],
+        ['malformed percent-encoding outside /api', `GET /docs/%E0 HTTP/1.1\r\n${H}\r\n`, 400, 'invalid_url'],
+        ['over-long path parameter', `DELETE /api/v1/passkeys/${'A'.repeat(2000)} HTTP/1.1\r\n${H}\r\n`, 414, 'uri_too_long'],
+        ['no route', `GET /api/v1/nope HTTP/1.1\r\n${H}\r\n`, 404, 'not_found'],
+        ['bad JSON', `POST ${paths.AUTH}/options HTTP/1.1\r\n${H}${json('{x}')}`, 400, 'invalid_request'],
+        ['unsupported media type', `POST ${paths.AUTH}/options HTTP/1.1\r\n${H}Content-Type: text/plain\r\nContent-Length: 2\r\n\r\n{}`, 415, 'unsupported_media_type'],
+        ['a compressed body', `POST ${paths.AUTH}/options HTTP/1.1\r\n${H}Content-Encoding: gzip\r\n${json('{}')}`, 415, 'unsupported_media_type'],
+        ['body too large', `POST ${paths.AUTH}/options HTTP/1.1\r\n${H}${json(`"${'x'.repeat(70 * 1024)}"`)}`, 413, 'payload_too_large'],
+        ['not HTTP at all', 'GARBAGE\r\n\r\n', 400, 'invalid_request'],
+        ['an unknown method token', `FOO /healthz HTTP/1.1\r\n${H}\r\n`, 400, 'invalid_request'],
+        ['a control character in a header', `GET /healthz HTTP/1.1\r\n${H}X-Bad: a\u0001b\r\n\r\n`, 400, 'invalid_request'],
+        ['Content-Length and Transfer-Encoding together', `POST ${paths.AUTH}/options HTTP/1.1\r\n${H}Content-Type: application/json\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, 400, 'invalid_request'],
+        ['headers over the limit', `GET /healthz HTTP/1.1\r\n${H}X-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'headers_too_large'],
+        ['an Expect the server does not know', `POST ${paths.AUTH}/options HTTP/1.1\r\n${H}Expect: bogus\r\n${json('{}')}`, 417, 'expectation_failed'],
+      ];
+      for (const [label, request, status, code] of cases) assertProblem(await rawRequest(server.url, request), status, code, label);
+    });
+
+    test('a request that arrives while the server is closing is 503 problem+json with Retry-After', { timeout: 20_000 }, async () => {
+      const closing = await startTestServer(dialect);
+      let closed: Promise<void> | undefined;
+      const r = await rawRequest(closing.url, 'GET /api/v1/session HTTP/1.1\r\nHost: localhost\r\n', {
+        afterWrite: (socket) =>
+          setTimeout(() => {
+            closed = closing.app.close();
+            setTimeout(() => socket.write('\r\n'), 50);
+          }, 50),
+      });
+      await closed;
+      await closing.close();
+      assertProblem(r, 503, 'service_unavailable', 'closing');
+      assert.ok(Number(r.headers.get('retry-after')) > 0);
     });
 
     test('every response carries a fresh x-request-id; a client-sent one is not trusted', async () => {

@@ -90,6 +90,34 @@ for (const dialect of dialects) {
       assert.ok(events.length >= 3);
     });
 
+    test('the recovery code is mailed to the stored, verified address, not to the address as typed (finding 10)', async () => {
+      const { client: owner } = await userWithEmail(server, mailbox, 'rc-kim', 'Rc.Kim@example.test');
+      const codes: string[] = (await owner.post(CODES, {})).body.codes;
+      server.clock.advance(61_000);
+      const client = server.client();
+      const before = mailbox.codeCount('rc.kim@example.test');
+      assert.equal((await client.post('/api/v1/recovery/start', { email: 'RC.KIM@EXAMPLE.TEST' })).status, 202);
+      const code = await mailbox.newCode('rc.kim@example.test', before);
+      assert.deepEqual(mailbox.to('rc.kim@example.test').at(-1)?.rcptTo, ['Rc.Kim@example.test']);
+      const verify = await client.post('/api/v1/recovery/verify', { code, recoveryCode: codes[0] });
+      assert.equal(verify.status, 200, verify.text);
+    });
+
+    test("a stranger's recovery request for the address does not hold up the owner's (per-client cooldown, finding 5)", async () => {
+      const { client: owner } = await userWithEmail(server, mailbox, 'rc-fay', 'rc-fay@example.test');
+      const codes: string[] = (await owner.post(CODES, {})).body.codes;
+      server.clock.advance(61_000);
+      let before = mailbox.codeCount('rc-fay@example.test');
+      assert.equal((await server.client().post('/api/v1/recovery/start', { email: 'rc-fay@example.test' })).status, 202);
+      await mailbox.newCode('rc-fay@example.test', before);
+      const client = server.client();
+      before = mailbox.codeCount('rc-fay@example.test');
+      const start = await client.post('/api/v1/recovery/start', { email: 'rc-fay@example.test' });
+      assert.equal(start.status, 202, start.text);
+      const code = await mailbox.newCode('rc-fay@example.test', before);
+      assert.equal((await client.post('/api/v1/recovery/verify', { code, recoveryCode: codes[0] })).status, 200);
+    });
+
     test('recovery without the second factor fails: wrong or used recovery code, or no e-mail code', async () => {
       const { client: owner } = await userWithEmail(server, mailbox, 'rc-cy', 'rc-cy@example.test');
       const codes: string[] = (await owner.post(CODES, {})).body.codes;

@@ -34,7 +34,7 @@ for (const dialect of dialects) {
       server = await startTestServer(dialect, {
         config: {
           mail: { smtpUrl: mailbox.url },
-          emailCode: { resendCooldownSeconds: 0, perAddressPerHour: 1000, perIpPerHour: 1_000_000 },
+          emailCode: { resendCooldownSeconds: 0, perAddressPerHour: 1000, addressCeilingPerHour: 1000, perIpPerHour: 1_000_000 },
           auth: { methods: ['passkey', 'email_code', 'password'] },
           lockout: { freeFailures: 50 },
         },

@@ -32,15 +32,16 @@ export function createAccountsRepository() {
       const row = await db.selectFrom('users').select('email').where('id', '=', id).where('email_verified_at', 'is not', null).executeTakeFirst();
       return row?.email ?? undefined;
     },
-    async findActiveIdByEmailKey(db: Kysely<Database>, emailKey: string): Promise<string | undefined> {
+    /** The active account with this verified address, and the address as it was verified. */
+    async findActiveByEmailKey(db: Kysely<Database>, emailKey: string): Promise<{ id: string; email: string } | undefined> {
       const row = await db
         .selectFrom('users')
-        .select('id')
+        .select(['id', 'email'])
         .where('email_key', '=', emailKey)
         .where('email_verified_at', 'is not', null)
         .where('status', '=', 'active')
         .executeTakeFirst();
-      return row?.id;
+      return row?.email ? { id: row.id, email: row.email } : undefined;
     },
     /** False when another account already has the address (unique email_key). */
     async setEmail(db: Kysely<Database>, id: string, email: string, emailKey: string, now: number): Promise<boolean> {

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
 import type { Clock } from '../../platform/clock.ts';
+import { hmacSha256, toBase64Url } from '../../platform/encoding.ts';
 import type { Random } from '../../platform/random.ts';
 import { AccountErrors } from './accounts.errors.ts';
 import { createAccountsRepository, type User } from './accounts.repository.ts';
@@ -12,8 +13,19 @@ export interface NewAccount {
   displayName: string;
 }
 
-export function createAccountsService(deps: { db: Kysely<Database>; clock: Clock; random: Random; rejectEmailUsernames: boolean }) {
+export function createAccountsService(deps: {
+  db: Kysely<Database>;
+  clock: Clock;
+  random: Random;
+  rejectEmailUsernames: boolean;
+  /** The `lookup` subkey (platform/keys.ts): tags usernames that cannot exist; never another key. */
+  lookupKey: Uint8Array;
+}) {
   const repository = createAccountsRepository();
+  const usernameKey = (username: string): string | undefined => {
+    const name = normalizeUsername(username);
+    return name.ok ? name.key : undefined;
+  };
   return {
     /** Validates sign-up input; throws username_invalid / display_name_invalid naming the rule. */
     prepareNewAccount(input: { username: string; displayName?: string | undefined }): NewAccount {
@@ -29,15 +41,28 @@ export function createAccountsService(deps: { db: Kysely<Database>; clock: Clock
     async isUsernameTaken(usernameKey: string): Promise<boolean> {
       return repository.usernameKeyExists(deps.db, usernameKey);
     },
-    usernameKey(username: string): string | undefined {
-      const name = normalizeUsername(username);
-      return name.ok ? name.key : undefined;
+    usernameKey,
+    /**
+     * What a sign-in looks a username up by: its username key, or for a username that cannot
+     * exist a keyed tag of it (`invalid:…`, under the lookup subkey) that matches no row and
+     * counts failures like any other. The tag is computed for every username, so both cases
+     * do the same work (SEC-20). It may be stored (failure counters) and is no key.
+     */
+    lookupKeyOf(username: string): string {
+      const tag = `invalid:${toBase64Url(hmacSha256(deps.lookupKey, username))}`;
+      return usernameKey(username) ?? tag;
     },
     async emailOf(userId: string): Promise<string | undefined> {
       return repository.findEmail(deps.db, userId);
     },
-    async findUserIdByEmailKey(emailKey: string): Promise<string | undefined> {
-      return repository.findActiveIdByEmailKey(deps.db, emailKey);
+    /**
+     * The active account whose verified address has this key, with that address as stored: mail
+     * goes there, never to the form someone typed (another case of a local part can be another
+     * mailbox, RFC 5321 §2.4).
+     */
+    async findByEmailKey(emailKey: string): Promise<{ userId: string; email: string } | undefined> {
+      const found = await repository.findActiveByEmailKey(deps.db, emailKey);
+      return found && { userId: found.id, email: found.email };
     },
     /** Sets a verified address inside the caller's transaction; throws email_taken if another account has it. */
     async setVerifiedEmail(db: Kysely<Database>, userId: string, email: { address: string; key: string }): Promise<void> {

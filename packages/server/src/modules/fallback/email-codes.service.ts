@@ -49,24 +49,37 @@ export function createEmailCodesService(deps: {
   audit: AuditService;
   mailer: Mailer;
   lockout: Lockout;
+  /** Codes per address and client (ceremony binding): the quota a client can use up for itself. */
+  perClientLimiter: RateLimiter;
+  /** Codes per address from all clients together: a ceiling well above the per-client quota. */
   perAddressLimiter: RateLimiter;
-  serverSecret: Uint8Array;
+  /** The `emailCodes` subkey (platform/keys.ts): codes are stored as an HMAC under it. */
+  codeKey: Uint8Array;
 }) {
   const { emailCode } = deps.config;
-  const hashCode = (id: string, code: string) => toBase64Url(hmacSha256(deps.serverSecret, `email-code:${id}:${code}`));
+  const hashCode = (id: string, code: string) => toBase64Url(hmacSha256(deps.codeKey, `email-code:${id}:${code}`));
 
   return {
     async start(input: { purpose: CodePurpose; email: string; binding: string; userId?: string; context: RequestContext }): Promise<{ expiresAt: number }> {
       const email = normalizeEmail(input.email);
       if (!email.ok) throw AccountErrors.email_invalid({ detail: `email ${email.problem}` });
       const now = deps.clock.now();
-      const last = await deps.repository.latestCodeTimeForEmail(deps.db, email.key);
+      // The cooldown and the quota count per address *and* client (the ceremony binding that will
+      // have to present the code), so a stranger asking for codes to someone's address makes only
+      // the stranger wait; all clients together stop at a ceiling well above one client's quota.
+      const bindingHash = sha256Base64Url(input.binding);
+      const last = await deps.repository.latestCodeTimeForClient(deps.db, email.key, bindingHash);
       if (last !== undefined && now - last < emailCode.resendCooldownSeconds * 1000) {
         const wait = Math.max(1, Math.ceil((last + emailCode.resendCooldownSeconds * 1000 - now) / 1000));
         throw CommonErrors.rate_limited({ headers: { 'retry-after': String(wait) }, detail: `A code was sent moments ago; ask again in ${wait} seconds` });
       }
+      await deps.perClientLimiter.hit(`email-code:${email.key}:${bindingHash}`);
       await deps.perAddressLimiter.hit(`email-code:${email.key}`);
-      const userId = input.purpose === 'verify_email' ? (input.userId ?? null) : ((await deps.accounts.findUserIdByEmailKey(email.key)) ?? null);
+      // A code to confirm an address goes to that address (it becomes the account's once confirmed);
+      // a sign-in or recovery code goes to the account's verified address as stored, not as typed.
+      const account = input.purpose === 'verify_email' ? undefined : await deps.accounts.findByEmailKey(email.key);
+      const userId = input.purpose === 'verify_email' ? (input.userId ?? null) : (account?.userId ?? null);
+      const recipient = account?.email ?? email.address;
       const id = deps.random.uuid();
       const code = newNumericCode(deps.random);
       const expiresAt = now + emailCode.ttlSeconds * 1000;
@@ -74,9 +87,9 @@ export function createEmailCodesService(deps: {
         await deps.repository.replaceCode(trx, {
           id,
           purpose: input.purpose,
-          binding_hash: sha256Base64Url(input.binding),
+          binding_hash: bindingHash,
           email_key: email.key,
-          email: email.address,
+          email: recipient,
           user_id: userId,
           code_hash: hashCode(id, code),
           attempts: 0,
@@ -89,7 +102,7 @@ export function createEmailCodesService(deps: {
       // Mail leaves after the commit and in the background, so a known address costs no more time than an unknown one.
       if (userId !== null) {
         deps.mailer.send({
-          to: email.address,
+          to: recipient,
           subject: `${deps.config.rp.name}: your ${SUBJECTS[input.purpose]}`,
           text: `Your ${SUBJECTS[input.purpose]} is ${code}\n\nIt expires in ${Math.round(emailCode.ttlSeconds / 60)} minutes and works once, in the browser that asked for it.\nIf you did not ask for it, ignore this mail; nobody can use it without also having this mailbox.`,
         });
@@ -98,16 +111,22 @@ export function createEmailCodesService(deps: {
     },
 
     /**
-     * Checks a code for the flow that asked for it. Every failure answers code_invalid; the
-     * per-address failure counter (SEC-34) survives new codes and is cleared by a success.
+     * Checks a code for the flow that asked for it. Every failure answers code_invalid. Failures
+     * count per address and client (SEC-34: they survive new codes, delays grow from
+     * LATCHKEY_LOCKOUT_FREE_FAILURES) and per address across clients (which only locks, at
+     * LATCHKEY_LOCKOUT_HARD_LIMIT); a success clears both.
      */
     async verify(input: { purpose: CodePurpose; binding: string | undefined; code: string; context: RequestContext }): Promise<{ userId: string; email: { address: string; key: string } }> {
       const invalid = (internal: string) => FallbackErrors.code_invalid({ internal });
       if (!input.binding) throw invalid('request carries no flow binding');
       const row = await deps.repository.findCodeForFlow(deps.db, sha256Base64Url(input.binding), input.purpose);
       if (!row) throw invalid('no code for this flow');
-      const counterKey = `otp:${row.email_key}`;
-      const attempt = await deps.lockout.begin(counterKey);
+      const attempt = await deps.lockout.beginShared({
+        clientKey: `otp:${row.email_key}:${row.binding_hash}`,
+        // The key a passkey sign-in of the account clears (fallback.repository.ts clearCountersOfUser).
+        sharedKey: `otp:${row.email_key}`,
+        lockedDetail: 'E-mail codes for this address are locked after too many wrong codes; sign in with a passkey to lift the lock, or ask support.',
+      });
       const now = deps.clock.now();
       if (Number(row.expires_at) <= now) {
         await deps.repository.consumeCode(deps.db, row.id);

@@ -16,8 +16,16 @@ const clearCountersOfUser = preparedQuery<{ userId: string; totpKey: string; rec
 
 export function createFallbackRepository() {
   return {
-    async latestCodeTimeForEmail(db: Kysely<Database>, emailKey: string): Promise<number | undefined> {
-      const row = await db.selectFrom('email_codes').select('created_at').where('email_key', '=', emailKey).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
+    /** When this client (binding) last asked for a code to this address: the resend cooldown is per client. */
+    async latestCodeTimeForClient(db: Kysely<Database>, emailKey: string, bindingHash: string): Promise<number | undefined> {
+      const row = await db
+        .selectFrom('email_codes')
+        .select('created_at')
+        .where('binding_hash', '=', bindingHash)
+        .where('email_key', '=', emailKey)
+        .orderBy('created_at', 'desc')
+        .limit(1)
+        .executeTakeFirst();
       return row ? Number(row.created_at) : undefined;
     },
     /** A new code supersedes the flow's earlier one of the same purpose. */
@@ -80,6 +88,21 @@ export function createFallbackRepository() {
         .executeTakeFirstOrThrow();
       return Number(row.count);
     },
+    /** Counts one failure unless the count already reached `limit` (then undefined), in one statement. */
+    async countFailureBelow(db: Kysely<Database>, key: string, limit: number, now: number): Promise<number | undefined> {
+      const row = await db
+        .insertInto('failure_counters')
+        .values({ key, count: 1, last_failure_at: now })
+        .onConflict((oc) =>
+          oc
+            .column('key')
+            .doUpdateSet({ count: sql<number>`failure_counters.count + 1`, last_failure_at: now })
+            .where('failure_counters.count', '<', limit),
+        )
+        .returning('count')
+        .executeTakeFirst();
+      return row ? Number(row.count) : undefined;
+    },
     /**
      * Counts an attempt before it is checked, as a compare-and-set on the count the caller saw:
      * of several concurrent guesses that saw the same count, only one gets to try (SEC-34).
@@ -107,6 +130,16 @@ export function createFallbackRepository() {
      */
     clearCountersOfUser(userId: string): BoundStatement {
       return clearCountersOfUser.with({ userId, totpKey: `totp:${userId}`, recoveryKey: `recovery:${userId}` });
+    },
+    /** Support lifts an address's e-mail-code lock: its address-wide and per-client counters. Returns how many went. */
+    async clearAddressCounters(db: Kysely<Database>, emailKey: string): Promise<number> {
+      const shared = `otp:${emailKey}`;
+      const perClient = `${shared}:`;
+      const result = await db
+        .deleteFrom('failure_counters')
+        .where((eb) => eb.or([eb('key', '=', shared), eb(sql<string>`substr(key, 1, ${perClient.length})`, '=', perClient)]))
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
     },
     async clearCounter(db: Kysely<Database>, key: string): Promise<void> {
       await db.deleteFrom('failure_counters').where('key', '=', key).execute();

@@ -6,10 +6,11 @@ export interface EmailCodesTable {
   /** SHA-256 of the flow binding (ceremony cookie or Latchkey-Ceremony header) that asked (SEC-36). */
   binding_hash: string;
   email_key: string;
+  /** Where the code was mailed: the account's verified address as stored, or the address typed (a new address to confirm, an unknown one). */
   email: string;
   /** Null for an address no account has: the row exists so both cases answer alike. */
   user_id: string | null;
-  /** HMAC-SHA-256(server secret, id:code); the code itself is never stored. */
+  /** HMAC-SHA-256 under the e-mail-code subkey (platform/keys.ts) of id:code; the code itself is never stored. */
   code_hash: string;
   attempts: number;
   created_at: number;

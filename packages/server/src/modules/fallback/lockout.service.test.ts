@@ -80,4 +80,21 @@ describe('per-account failure counters (SEC-34)', () => {
     await second.succeeded();
     assert.equal(await lockout.check(key), 0);
   });
+
+  test('shared factor: delays per client, the address-wide count only locks, at the hard limit, and parallel clients cannot overshoot it', async () => {
+    const { lockout } = make();
+    const shared = `otp:race-${Date.now()}@example.test`;
+    const begin = (client: string) => lockout.beginShared({ clientKey: `${shared}:${client}`, sharedKey: shared, lockedDetail: 'locked' });
+    for (let i = 0; i < 10; i++) await (await begin('stranger')).failed();
+    assert.equal(await retryAfter(begin('stranger')), 1, "the stranger's own delay");
+    const owner = await begin('owner');
+    await owner.failed();
+    // 89 more failures from 89 clients, then 20 clients at once: exactly one more is counted.
+    for (let i = 0; i < 88; i++) await begin(`c${i}`);
+    const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => begin(`p${i}`)));
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+    const row = await database.db.selectFrom('failure_counters').select('count').where('key', '=', shared).executeTakeFirstOrThrow();
+    assert.equal(Number(row.count), 100, 'never above the hard limit');
+    assert.equal(await retryAfter(begin('owner')), 3600, 'locked for every client');
+  });
 });

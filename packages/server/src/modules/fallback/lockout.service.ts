@@ -9,8 +9,10 @@ import type { FallbackRepository } from './fallback.repository.ts';
  * Per-account, per-factor consecutive-failure counters (SEC-34, NIST SP 800-63B-4 §3.2.2):
  * `freeFailures` tries, then a delay doubling from 1 s up to `maxDelaySeconds`, and at
  * `hardLimit` (≤ 100) the factor stops working until it is cleared by a success elsewhere.
- * Counters are keyed by what the attacker names (the e-mail key), so an unknown address counts
- * exactly like a known one; resending a code never resets them; a success clears them.
+ * Counters are keyed by what the attacker names (the username or e-mail key), so an unknown one
+ * counts exactly like a known one; resending a code never resets them; a success clears them.
+ * E-mail codes, which anyone who knows the address can ask for, use `beginShared`: delays per
+ * client, and one address-wide lock. Log lines never carry a counter key.
  */
 export function createLockout(deps: {
   db: Kysely<Database>;
@@ -24,18 +26,21 @@ export function createLockout(deps: {
     if (count < deps.freeFailures) return 0;
     return Math.min(deps.maxDelaySeconds, 2 ** Math.min(30, count - deps.freeFailures));
   }
-  /** Throws 429 too_many_attempts with Retry-After while the key is delayed or locked; returns the count. */
-  async function check(key: string): Promise<number> {
+  const locked = (count: number, detail = 'This method is locked after too many failures; sign in with a passkey or recover the account.') =>
+    FallbackErrors.too_many_attempts({ headers: { 'retry-after': String(deps.maxDelaySeconds) }, detail, internal: `locked at ${count} failures` });
+  const concurrent = () =>
+    FallbackErrors.too_many_attempts({ headers: { 'retry-after': '1' }, detail: 'Another attempt is being checked; try again in a second', internal: 'concurrent attempt' });
+
+  /**
+   * Throws 429 too_many_attempts with Retry-After while the key is delayed or locked; returns the
+   * count. With `hardLimit: false` only the delay applies (a per-client counter, whose lock is the
+   * address-wide one).
+   */
+  async function check(key: string, options: { hardLimit: boolean } = { hardLimit: true }): Promise<number> {
       const row = await deps.repository.findCounter(deps.db, key);
       if (!row) return 0;
       const count = Number(row.count);
-      if (count >= deps.hardLimit) {
-        throw FallbackErrors.too_many_attempts({
-          headers: { 'retry-after': String(deps.maxDelaySeconds) },
-          detail: 'This method is locked after too many failures; sign in with a passkey or recover the account.',
-          internal: `${key} locked at ${count} failures`,
-        });
-      }
+      if (options.hardLimit && count >= deps.hardLimit) throw locked(count);
       const waitMs = Number(row.last_failure_at) + delaySeconds(count) * 1000 - deps.clock.now();
       if (waitMs > 0) {
         const seconds = Math.ceil(waitMs / 1000);
@@ -55,18 +60,38 @@ export function createLockout(deps: {
      */
     async begin(key: string): Promise<{ failed(): Promise<number>; succeeded(): Promise<void> }> {
       const seen = await check(key);
-      if (!(await deps.repository.claimAttempt(deps.db, key, seen, deps.clock.now()))) {
-        throw FallbackErrors.too_many_attempts({
-          headers: { 'retry-after': '1' },
-          detail: 'Another attempt is being checked; try again in a second',
-          internal: `${key}: concurrent attempt`,
-        });
-      }
+      if (!(await deps.repository.claimAttempt(deps.db, key, seen, deps.clock.now()))) throw concurrent();
       return {
         failed: async () => seen + 1,
         succeeded: () => deps.repository.clearCounter(deps.db, key),
       };
     },
+    /**
+     * One guess at a factor that anyone can aim at an account (an e-mailed code: whoever knows
+     * the address can ask for one and guess): the progressive delay counts per client
+     * (`clientKey`, e.g. address + ceremony binding), so a stranger's wrong guesses slow only the
+     * stranger; the address-wide counter (`sharedKey`) only locks, at the hard limit (NIST: at
+     * most 100), well above where a client's delays begin. A passkey sign-in (`clearUser`) or
+     * support (`latchkey unlock-email`) lifts that lock; a success clears both counters.
+     */
+    async beginShared(input: { clientKey: string; sharedKey: string; lockedDetail: string }): Promise<{ failed(): Promise<number>; succeeded(): Promise<void> }> {
+      const shared = await deps.repository.findCounter(deps.db, input.sharedKey);
+      if (shared && Number(shared.count) >= deps.hardLimit) throw locked(Number(shared.count), input.lockedDetail);
+      const seen = await check(input.clientKey, { hardLimit: false });
+      const now = deps.clock.now();
+      if (!(await deps.repository.claimAttempt(deps.db, input.clientKey, seen, now))) throw concurrent();
+      // Counted below the limit or not at all, in one statement: parallel clients cannot overshoot it.
+      const sharedCount = await deps.repository.countFailureBelow(deps.db, input.sharedKey, deps.hardLimit, now);
+      if (sharedCount === undefined) throw locked(deps.hardLimit, input.lockedDetail);
+      return {
+        failed: async () => seen + 1,
+        succeeded: async () => {
+          await deps.repository.clearCounter(deps.db, input.clientKey);
+          await deps.repository.clearCounter(deps.db, input.sharedKey);
+        },
+      };
+    },
+
     /** Counts a failure without a guess in flight (the unit tests set up counts with it). */
     async fail(key: string): Promise<number> {
       return deps.repository.countFailure(deps.db, key, deps.clock.now());

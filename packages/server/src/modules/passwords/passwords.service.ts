@@ -1,7 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
 import type { Clock } from '../../platform/clock.ts';
-import { hmacSha256, toBase64Url } from '../../platform/encoding.ts';
 import type { RequestContext } from '../../platform/request-context.ts';
 import type { AccountsService, User } from '../accounts/accounts.module.ts';
 import type { AuditService } from '../audit/audit.module.ts';
@@ -26,7 +25,6 @@ export function createPasswordsService(deps: {
   minLength: number;
   passkeyFirst: boolean;
   rpName: string;
-  serverSecret: Uint8Array;
   countPasskeys(userId: string): Promise<number>;
   /** Whether the user has a confirmed authenticator app (TOTP enabled). */
   hasTotp(userId: string): Promise<boolean>;
@@ -61,7 +59,7 @@ export function createPasswordsService(deps: {
      * (and no passkey-first rule in force) finishes with a TOTP code.
      */
     async signIn(input: { username: string; password: string; context: RequestContext }): Promise<{ user: User; session: SessionView & { token: string }; secondFactor: 'passkey' | 'totp' | null }> {
-      const key = deps.accounts.usernameKey(input.username) ?? `invalid:${toBase64Url(hmacSha256(deps.serverSecret, input.username))}`;
+      const key = deps.accounts.lookupKeyOf(input.username);
       const counterKey = `pwd:${key}`;
       const attempt = await deps.lockout.begin(counterKey);
       const found = await repository.findByUsernameKey(deps.db, key);

@@ -21,6 +21,22 @@ export function createTotpRepository() {
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
+    /** Rows whose box an older version sealed (a prefix other than the current one), a page at a time. */
+    async findSealedBefore(db: Kysely<Database>, currentPrefix: string, afterUserId: string, limit: number): Promise<Pick<TotpSecretsTable, 'user_id' | 'secret_enc'>[]> {
+      return db
+        .selectFrom('totp_secrets')
+        .select(['user_id', 'secret_enc'])
+        .where((eb) => eb.not(eb('secret_enc', 'like', `${currentPrefix}%`)))
+        .where('user_id', '>', afterUserId)
+        .orderBy('user_id')
+        .limit(limit)
+        .execute();
+    },
+    /** Compare-and-set: replaces the box only if nobody changed it meanwhile (another node, a new enrolment). */
+    async reseal(db: Kysely<Database>, userId: string, from: string, to: string): Promise<boolean> {
+      const result = await db.updateTable('totp_secrets').set({ secret_enc: to }).where('user_id', '=', userId).where('secret_enc', '=', from).executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
     async remove(db: Kysely<Database>, userId: string): Promise<boolean> {
       const result = await db.deleteFrom('totp_secrets').where('user_id', '=', userId).executeTakeFirst();
       return Number(result.numDeletedRows) === 1;

@@ -5,7 +5,7 @@ import type { Clock } from '../../platform/clock.ts';
 import { toBase32 } from '../../platform/encoding.ts';
 import type { Random } from '../../platform/random.ts';
 import type { RequestContext } from '../../platform/request-context.ts';
-import type { SecretBox } from '../../platform/secret-box.ts';
+import { CURRENT_BOX_VERSION, type SecretBox } from '../../platform/secret-box.ts';
 import type { AuditService } from '../audit/audit.module.ts';
 import type { Lockout } from '../fallback/fallback.module.ts';
 import type { AuthenticatedSession, SessionsService, SessionView } from '../sessions/sessions.module.ts';
@@ -43,6 +43,33 @@ export function createTotpService(deps: {
   }
 
   return {
+    /**
+     * Re-seals every seed an older secret-box version sealed (run at start; idempotent and safe
+     * with several nodes: each row is a compare-and-set). A row that does not open is left as it
+     * is and counted, so a wrong LATCHKEY_ENCRYPTION_KEY destroys nothing.
+     */
+    async resealLegacySecrets(): Promise<{ resealed: number; unreadable: number }> {
+      let resealed = 0;
+      let unreadable = 0;
+      let after = '';
+      for (;;) {
+        const rows = await repository.findSealedBefore(deps.db, `${CURRENT_BOX_VERSION}.`, after, 500);
+        for (const row of rows) {
+          let seed: string;
+          try {
+            seed = deps.box.open(row.secret_enc, row.user_id);
+          } catch {
+            unreadable++;
+            continue;
+          }
+          if (await repository.reseal(deps.db, row.user_id, row.secret_enc, deps.box.seal(seed, row.user_id))) resealed++;
+        }
+        const last = rows.at(-1);
+        if (!last || rows.length < 500) return { resealed, unreadable };
+        after = last.user_id;
+      }
+    },
+
     async isEnrolled(userId: string): Promise<boolean> {
       const row = await repository.find(deps.db, userId);
       return row?.confirmed_at != null;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { generate } from 'otplib';
 import { toBase32 } from '../../platform/encoding.ts';
+import { deriveAtRestKeys, deriveServerKeys } from '../../platform/keys.ts';
 import { createSecretBox } from '../../platform/secret-box.ts';
 import { TOTP_SECRET_BYTES, totpStep } from './totp.ts';
 
@@ -25,12 +26,13 @@ describe('TOTP (SEC-40, injected clock)', () => {
 
   test('the seed is 160 bits and is sealed with AES-256-GCM bound to the user', () => {
     assert.equal(secret.length, 32, '20 bytes = 32 base32 characters');
-    const box = createSecretBox({ encryptionKey: 'k'.repeat(32), serverSecret: new Uint8Array(32), randomBytes: (n) => new Uint8Array(n).fill(3) });
+    const keysOf = (encryptionKey: string) => deriveAtRestKeys(deriveServerKeys(new Uint8Array(32).fill(1)), new Uint8Array(32).fill(1), encryptionKey);
+    const box = createSecretBox({ keys: keysOf('k'.repeat(32)), randomBytes: (n) => new Uint8Array(n).fill(3) });
     const sealed = box.seal(secret, 'user-1');
     assert.ok(!sealed.includes(secret));
     assert.equal(box.open(sealed, 'user-1'), secret);
     assert.throws(() => box.open(sealed, 'user-2'), 'another user\'s row cannot be swapped in');
-    const other = createSecretBox({ encryptionKey: 'x'.repeat(32), serverSecret: new Uint8Array(32), randomBytes: (n) => new Uint8Array(n) });
+    const other = createSecretBox({ keys: keysOf('x'.repeat(32)), randomBytes: (n) => new Uint8Array(n) });
     assert.throws(() => other.open(sealed, 'user-1'), 'another key cannot open it');
   });
 });

@@ -42,14 +42,14 @@ export function createAuthenticationService(deps: WebauthnDeps) {
 
   /**
    * Imaginary credentials for a username with no account (WebAuthn L3 §14.6.2; SEC-20): derived
-   * with the server secret, so the same username always gets the same answer and nobody can
+   * under their own subkey, so the same username always gets the same answer and nobody can
    * tell it from a real account's.
    */
   function imaginaryCredentials(usernameKey: string): { id: string; transports: string }[] {
-    const seed = hmacSha256(deps.serverSecret, `imaginary-credentials:${usernameKey}`);
+    const seed = hmacSha256(deps.imaginaryCredentialsKey, `imaginary-credentials:${usernameKey}`);
     const count = 1 + ((seed[0] ?? 0) % 2);
     return Array.from({ length: count }, (_, i) => ({
-      id: toBase64Url(hmacSha256(deps.serverSecret, `imaginary-credential:${i}:${usernameKey}`)),
+      id: toBase64Url(hmacSha256(deps.imaginaryCredentialsKey, `imaginary-credential:${i}:${usernameKey}`)),
       transports: JSON.stringify(FAKE_TRANSPORTS[(seed[1 + i] ?? 0) % FAKE_TRANSPORTS.length]),
     }));
   }
@@ -123,8 +123,7 @@ export function createAuthenticationService(deps: WebauthnDeps) {
         // database cannot help doing more for a username that has rows (its passkeys are read:
         // ~15 µs here), so the answer waits until a fixed time after the request began.
         const answerNotBefore = performance.now() + IDENTIFIER_FIRST_FLOOR_MS;
-        const invalidKey = `invalid:${toBase64Url(hmacSha256(deps.serverSecret, input.username))}`;
-        const key = deps.accounts.usernameKey(input.username) ?? invalidKey;
+        const key = deps.accounts.lookupKeyOf(input.username);
         const found = await deps.repository.findDescriptorsByUsernameKey(deps.db, key);
         const imaginary = imaginaryCredentials(key);
         if (found.userId && found.descriptors.length > 0) {

@@ -29,8 +29,8 @@ export interface WebauthnDeps {
   audit: AuditService;
   providerOf: (aaguid: string) => Provider;
   parseUserAgent: (ua: string | null) => ParsedUserAgent;
-  /** Key for values derived from usernames (imaginary credentials of unknown users). */
-  serverSecret: Uint8Array;
+  /** The `imaginaryCredentials` subkey (platform/keys.ts): fake credential IDs of unknown usernames. */
+  imaginaryCredentialsKey: Uint8Array;
   notifier: Notifier;
   /** Whether the user could still sign in without a passkey (a verified e-mail with e-mail codes enabled; SEC-32). */
   hasOtherSignInMethod(userId: string): Promise<boolean>;

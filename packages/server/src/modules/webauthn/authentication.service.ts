@@ -307,7 +307,7 @@ export function createAuthenticationService(deps: WebauthnDeps) {
             }),
           },
         );
-        session = { ...stepUp.session, scope: 'full' as const, amr, userVerified: info.userVerified, authTime: now };
+        session = { ...stepUp.session, scope: 'full' as const, secondFactor: null, amr, userVerified: info.userVerified, authTime: now };
       } else {
         const opened = deps.sessions.open({ userId: user.id, amr: ['passkey'], userVerified: info.userVerified, context, replaces: carried?.session });
         session = opened.view;

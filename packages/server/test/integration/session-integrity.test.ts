@@ -212,6 +212,7 @@ for (const dialect of dialects) {
       // So does one carried into an e-mail code or a password sign-in.
 
       const { client: mailUser } = await userWithEmail(server, mailbox, 'si-again-mail', 'si-again-mail@example.test');
+      const codes: string[] = (await mailUser.post('/api/v1/account/recovery-codes', {})).body.codes;
       const carried = sessionTokenOf(mailUser);
       server.clock.advance(61_000);
       const before = mailbox.codeCount('si-again-mail@example.test');
@@ -219,6 +220,15 @@ for (const dialect of dialects) {
       const byCode = await mailUser.post('/api/v1/email-code/sign-in/verify', { code: await mailbox.newCode('si-again-mail@example.test', before) });
       assert.equal(byCode.status, 200, byCode.text);
       assertProblem(await byToken(carried), 401, 'unauthorized', 'carried into an e-mail code sign-in');
+
+      const carriedIntoRecovery = sessionTokenOf(mailUser);
+      server.clock.advance(61_000);
+      const beforeRecovery = mailbox.codeCount('si-again-mail@example.test');
+      assert.equal((await mailUser.post('/api/v1/recovery/start', { email: 'si-again-mail@example.test' })).status, 202);
+      const recoveryCode = await mailbox.newCode('si-again-mail@example.test', beforeRecovery);
+      const recovered = await mailUser.post('/api/v1/recovery/verify', { code: recoveryCode, recoveryCode: codes[0] });
+      assert.equal(recovered.status, 200, recovered.text);
+      assertProblem(await byToken(carriedIntoRecovery), 401, 'unauthorized', 'carried into a recovery');
 
       const pwdUser = server.client();
       await signUp(pwdUser, newAuthenticator(), 'si-again-pwd');

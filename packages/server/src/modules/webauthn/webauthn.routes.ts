@@ -79,7 +79,8 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
     schema: {
       tags,
       summary: 'Start registering a passkey',
-      description: 'Signed out with a username: sign-up of a new account (409 username_taken if it exists). Signed in with {}: adds a passkey to the current user.',
+      description:
+        'Signed out with a username: sign-up of a new account (409 username_taken if it exists; 409 signed_in while the request carries a session of any scope, recovery included). Signed in with {}: adds a passkey to the current user.',
       body: RegistrationOptionsBody,
       response: { 200: OptionsResponse, 400: problem, 401: problem, 403: problem, 409: problem, 429: problem },
     },
@@ -215,7 +216,8 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
     schema: {
       tags: ['session'],
       summary: 'Start re-authenticating the current user (step-up)',
-      description: 'Request options for the signed-in user\'s own passkeys with userVerification "required" (SEC-31).',
+      description:
+        'Request options for the signed-in user\'s own passkeys with userVerification "required" (SEC-31). The challenge is bound to this session: no other session can answer it. Also finishes a password sign-in that answered secondFactor "passkey" (403 second_factor_mismatch for one that answered "totp").',
       body: Type.Object({}, { additionalProperties: false }),
       response: { 200: OptionsResponse, 401: problem, 403: problem },
     },

@@ -126,7 +126,7 @@ async function runLatchkey(autocheckpoint: boolean, dry = false): Promise<Result
     await writeBatch(db, [
       { statement: repository.markChallengeConsumed(challenge), expectOne: true },
       { statement: repository.recordSignIn({ id: credentialId, storedCount: stored, newCount: stored + 1, backedUp: false, now: Date.now() }), expectOne: true },
-      { statement: opened.statement },
+      ...opened.statements.map((statement) => ({ statement })),
       {
         statement: audit.statement(context, {
           type: 'passkey.authenticated', outcome: 'success', subjectUserId: credential!.user_id, credentialId, sessionId: opened.view.id,

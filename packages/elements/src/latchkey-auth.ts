@@ -14,7 +14,7 @@ export const LAST_USERNAME_KEY = 'latchkey:last-username';
 export interface SignedInDetail {
   user: User;
   passkey: Passkey;
-  /** The session, without its token. */
+  /** The session, never its token (a cookie client is not sent one; a bearer client keeps it in its SDK client). */
   session: Omit<Session, 'token'> | undefined;
   /** `conditional`: picked from autofill; `returning`: "Continue as …"; `modal`: the sign-in button. */
   via: 'modal' | 'conditional' | 'returning' | 'signup';

@@ -17,7 +17,7 @@ export interface RecoveryDetail {
 /** Signed in with an e-mailed code: a low-assurance session (amr `otp`, AAL1). */
 export interface EmailCodeSignedInDetail {
   user: User;
-  /** The session, without its token. */
+  /** The session, never its token (a cookie client is not sent one; a bearer client keeps it in its SDK client). */
   session: Omit<Session, 'token'>;
   via: 'email_code';
 }

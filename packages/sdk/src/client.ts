@@ -29,7 +29,11 @@ export interface PasskeyList {
 }
 
 export interface Session {
-  /** Bearer token; only in sign-in and sign-up answers. */
+  /**
+   * Bearer token: only in the answer that issued the session, and only to a bearer client (`auth:
+   * 'bearer'`, which binds its ceremonies by the `Latchkey-Ceremony` header without cookies). A
+   * cookie client never sees it: the session stays in the HttpOnly cookie, out of every script's reach.
+   */
   token?: string;
   expiresAt: string;
   amr: string[];
@@ -91,9 +95,11 @@ export interface LatchkeyClientOptions {
   /** Where the API lives, e.g. `https://auth.example.com`; same origin when empty. */
   baseUrl?: string;
   /**
-   * `cookie` (default): the HttpOnly session cookie, sent with `credentials: 'include'`.
+   * `cookie` (default): the HttpOnly session cookie, sent with `credentials: 'include'`; the
+   * server never puts the token in an answer.
    * `bearer`: keep the session token in memory only and send it as `Authorization: Bearer`
-   * (for APIs on another site, where cookies are not sent). Never persisted.
+   * (for APIs on another site, where cookies are not sent). Never persisted. Signing in again
+   * ends the session the client held; sign-up needs a signed-out client (409 `signed_in`).
    */
   auth?: 'cookie' | 'bearer';
   fetch?: typeof fetch;
@@ -153,8 +159,16 @@ export class LatchkeyClient {
 
   #emailCodeBinding: string | null = null;
 
+  /**
+   * Bearer mode: the new session's token replaces the held one (whose session the server just
+   * ended). Cookie mode: a token is never handed on, should a server send one.
+   */
   #remember(answer: { session?: Session }): void {
-    if (this.auth === 'bearer' && answer.session?.token) this.#token = answer.session.token;
+    if (this.auth === 'bearer') {
+      if (answer.session?.token) this.#token = answer.session.token;
+    } else if (answer.session && 'token' in answer.session) {
+      delete answer.session.token;
+    }
   }
 
   /** The current session, or `null` when signed out (401). */

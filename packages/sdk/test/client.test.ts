@@ -53,6 +53,48 @@ for (const dialect of dialects) {
       assert.equal((await client.getSession())?.user.id, signedUp.user.id);
     });
 
+    test('cookie mode never sees a token (the cookie carries the session); bearer mode gets one, and a second sign-in ends the first (issue 9)', async () => {
+      // A browser stand-in: a cookie jar and the page's Origin around fetch.
+      const jar = new Map<string, string>();
+      const browserFetch: typeof fetch = async (input, init) => {
+        const headers = new Headers(init?.headers);
+        headers.set('origin', TEST_ORIGIN);
+        if (init?.credentials === 'include' && jar.size > 0) headers.set('cookie', [...jar].map(([k, v]) => `${k}=${v}`).join('; '));
+        const response = await fetch(input, { ...init, headers });
+        for (const line of response.headers.getSetCookie()) {
+          const [pair = ''] = line.split(';');
+          const eq = pair.indexOf('=');
+          jar.set(pair.slice(0, eq), pair.slice(eq + 1));
+        }
+        return response;
+      };
+      const authenticator = new SoftAuthenticator({ origin: TEST_ORIGIN, rpId: 'localhost' });
+      const cookie = new LatchkeyClient({ baseUrl: server.url, fetch: browserFetch });
+      const registration = await cookie.startRegistration({ username: 'sdk-cookie' });
+      const signedUp = await cookie.finishRegistration(
+        (await authenticator.createCredential(registration.options as never)) as unknown as Record<string, unknown>,
+        registration.binding,
+      );
+      assert.equal(signedUp.session?.token, undefined, 'no token for a cookie client');
+      assert.ok(jar.get('latchkey_session'), 'the session is in the cookie');
+      assert.equal((await cookie.getSession())?.user.username, 'sdk-cookie');
+      assert.equal((await cookie.getSession())?.session.token, undefined);
+
+      const bearer = new LatchkeyClient({ baseUrl: server.url, auth: 'bearer' });
+      const signIn = async () => {
+        const { options, binding } = await bearer.startAuthentication({ username: 'sdk-cookie' });
+        return bearer.finishAuthentication((await authenticator.getAssertion(options as never)) as unknown as Record<string, unknown>, binding);
+      };
+      const first = await signIn();
+      assert.match(first.session?.token ?? '', /^[A-Za-z0-9_-]{43}$/, 'a bearer client gets its token');
+      const second = await signIn();
+      assert.notEqual(second.session?.token, first.session?.token);
+      assert.equal((await bearer.getSession())?.user.username, 'sdk-cookie', 'the new token is the one held');
+      const old = await fetch(`${server.url}/api/v1/session`, { headers: { authorization: `Bearer ${first.session?.token}` } });
+      assert.equal(old.status, 401, 'the session the client carried ended');
+      assert.equal((await cookie.getSession())?.user.username, 'sdk-cookie', "the cookie client's session is another one");
+    });
+
     test('problem+json answers become LatchkeyErrors with the server’s code', async () => {
       const client = new LatchkeyClient({ baseUrl: server.url, auth: 'bearer' });
       await client.startRegistration({ username: 'taken-name' }).then(async ({ options, binding }) => {

@@ -27,7 +27,7 @@ export const PasskeySchema = Type.Object(
 
 export const SessionSchema = Type.Object(
   {
-    token: Type.Optional(Type.String({ description: 'Bearer token; only in the sign-in response' })),
+    token: Type.Optional(Type.String({ description: 'Bearer token: only where a session is issued, and only to a bearer client (its verify bound the ceremony by the Latchkey-Ceremony header alone, without the ceremony cookie); never to a cookie client' })),
     expiresAt: Type.String({ format: 'date-time' }),
     idleExpiresAt: Type.String({ format: 'date-time' }),
     authTime: Type.String({ format: 'date-time' }),

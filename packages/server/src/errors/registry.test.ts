@@ -50,6 +50,8 @@ const EXPECTED: [code: string, status: number][] = [
   ['method_disabled', 403],
   ['recovery_failed', 401],
   ['second_factor_required', 403],
+  ['second_factor_mismatch', 403],
+  ['signed_in', 409],
   ['invalid_credentials', 401],
   ['password_rejected', 400],
   ['totp_invalid', 401],

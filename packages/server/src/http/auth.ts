@@ -3,7 +3,7 @@ import { CommonErrors } from '../errors/common.errors.ts';
 import type { Clock } from '../platform/clock.ts';
 import type { RequestContext } from '../platform/request-context.ts';
 import { SessionErrors } from '../modules/sessions/sessions.errors.ts';
-import type { AuthenticatedSession, SessionScope, SessionsService } from '../modules/sessions/sessions.module.ts';
+import type { AuthenticatedSession, SecondFactor, SessionScope, SessionsService } from '../modules/sessions/sessions.module.ts';
 import type { CookiePolicy } from './cookies.ts';
 
 const resolved = new WeakMap<FastifyRequest, Promise<AuthenticatedSession | undefined>>();
@@ -30,13 +30,23 @@ export function createAuth(sessions: SessionsService, cookies: CookiePolicy, ste
     }
     return found;
   }
-  /** A live session; a restricted one (recovery, pending second factor) only where `allow` names its scope. */
-  async function requireSession(request: FastifyRequest, options: { allow?: readonly SessionScope[] } = {}): Promise<AuthenticatedSession> {
+  /**
+   * A live session; a restricted one (recovery, pending second factor) only where `allow` names
+   * its scope. A route that finishes a sign-in with a factor (`finishes`) lets a session waiting
+   * for its second factor through only when that is the factor recorded on it at sign-in.
+   */
+  async function requireSession(
+    request: FastifyRequest,
+    options: { allow?: readonly SessionScope[]; finishes?: SecondFactor } = {},
+  ): Promise<AuthenticatedSession> {
     const session = await optionalSession(request);
     if (!session) throw CommonErrors.unauthorized();
-    const { scope } = session.session;
+    const { scope, secondFactor } = session.session;
     if (scope !== 'full' && !options.allow?.includes(scope)) {
       throw scope === 'second_factor' ? SessionErrors.second_factor_required() : SessionErrors.recovery_session_restricted();
+    }
+    if (scope === 'second_factor' && options.finishes !== undefined && secondFactor !== options.finishes) {
+      throw SessionErrors.second_factor_mismatch({ detail: `This sign-in must be finished with the ${secondFactor ?? 'unknown'} factor.`, internal: `needs ${secondFactor}, got ${options.finishes}` });
     }
     return session;
   }

@@ -29,6 +29,15 @@ export function createCookiePolicy(config: Readonly<Config>) {
       const cookie = request.cookies[session];
       return cookie ? { token: cookie, via: 'cookie' } : undefined;
     },
+    /**
+     * A bearer client: one that binds its ceremonies by the `Latchkey-Ceremony` header alone, with
+     * no ceremony cookie. Only such a client finds the session token in a response body; a cookie
+     * client (a browser) never does, so no script on its page can read what HttpOnly hides.
+     */
+    isBearerClient(request: FastifyRequest): boolean {
+      const header = request.headers['latchkey-ceremony'];
+      return typeof header === 'string' && /^[A-Za-z0-9_-]{43}$/.test(header) && request.cookies[ceremony] === undefined;
+    },
     /** The ceremony binding a request carries (SEC-23): the cookie, or the header for cookie-less clients. */
     ceremonyBinding(request: FastifyRequest): string | undefined {
       const header = request.headers['latchkey-ceremony'];

@@ -24,11 +24,26 @@ export async function register(
   return { options, verify, response };
 }
 
-/** Sign-up that must succeed; returns the user, passkey and session of the 200 answer. */
+/**
+ * The token of the session a response just issued: a cookie client (this one, with its jar)
+ * finds it only in its session cookie, never in the body (issue 9).
+ */
+export function sessionTokenOf(client: TestClient): string {
+  const token = client.cookies.get('latchkey_session') ?? client.cookies.get('__Host-latchkey_session');
+  if (!token) throw new Error('no session cookie in the jar');
+  return token;
+}
+
+/**
+ * Sign-up that must succeed; returns the user, passkey and session of the 200 answer, with the
+ * session's token taken from the cookie it set (the body has none for a cookie client).
+ */
 export async function signUp(client: TestClient, authenticator: SoftAuthenticator, username: string) {
   const { verify } = await register(client, authenticator, { username });
   if (verify.status !== 200) throw new Error(`sign-up failed: ${verify.status} ${verify.text}`);
-  return verify.body as { user: { id: string; username: string }; passkey: { id: string }; session: { token: string } };
+  const body = verify.body as { user: { id: string; username: string }; passkey: { id: string }; session: Record<string, unknown> };
+  if ('token' in body.session) throw new Error('a cookie client got the session token in the body');
+  return { ...body, session: { ...body.session, token: sessionTokenOf(client) } };
 }
 
 export async function authenticate(

@@ -34,7 +34,11 @@ for (const dialect of dialects) {
       return id;
     };
     const keep = (r: TestResponse) => {
-      if (typeof r.body?.session?.token === 'string') tokens.push(r.body.session.token);
+      // A cookie client's token is only in its cookie (never in a body).
+      for (const line of r.headers.getSetCookie()) {
+        const token = /^latchkey_session=([^;]+)/.exec(line)?.[1];
+        if (token) tokens.push(token);
+      }
       return r;
     };
 

@@ -68,6 +68,35 @@ for (const dialect of dialects) {
       assertProblem(await server.client().post('/api/v1/session/totp', { code: '123456' }), 401, 'unauthorized');
     });
 
+    test('issue 9: only the recorded second factor finishes a sign-in: not a passkey step-up for "totp", not a TOTP code on a full session', async () => {
+      const authenticator = newAuthenticator();
+      const owner = server.client();
+      await signUp(owner, authenticator, 'tp-dee');
+      assert.equal((await owner.request('PUT', '/api/v1/account/password', { password: PASSWORD })).status, 200);
+      const enrol = await owner.post('/api/v1/account/totp', {});
+      assert.equal((await owner.post('/api/v1/account/totp/verify', { code: await code(enrol.body.secret) })).status, 204);
+      server.clock.advance(30_000);
+      // A full session is waiting for nothing: a valid code does not make it "mfa".
+      assertProblem(await owner.post('/api/v1/session/totp', { code: await code(enrol.body.secret) }), 403, 'second_factor_mismatch', 'full session');
+      assert.deepEqual((await owner.get('/api/v1/session')).body.session.amr, ['passkey']);
+
+      const client = server.client();
+      const signIn = await client.post('/api/v1/password/sign-in', { username: 'tp-dee', password: PASSWORD });
+      assert.equal(signIn.body.secondFactor, 'totp');
+      assertProblem(await client.post('/api/v1/session/step-up/options', {}), 403, 'second_factor_mismatch', 'step-up options');
+      // Options made by the owner's session, answered by this one, are refused as well (and never reach the session).
+      const options = await owner.post('/api/v1/session/step-up/options', {});
+      const verify = await client.post('/api/v1/session/step-up/verify', await authenticator.getAssertion(options.body), {
+        headers: { 'latchkey-ceremony': options.headers.get('latchkey-ceremony') as string },
+      });
+      assertProblem(verify, 403, 'second_factor_mismatch', 'step-up verify');
+      assert.equal((await client.get('/api/v1/session')).body.session.scope, 'second_factor');
+      server.clock.advance(30_000);
+      const done = await client.post('/api/v1/session/totp', { code: await code(enrol.body.secret) });
+      assert.equal(done.status, 200, done.text);
+      assert.equal(done.body.session.aal, 2);
+    });
+
     test('TOTP guessing is limited per account (SEC-34)', async () => {
       await enrolled('tp-cy');
       server.clock.advance(30_000);

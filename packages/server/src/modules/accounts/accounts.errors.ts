@@ -15,4 +15,9 @@ export const AccountErrors = defineErrors({
   },
   email_invalid: { status: 400, title: 'E-mail address is not valid' },
   signup_disabled: { status: 403, title: 'Sign-up is disabled on this server' },
+  signed_in: {
+    status: 409,
+    title: 'Sign out before signing up a new account',
+    description: 'Sign-up (registration options with a username) is refused while the request carries a live session of any scope; a signed-in user adds a passkey with {}.',
+  },
 });

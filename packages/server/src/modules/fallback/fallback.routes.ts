@@ -80,9 +80,14 @@ export async function fallbackRoutes(app: FastifyInstance, deps: FallbackRouteDe
   }, async (request, reply) => {
     requireEmailCodes();
     await deps.ipLimiter.hit(`email-code-ip:${request.ip}`);
-    const result = await deps.fallback.signIn({ binding: deps.cookies.ceremonyBinding(request), code: request.body.code, context: requestContext(request) });
+    const result = await deps.fallback.signIn({
+      binding: deps.cookies.ceremonyBinding(request),
+      code: request.body.code,
+      context: requestContext(request),
+      carried: await deps.auth.optionalSession(request),
+    });
     deps.cookies.setSession(reply, result.session.token, result.session.expiresAt, deps.clock.now());
-    return { user: userJson(result.user), session: sessionJson(result.session) };
+    return { user: userJson(result.user), session: sessionJson(result.session, deps.cookies.isBearerClient(request) ? result.session.token : undefined) };
   });
 
   r.get('/api/v1/account', {
@@ -191,9 +196,11 @@ export async function fallbackRoutes(app: FastifyInstance, deps: FallbackRouteDe
       code: request.body.code,
       recoveryCode: request.body.recoveryCode,
       context: requestContext(request),
+      carried: await deps.auth.optionalSession(request),
     });
     const [user, recoveryCodesRemaining] = await Promise.all([deps.accounts.findById(result.userId), deps.recovery.remaining(result.userId)]);
     deps.cookies.setSession(reply, result.session.token, result.session.expiresAt, deps.clock.now());
-    return { user: userJson(user ?? { id: result.userId, username: '', displayName: '' }), session: sessionJson(result.session), recoveryCodesRemaining };
+    const token = deps.cookies.isBearerClient(request) ? result.session.token : undefined;
+    return { user: userJson(user ?? { id: result.userId, username: '', displayName: '' }), session: sessionJson(result.session, token), recoveryCodesRemaining };
   });
 }

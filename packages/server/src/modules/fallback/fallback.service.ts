@@ -5,7 +5,7 @@ import type { RequestContext } from '../../platform/request-context.ts';
 import type { AccountsService, User } from '../accounts/accounts.module.ts';
 import type { AuditService } from '../audit/audit.module.ts';
 import type { Notifier } from '../mail/mail.module.ts';
-import type { AuthenticatedSession, SessionsService, SessionView } from '../sessions/sessions.module.ts';
+import { replacedSessionEvent, type AuthenticatedSession, type SessionsService, type SessionView } from '../sessions/sessions.module.ts';
 import type { EmailCodesService } from './email-codes.service.ts';
 import { FallbackErrors } from './fallback.errors.ts';
 
@@ -24,13 +24,14 @@ export function createFallbackService(deps: {
      * SEC-37: a session from an e-mail code is low assurance (amr ["otp"], AAL1, not user
      * verified): it cannot pass step-up, so nothing sensitive happens without a passkey.
      */
-    async signIn(input: { binding: string | undefined; code: string; context: RequestContext }): Promise<{ user: User; session: SessionView & { token: string } }> {
+    async signIn(input: { binding: string | undefined; code: string; context: RequestContext; carried?: AuthenticatedSession | undefined }): Promise<{ user: User; session: SessionView & { token: string } }> {
       const { userId } = await deps.emailCodes.verify({ purpose: 'sign_in', binding: input.binding, code: input.code, context: input.context });
       const user = await deps.accounts.findById(userId);
       if (user?.status !== 'active') throw FallbackErrors.code_invalid({ internal: 'account is not active' });
       const session = await deps.db.transaction().execute(async (trx) => {
-        const created = await deps.sessions.create(trx, { userId, amr: ['otp'], userVerified: false, context: input.context });
+        const created = await deps.sessions.create(trx, { userId, amr: ['otp'], userVerified: false, context: input.context, replaces: input.carried?.session });
         await deps.audit.record(trx, input.context, { type: 'session.created', outcome: 'success', subjectUserId: userId, sessionId: created.id, data: { method: 'email_code' } });
+        if (input.carried) await deps.audit.record(trx, input.context, replacedSessionEvent(input.carried, created.id));
         return created;
       });
       return { user, session };

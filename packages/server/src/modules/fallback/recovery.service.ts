@@ -7,7 +7,7 @@ import type { Random } from '../../platform/random.ts';
 import type { RequestContext } from '../../platform/request-context.ts';
 import type { AuditService } from '../audit/audit.module.ts';
 import type { Notifier } from '../mail/mail.module.ts';
-import type { AuthenticatedSession, SessionsService, SessionView } from '../sessions/sessions.module.ts';
+import { replacedSessionEvent, type AuthenticatedSession, type SessionsService, type SessionView } from '../sessions/sessions.module.ts';
 import type { EmailCodesService } from './email-codes.service.ts';
 import { FallbackErrors } from './fallback.errors.ts';
 import type { FallbackRepository } from './fallback.repository.ts';
@@ -71,14 +71,21 @@ export function createRecoveryService(deps: {
      * user kept) give a recovery session: it can only register a passkey (SEC-39), and doing so
      * signs out every other session.
      */
-    async recover(input: { binding: string | undefined; code: string; recoveryCode: string; context: RequestContext }): Promise<{ userId: string; session: SessionView & { token: string } }> {
+    async recover(input: {
+      binding: string | undefined;
+      code: string;
+      recoveryCode: string;
+      context: RequestContext;
+      carried?: AuthenticatedSession | undefined;
+    }): Promise<{ userId: string; session: SessionView & { token: string } }> {
       const { userId } = await deps.emailCodes.verify({ purpose: 'recovery', binding: input.binding, code: input.code, context: input.context });
       const counterKey = `recovery:${userId}`;
       const attempt = await deps.lockout.begin(counterKey);
       const session = await deps.db.transaction().execute(async (trx) => {
         if (!(await useCode(trx, userId, input.recoveryCode))) return undefined;
         await deps.audit.record(trx, input.context, { type: 'recovery_code.used', outcome: 'success', subjectUserId: userId });
-        const created = await deps.sessions.create(trx, { userId, amr: ['otp'], userVerified: false, context: input.context, scope: 'recovery' });
+        const created = await deps.sessions.create(trx, { userId, amr: ['otp'], userVerified: false, context: input.context, scope: 'recovery', replaces: input.carried?.session });
+        if (input.carried) await deps.audit.record(trx, input.context, replacedSessionEvent(input.carried, created.id));
         await deps.audit.record(trx, input.context, { type: 'recovery.started', outcome: 'success', subjectUserId: userId, sessionId: created.id });
         await deps.audit.record(trx, input.context, { type: 'session.created', outcome: 'success', subjectUserId: userId, sessionId: created.id, data: { scope: 'recovery' } });
         return created;

@@ -49,9 +49,16 @@ export async function passwordRoutes(app: FastifyInstance, deps: PasswordRouteDe
   }, async (request, reply) => {
     guard(request.body.password);
     await deps.ipLimiter.hit(`password-ip:${request.ip}`);
-    const result = await deps.passwords.signIn({ username: request.body.username, password: request.body.password, context: requestContext(request) });
+    const result = await deps.passwords.signIn({
+      username: request.body.username,
+      password: request.body.password,
+      context: requestContext(request),
+      carried: await deps.auth.optionalSession(request),
+    });
     deps.cookies.setSession(reply, result.session.token, result.session.expiresAt, deps.clock.now());
-    return { user: userJson(result.user), session: sessionJson(result.session), secondFactor: result.secondFactor };
+    // No ceremony here: a bearer client says so the same way, a Latchkey-Ceremony header without the cookie.
+    const token = deps.cookies.isBearerClient(request) ? result.session.token : undefined;
+    return { user: userJson(result.user), session: sessionJson(result.session, token), secondFactor: result.secondFactor };
   });
 
   r.put('/api/v1/account/password', {

@@ -6,7 +6,7 @@ import type { AccountsService, User } from '../accounts/accounts.module.ts';
 import type { AuditService } from '../audit/audit.module.ts';
 import type { Lockout } from '../fallback/fallback.module.ts';
 import type { Notifier } from '../mail/mail.module.ts';
-import type { AuthenticatedSession, SessionsService, SessionView } from '../sessions/sessions.module.ts';
+import { replacedSessionEvent, type AuthenticatedSession, type SessionsService, type SessionView } from '../sessions/sessions.module.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import { normalizePassword, passwordProblem } from './password-policy.ts';
 import { PasswordErrors } from './passwords.errors.ts';
@@ -58,7 +58,7 @@ export function createPasswordsService(deps: {
      * finish with the passkey (step-up) before it is usable; an account with an authenticator app
      * (and no passkey-first rule in force) finishes with a TOTP code.
      */
-    async signIn(input: { username: string; password: string; context: RequestContext }): Promise<{ user: User; session: SessionView & { token: string }; secondFactor: 'passkey' | 'totp' | null }> {
+    async signIn(input: { username: string; password: string; context: RequestContext; carried?: AuthenticatedSession | undefined }): Promise<{ user: User; session: SessionView & { token: string }; secondFactor: 'passkey' | 'totp' | null }> {
       const key = deps.accounts.lookupKeyOf(input.username);
       const counterKey = `pwd:${key}`;
       const attempt = await deps.lockout.begin(counterKey);
@@ -80,8 +80,17 @@ export function createPasswordsService(deps: {
       const needsPasskey = deps.passkeyFirst && (await deps.countPasskeys(user.id)) > 0;
       const secondFactor = needsPasskey ? 'passkey' : (await deps.hasTotp(user.id)) ? 'totp' : null;
       const session = await deps.db.transaction().execute(async (trx) => {
-        const created = await deps.sessions.create(trx, { userId: user.id, amr: ['pwd'], userVerified: false, context: input.context, scope: secondFactor ? 'second_factor' : 'full' });
-        await deps.audit.record(trx, input.context, { type: 'session.created', outcome: 'success', subjectUserId: user.id, sessionId: created.id, data: { method: 'password', scope: created.scope } });
+        // The factor that must finish this sign-in is recorded on the session: only it does (issue 9).
+        const created = await deps.sessions.create(trx, {
+          userId: user.id,
+          amr: ['pwd'],
+          userVerified: false,
+          context: input.context,
+          ...(secondFactor ? { secondFactor } : {}),
+          replaces: input.carried?.session,
+        });
+        await deps.audit.record(trx, input.context, { type: 'session.created', outcome: 'success', subjectUserId: user.id, sessionId: created.id, data: { method: 'password', scope: created.scope, secondFactor } });
+        if (input.carried) await deps.audit.record(trx, input.context, replacedSessionEvent(input.carried, created.id));
         return created;
       });
       return { user, session, secondFactor };

@@ -13,6 +13,12 @@ export const SessionErrors = defineErrors({
     title: 'Finish signing in with your passkey',
     description: 'The password was right; this account also needs its passkey: POST /api/v1/session/step-up/options and /verify.',
   },
+  second_factor_mismatch: {
+    status: 403,
+    title: 'This sign-in is not finished with that factor',
+    description:
+      'A password sign-in answered secondFactor "passkey" or "totp" and only that factor finishes it (passkey: POST /api/v1/session/step-up/options and /verify; totp: POST /api/v1/session/totp). A session that is not waiting for a second factor has nothing to finish.',
+  },
   recovery_session_restricted: {
     status: 403,
     title: 'A recovery session can only register a new passkey',

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
 import { preparedInsert, preparedQuery, type BoundStatement } from '../../db/prepared-query.ts';
 import type { SessionsTable } from './sessions.tables.ts';
@@ -25,12 +25,33 @@ const findLiveByTokenHash = preparedQuery<
     .where('s.idle_expires_at', '>', p('now')),
 );
 
-type AuthRefresh = Pick<SessionsTable, 'amr' | 'user_verified' | 'auth_time' | 'scope'> & { id: string };
+type AuthRefresh = Pick<SessionsTable, 'amr' | 'user_verified' | 'auth_time' | 'scope'> & {
+  id: string;
+  user_id: string;
+  /** The scope and pending second factor ('' for none) the session must still have: a compare-and-set. */
+  from_scope: string;
+  from_second_factor: string;
+};
+/** A step-up or a completed second factor: only the session's own user's, live, and unchanged since it was read. */
 const refreshAuth = preparedQuery<AuthRefresh, never>((db, p) =>
   db
     .updateTable('sessions')
-    .set({ amr: p('amr'), user_verified: p('user_verified'), auth_time: p('auth_time'), scope: p('scope') })
-    .where('id', '=', p('id')),
+    .set({ amr: p('amr'), user_verified: p('user_verified'), auth_time: p('auth_time'), scope: p('scope'), second_factor: null })
+    .where('id', '=', p('id'))
+    .where('user_id', '=', p('user_id'))
+    .where('revoked_at', 'is', null)
+    .where('scope', '=', p('from_scope'))
+    .where(sql<string>`coalesce(second_factor, '')`, '=', p('from_second_factor')),
+);
+
+/** Ends one session of one user (the one a sign-in request carried), in the sign-in's own commit. */
+const revokeOne = preparedQuery<{ id: string; user_id: string; now: number }, never>((db, p) =>
+  db
+    .updateTable('sessions')
+    .set({ revoked_at: p('now') })
+    .where('id', '=', p('id'))
+    .where('user_id', '=', p('user_id'))
+    .where('revoked_at', 'is', null),
 );
 
 export function createSessionsRepository() {
@@ -45,15 +66,19 @@ export function createSessionsRepository() {
       const { username, display_name, user_handle, status, ...session } = row;
       return { session, user: { id: session.user_id, username, displayName: display_name, userHandle: user_handle, status } };
     },
-    async touch(db: Kysely<Database>, id: string, now: number, idleExpiresAt: number): Promise<void> {
-      await db.updateTable('sessions').set({ last_seen_at: now, idle_expires_at: idleExpiresAt }).where('id', '=', id).execute();
+    async touch(db: Kysely<Database>, session: { id: string; userId: string }, now: number, idleExpiresAt: number): Promise<void> {
+      await db
+        .updateTable('sessions')
+        .set({ last_seen_at: now, idle_expires_at: idleExpiresAt })
+        .where('id', '=', session.id)
+        .where('user_id', '=', session.userId)
+        .execute();
     },
-    refreshAuth(id: string, values: Omit<AuthRefresh, 'id'>): BoundStatement {
-      return refreshAuth.with({ ...values, id });
+    refreshAuth(values: AuthRefresh): BoundStatement {
+      return refreshAuth.with(values);
     },
-    async revoke(db: Kysely<Database>, id: string, now: number): Promise<boolean> {
-      const result = await db.updateTable('sessions').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
-      return Number(result.numUpdatedRows) === 1;
+    revokeStatement(session: { id: string; userId: string }, now: number): BoundStatement {
+      return revokeOne.with({ id: session.id, user_id: session.userId, now });
     },
     async listLiveByUser(db: Kysely<Database>, userId: string, now: number): Promise<SessionsTable[]> {
       return db

@@ -29,7 +29,7 @@ export async function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps
     schema: { tags, summary: 'The current session and its user', response: { 200: Type.Object({ user: UserSchema, session: SessionSchema }), 401: problem } },
   }, async (request) => {
     const { user, session } = await deps.auth.requireSession(request, { allow: ['recovery', 'second_factor'] });
-    return { user: userJson(user), session: sessionJson({ ...session, token: undefined }) };
+    return { user: userJson(user), session: sessionJson(session) };
   });
 
   const DeviceSessionSchema = Type.Object({
@@ -90,7 +90,7 @@ export async function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps
   }, async (request, reply) => {
     const { user, session } = await deps.auth.requireSession(request, { allow: ['recovery', 'second_factor'] });
     await deps.db.transaction().execute(async (trx) => {
-      await deps.sessions.revoke(trx, session.id);
+      await deps.sessions.revoke(trx, session);
       await deps.audit.record(trx, requestContext(request), { type: 'session.revoked', outcome: 'success', subjectUserId: user.id, sessionId: session.id });
     });
     deps.cookies.clearSession(reply);

@@ -6,6 +6,7 @@ import { sha256Base64Url, toBase64Url } from '../../platform/encoding.ts';
 import type { Random } from '../../platform/random.ts';
 import type { RequestContext } from '../../platform/request-context.ts';
 import type { ParsedUserAgent } from '../../platform/user-agent.ts';
+import type { AuditEvent } from '../audit/audit.service.ts';
 import { createSessionsRepository } from './sessions.repository.ts';
 
 /** Authentication methods references (RFC 8176 where one exists). */
@@ -18,10 +19,16 @@ export type Amr = 'passkey' | 'otp' | 'pwd' | 'totp' | 'mfa';
 export type SessionScope = 'full' | 'recovery' | 'second_factor';
 const SCOPES: readonly SessionScope[] = ['full', 'recovery', 'second_factor'];
 
+/** What completes a 'second_factor' session: recorded on it at sign-in, and nothing else does. */
+export type SecondFactor = 'passkey' | 'totp';
+const SECOND_FACTORS: readonly SecondFactor[] = ['passkey', 'totp'];
+
 export interface SessionView {
   id: string;
   /** A recovery session may only enrol a new passkey (SEC-39). */
   scope: SessionScope;
+  /** With scope 'second_factor': the one factor that finishes the sign-in; null otherwise. */
+  secondFactor: SecondFactor | null;
   /** Only present right after sign-in: the one time the token leaves the server. */
   token?: string;
   userId: string;
@@ -68,6 +75,14 @@ export function stepUpAmr(amr: readonly Amr[], secondFactor = false): Amr[] {
 }
 
 /**
+ * The audit row for the session a sign-in request carried, which the sign-in ended (issue 9):
+ * written in the sign-in's commit, next to its `session.created`.
+ */
+export function replacedSessionEvent(carried: AuthenticatedSession, replacedBy: string): AuditEvent {
+  return { type: 'session.revoked', outcome: 'success', subjectUserId: carried.user.id, sessionId: carried.session.id, data: { by: 'sign_in', replacedBy } };
+}
+
+/**
  * A restricted session (recovery, or a password waiting for its second factor) must be finished
  * quickly: after this long it stops working, whatever its absolute and idle expiry say.
  */
@@ -75,6 +90,19 @@ export const RESTRICTED_SESSION_MS = 15 * 60_000;
 
 /** Only refresh last-seen this often: a read must not cost a write on every request. */
 const TOUCH_INTERVAL_MS = 60_000;
+
+export interface OpenInput {
+  userId: string;
+  amr: Amr[];
+  userVerified: boolean;
+  context: RequestContext;
+  /** 'full' by default; a `secondFactor` makes it 'second_factor'. */
+  scope?: SessionScope;
+  /** A password sign-in that must still be finished: the one factor that may finish it. */
+  secondFactor?: SecondFactor;
+  /** The live session the sign-in request carried: ended in the same commit. */
+  replaces?: { id: string; userId: string } | undefined;
+}
 
 export function createSessionsService(deps: {
   db: Kysely<Database>;
@@ -89,18 +117,19 @@ export function createSessionsService(deps: {
   const absoluteMs = deps.absoluteTimeoutSeconds * 1000;
 
   /**
-   * A new session and the insert that opens it, for the caller's `writeBatch`: a fresh 32-byte
-   * token on every sign-in (SEC-24), of which only the SHA-256 is stored.
+   * A new session and the statements that open it, for the caller's `writeBatch`: a fresh 32-byte
+   * token on every sign-in (SEC-24), of which only the SHA-256 is stored. `replaces` is the
+   * session the sign-in request carried: it ends in the same commit (signing in again never
+   * leaves the old session alive), and costs nothing when the request carried none.
    */
-  function open(input: { userId: string; amr: Amr[]; userVerified: boolean; context: RequestContext; scope?: SessionScope }): {
-    view: SessionView & { token: string };
-    statement: BoundStatement;
-  } {
+  function open(input: OpenInput): { view: SessionView & { token: string }; statements: BoundStatement[] } {
     const now = deps.clock.now();
     const token = toBase64Url(deps.random.bytes(32));
+    const secondFactor = input.secondFactor ?? null;
     const view = {
       id: deps.random.timeOrderedUuid(),
-      scope: input.scope ?? ('full' as SessionScope),
+      scope: secondFactor ? ('second_factor' as const) : (input.scope ?? ('full' as const)),
+      secondFactor,
       token,
       userId: input.userId,
       amr: input.amr,
@@ -110,7 +139,7 @@ export function createSessionsService(deps: {
       expiresAt: now + absoluteMs,
       idleExpiresAt: Math.min(now + idleMs, now + absoluteMs),
     };
-    const statement = repository.insert({
+    const insert = repository.insert({
       id: view.id,
       token_hash: sha256Base64Url(token),
       user_id: view.userId,
@@ -125,14 +154,25 @@ export function createSessionsService(deps: {
       ip: input.context.ip,
       user_agent: input.context.userAgent?.slice(0, 512) ?? null,
       scope: view.scope,
+      second_factor: secondFactor,
     });
-    return { view, statement };
+    const statements = [insert];
+    if (input.replaces) statements.push(repository.revokeStatement(input.replaces, now));
+    return { view, statements };
   }
 
-  /** The update `recordStepUp` makes, for the caller's `writeBatch`. */
+  /**
+   * The update `recordStepUp` makes, for the caller's `writeBatch` (run it with `expectOne`): by
+   * the session's id and its user's, and only while the session is live and still has the scope
+   * (and pending second factor) it was read with.
+   */
   function stepUpStatement(session: SessionView, input: { userVerified: boolean; scope?: SessionScope; amr?: Amr[] }): BoundStatement {
     const amr = input.amr ?? stepUpAmr(session.amr);
-    return repository.refreshAuth(session.id, {
+    return repository.refreshAuth({
+      id: session.id,
+      user_id: session.userId,
+      from_scope: session.scope,
+      from_second_factor: session.secondFactor ?? '',
       amr: JSON.stringify(amr),
       user_verified: input.userVerified ? 1 : 0,
       auth_time: deps.clock.now(),
@@ -142,12 +182,9 @@ export function createSessionsService(deps: {
 
   return {
     /** Opens a session inside the caller's transaction (see `open`). */
-    async create(
-      db: Kysely<Database>,
-      input: { userId: string; amr: Amr[]; userVerified: boolean; context: RequestContext; scope?: SessionScope },
-    ): Promise<SessionView & { token: string }> {
-      const { view, statement } = open(input);
-      await statement.execute(db);
+    async create(db: Kysely<Database>, input: OpenInput): Promise<SessionView & { token: string }> {
+      const { view, statements } = open(input);
+      for (const statement of statements) await statement.execute(db);
       return view;
     },
 
@@ -164,12 +201,13 @@ export function createSessionsService(deps: {
       let idleExpiresAt = s.idle_expires_at;
       if (now - s.last_seen_at >= TOUCH_INTERVAL_MS) {
         idleExpiresAt = Math.min(now + idleMs, s.expires_at);
-        await repository.touch(deps.db, s.id, now, idleExpiresAt);
+        await repository.touch(deps.db, { id: s.id, userId: s.user_id }, now, idleExpiresAt);
       }
       return {
         session: {
           id: s.id,
           scope: SCOPES.find((scope) => scope === s.scope) ?? 'recovery',
+          secondFactor: SECOND_FACTORS.find((factor) => factor === s.second_factor) ?? null,
           userId: s.user_id,
           amr: JSON.parse(s.amr) as Amr[],
           userVerified: s.user_verified === 1,
@@ -205,8 +243,8 @@ export function createSessionsService(deps: {
      * adds "passkey" to its methods and moves its auth time to now. A recovery session becomes a
      * full one only through `completeRecovery`.
      */
-    async recordStepUp(db: Kysely<Database>, session: SessionView, input: { userVerified: boolean; scope?: SessionScope; amr?: Amr[] }): Promise<void> {
-      await stepUpStatement(session, input).execute(db);
+    async recordStepUp(db: Kysely<Database>, session: SessionView, input: { userVerified: boolean; scope?: SessionScope; amr?: Amr[] }): Promise<boolean> {
+      return (await stepUpStatement(session, input).execute(db)) === 1;
     },
 
     stepUpStatement,
@@ -220,8 +258,9 @@ export function createSessionsService(deps: {
       return repository.revokeOthers(db, userId, keepSessionId, deps.clock.now());
     },
 
-    async revoke(db: Kysely<Database>, sessionId: string): Promise<boolean> {
-      return repository.revoke(db, sessionId, deps.clock.now());
+    /** Ends one session of its user ("sign out"). */
+    async revoke(db: Kysely<Database>, session: { id: string; userId: string }): Promise<boolean> {
+      return (await repository.revokeStatement(session, deps.clock.now()).execute(db)) === 1;
     },
 
     async sweepExpired(): Promise<number> {

@@ -16,4 +16,6 @@ export interface SessionsTable {
   user_agent: string | null;
   /** 'full', or 'recovery': a restricted session that may only enrol a passkey (SEC-39). */
   scope: string;
+  /** With scope 'second_factor': the one factor that completes the sign-in ('passkey' | 'totp'); null otherwise. */
+  second_factor: string | null;
 }

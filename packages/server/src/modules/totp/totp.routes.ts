@@ -56,13 +56,14 @@ export async function totpRoutes(app: FastifyInstance, deps: { auth: Auth; totp:
     schema: {
       tags,
       summary: 'Finish a password sign-in with an authenticator code',
-      description: 'For a session with scope "second_factor" (password sign-in answered secondFactor "totp"). Each 30-second code works once.',
+      description:
+        'Only for a session with scope "second_factor" whose password sign-in answered secondFactor "totp" (403 second_factor_mismatch for any other session, including one that must finish with its passkey). Each 30-second code works once.',
       body: CodeBody,
       response: { 200: Type.Object({ session: SessionSchema }), 401: problem, 403: problem, 409: problem, 429: problem },
     },
   }, async (request) => {
     guard();
-    const found = await deps.auth.requireSession(request, { allow: ['second_factor'] });
+    const found = await deps.auth.requireSession(request, { allow: ['second_factor'], finishes: 'totp' });
     await deps.ipLimiter.hit(`totp-ip:${request.ip}`);
     const session = await deps.totp.completeSignIn(found, request.body.code, requestContext(request));
     return { session: sessionJson(session) };

@@ -8,6 +8,8 @@ import type { RequestContext } from '../../platform/request-context.ts';
 import { CURRENT_BOX_VERSION, type SecretBox } from '../../platform/secret-box.ts';
 import type { AuditService } from '../audit/audit.module.ts';
 import type { Lockout } from '../fallback/fallback.module.ts';
+import { CommonErrors } from '../../errors/common.errors.ts';
+import { SessionErrors } from '../sessions/sessions.errors.ts';
 import type { AuthenticatedSession, SessionsService, SessionView } from '../sessions/sessions.module.ts';
 import { TOTP_SECRET_BYTES, totpStep } from './totp.ts';
 import { TotpErrors } from './totp.errors.ts';
@@ -98,15 +100,24 @@ export function createTotpService(deps: {
       });
     },
 
-    /** The second step of a password sign-in: amr pwd+totp+mfa, AAL2, a full session. */
+    /**
+     * The second step of a password sign-in that was told secondFactor "totp" (the route checked
+     * the factor recorded on the session): amr pwd+totp+mfa, AAL2, a full session.
+     */
     async completeSignIn(found: AuthenticatedSession, code: string, context: RequestContext): Promise<SessionView> {
+      if (found.session.scope !== 'second_factor' || found.session.secondFactor !== 'totp') {
+        throw SessionErrors.second_factor_mismatch({ detail: 'This session is not waiting for an authenticator code.' });
+      }
       await check(found.user.id, code, { confirming: false });
       const amr = [...found.session.amr.filter((m) => m !== 'mfa'), 'totp' as const, 'mfa' as const];
       await deps.db.transaction().execute(async (trx) => {
-        await deps.sessions.recordStepUp(trx, found.session, { userVerified: false, amr, scope: 'full' });
+        // Compare-and-set: the session must still be live and waiting for this factor.
+        if (!(await deps.sessions.recordStepUp(trx, found.session, { userVerified: false, amr, scope: 'full' }))) {
+          throw CommonErrors.unauthorized({ internal: 'session ended or changed before its second factor was recorded' });
+        }
         await deps.audit.record(trx, context, { type: 'session.stepped_up', outcome: 'success', subjectUserId: found.user.id, sessionId: found.session.id, data: { method: 'totp' } });
       });
-      return { ...found.session, amr, scope: 'full', authTime: deps.clock.now() };
+      return { ...found.session, amr, scope: 'full', secondFactor: null, authTime: deps.clock.now() };
     },
   };
 }

@@ -1,10 +1,11 @@
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { writeBatch, type BatchStep } from '../../db/prepared-query.ts';
 import type { AppError } from '../../errors/app-error.ts';
+import { CommonErrors } from '../../errors/common.errors.ts';
 import { hmacSha256, toBase64Url } from '../../platform/encoding.ts';
 import type { RequestContext } from '../../platform/request-context.ts';
 import type { User } from '../accounts/accounts.module.ts';
-import { stepUpAmr, type AuthenticatedSession, type SessionView } from '../sessions/sessions.module.ts';
+import { replacedSessionEvent, stepUpAmr, type AuthenticatedSession, type SessionView } from '../sessions/sessions.module.ts';
 import type { ChallengeAudience, ChallengeClaims } from './challenge-token.ts';
 import { challengeError, signInChallengeProblem } from './challenges.ts';
 import { crossOriginProblem, parseClientData } from './client-data.ts';
@@ -94,6 +95,8 @@ export function createAuthenticationService(deps: WebauthnDeps) {
     allow: { id: string; transports: string }[];
     binding: string;
     userVerification: string;
+    /** A step-up's session: only it may answer. */
+    sessionId?: string;
   }): RequestOptionsJSON {
     const challenge = deps.challenges.issue({
       nonce: deps.random.bytes(32),
@@ -101,6 +104,7 @@ export function createAuthenticationService(deps: WebauthnDeps) {
       ceremony: input.ceremony,
       audience: input.audience,
       binding: input.binding,
+      ...(input.sessionId !== undefined ? { sessionId: input.sessionId } : {}),
     });
     return {
       challenge,
@@ -149,15 +153,18 @@ export function createAuthenticationService(deps: WebauthnDeps) {
     /**
      * Step-up (SEC-31): options for the signed-in user's own passkeys with user verification
      * required; the verify refreshes the session's auth time instead of opening a new session.
+     * The challenge is bound to the session that asks: another session of the same user cannot
+     * use it.
      */
-    async startStepUp(input: { user: AuthenticatedSession['user']; binding: string }): Promise<RequestOptionsJSON> {
-      const descriptors = await deps.repository.listDescriptors(deps.db, input.user.id);
+    async startStepUp(input: { found: AuthenticatedSession; binding: string }): Promise<RequestOptionsJSON> {
+      const descriptors = await deps.repository.listDescriptors(deps.db, input.found.user.id);
       return issueOptions({
         ceremony: 'step_up',
-        audience: { userId: input.user.id },
+        audience: { userId: input.found.user.id },
         allow: descriptors,
         binding: input.binding,
         userVerification: 'required',
+        sessionId: input.found.session.id,
       });
     },
 
@@ -165,14 +172,16 @@ export function createAuthenticationService(deps: WebauthnDeps) {
      * WebAuthn L3 §7.2 around the library, then counter, session and audit in one transaction.
      * With `stepUp`, the assertion must come from the session's own user with UV, and the
      * existing session is refreshed (and returned without a token) instead of a new one opened.
+     * Without, `carried` (the live session the request came with, if any) ends in the same commit.
      */
     async finish(input: {
       response: AuthenticationResponseJSON;
       binding: string | undefined;
       context: RequestContext;
       stepUp?: AuthenticatedSession;
+      carried?: AuthenticatedSession | undefined;
     }): Promise<{ user: User; passkey: PasskeyView; session: SessionView & { token?: string } }> {
-      const { response, context, stepUp } = input;
+      const { response, context, stepUp, carried } = input;
       const parsed = parseClientData(response.response?.clientDataJSON);
       if (!parsed.ok) return failure(context, WebauthnErrors.invalid_response({ detail: parsed.problem }), null, null);
       const clientData = parsed.clientData;
@@ -193,7 +202,7 @@ export function createAuthenticationService(deps: WebauthnDeps) {
       const now = deps.clock.now();
       const problem = signInChallengeProblem(challenge, { ceremony: stepUp ? 'step_up' : 'authentication', binding: input.binding, now });
       if (problem) return fail(challengeError(problem), knownUserId, null);
-      if (stepUp && !deps.challenges.isFor(challenge, stepUp.user.id)) {
+      if (stepUp && !(deps.challenges.isFor(challenge, stepUp.user.id) && deps.challenges.isForSession(challenge, stepUp.session.id))) {
         return fail(challengeError('step-up finished by another session than the one that started it'), knownUserId, null);
       }
 
@@ -281,10 +290,12 @@ export function createAuthenticationService(deps: WebauthnDeps) {
       let session: SessionView & { token?: string };
       if (stepUp) {
         // A passkey after a password completes a two-factor sign-in (amr "mfa", AAL2).
+        // The route let through only a full session or one waiting for exactly this factor; the
+        // update re-checks that atomically (another request may have finished or ended it).
         const secondFactor = stepUp.session.scope === 'second_factor';
         const amr = stepUpAmr(stepUp.session.amr, secondFactor);
         steps.push(
-          { statement: deps.sessions.stepUpStatement(stepUp.session, { userVerified: info.userVerified, amr, scope: 'full' }) },
+          { statement: deps.sessions.stepUpStatement(stepUp.session, { userVerified: info.userVerified, amr, scope: 'full' }), expectOne: true },
           {
             statement: deps.audit.statement(context, {
               type: 'session.stepped_up',
@@ -295,12 +306,12 @@ export function createAuthenticationService(deps: WebauthnDeps) {
             }),
           },
         );
-        session = { ...stepUp.session, scope: 'full' as const, amr, userVerified: info.userVerified, authTime: now };
+        session = { ...stepUp.session, scope: 'full' as const, secondFactor: null, amr, userVerified: info.userVerified, authTime: now };
       } else {
-        const opened = deps.sessions.open({ userId: user.id, amr: ['passkey'], userVerified: info.userVerified, context });
+        const opened = deps.sessions.open({ userId: user.id, amr: ['passkey'], userVerified: info.userVerified, context, replaces: carried?.session });
         session = opened.view;
         steps.push(
-          { statement: opened.statement },
+          ...opened.statements.map((statement) => ({ statement })),
           {
             statement: deps.audit.statement(context, {
               type: 'passkey.authenticated',
@@ -322,6 +333,11 @@ export function createAuthenticationService(deps: WebauthnDeps) {
           },
         );
       }
+      if (carried && !stepUp) {
+        steps.push({
+          statement: deps.audit.statement(context, replacedSessionEvent(carried, session.id)),
+        });
+      }
       steps.push({ statement: deps.clearFailureCounters(user.id) });
       const refused = await writeBatch(deps.db, steps);
       if (refused === 0) {
@@ -332,6 +348,10 @@ export function createAuthenticationService(deps: WebauthnDeps) {
       // with the same counter that won the compare-and-set — is a possible clone.
       if (refused === 1) {
         return fail(refuse(`counter did not increase (stored ${credential.sign_count}, got ${info.newCounter})`), user.id, credential.id);
+      }
+      if (refused !== undefined) {
+        // The step-up's session changed under it (signed out, or its second factor finished elsewhere).
+        return fail(CommonErrors.unauthorized({ internal: 'session ended or changed during the step-up' }), user.id, credential.id);
       }
       const passkey = toPasskeyView(
         { ...credential, backed_up: info.credentialBackedUp ? 1 : 0, last_used_at: now },

@@ -6,6 +6,7 @@ import { bindingTag, createChallengeCodec } from './challenge-token.ts';
 const key = randomBytes(32);
 const codec = createChallengeCodec(key);
 const USER = '0190c5f2-7a3e-7c4d-8a9b-1234567890ab';
+const SESSION = '0190c5f2-7a3e-7c4d-8a9b-5e5510000001';
 const issue = (over: Partial<Parameters<typeof codec.issue>[0]> = {}) =>
   codec.issue({
     nonce: randomBytes(32),
@@ -19,7 +20,7 @@ const issue = (over: Partial<Parameters<typeof codec.issue>[0]> = {}) =>
 describe('sign-in challenge tokens', () => {
   test('carry what they were issued with, and a fresh nonce each time', () => {
     const nonce = randomBytes(32);
-    const token = issue({ nonce, ceremony: 'step_up' });
+    const token = issue({ nonce, ceremony: 'step_up', sessionId: SESSION });
     const claims = codec.open(token);
     assert.ok(claims);
     assert.equal(claims.nonce, nonce.toString('base64url'));
@@ -29,6 +30,18 @@ describe('sign-in challenge tokens', () => {
     assert.equal(codec.isFor(claims, '0190c5f2-7a3e-7c4d-8a9b-000000000000'), false);
     assert.deepEqual(claims.bindingTag, bindingTag('binding-of-this-client'));
     assert.notEqual(issue(), issue());
+    assert.equal(codec.isForSession(claims, SESSION), true);
+    assert.equal(codec.isForSession(claims, '0190c5f2-7a3e-7c4d-8a9b-000000000001'), false, "another session's step-up");
+    assert.equal(codec.open(issue())?.sessionTag, null, 'a sign-in challenge names no session');
+  });
+
+  test('a step-up, and only a step-up, is bound to the session that asked (issue 9)', () => {
+    assert.throws(() => issue({ ceremony: 'step_up' }));
+    assert.throws(() => issue({ sessionId: SESSION }));
+    // The flags say which tags follow; a step-up flag with the session bit cleared is another token
+    // entirely (its MAC no longer matches), so the binding cannot be stripped.
+    const bytes = Buffer.from(issue({ ceremony: 'step_up', sessionId: SESSION }), 'base64url');
+    assert.equal(bytes.length, 1 + 32 + 6 + 1 + 16 + 16 + 16 + 16);
   });
 
   test('discoverable sign-in names no user; an unknown username is answered by no user', () => {

@@ -4,7 +4,7 @@ import { CommonErrors } from '../../errors/common.errors.ts';
 import { fromBase64Url, toBase64Url } from '../../platform/encoding.ts';
 import type { RequestContext } from '../../platform/request-context.ts';
 import { AccountErrors, normalizeEmail, type NewAccount, type User } from '../accounts/accounts.module.ts';
-import type { AuthenticatedSession, SessionView } from '../sessions/sessions.module.ts';
+import { stepUpAmr, type AuthenticatedSession, type SessionView } from '../sessions/sessions.module.ts';
 import { bindingHash, challengeError, challengeProblem, newChallenge } from './challenges.ts';
 import { crossOriginProblem, parseClientData } from './client-data.ts';
 import { toPasskeyView, type PasskeyView } from './passkey-view.ts';
@@ -157,6 +157,11 @@ export function createRegistrationService(deps: WebauthnDeps) {
       if (problem) return failure(context, challengeError(problem), challenge.user_id, null);
 
       const pending = challenge.pending_user ? (JSON.parse(challenge.pending_user) as PendingUser) : undefined;
+      // Sign-up never happens inside a session of any scope: it would open a second session beside
+      // it (and a recovery session must not be able to finish anything but its own recovery).
+      if (pending && input.session) {
+        return failure(context, AccountErrors.signed_in({ internal: 'sign-up finished by a request that carries a session' }), input.session.user.id, null);
+      }
       let existingUser: User | undefined;
       if (challenge.user_id) {
         // Passkey append: the verify call must come from the same signed-in user that asked.
@@ -209,6 +214,9 @@ export function createRegistrationService(deps: WebauthnDeps) {
       const ua = deps.parseUserAgent(context.userAgent);
       const provider = deps.providerOf(info.aaguid);
       const transports = (response.response.transports ?? []).filter((t): t is string => typeof t === 'string').slice(0, 8);
+      // SEC-39: a recovery ends only with a passkey registered to the recovering user themself.
+      const recovering =
+        existingUser && input.session?.session.scope === 'recovery' && input.session.user.id === existingUser.id ? input.session : undefined;
       try {
         const result = await deps.db.transaction().execute(async (trx) => {
           const user = existingUser ?? (await deps.accounts.create(trx, pending as PendingUser));
@@ -241,12 +249,13 @@ export function createRegistrationService(deps: WebauthnDeps) {
             data: { aaguid: row.aaguid, fmt: row.attestation_fmt, deviceType: row.device_type, backedUp: info.credentialBackedUp, userVerified: info.userVerified },
           });
           let session: (SessionView & { token?: string }) | undefined;
-          const recovering = input.session?.session.scope === 'recovery' ? input.session : undefined;
-          if (recovering) {
+          if (recovering && user.id === recovering.user.id) {
             // SEC-39: the new passkey ends the recovery: every other session is signed out and
             // this one becomes a full session on the strength of the passkey just made.
             const revoked = await deps.sessions.revokeOthers(trx, user.id, recovering.session.id);
-            await deps.sessions.recordStepUp(trx, recovering.session, { userVerified: info.userVerified, scope: 'full' });
+            if (!(await deps.sessions.recordStepUp(trx, recovering.session, { userVerified: info.userVerified, scope: 'full' }))) {
+              throw CommonErrors.unauthorized({ internal: 'recovery session ended before its passkey was registered' });
+            }
             await deps.audit.record(trx, context, {
               type: 'account.recovered',
               outcome: 'success',
@@ -255,7 +264,7 @@ export function createRegistrationService(deps: WebauthnDeps) {
               sessionId: recovering.session.id,
               data: { sessionsRevoked: revoked.length },
             });
-            session = { ...recovering.session, scope: 'full', amr: [...recovering.session.amr, 'passkey'], userVerified: info.userVerified, authTime: now };
+            session = { ...recovering.session, scope: 'full', secondFactor: null, amr: stepUpAmr(recovering.session.amr), userVerified: info.userVerified, authTime: now };
           }
           if (!existingUser) {
             session = await deps.sessions.create(trx, { userId: user.id, amr: ['passkey'], userVerified: info.userVerified, context });
@@ -266,8 +275,7 @@ export function createRegistrationService(deps: WebauthnDeps) {
         if (!existingUser && pending?.email) return { ...result, pendingEmail: pending.email };
         // SEC-33: mail after the commit, never inside the transaction.
         if (existingUser) {
-          const recovered = input.session?.session.scope === 'recovery';
-          deps.notifier.notify(existingUser.id, recovered ? 'account_recovered' : 'passkey_added', { at: now, detail: result.passkey.name });
+          deps.notifier.notify(existingUser.id, recovering ? 'account_recovered' : 'passkey_added', { at: now, detail: result.passkey.name });
         }
         return result;
       } catch (error) {

@@ -19,6 +19,7 @@ import type { CookiePolicy } from '../../http/cookies.ts';
 import { toBase64Url } from '../../platform/encoding.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Random } from '../../platform/random.ts';
+import { AccountErrors } from '../accounts/accounts.module.ts';
 import { assuranceLevel, type SessionView } from '../sessions/sessions.module.ts';
 import type { RateLimiter } from '../../http/rate-limit.ts';
 import type { AuthenticationService } from './authentication.service.ts';
@@ -46,9 +47,13 @@ export interface WebauthnRouteDeps {
 const OptionsResponse = Type.Object({}, { additionalProperties: true, description: 'WebAuthn L3 options JSON, ready for parse*OptionsFromJSON' });
 const problem = { $ref: 'Problem#' };
 
-export function sessionJson(session: Omit<SessionView, 'id' | 'userId' | 'createdAt' | 'token'> & { token?: string | undefined }) {
+/**
+ * The `Session` a response carries. Never its token, unless the route passes one: only a route
+ * that just issued the session, and only to a bearer client (`CookiePolicy.isBearerClient`).
+ */
+export function sessionJson(session: Omit<SessionView, 'id' | 'userId' | 'createdAt' | 'token' | 'secondFactor'>, token?: string) {
   return {
-    ...(session.token ? { token: session.token } : {}),
+    ...(token ? { token } : {}),
     expiresAt: new Date(session.expiresAt).toISOString(),
     idleExpiresAt: new Date(session.idleExpiresAt).toISOString(),
     authTime: new Date(session.authTime).toISOString(),
@@ -74,13 +79,16 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
     schema: {
       tags,
       summary: 'Start registering a passkey',
-      description: 'Signed out with a username: sign-up of a new account (409 username_taken if it exists). Signed in with {}: adds a passkey to the current user.',
+      description:
+        'Signed out with a username: sign-up of a new account (409 username_taken if it exists; 409 signed_in while the request carries a session of any scope, recovery included). Signed in with {}: adds a passkey to the current user.',
       body: RegistrationOptionsBody,
       response: { 200: OptionsResponse, 400: problem, 401: problem, 403: problem, 409: problem, 429: problem },
     },
   }, async (request, reply) => {
     if (request.body.username !== undefined) {
       await deps.signupLimiter.hit(`signup:${request.ip}`);
+      // No sign-up on top of a session (a recovery one above all: issue 9); the verify checks again.
+      if (await deps.auth.optionalSession(request)) throw AccountErrors.signed_in();
       const binding = bind(request, reply);
       return deps.registration.startSignUp({ username: request.body.username, displayName: request.body.displayName, email: request.body.email, binding });
     }
@@ -108,6 +116,7 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
     },
   }, async (request, reply) => {
     await deps.authLimiter.hit(`passkey-registration-verify-ip:${request.ip}`);
+    const bearer = deps.cookies.isBearerClient(request);
     const result = await deps.registration.finish({
       response: request.body as RegistrationResponseJSON,
       binding: deps.cookies.ceremonyBinding(request),
@@ -123,7 +132,7 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
     return {
       user: userJson(result.user),
       passkey: result.passkey,
-      ...(result.session ? { session: sessionJson(result.session) } : {}),
+      ...(result.session ? { session: sessionJson(result.session, bearer ? result.session.token : undefined) } : {}),
       ...(emailCodeSent !== undefined ? { emailCodeSent } : {}),
     };
   });
@@ -155,9 +164,12 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
       response: request.body as AuthenticationResponseJSON,
       binding: deps.cookies.ceremonyBinding(request),
       context: requestContext(request),
+      // Signing in again ends the session the request carried (no lookup when it carries none).
+      carried: await deps.auth.optionalSession(request),
     });
     if (result.session.token) deps.cookies.setSession(reply, result.session.token, result.session.expiresAt, deps.clock.now());
-    return { user: userJson(result.user), passkey: result.passkey, session: sessionJson(result.session) };
+    const token = deps.cookies.isBearerClient(request) ? result.session.token : undefined;
+    return { user: userJson(result.user), passkey: result.passkey, session: sessionJson(result.session, token) };
   });
 
   r.get('/api/v1/passkeys', {
@@ -205,15 +217,16 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
     schema: {
       tags: ['session'],
       summary: 'Start re-authenticating the current user (step-up)',
-      description: 'Request options for the signed-in user\'s own passkeys with userVerification "required" (SEC-31).',
+      description:
+        'Request options for the signed-in user\'s own passkeys with userVerification "required" (SEC-31). The challenge is bound to this session: no other session can answer it. Also finishes a password sign-in that answered secondFactor "passkey" (403 second_factor_mismatch for one that answered "totp").',
       body: Type.Object({}, { additionalProperties: false }),
       response: { 200: OptionsResponse, 401: problem, 403: problem },
     },
   }, async (request, reply) => {
     // Also the second step of a password sign-in on a passkey-first account.
-    const { user } = await deps.auth.requireSession(request, { allow: ['second_factor'] });
+    const found = await deps.auth.requireSession(request, { allow: ['second_factor'], finishes: 'passkey' });
     const binding = bind(request, reply);
-    return deps.authentication.startStepUp({ user, binding });
+    return deps.authentication.startStepUp({ found, binding });
   });
 
   r.post('/api/v1/session/step-up/verify', {
@@ -224,7 +237,7 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
       response: { 200: Type.Object({ user: UserSchema, passkey: PasskeySchema, session: SessionSchema }), 400: problem, 401: problem, 403: problem, 429: problem },
     },
   }, async (request) => {
-    const stepUp = await deps.auth.requireSession(request, { allow: ['second_factor'] });
+    const stepUp = await deps.auth.requireSession(request, { allow: ['second_factor'], finishes: 'passkey' });
     await deps.authLimiter.hit(`passkey-verify-ip:${request.ip}`);
     const result = await deps.authentication.finish({
       response: request.body as AuthenticationResponseJSON,
@@ -232,6 +245,6 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
       context: requestContext(request),
       stepUp,
     });
-    return { user: userJson(result.user), passkey: result.passkey, session: sessionJson({ ...result.session, token: undefined }) };
+    return { user: userJson(result.user), passkey: result.passkey, session: sessionJson(result.session) };
   });
 }

@@ -25,6 +25,7 @@ const EXPECTED: [code: string, status: number][] = [
   ['service_unavailable', 503],
   ['internal', 500],
   ['username_taken', 409],
+  ['username_confusable', 409],
   ['username_invalid', 400],
   ['display_name_invalid', 400],
   ['signup_disabled', 403],

@@ -90,7 +90,7 @@ export function createRegistrationService(deps: WebauthnDeps) {
         if (!normalized.ok) throw AccountErrors.email_invalid({ detail: `email ${normalized.problem}` });
         email = normalized.address;
       }
-      if (await deps.accounts.isUsernameTaken(account.usernameKey)) throw AccountErrors.username_taken();
+      await deps.accounts.assertUsernameAvailable(account);
       // SEC-18: 64 random bytes, no personal data; the username never becomes user.id.
       const pending: PendingUser = { ...account, userHandle: toBase64Url(deps.random.bytes(64)), ...(email ? { email } : {}) };
       const challenge = newChallenge(deps.random.bytes);

@@ -32,6 +32,8 @@ const EXPECTED: [code: string, status: number][] = [
   ['invalid_response', 400],
   ['challenge_invalid', 400],
   ['registration_failed', 400],
+  ['invalid_public_key', 400],
+  ['invalid_attestation', 400],
   ['credential_exists', 409],
   ['verification_failed', 401],
   ['passkey_not_found', 404],

@@ -124,6 +124,7 @@ export class LatchkeyElement extends LitElement {
     }
     if (error instanceof LatchkeyError) {
       if (error.code === 'username_taken') return { message: this.text('usernameTaken', { name: username }), reason: error.code };
+      if (error.code === 'username_confusable') return { message: this.text('usernameConfusable', { name: username }), reason: error.code };
       if (REJECTED.has(error.code)) return { message: this.text('rejected'), reason: error.code };
       const detail = error.message.charAt(0).toUpperCase() + error.message.slice(1);
       return { message: this.text('serverError', { detail }), reason: error.code };

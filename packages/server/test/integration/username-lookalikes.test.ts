@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createDatabase } from '../../src/db/create-db.ts';
-import { createMigrator } from '../../src/db/migrate.ts';
+import { createMigrator, migrateToLatest } from '../../src/db/migrate.ts';
 import { newAuthenticator, paths, register, signUp } from '../helpers/flows.ts';
 import { createTestDatabase, dialects, startTestServer, type TestServer } from '../helpers/test-server.ts';
 
@@ -121,6 +121,25 @@ for (const dialect of dialects) {
       assert.equal(lookalike.body.code, 'username_confusable');
       const { verify } = await register(server.client(), newAuthenticator(), { username: 'newcomer' });
       assert.equal(verify.status, 200, verify.text);
+    });
+
+    test('the migration goes down and up again', async () => {
+      const scratch = await createTestDatabase(dialect);
+      const handle = createDatabase(scratch.url, { poolSize: 1 });
+      try {
+        await migrateToLatest(handle.db);
+        const down = await createMigrator(handle.db).migrateTo('2026_12_02_0400_consumed_challenges');
+        assert.equal(down.error, undefined);
+        assert.ok(down.results?.some((r) => r.migrationName === '2026_12_03_0100_username_skeleton_conformance' && r.direction === 'Down'));
+        const before = (await handle.db.introspection.getTables()).find((t) => t.name === 'users')?.columns.map((c) => c.name);
+        assert.ok(!before?.includes('username_skeleton'));
+        await migrateToLatest(handle.db);
+        const columns = (await handle.db.introspection.getTables()).find((t) => t.name === 'users')?.columns.map((c) => c.name);
+        assert.ok(columns?.includes('username_skeleton'));
+      } finally {
+        await handle.close();
+        await scratch.drop();
+      }
     });
   });
 }

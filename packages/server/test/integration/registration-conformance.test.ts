@@ -86,6 +86,14 @@ const STATEMENT_CASES: Case[] = [
   { rule: 'format name of another case ("None")', tamper: { fmt: 'None', attStmt: {} }, code: 'invalid_attestation' },
 ];
 
+/** FIDO Resp-3 F-8 to F-12: authenticator data that does not carry exactly the attested credential (and extensions). */
+const AUTH_DATA_CASES: Case[] = [
+  { rule: 'authData: AT flag not set though attested data follows', tamper: { authData: { flags: 0x05 } }, code: 'invalid_response' },
+  { rule: 'authData: bytes left over after the credential key', tamper: { authData: { trailing: Uint8Array.of(0xa0) } }, code: 'invalid_response' },
+  { rule: 'authData: ED flag set without extensions', tamper: { authData: { flags: 0xc5 } }, code: 'invalid_response' },
+  { rule: 'authData: AT set but no credential public key', tamper: { authData: { publicKey: new Uint8Array(0) } }, code: 'invalid_response' },
+];
+
 /** Re-encodes a valid attestation object with one CBOR-level defect. */
 function reencoded(defect: 'duplicate key' | 'indefinite map' | 'trailing bytes'): (attestationObject: Uint8Array) => Uint8Array {
   return (attestationObject) => {
@@ -119,7 +127,7 @@ for (const dialect of dialects) {
     });
     after(() => server.close());
 
-    for (const c of [...KEY_CASES, ...STATEMENT_CASES]) {
+    for (const c of [...KEY_CASES, ...STATEMENT_CASES, ...AUTH_DATA_CASES]) {
       test(`${c.rule} -> 400 ${c.code}`, async () => {
         const username = `conf${n++}`;
         const authenticator = newAuthenticator({ alg: c.alg ?? -7, attestation: c.attestation ?? 'none' });

@@ -26,6 +26,7 @@ const MAX_CREDENTIAL_ID_BYTES = 1023;
 /** authData: rpIdHash (32), flags (1), signCount (4), then attested credential data (§6.1). */
 const AUTH_DATA_HEADER = 37;
 const FLAG_AT = 0x40;
+const FLAG_ED = 0x80;
 
 /** base64url as browsers send it; correct "=" padding (older client libraries) is tolerated. */
 function binary(value: unknown): Uint8Array | undefined {
@@ -49,7 +50,18 @@ export function checkAttestationObject(attestationObject: Uint8Array, algorithms
       throw new CborError('authenticator data has no attested credential data');
     }
     const idLength = ((authData[53] as number) << 8) | (authData[54] as number);
-    coseKey = decodeCborPrefix(authData.subarray(AUTH_DATA_HEADER + 18 + idLength)).value;
+    const keyAt = AUTH_DATA_HEADER + 18 + idLength;
+    if (keyAt >= authData.length) throw new CborError('authenticator data ends before the credential public key');
+    const key = decodeCborPrefix(authData.subarray(keyAt));
+    coseKey = key.value;
+    // FIDO Resp-3 F-12: after the key come only the extensions (ED flag), and nothing after them.
+    let rest = authData.subarray(keyAt + key.length);
+    if (((authData[32] as number) & FLAG_ED) !== 0) {
+      const extensions = decodeCborPrefix(rest);
+      if (!(extensions.value instanceof Map)) throw new CborError('authenticator extensions are not a map');
+      rest = rest.subarray(extensions.length);
+    }
+    if (rest.length > 0) throw new CborError(`${rest.length} bytes left over in authenticator data`);
   } catch (error) {
     if (error instanceof CborError || error instanceof RangeError) throw WebauthnErrors.invalid_response({ detail: `attestationObject: ${error.message}` });
     throw error;

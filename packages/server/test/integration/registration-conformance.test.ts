@@ -159,6 +159,24 @@ for (const dialect of dialects) {
       }
     }
 
+    test('base64url with "=" padding (older client libraries) signs up and signs in', async () => {
+      const pad = (text: string) => `${text}${'='.repeat((4 - (text.length % 4)) % 4)}`;
+      const client = server.client();
+      const authenticator = newAuthenticator();
+      const options = await client.post(`${paths.REG}/options`, { username: 'padded' });
+      const created = await authenticator.createCredential(options.body);
+      const payload = { ...created, response: { ...created.response, clientDataJSON: pad(created.response.clientDataJSON), attestationObject: pad(created.response.attestationObject) } };
+      assert.ok(payload.response.clientDataJSON.endsWith('=') || payload.response.attestationObject.endsWith('='), 'at least one field padded');
+      const signedUp = await client.post(`${paths.REG}/verify`, payload);
+      assert.equal(signedUp.status, 200, signedUp.text);
+      const request = await client.post(`${paths.AUTH}/options`, {});
+      const assertion = await authenticator.getAssertion(request.body);
+      const r = assertion.response;
+      const padded = { ...assertion, response: { ...r, clientDataJSON: pad(r.clientDataJSON), authenticatorData: pad(r.authenticatorData), signature: pad(r.signature) } };
+      const signedIn = await client.post(`${paths.AUTH}/verify`, padded);
+      assert.equal(signedIn.status, 200, signedIn.text);
+    });
+
     test('the refusal is audited with its code', async () => {
       const { verify } = await register(server.client(), newAuthenticator(), { username: 'audited' }, { authData: { coseKey: flipLastByte(-3) } });
       const requestId = verify.body.requestId as string;

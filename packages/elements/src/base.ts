@@ -126,6 +126,7 @@ export class LatchkeyElement extends LitElement {
       if (error.code === 'username_taken') return { message: this.text('usernameTaken', { name: username }), reason: error.code };
       // Sign-up is refused while a session is carried (a recovery one included).
       if (error.code === 'signed_in') return { message: this.text('alreadySignedIn'), reason: error.code };
+      if (error.code === 'username_confusable') return { message: this.text('usernameConfusable', { name: username }), reason: error.code };
       if (REJECTED.has(error.code)) return { message: this.text('rejected'), reason: error.code };
       const detail = error.message.charAt(0).toUpperCase() + error.message.slice(1);
       return { message: this.text('serverError', { detail }), reason: error.code };

@@ -323,7 +323,7 @@ export class LatchkeyAuth extends LatchkeyElement {
           ? [{ label: this.text('signInAs', { name: username }), run: () => void this.#signIn(username, 'modal') }]
           : [{ label: this.t.retry, run: () => void this.#signUp(username) }],
       );
-      if (name === 'username_taken') this.invalid = true;
+      if (name === 'username_taken' || name === 'username_confusable') this.invalid = true;
     } finally {
       this.#modal = undefined;
       this.busy = false;

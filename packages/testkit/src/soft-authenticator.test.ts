@@ -217,6 +217,32 @@ describe('registration tampers', () => {
     await assert.rejects(register(authenticator, { attestationObject: encodeCbor({ fmt: 'none', attStmt: {} }) }));
   });
 
+  test('coseKey rewrites the key in authData; the library stores it as given (a server must check its shape)', async () => {
+    const authenticator = newAuthenticator();
+    const { response, verification } = await register(authenticator, {
+      authData: { coseKey: (key) => new Map([...key, [-1, 2]]) },
+    });
+    assert.ok(verification.verified, 'the library does not look at crv');
+    const authData = base64url.decode(response.response.authenticatorData);
+    const coseKey = decodeCbor(authData.subarray(55 + 32));
+    assert.ok(coseKey instanceof Map);
+    assert.equal(coseKey.get(-1), 2);
+    assert.equal(coseKey.get(1), 2);
+  });
+
+  test('attStmtPatch changes the signed statement: alg claims, mistyped or removed members', async () => {
+    const authenticator = newAuthenticator({ attestation: 'packed' });
+    const read = (r: { response: { attestationObject: string } }) =>
+      (decodeCbor(base64url.decode(r.response.attestationObject)) as Map<string, unknown>).get('attStmt') as Map<string, unknown>;
+    const options = await registrationOptions();
+    const claimed = read(await authenticator.createCredential(options, { attStmtPatch: { alg: -257 } }));
+    assert.equal(claimed.get('alg'), -257);
+    assert.ok(claimed.get('sig') instanceof Uint8Array, 'the real signature stays');
+    const removed = read(await authenticator.createCredential(options, { attStmtPatch: { alg: undefined, sig: 'text' } }));
+    assert.equal(removed.has('alg'), false);
+    assert.equal(removed.get('sig'), 'text');
+  });
+
   test('claimed COSE alg and custom credential id end up in authData', async () => {
     const authenticator = newAuthenticator();
     const longId = new Uint8Array(1024).fill(7);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { encodeAttestedCredentialData, encodeAuthenticatorData, flagsByte } from './authenticator-data.ts';
 import { base64urlEncode, base64urlNormalize } from './base64url.ts';
 import { concatBytes, sha256, uuidToBytes } from './bytes.ts';
-import { encodeCbor, type CborValue } from './cbor.ts';
+import { decodeCbor, encodeCbor, type CborValue } from './cbor.ts';
 import { buildClientDataJSON } from './client-data.ts';
 import { WebAuthnError } from './errors.ts';
 import { encodeCosePublicKey, generateCredentialKeyPair, isSupportedAlg, keyTypeFor, signData, spkiDer, type CoseAlg } from './keys.ts';
@@ -130,7 +130,8 @@ export class SoftAuthenticator {
     const id = base64urlEncode(rawId);
     const cosePublicKey = encodeCosePublicKey(keys.publicKey, alg);
     const claimedAlg = t.alg ?? alg;
-    const authDataKey = t.publicKey ?? (claimedAlg === alg ? cosePublicKey : encodeCosePublicKey(keys.publicKey, alg, claimedAlg));
+    let authDataKey = t.publicKey ?? (claimedAlg === alg ? cosePublicKey : encodeCosePublicKey(keys.publicKey, alg, claimedAlg));
+    if (t.coseKey) authDataKey = encodeCbor(t.coseKey(decodeCbor(authDataKey) as Map<CborValue, CborValue>));
     const attested = encodeAttestedCredentialData(t.aaguid ?? this.#aaguid, rawId, authDataKey);
     const authData = this.#authData(rpId, t, 0, attested);
 
@@ -148,6 +149,11 @@ export class SoftAuthenticator {
       else if (this.#attestation === 'packed') {
         attStmt = { alg, sig: signData(alg, keys.privateKey, concatBytes(authData, sha256(clientDataJSON))) };
       } else attStmt = {};
+      if (tamper.attStmtPatch) {
+        const patched: Record<string, CborValue> = { ...(attStmt as Record<string, CborValue>), ...tamper.attStmtPatch };
+        for (const [member, value] of Object.entries(patched)) if (value === undefined) delete patched[member];
+        attStmt = patched;
+      }
       attestationObject = encodeCbor({ fmt: tamper.fmt ?? this.#attestation, attStmt, authData });
     }
 

@@ -195,11 +195,23 @@ export interface RegistrationTamper {
     alg?: number;
     /** Replaces the whole COSE public key bytes. */
     publicKey?: Uint8Array;
+    /**
+     * Rewrites the real COSE public key: gets it decoded (a `Map` of COSE labels) and returns
+     * what to encode instead, e.g. an off-curve point, a short key or a private `d`. Packed self
+     * attestation is still signed by the real private key over the tampered authenticator data.
+     */
+    coseKey?: (key: Map<CborValue, CborValue>) => CborValue;
     /** Replaces the 16 AAGUID bytes. */
     aaguid?: Uint8Array;
   };
   /** Replaces the attestation statement map (`attStmt`). */
   attStmt?: CborValue;
+  /**
+   * Merged into the statement the authenticator made (after signing): `{ alg: -257 }` makes a
+   * packed self attestation claim another algorithm, `{ sig: 'text' }` mistypes the signature; a
+   * member set to `undefined` is removed.
+   */
+  attStmtPatch?: { readonly [member: string]: CborValue };
   /** Replaces the attestation format string, keeping the statement. */
   fmt?: string;
   /** Replaces the whole attestationObject bytes. */

@@ -3,6 +3,8 @@ import { Type, type Static } from 'typebox';
 /** Public HTTP shapes of the v1 contract (api-contract.md), shared with the SDK and elements. */
 
 const Base64Url = (description: string, maxLength = 4096) => Type.String({ pattern: '^[A-Za-z0-9_-]*$', maxLength, description });
+/** Response payloads: some older client libraries send them with "=" padding, which verification tolerates. */
+const Base64UrlPadded = (description: string, maxLength = 4096) => Type.String({ pattern: '^[A-Za-z0-9_-]*={0,2}$', maxLength, description });
 
 export const UserSchema = Type.Object(
   { id: Type.String(), username: Type.String(), displayName: Type.String() },
@@ -79,8 +81,8 @@ export const RegistrationResponseBody = Type.Object(
     rawId: Base64Url('Credential ID'),
     type: Type.Literal('public-key'),
     response: Type.Object({
-      clientDataJSON: Base64Url('clientDataJSON', 8192),
-      attestationObject: Base64Url('attestationObject', 40_000),
+      clientDataJSON: Base64UrlPadded('clientDataJSON', 8192),
+      attestationObject: Base64UrlPadded('attestationObject', 40_000),
       transports: Transports,
       authenticatorData: Type.Optional(Base64Url('authenticatorData', 40_000)),
       publicKey: Type.Optional(Base64Url('SPKI public key', 8192)),
@@ -98,9 +100,9 @@ export const AuthenticationResponseBody = Type.Object(
     rawId: Base64Url('Credential ID'),
     type: Type.Literal('public-key'),
     response: Type.Object({
-      clientDataJSON: Base64Url('clientDataJSON', 8192),
-      authenticatorData: Base64Url('authenticatorData', 8192),
-      signature: Base64Url('signature', 2048),
+      clientDataJSON: Base64UrlPadded('clientDataJSON', 8192),
+      authenticatorData: Base64UrlPadded('authenticatorData', 8192),
+      signature: Base64UrlPadded('signature', 2048),
       userHandle: Type.Optional(Base64Url('user handle', 128)),
     }),
     authenticatorAttachment: Type.Optional(Type.Union([Type.Literal('platform'), Type.Literal('cross-platform')])),

@@ -161,7 +161,7 @@ for (const dialect of dialects) {
       assert.equal(failed.verify.status, 400);
       const regRows = await rowsFor(requestIdOf(failed.verify));
       assert.equal(regRows[0]?.type, 'passkey.registration_failed');
-      assert.equal(regRows[0]?.error_code, 'registration_failed');
+      assert.equal(regRows[0]?.error_code, 'invalid_public_key', 'an algorithm that was not offered');
       assert.ok(regRows[0]?.reason);
     });
 

@@ -96,7 +96,7 @@ for (const dialect of dialects) {
     test('an algorithm that was not offered is refused', async () => {
       const { verify } = await register(server.client(), newAuthenticator(), { username: 'rs1' }, { authData: { alg: -65535 } });
       assert.equal(verify.status, 400, verify.text);
-      assert.equal(verify.body.code, 'registration_failed');
+      assert.equal(verify.body.code, 'invalid_public_key');
     });
 
     test('wrong type, origin, RP ID hash, missing UP and BS without BE are refused', async () => {

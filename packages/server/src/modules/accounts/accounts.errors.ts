@@ -6,6 +6,12 @@ export const AccountErrors = defineErrors({
     title: 'Username is taken',
     description: 'Choose another username, or sign in if it is yours. (A documented, rate-limited enumeration point: SEC-21.)',
   },
+  username_confusable: {
+    status: 409,
+    title: 'Username looks like one that is taken',
+    description:
+      'Its Unicode confusable skeleton (UTS #39) equals an existing username\'s, e.g. Cyrillic "рау" beside "pay", or "user1" beside "userl". Choose another. The same documented, rate-limited enumeration point as username_taken (SEC-21).',
+  },
   username_invalid: { status: 400, title: 'Username is not valid', description: 'The detail says which rule it broke.' },
   display_name_invalid: { status: 400, title: 'Display name is not valid' },
   email_taken: {

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
 import type { UsersTable } from './accounts.tables.ts';
 
@@ -23,9 +23,16 @@ export function createAccountsRepository() {
       const row = await db.selectFrom('users').select(COLUMNS).where('id', '=', id).executeTakeFirst();
       return row && toUser(row);
     },
-    async usernameKeyExists(db: Kysely<Database>, key: string): Promise<boolean> {
-      const row = await db.selectFrom('users').select('id').where('username_key', '=', key).executeTakeFirst();
-      return row !== undefined;
+    /** Whether an account has this username key ('taken') or, failing that, this look-alike key ('confusable'). */
+    async usernameConflict(db: Kysely<Database>, key: string, skeleton: string): Promise<'taken' | 'confusable' | undefined> {
+      const rows = await db
+        .selectFrom('users')
+        .select('username_key')
+        .where((eb) => eb.or([eb('username_key', '=', key), eb('username_skeleton', '=', skeleton)]))
+        .limit(2)
+        .execute();
+      if (rows.some((r) => r.username_key === key)) return 'taken';
+      return rows.length > 0 ? 'confusable' : undefined;
     },
     /** The verified address of a user, if any. */
     async findEmail(db: Kysely<Database>, id: string): Promise<string | undefined> {
@@ -50,8 +57,8 @@ export function createAccountsRepository() {
       const result = await db.updateTable('users').set({ email, email_key: emailKey, email_verified_at: now }).where('id', '=', id).executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
-    /** Returns false when the username or handle is already taken (a concurrent sign-up won). */
-    async insert(db: Kysely<Database>, row: UsersTable): Promise<boolean> {
+    /** Returns false when the username, its look-alike key or the handle is already taken (a concurrent sign-up won). */
+    async insert(db: Kysely<Database>, row: Insertable<UsersTable>): Promise<boolean> {
       const result = await db.insertInto('users').values(row).onConflict((oc) => oc.doNothing()).executeTakeFirst();
       return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
     },

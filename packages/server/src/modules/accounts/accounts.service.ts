@@ -5,7 +5,8 @@ import { hmacSha256, toBase64Url } from '../../platform/encoding.ts';
 import type { Random } from '../../platform/random.ts';
 import { AccountErrors } from './accounts.errors.ts';
 import { createAccountsRepository, type User } from './accounts.repository.ts';
-import { isEmailShaped, normalizeDisplayName, normalizeUsername } from './usernames.ts';
+import { mixedScriptProblem } from './mixed-script.ts';
+import { isEmailShaped, normalizeDisplayName, normalizeUsername, usernameSkeleton } from './usernames.ts';
 
 export interface NewAccount {
   username: string;
@@ -26,11 +27,20 @@ export function createAccountsService(deps: {
     const name = normalizeUsername(username);
     return name.ok ? name.key : undefined;
   };
+  /** Throws username_taken if the name exists (case, width and NFC folded), username_confusable if one looks like it (UTS #39). */
+  async function assertUsernameAvailable(account: NewAccount, db: Kysely<Database> = deps.db): Promise<void> {
+    const conflict = await repository.usernameConflict(db, account.usernameKey, usernameSkeleton(account.username));
+    if (conflict === 'taken') throw AccountErrors.username_taken();
+    if (conflict === 'confusable') throw AccountErrors.username_confusable();
+  }
   return {
     /** Validates sign-up input; throws username_invalid / display_name_invalid naming the rule. */
     prepareNewAccount(input: { username: string; displayName?: string | undefined }): NewAccount {
       const name = normalizeUsername(input.username);
       if (!name.ok) throw AccountErrors.username_invalid({ detail: `username ${name.problem}` });
+      // UTS #39 §5.2 "highly restrictive": no Latin+Cyrillic "кnown" beside "known".
+      const mixed = mixedScriptProblem(name.username);
+      if (mixed) throw AccountErrors.username_invalid({ detail: `username ${mixed}` });
       if (deps.rejectEmailUsernames && isEmailShaped(name.username)) {
         throw AccountErrors.username_invalid({ detail: 'username must not be an e-mail address on this server' });
       }
@@ -38,9 +48,7 @@ export function createAccountsService(deps: {
       if (!display.ok) throw AccountErrors.display_name_invalid({ detail: `displayName ${display.problem}` });
       return { username: name.username, usernameKey: name.key, displayName: display.displayName };
     },
-    async isUsernameTaken(usernameKey: string): Promise<boolean> {
-      return repository.usernameKeyExists(deps.db, usernameKey);
-    },
+    assertUsernameAvailable,
     usernameKey,
     /**
      * What a sign-in looks a username up by: its username key, or for a username that cannot
@@ -71,7 +79,7 @@ export function createAccountsService(deps: {
     async findById(id: string, db: Kysely<Database> = deps.db): Promise<User | undefined> {
       return repository.findById(db, id);
     },
-    /** Creates the account inside the caller's transaction; throws username_taken if a concurrent sign-up won. */
+    /** Creates the account inside the caller's transaction; throws username_taken / username_confusable if a concurrent sign-up won. */
     async create(db: Kysely<Database>, account: NewAccount & { userHandle: string }): Promise<User> {
       const user: User = {
         id: deps.random.uuid(),
@@ -85,6 +93,8 @@ export function createAccountsService(deps: {
         id: user.id,
         username: user.username,
         username_key: account.usernameKey,
+        // From the name itself, not the pending sign-up: challenges made before this column existed lack it.
+        username_skeleton: usernameSkeleton(account.username),
         display_name: user.displayName,
         user_handle: user.userHandle,
         external_id: null,
@@ -94,7 +104,10 @@ export function createAccountsService(deps: {
         email_key: null,
         email_verified_at: null,
       });
-      if (!inserted) throw AccountErrors.username_taken();
+      if (!inserted) {
+        await assertUsernameAvailable(account, db);
+        throw AccountErrors.username_taken({ internal: 'user handle collision' });
+      }
       return user;
     },
   };

@@ -1,3 +1,5 @@
+import type { ColumnType } from 'kysely';
+
 /** Tables owned by the accounts module; only its repository queries them. */
 export interface UsersTable {
   id: string;
@@ -5,6 +7,12 @@ export interface UsersTable {
   username: string;
   /** The uniqueness key: NFC, trimmed, case-folded. */
   username_key: string;
+  /**
+   * The look-alike key (usernames.ts usernameSkeleton, UTS #39), unique. Null only for accounts
+   * that already looked like an older one when the column was added (migration
+   * 2026_12_03_0100_username_skeleton_conformance): the older account holds the key.
+   */
+  username_skeleton: ColumnType<string | null, string | null | undefined, string | null>;
   display_name: string;
   /** WebAuthn user.id: 64 random bytes, base64url; never derived from the username (SEC-18). */
   user_handle: string;

@@ -3,6 +3,8 @@
  * controls or bidi overrides. Uniqueness uses a case-folded NFKC key, so `Alice`, `alice` and
  * `Ａlice` are one account (SEC-19). Display names follow the Nickname profile (RFC 8266).
  */
+import { skeleton } from './confusables.ts';
+
 export const USERNAME_MAX = 64;
 export const DISPLAY_NAME_MAX = 64;
 
@@ -29,6 +31,16 @@ export function normalizeUsername(input: string): NormalizeResult {
   if (FORBIDDEN.test(username)) return { ok: false, problem: 'must not contain control, format or bidirectional characters' };
   if (SPACE.test(username)) return { ok: false, problem: 'must not contain spaces' };
   return { ok: true, username, key: caseFold(username.normalize('NFKC')).normalize('NFC') };
+}
+
+/**
+ * The look-alike key of a username (UTS #39 skeleton, case-insensitive like the account key):
+ * skeleton, case-fold, skeleton again, so "КОРА" (Cyrillic) matches "kopa", "user1" matches
+ * "userl" and "paypa1" matches "PayPal". Sign-up refuses a name whose key another account has.
+ * Computed from the name as typed (its case decides which letters it can imitate).
+ */
+export function usernameSkeleton(username: string): string {
+  return skeleton(caseFold(skeleton(username)));
 }
 
 export function normalizeDisplayName(input: string): { ok: true; displayName: string } | { ok: false; problem: string } {

@@ -8,6 +8,7 @@ import type { User } from '../accounts/accounts.module.ts';
 import { replacedSessionEvent, stepUpAmr, type AuthenticatedSession, type SessionView } from '../sessions/sessions.module.ts';
 import type { ChallengeAudience, ChallengeClaims } from './challenge-token.ts';
 import { challengeError, signInChallengeProblem } from './challenges.ts';
+import { verifyAssertionResponse } from './assertion-verification.ts';
 import { crossOriginProblem, parseClientData } from './client-data.ts';
 import { toPasskeyView, type PasskeyView } from './passkey-view.ts';
 import type { WebauthnDeps } from './webauthn.deps.ts';
@@ -233,35 +234,22 @@ export function createAuthenticationService(deps: WebauthnDeps) {
       }
       if (credential.status !== 'active') return fail(refuse(`account is ${credential.status}`), credential.user_id, response.id);
 
-      let verification: Awaited<ReturnType<typeof deps.verifier.verifyAuthentication>>;
-      try {
-        verification = await deps.verifier.verifyAuthentication({
-          response,
-          expectedChallenge: clientData.challenge,
-          expectedOrigin: [...config.rp.origins],
-          expectedRPID: config.rp.id,
-          expectedType: 'webauthn.get',
-          // SEC-31: a step-up must prove user verification whatever the sign-in policy.
-          requireUserVerification: requireUserVerification || stepUp !== undefined,
-          credential: {
-            id: credential.id,
-            publicKey: new Uint8Array(credential.public_key),
-            counter: credential.sign_count,
-            transports: JSON.parse(credential.transports) as never,
-          },
-        });
-      } catch (error) {
-        const message = (error as Error).message;
-        const reason = /counter value/i.test(message) ? `counter did not increase: ${message}` : message;
-        return fail(refuse(reason, error), credential.user_id, credential.id);
-      }
-      const info = verification.authenticationInfo;
-      if (verification.verified !== true) return fail(refuse('library did not verify the response'), credential.user_id, credential.id);
-      // SEC-11: BE is fixed at registration; a change means another authenticator or a forgery.
-      const backupEligible = info.credentialDeviceType === 'multiDevice';
-      if (backupEligible !== (credential.device_type === 'multiDevice')) {
-        return fail(refuse('backup eligibility differs from registration'), credential.user_id, credential.id);
-      }
+      const verified = await verifyAssertionResponse(deps.verifier, response, {
+        challenge: clientData.challenge,
+        origins: config.rp.origins,
+        rpId: config.rp.id,
+        // SEC-31: a step-up must prove user verification whatever the sign-in policy.
+        requireUserVerification: requireUserVerification || stepUp !== undefined,
+        credential: {
+          id: credential.id,
+          publicKey: new Uint8Array(credential.public_key),
+          counter: credential.sign_count,
+          transports: JSON.parse(credential.transports) as string[],
+          deviceType: credential.device_type,
+        },
+      });
+      if (!verified.ok) return fail(refuse(verified.reason, verified.cause), credential.user_id, credential.id);
+      const info = verified.info;
 
       const user: User = {
         id: credential.user_id,

@@ -81,6 +81,15 @@ describe('parseClientData', () => {
     for (const input of [undefined, null, 42, {}, ['x']]) problemOf(input);
   });
 
+  test('correctly padded base64url is accepted (older client libraries pad; a recorded real response does)', () => {
+    for (const extra of ['', 'x', 'xy', 'xyz']) {
+      const text = JSON.stringify({ ...good, extra });
+      const padded = Buffer.from(text).toString('base64');
+      const result = parseClientData(padded.replace(/\+/g, '-').replace(/\//g, '_'));
+      assert.ok(result.ok, padded);
+    }
+  });
+
   test('not a JSON object is refused', () => {
     for (const text of ['[]', '"webauthn.get"', 'null', '42', 'true', '{', '{"type":"webauthn.get",}', "{'type':'x'}", `${JSON.stringify(good)} trailing`]) {
       problemOf(enc(text));

@@ -14,6 +14,16 @@ const MAX_CLIENT_DATA_BYTES = 4096;
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 /**
+ * Some older client libraries pad their base64url (RFC 4648 §5 allows it); correct padding is
+ * dropped, anything else is left for the strict decoder to refuse.
+ */
+export function withoutPadding(text: string): string {
+  const bare = text.replace(/={1,2}$/, '');
+  const pads = text.length - bare.length;
+  return pads > 0 && bare.length % 4 === 4 - pads ? bare : text;
+}
+
+/**
  * Decodes clientDataJSON once, strictly (SEC-02): UTF-8 only, a leading BOM stripped (WebAuthn
  * L3 §7.1 step 5 says "UTF-8 decode"), duplicate keys refused rather than last-one-wins, and the
  * members we rely on type-checked. The same bytes then go to the library, which agrees with us
@@ -21,7 +31,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
  */
 export function parseClientData(clientDataJSON: unknown): ClientDataResult {
   if (typeof clientDataJSON !== 'string') return { ok: false, problem: 'clientDataJSON must be a base64url string' };
-  const bytes = fromBase64Url(clientDataJSON);
+  const bytes = fromBase64Url(withoutPadding(clientDataJSON));
   if (!bytes) return { ok: false, problem: 'clientDataJSON is not base64url' };
   if (bytes.length === 0 || bytes.length > MAX_CLIENT_DATA_BYTES) return { ok: false, problem: 'clientDataJSON has an unexpected size' };
   let text: string;

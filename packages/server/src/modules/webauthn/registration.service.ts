@@ -1,13 +1,14 @@
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 import { AppError } from '../../errors/app-error.ts';
 import { CommonErrors } from '../../errors/common.errors.ts';
-import { fromBase64Url, toBase64Url } from '../../platform/encoding.ts';
+import { toBase64Url } from '../../platform/encoding.ts';
 import type { RequestContext } from '../../platform/request-context.ts';
 import { AccountErrors, normalizeEmail, type NewAccount, type User } from '../accounts/accounts.module.ts';
 import { stepUpAmr, type AuthenticatedSession, type SessionView } from '../sessions/sessions.module.ts';
 import { bindingHash, challengeError, challengeProblem, newChallenge } from './challenges.ts';
-import { crossOriginProblem, parseClientData } from './client-data.ts';
+import { parseClientData } from './client-data.ts';
 import { toPasskeyView, type PasskeyView } from './passkey-view.ts';
+import { verifyRegistrationResponse, type RegistrationInfo } from './registration-verification.ts';
 import type { ParsedUserAgent } from '../../platform/user-agent.ts';
 import { GENERIC_PROVIDER, type Provider } from '../passkey-names/passkey-names.ts';
 import { SUPPORTED_ALGORITHMS, type WebauthnDeps } from './webauthn.deps.ts';
@@ -39,9 +40,6 @@ function passkeyName(provider: Provider, ua: ParsedUserAgent): string {
   const os = ua.os?.replace(/ [\d.]+$/, '');
   return browser && os ? `${browser} on ${os}` : (browser ?? os ?? provider.name);
 }
-
-/** Credential IDs are at most 1023 bytes (WebAuthn L3 §7.1 step 18; SEC-12). */
-const MAX_CREDENTIAL_ID_BYTES = 1023;
 
 export function createRegistrationService(deps: WebauthnDeps) {
   const { config } = deps;
@@ -100,7 +98,7 @@ export function createRegistrationService(deps: WebauthnDeps) {
         if (!normalized.ok) throw AccountErrors.email_invalid({ detail: `email ${normalized.problem}` });
         email = normalized.address;
       }
-      if (await deps.accounts.isUsernameTaken(account.usernameKey)) throw AccountErrors.username_taken();
+      await deps.accounts.assertUsernameAvailable(account);
       // SEC-18: 64 random bytes, no personal data; the username never becomes user.id.
       const pending: PendingUser = { ...account, userHandle: toBase64Url(deps.random.bytes(64)), ...(email ? { email } : {}) };
       const challenge = newChallenge(deps.random.bytes);
@@ -172,43 +170,20 @@ export function createRegistrationService(deps: WebauthnDeps) {
         if (!existingUser) return failure(context, challengeError('user no longer exists'), null, null);
       }
 
-      const crossOrigin = crossOriginProblem(clientData, config.rp.topOrigins);
-      if (crossOrigin) return failure(context, WebauthnErrors.registration_failed({ internal: crossOrigin }), challenge.user_id, null);
-
-      const rawId = typeof response.rawId === 'string' ? fromBase64Url(response.rawId) : undefined;
-      if (!rawId || rawId.length === 0 || response.id !== response.rawId) {
-        return failure(context, WebauthnErrors.invalid_response({ detail: 'id and rawId must be the same base64url credential ID' }), challenge.user_id, null);
-      }
-      if (rawId.length > MAX_CREDENTIAL_ID_BYTES) {
-        return failure(context, WebauthnErrors.invalid_response({ detail: 'credential ID is longer than 1023 bytes' }), challenge.user_id, null);
-      }
-
-      let verification: Awaited<ReturnType<typeof deps.verifier.verifyRegistration>>;
+      // WebAuthn L3 §7.1 from step 5: client data, our checks of the key and statement, the library.
+      let info: RegistrationInfo;
       try {
-        verification = await deps.verifier.verifyRegistration({
-          response,
-          expectedChallenge: challenge.challenge,
-          expectedOrigin: [...config.rp.origins],
-          expectedRPID: config.rp.id,
-          expectedType: 'webauthn.create',
-          requireUserPresence: true,
+        info = await verifyRegistrationResponse(deps.verifier, response, {
+          challenge: challenge.challenge,
+          origins: config.rp.origins,
+          rpId: config.rp.id,
+          topOrigins: config.rp.topOrigins,
           requireUserVerification,
-          supportedAlgorithmIDs: [...SUPPORTED_ALGORITHMS],
+          algorithms: SUPPORTED_ALGORITHMS,
         });
       } catch (error) {
-        return failure(context, WebauthnErrors.registration_failed({ internal: (error as Error).message, cause: error }), challenge.user_id, response.id);
-      }
-      // A library result counts only when it says verified === true (SEC-07).
-      const info = verification.registrationInfo;
-      if (verification.verified !== true || !info) {
-        return failure(context, WebauthnErrors.registration_failed({ internal: 'library did not verify the response' }), challenge.user_id, response.id);
-      }
-      if (info.credential.id !== response.id) {
-        return failure(context, WebauthnErrors.registration_failed({ internal: 'credential ID in authenticator data differs from response.id' }), challenge.user_id, response.id);
-      }
-      // WebAuthn L3 §6.1.3: BS=1 with BE=0 is invalid (SEC-11).
-      if (info.credentialBackedUp && info.credentialDeviceType !== 'multiDevice') {
-        return failure(context, WebauthnErrors.registration_failed({ internal: 'backup state set without backup eligibility' }), challenge.user_id, response.id);
+        if (!(error instanceof AppError)) throw error;
+        return failure(context, error, challenge.user_id, error.code === 'invalid_response' ? null : response.id);
       }
 
       const ua = deps.parseUserAgent(context.userAgent);

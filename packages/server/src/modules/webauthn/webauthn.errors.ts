@@ -16,6 +16,17 @@ export const WebauthnErrors = defineErrors({
     title: 'The passkey could not be registered',
     description: 'The response did not pass verification (origin, RP ID, flags, algorithm or attestation). Start again.',
   },
+  invalid_public_key: {
+    status: 400,
+    title: 'The passkey\'s public key is not acceptable',
+    description:
+      'The credential public key is malformed for its type, not on its curve, too weak (RSA under 2048 bits), disagrees with its alg, or uses an algorithm that was not offered (README "Conformance").',
+  },
+  invalid_attestation: {
+    status: 400,
+    title: 'The attestation statement is malformed',
+    description: 'The attestation statement lacks what its format requires, or the format is not supported (README "Conformance").',
+  },
   credential_exists: { status: 409, title: 'This passkey is already registered' },
   verification_failed: {
     status: 401,

@@ -80,7 +80,7 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
       tags,
       summary: 'Start registering a passkey',
       description:
-        'Signed out with a username: sign-up of a new account (409 username_taken if it exists; 409 signed_in while the request carries a session of any scope, recovery included). Signed in with {}: adds a passkey to the current user.',
+        'Signed out with a username: sign-up of a new account (409 username_taken if it exists, 409 username_confusable if one looks like it; 409 signed_in while the request carries a session of any scope, recovery included). Signed in with {}: adds a passkey to the current user.',
       body: RegistrationOptionsBody,
       response: { 200: OptionsResponse, 400: problem, 401: problem, 403: problem, 409: problem, 429: problem },
     },

@@ -5,6 +5,7 @@ import * as fallbacks from './migrations/2026_12_02_0100_fallbacks.ts';
 import * as passwords from './migrations/2026_12_02_0200_passwords.ts';
 import * as totp from './migrations/2026_12_02_0300_totp.ts';
 import * as consumedChallenges from './migrations/2026_12_02_0400_consumed_challenges.ts';
+import * as mgmt from './migrations/2026_12_03_0100_mgmt.ts';
 
 /** Explicit import map: the order is the file names' order, and nothing is found by scanning folders. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_02_0200_passwords': passwords,
   '2026_12_02_0300_totp': totp,
   '2026_12_02_0400_consumed_challenges': consumedChallenges,
+  '2026_12_03_0100_mgmt': mgmt,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

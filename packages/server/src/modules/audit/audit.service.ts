@@ -43,12 +43,16 @@ export function createAuditService(deps: { clock: Clock; random: Random; parseUs
   /** The insert `record` makes, for the caller's `writeBatch`. */
   function statement(context: RequestContext, event: AuditEvent): BoundStatement {
     const ua = deps.parseUserAgent(context.userAgent);
+    // An API key or the CLI acting on a user is the actor, the user only the subject.
+    const actorUserId = context.actor ? (event.actorUserId ?? null) : (event.actorUserId ?? event.subjectUserId ?? null);
     return repository.insert({
       id: deps.random.timeOrderedUuid(),
       created_at: deps.clock.now(),
       type: event.type,
       outcome: event.outcome,
-      actor_user_id: event.actorUserId ?? event.subjectUserId ?? null,
+      actor_user_id: actorUserId,
+      actor_kind: context.actor?.kind ?? (actorUserId ? 'user' : null),
+      actor_id: context.actor ? context.actor.id : actorUserId,
       subject_user_id: event.subjectUserId ?? null,
       credential_id: event.credentialId ?? null,
       session_id: event.sessionId ?? null,

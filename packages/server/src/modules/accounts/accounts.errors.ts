@@ -15,4 +15,5 @@ export const AccountErrors = defineErrors({
   },
   email_invalid: { status: 400, title: 'E-mail address is not valid' },
   signup_disabled: { status: 403, title: 'Sign-up is disabled on this server' },
+  external_id_taken: { status: 409, title: 'Another user has this external id', description: 'externalId is unique: look the user up with GET /api/admin/v1/users/by-external-id/{externalId}.' },
 });

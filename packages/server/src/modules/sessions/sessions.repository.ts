@@ -89,6 +89,10 @@ export function createSessionsRepository() {
         .execute();
       return rows.map((r) => r.id);
     },
+    async revokeAll(db: Kysely<Database>, userId: string, now: number): Promise<string[]> {
+      const rows = await db.updateTable('sessions').set({ revoked_at: now }).where('user_id', '=', userId).where('revoked_at', 'is', null).returning('id').execute();
+      return rows.map((r) => r.id);
+    },
     /** Expired and long-revoked sessions are removed by the sweeper. */
     async deleteExpired(db: Kysely<Database>, now: number): Promise<number> {
       const result = await db

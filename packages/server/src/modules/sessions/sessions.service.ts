@@ -220,6 +220,11 @@ export function createSessionsService(deps: {
       return repository.revokeOthers(db, userId, keepSessionId, deps.clock.now());
     },
 
+    /** Every session of the user ends at once (SEC-28: account disabled, or ended by an administrator). */
+    async revokeAll(db: Kysely<Database>, userId: string): Promise<string[]> {
+      return repository.revokeAll(db, userId, deps.clock.now());
+    },
+
     async revoke(db: Kysely<Database>, sessionId: string): Promise<boolean> {
       return repository.revoke(db, sessionId, deps.clock.now());
     },

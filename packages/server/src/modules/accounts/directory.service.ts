@@ -1,0 +1,138 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/database.ts';
+import { CommonErrors } from '../../errors/common.errors.ts';
+import type { Clock } from '../../platform/clock.ts';
+import { toBase64Url } from '../../platform/encoding.ts';
+import type { Random } from '../../platform/random.ts';
+import { AccountErrors } from './accounts.errors.ts';
+import { createDirectoryRepository, type DirectoryPosition, type DirectoryUser } from './directory.repository.ts';
+import { caseFold, normalizeDisplayName, normalizeEmail, normalizeUsername } from './usernames.ts';
+
+export const EXTERNAL_ID_MAX = 255;
+const FORBIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+
+function checkExternalId(value: string): string {
+  if (value.length === 0 || value.length > EXTERNAL_ID_MAX || FORBIDDEN.test(value)) {
+    throw CommonErrors.invalid_request({ detail: `/externalId: must be 1 to ${EXTERNAL_ID_MAX} characters without control characters` });
+  }
+  return value;
+}
+
+function checkEmail(value: string): { address: string; key: string } {
+  const email = normalizeEmail(value);
+  if (!email.ok) throw AccountErrors.email_invalid({ detail: `email ${email.problem}` });
+  return email;
+}
+
+/**
+ * Users as a company's backend manages them (issue 11). Every method takes the caller's
+ * transaction, so the change commits with its audit row; input rules are those of sign-up
+ * (usernames, display names) and of the e-mail flows (addresses).
+ */
+export function createUserDirectory(deps: { clock: Clock; random: Random }) {
+  const repository = createDirectoryRepository();
+  return {
+    /**
+     * A user without a passkey yet. The e-mail address is taken as verified: the calling backend
+     * vouches for it (it can sign in with e-mail codes where those are enabled).
+     */
+    async create(
+      db: Kysely<Database>,
+      input: { username: string; displayName?: string | undefined; email?: string | undefined; externalId?: string | undefined },
+    ): Promise<DirectoryUser> {
+      const name = normalizeUsername(input.username);
+      if (!name.ok) throw AccountErrors.username_invalid({ detail: `username ${name.problem}` });
+      const display = normalizeDisplayName(input.displayName ?? name.username);
+      if (!display.ok) throw AccountErrors.display_name_invalid({ detail: `displayName ${display.problem}` });
+      const email = input.email === undefined ? undefined : checkEmail(input.email);
+      const externalId = input.externalId === undefined ? null : checkExternalId(input.externalId);
+      const now = deps.clock.now();
+      const user: DirectoryUser = {
+        id: deps.random.uuid(),
+        username: name.username,
+        displayName: display.displayName,
+        email: email?.address ?? null,
+        externalId,
+        status: 'active',
+        createdAt: now,
+      };
+      const outcome = await repository.insert(db, {
+        id: user.id,
+        username: user.username,
+        username_key: name.key,
+        display_name: user.displayName,
+        // WebAuthn user.id: 64 random bytes, never derived from the username (SEC-18).
+        user_handle: toBase64Url(deps.random.bytes(64)),
+        external_id: externalId,
+        status: 'active',
+        created_at: now,
+        email: email?.address ?? null,
+        email_key: email?.key ?? null,
+        email_verified_at: email ? now : null,
+      });
+      if (outcome === 'username') throw AccountErrors.username_taken();
+      if (outcome === 'external_id') throw AccountErrors.external_id_taken();
+      if (outcome === 'email') throw AccountErrors.email_taken();
+      return user;
+    },
+
+    async findById(db: Kysely<Database>, id: string): Promise<DirectoryUser | undefined> {
+      return repository.find(db, { id });
+    },
+    async findByExternalId(db: Kysely<Database>, externalId: string): Promise<DirectoryUser | undefined> {
+      return repository.find(db, { externalId });
+    },
+    /** By the username's uniqueness key, so `Alice` finds `alice` (SEC-19). */
+    async findByUsername(db: Kysely<Database>, username: string): Promise<DirectoryUser | undefined> {
+      const name = normalizeUsername(username);
+      return name.ok ? repository.find(db, { usernameKey: name.key }) : undefined;
+    },
+    async findByEmail(db: Kysely<Database>, email: string): Promise<DirectoryUser | undefined> {
+      const normalized = normalizeEmail(email);
+      return normalized.ok ? repository.find(db, { emailKey: normalized.key }) : undefined;
+    },
+
+    /** `query` matches the start of the username (case-insensitively) or of the e-mail address. */
+    async page(
+      db: Kysely<Database>,
+      input: { after?: DirectoryPosition; limit: number; query?: string; status?: 'active' | 'disabled' },
+    ): Promise<DirectoryUser[]> {
+      const q = input.query?.trim();
+      return repository.page(db, {
+        limit: input.limit,
+        ...(input.after ? { after: input.after } : {}),
+        ...(input.status ? { status: input.status } : {}),
+        ...(q ? { usernameKeyPrefix: caseFold(q.normalize('NFKC')).normalize('NFC'), emailKeyPrefix: q.normalize('NFC').toLowerCase() } : {}),
+      });
+    },
+
+    /** Throws not_found, display_name_invalid, email_invalid or email_taken; `email: null` removes the address. */
+    async updateProfile(db: Kysely<Database>, id: string, input: { displayName?: string | undefined; email?: string | null | undefined }): Promise<DirectoryUser> {
+      const changes: { displayName?: string; email?: { address: string; key: string } | null } = {};
+      if (input.displayName !== undefined) {
+        const display = normalizeDisplayName(input.displayName);
+        if (!display.ok) throw AccountErrors.display_name_invalid({ detail: `displayName ${display.problem}` });
+        changes.displayName = display.displayName;
+      }
+      if (input.email !== undefined) changes.email = input.email === null ? null : checkEmail(input.email);
+      const outcome = await repository.updateProfile(db, id, changes, deps.clock.now());
+      if (outcome === 'email') throw AccountErrors.email_taken();
+      const user = outcome ? await repository.find(db, { id }) : undefined;
+      if (!user) throw CommonErrors.not_found({ detail: 'No such user' });
+      return user;
+    },
+
+    /** True when the status changed; throws not_found for an unknown user. */
+    async setStatus(db: Kysely<Database>, id: string, status: 'active' | 'disabled'): Promise<boolean> {
+      if (await repository.setStatus(db, id, status)) return true;
+      if (!(await repository.find(db, { id }))) throw CommonErrors.not_found({ detail: 'No such user' });
+      return false;
+    },
+
+    async delete(db: Kysely<Database>, id: string): Promise<boolean> {
+      return repository.delete(db, id);
+    },
+  };
+}
+
+export type UserDirectory = ReturnType<typeof createUserDirectory>;

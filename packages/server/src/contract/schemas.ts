@@ -50,6 +50,7 @@ export const ProblemSchema = Type.Object(
     code: Type.String({ description: 'Stable snake_case error code' }),
     requestId: Type.String(),
     errors: Type.Optional(Type.Array(Type.Object({ pointer: Type.String(), message: Type.String() }))),
+    scope: Type.Optional(Type.String({ description: 'insufficient_scope: the scope the request needed' })),
   },
   { $id: 'Problem', description: 'RFC 9457 problem details' },
 );

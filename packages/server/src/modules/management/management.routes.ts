@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { PasskeySchema } from '../../contract/schemas.ts';
+import { CommonErrors } from '../../errors/common.errors.ts';
 import { requestContext, type Auth } from '../../http/auth.ts';
 import { installScopeGuard } from '../../http/scopes.ts';
 import type { DirectoryUser } from '../accounts/accounts.module.ts';
@@ -64,7 +65,13 @@ const auditJson = (e: AuditRecord) => {
 };
 
 const UserId = Type.String({ minLength: 1, maxLength: 64 });
-const Limit = Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 }));
+// Query strings are not coerced (ajv coerceTypes: false): the limit is digits, checked here.
+const Limit = Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$', description: 'Page size, 1 to 200 (default 50)' }));
+function limitOf(value: string | undefined): number {
+  const limit = value === undefined ? 50 : Number(value);
+  if (limit < 1 || limit > 200) throw CommonErrors.invalid_request({ detail: '/limit: must be 1 to 200' });
+  return limit;
+}
 const Cursor = Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'nextCursor of the previous page, as returned' }));
 
 /**
@@ -124,7 +131,8 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
       response: { 200: Type.Object({ users: Type.Array(ManagedUserSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errors },
     },
   }, async (request) => {
-    const { query, status, cursor, limit = 50 } = request.query;
+    const { query, status, cursor } = request.query;
+    const limit = limitOf(request.query.limit);
     const page = await m.listUsers({ limit, ...(query !== undefined ? { query } : {}), ...(status ? { status } : {}), ...(cursor !== undefined ? { cursor } : {}) });
     return { users: page.items.map(userJson), nextCursor: page.nextCursor };
   });
@@ -292,7 +300,8 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
       response: { 200: Type.Object({ events: Type.Array(AuditEventSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errors },
     },
   }, async (request) => {
-    const { type, outcome, from, to, cursor, limit = 50 } = request.query;
+    const { type, outcome, from, to, cursor } = request.query;
+    const limit = limitOf(request.query.limit);
     const types = type?.split(',').map((t) => t.trim()).filter(Boolean);
     const page = await m.listAuditEvents(request.params.id, {
       limit,

@@ -3,7 +3,10 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { authenticate, newAuthenticator, signUp } from '../helpers/flows.ts';
+import { startMailbox, type Mailbox } from '../helpers/mailbox.ts';
 import { TestClient, type TestResponse } from '../helpers/test-client.ts';
+import { createDatabase } from '../../src/db/create-db.ts';
+import { createMigrator, migrateToLatest } from '../../src/db/migrate.ts';
 import { createTestDatabase, dialects, startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 const ADMIN = '/api/admin/v1';
@@ -34,6 +37,7 @@ function assertProblem(r: TestResponse, status: number, code: string, label = ''
 for (const dialect of dialects) {
   describe(`management API (${dialect})`, () => {
     let server: TestServer;
+    let mailbox: Mailbox;
     let dropFresh: () => Promise<void>;
     /** The first key, made by the CLI on the fresh database before the server ever started. */
     let rootKey: string;
@@ -69,11 +73,13 @@ for (const dialect of dialects) {
       const cli = await runCli(fresh.url, ['api-keys', 'create', '--name', 'shop-backend', '--scopes', ALL_SCOPES.join(',')]);
       assert.equal(cli.code, 0, cli.stderr);
       rootKey = secretFrom(cli.stdout);
-      server = await startTestServer(dialect, { config: { database: { url: fresh.url } } });
+      mailbox = await startMailbox();
+      server = await startTestServer(dialect, { config: { database: { url: fresh.url }, mail: { smtpUrl: mailbox.url, from: 'Latchkey <no-reply@example.test>' } } });
       root = admin(rootKey);
     });
     after(async () => {
       await server.close();
+      await mailbox.close();
       await dropFresh();
     });
 
@@ -322,6 +328,31 @@ for (const dialect of dialects) {
       assertProblem(await root.post(`${ADMIN}/users/00000000-0000-4000-8000-000000000000/disable`, {}), 404, 'not_found');
     });
 
+    test('a disabled user cannot sign in with an e-mail code either, not even with a code sent before', async () => {
+      const user = await createUser({ username: 'mg-mail', email: 'mg-mail@example.test' });
+      const client = server.client();
+      const before = mailbox.codeCount('mg-mail@example.test');
+      const started = await client.post('/api/v1/email-code/sign-in', { email: 'mg-mail@example.test' });
+      assert.equal(started.status, 202, started.text);
+      const code = await mailbox.newCode('mg-mail@example.test', before);
+      await root.post(`${ADMIN}/users/${user.id}/disable`, {});
+      assertProblem(await client.post('/api/v1/email-code/sign-in/verify', { code }), 401, 'code_invalid');
+      const sent = mailbox.codeCount('mg-mail@example.test');
+      server.clock.advance(61_000); // the resend cooldown
+      assert.equal((await server.client().post('/api/v1/email-code/sign-in', { email: 'mg-mail@example.test' })).status, 202, 'the same answer as for anyone');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(mailbox.codeCount('mg-mail@example.test'), sent, 'but no code is sent to a disabled account');
+
+      await root.post(`${ADMIN}/users/${user.id}/enable`, {});
+      server.clock.advance(61_000);
+      const again = server.client();
+      const restarted = await again.post('/api/v1/email-code/sign-in', { email: 'mg-mail@example.test' });
+      assert.equal(restarted.status, 202, restarted.text);
+      const fresh = await mailbox.newCode('mg-mail@example.test', sent);
+      const verify = await again.post('/api/v1/email-code/sign-in/verify', { code: fresh });
+      assert.equal(verify.status, 200, `an address set through the management API is usable at once: ${verify.text}`);
+    });
+
     test("a user's passkeys and sessions: list, delete a passkey, end one session or all", async () => {
       const authenticator = newAuthenticator();
       const first = server.client();
@@ -429,5 +460,29 @@ for (const dialect of dialects) {
       // The name is free again.
       assert.equal((await root.post(`${ADMIN}/users`, { username: 'mg-erase-me' })).status, 201);
     });
+  });
+}
+
+for (const dialect of dialects) {
+  test(`the management migration goes up, down and up again (${dialect})`, async () => {
+    const fresh = await createTestDatabase(dialect);
+    const database = createDatabase(fresh.url);
+    try {
+      await migrateToLatest(database.db);
+      const tables = async () => (await database.db.introspection.getTables()).map((t) => t.name);
+      const auditColumns = async () => (await database.db.introspection.getTables()).find((t) => t.name === 'audit_events')?.columns.map((c) => c.name) ?? [];
+      assert.ok((await tables()).includes('api_keys'));
+      assert.ok((await auditColumns()).includes('actor_kind'));
+      const down = await createMigrator(database.db).migrateDown();
+      assert.equal(down.error, undefined);
+      assert.equal(down.results?.[0]?.migrationName, '2026_12_03_0100_mgmt');
+      assert.ok(!(await tables()).includes('api_keys'));
+      assert.ok(!(await auditColumns()).includes('actor_kind'));
+      await migrateToLatest(database.db);
+      assert.ok((await tables()).includes('api_keys'));
+    } finally {
+      await database.close();
+      await fresh.drop();
+    }
   });
 }

@@ -118,5 +118,6 @@ function contextOf(request: FastifyRequest, principal: Principal | undefined): R
   const ua = request.headers['user-agent'];
   const context: RequestContext = { requestId: request.id, ip: request.ip ?? null, userAgent: typeof ua === 'string' ? ua : null };
   if (principal?.kind === 'api_key') context.actor = { kind: 'api_key', id: principal.key.id };
+  else if (principal?.kind === 'user') context.actor = { kind: 'user', id: principal.session.user.id };
   return context;
 }

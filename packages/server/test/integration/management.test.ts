@@ -154,6 +154,9 @@ for (const dialect of dialects) {
       const r = await browser.get(`${ADMIN}/users`);
       assertProblem(r, 403, 'insufficient_scope');
       assert.equal(r.body.scope, 'users:read');
+      const [denied] = await auditRows({ requestId: r.headers.get('x-request-id') ?? '' });
+      assert.equal(denied?.type, 'authorization.denied');
+      assert.equal(denied?.actor_kind, 'user');
       // Bearer lk_… plus a valid session cookie: the cookie is not looked at (the CSRF check exempts bearer calls).
       const mixed = await browser.request('DELETE', '/api/v1/session', undefined, { headers: { authorization: `Bearer ${rootKey}` } });
       assertProblem(mixed, 401, 'unauthorized');
@@ -242,6 +245,14 @@ for (const dialect of dialects) {
         assert.equal(r.body.id, created.id, path);
         assert.match(r.headers.get('cache-control') ?? '', /no-store/, path);
       }
+      // Reads are audited too: the key as actor, the operation and the user it named, no subject.
+      const looked = await root.get(`${ADMIN}/users/by-external-id/shop-42`);
+      const [readRow] = await auditRows({ requestId: looked.headers.get('x-request-id') ?? '' });
+      assert.equal(readRow?.type, 'management.read');
+      assert.equal(readRow?.actor_kind, 'api_key');
+      assert.equal(readRow?.actor_id, keyIdOf(rootKey));
+      assert.equal(readRow?.subject_user_id, null);
+      assert.deepEqual(JSON.parse(readRow?.data ?? '{}'), { operation: 'getUserByExternalId', userId: created.id });
       for (const path of ['/users/00000000-0000-4000-8000-000000000000', '/users/by-external-id/nope', '/users/by-username/nope', '/users/by-email/nope@example.com']) {
         assertProblem(await root.get(ADMIN + path), 404, 'not_found', path);
       }

@@ -36,6 +36,7 @@ export const AuditEventTypes = [
   'api_key.revoked',
   'api_key.rejected',
   'authorization.denied',
+  'management.read',
 ] as const;
 
 export type AuditEventType = (typeof AuditEventTypes)[number];

@@ -44,7 +44,9 @@ export function createAuditService(deps: { clock: Clock; random: Random; parseUs
   function statement(context: RequestContext, event: AuditEvent): BoundStatement {
     const ua = deps.parseUserAgent(context.userAgent);
     // An API key or the CLI acting on a user is the actor, the user only the subject.
-    const actorUserId = context.actor ? (event.actorUserId ?? null) : (event.actorUserId ?? event.subjectUserId ?? null);
+    const actorUserId = context.actor
+      ? (event.actorUserId ?? (context.actor.kind === 'user' ? context.actor.id : null))
+      : (event.actorUserId ?? event.subjectUserId ?? null);
     return repository.insert({
       id: deps.random.timeOrderedUuid(),
       created_at: deps.clock.now(),

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { PasskeySchema } from '../../contract/schemas.ts';
@@ -89,6 +89,20 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
   const withUser = { ...errors, 404: problem };
   const userParams = Type.Object({ id: UserId });
 
+
+  // Every successful read is audited before the answer leaves (no audit row, no data).
+  const reads = new WeakMap<FastifyRequest, { userId?: string; count?: number }>();
+  const read = <T>(request: FastifyRequest, value: T, note: { userId?: string; count?: number }): T => {
+    reads.set(request, note);
+    return value;
+  };
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.method !== 'GET' || reply.statusCode >= 300) return payload;
+    const operation = (request.routeOptions.schema as { operationId?: string } | undefined)?.operationId ?? request.routeOptions.url ?? 'unknown';
+    await m.recordRead(requestContext(request), { operation, ...reads.get(request) });
+    return payload;
+  });
+
   await app.register(apiKeyRoutes, { apiKeys: deps.apiKeys, authorize: deps.auth.authorize });
 
   r.post('/users', {
@@ -134,13 +148,16 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
     const { query, status, cursor } = request.query;
     const limit = limitOf(request.query.limit);
     const page = await m.listUsers({ limit, ...(query !== undefined ? { query } : {}), ...(status ? { status } : {}), ...(cursor !== undefined ? { cursor } : {}) });
-    return { users: page.items.map(userJson), nextCursor: page.nextCursor };
+    return read(request, { users: page.items.map(userJson), nextCursor: page.nextCursor }, { count: page.items.length });
   });
 
   r.get('/users/:id', {
     config: { scope: 'users:read' },
     schema: { tags, security, operationId: 'getUser', summary: 'A user by Latchkey id', params: userParams, response: { 200: ManagedUserSchema, ...withUser } },
-  }, async (request) => userJson(await m.findUser({ id: request.params.id })));
+  }, async (request) => {
+    const user = await m.findUser({ id: request.params.id });
+    return read(request, userJson(user), { userId: user.id });
+  });
 
   r.get('/users/by-external-id/:externalId', {
     config: { scope: 'users:read' },
@@ -152,7 +169,10 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
       params: Type.Object({ externalId: Type.String({ minLength: 1, maxLength: 255 }) }),
       response: { 200: ManagedUserSchema, ...withUser },
     },
-  }, async (request) => userJson(await m.findUser({ externalId: request.params.externalId })));
+  }, async (request) => {
+    const user = await m.findUser({ externalId: request.params.externalId });
+    return read(request, userJson(user), { userId: user.id });
+  });
 
   r.get('/users/by-username/:username', {
     config: { scope: 'users:read' },
@@ -164,7 +184,10 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
       params: Type.Object({ username: Type.String({ minLength: 1, maxLength: 256 }) }),
       response: { 200: ManagedUserSchema, ...withUser },
     },
-  }, async (request) => userJson(await m.findUser({ username: request.params.username })));
+  }, async (request) => {
+    const user = await m.findUser({ username: request.params.username });
+    return read(request, userJson(user), { userId: user.id });
+  });
 
   r.get('/users/by-email/:email', {
     config: { scope: 'users:read' },
@@ -176,7 +199,10 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
       params: Type.Object({ email: Type.String({ minLength: 1, maxLength: 320 }) }),
       response: { 200: ManagedUserSchema, ...withUser },
     },
-  }, async (request) => userJson(await m.findUser({ email: request.params.email })));
+  }, async (request) => {
+    const user = await m.findUser({ email: request.params.email });
+    return read(request, userJson(user), { userId: user.id });
+  });
 
   r.patch('/users/:id', {
     config: { scope: 'users:write' },
@@ -233,7 +259,7 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
   r.get('/users/:id/passkeys', {
     config: { scope: 'users:read' },
     schema: { tags, security, operationId: 'listUserPasskeys', summary: "A user's passkeys", params: userParams, response: { 200: Type.Object({ passkeys: Type.Array(PasskeySchema) }), ...withUser } },
-  }, async (request) => ({ passkeys: await m.listPasskeys(request.params.id) }));
+  }, async (request) => read(request, { passkeys: await m.listPasskeys(request.params.id) }, { userId: request.params.id }));
 
   r.delete('/users/:id/passkeys/:credentialId', {
     config: { scope: 'users:write' },
@@ -255,7 +281,8 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
     schema: { tags, security, operationId: 'listUserSessions', summary: "A user's live sessions", params: userParams, response: { 200: Type.Object({ sessions: Type.Array(ManagedSessionSchema) }), ...withUser } },
   }, async (request) => {
     const sessions = await m.listSessions(request.params.id);
-    return { sessions: sessions.map((s) => ({ ...s, createdAt: iso(s.createdAt), lastSeenAt: iso(s.lastSeenAt), expiresAt: iso(s.expiresAt) })) };
+    const body = { sessions: sessions.map((s) => ({ ...s, createdAt: iso(s.createdAt), lastSeenAt: iso(s.lastSeenAt), expiresAt: iso(s.expiresAt) })) };
+    return read(request, body, { userId: request.params.id });
   });
 
   r.delete('/users/:id/sessions/:sessionId', {
@@ -311,6 +338,6 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
       ...(to !== undefined ? { to: Date.parse(to) } : {}),
       ...(cursor !== undefined ? { cursor } : {}),
     });
-    return { events: page.items.map(auditJson), nextCursor: page.nextCursor };
+    return read(request, { events: page.items.map(auditJson), nextCursor: page.nextCursor }, { userId: request.params.id, count: page.items.length });
   });
 }

@@ -121,6 +121,14 @@ export function createManagementService(deps: {
       });
     },
 
+    /**
+     * Reads are audited too, with the key as actor and without a subject (so a user's own trail
+     * stays about them): which operation, and which user when it named one.
+     */
+    async recordRead(context: RequestContext, read: { operation: string; userId?: string; count?: number }): Promise<void> {
+      await audit.record(db, context, { type: 'management.read', outcome: 'success', data: read });
+    },
+
     async listPasskeys(userId: string) {
       await existing(userId);
       return deps.passkeys.list(userId);

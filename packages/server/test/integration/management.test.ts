@@ -168,6 +168,7 @@ for (const dialect of dialects) {
       const routes: [method: string, path: string, scope: string, body?: unknown][] = [
         ['POST', '/users', 'users:write', { username: 'mg-scope-new' }],
         ['GET', '/users', 'users:read'],
+        ['GET', '/users/export', 'users:read'],
         ['GET', `/users/${user.id}`, 'users:read'],
         ['GET', '/users/by-external-id/x', 'users:read'],
         ['GET', '/users/by-username/x', 'users:read'],
@@ -442,6 +443,41 @@ for (const dialect of dialects) {
       } while (cursor);
       assert.deepEqual(paged, all.body.events.map((e: { id: string }) => e.id), 'pages join up to the whole list');
       assertProblem(await root.get(`${base}?from=yesterday`), 400, 'invalid_request');
+    });
+
+    test('export streams every user with their passkeys as NDJSON, ending with a count line, and no secrets', async () => {
+      const authenticator = newAuthenticator();
+      const account = await signUp(server.client(), authenticator, 'mg-export');
+      await root.patch(`${ADMIN}/users/${account.user.id}`, { email: 'mg-export@example.test' });
+      const response = await fetch(`${server.url}${ADMIN}/users/export`, { headers: { authorization: `Bearer ${rootKey}` } });
+      assert.equal(response.status, 200);
+      assert.match(response.headers.get('content-type') ?? '', /^application\/x-ndjson/);
+      assert.match(response.headers.get('cache-control') ?? '', /no-store/);
+      const text = await response.text();
+      assert.ok(text.endsWith('\n'));
+      const lines = text.trimEnd().split('\n').map((l) => JSON.parse(l));
+      const end = lines.at(-1);
+      assert.equal(end.type, 'end');
+      const users = lines.slice(0, -1);
+      assert.equal(end.users, users.length);
+      assert.ok(users.every((u) => u.type === 'user'));
+      const listed = await root.get(`${ADMIN}/users?limit=200`);
+      assert.deepEqual(users.map((u) => u.id), listed.body.users.map((u: { id: string }) => u.id), 'every user once, in listing order');
+      const mine = users.find((u) => u.id === account.user.id);
+      assert.equal(mine.username, 'mg-export');
+      assert.equal(mine.email, 'mg-export@example.test');
+      assert.match(mine.userHandle, /^[A-Za-z0-9_-]{86}$/, 'the 64-byte user handle the passkey is bound to');
+      assert.equal(mine.passkeys.length, 1);
+      const [passkey] = mine.passkeys;
+      assert.equal(passkey.id, account.passkey.id);
+      assert.match(passkey.publicKey, /^[A-Za-z0-9_-]{40,}$/);
+      const stored = await server.database.db.selectFrom('credentials').select('public_key').where('id', '=', account.passkey.id).executeTakeFirstOrThrow();
+      assert.equal(passkey.publicKey, Buffer.from(stored.public_key).toString('base64url'));
+      assert.equal(typeof passkey.signCount, 'number');
+      assert.deepEqual(Object.keys(mine).sort(), ['createdAt', 'displayName', 'email', 'externalId', 'id', 'passkeys', 'status', 'type', 'userHandle', 'username']);
+      assert.deepEqual(Object.keys(passkey).sort(), [
+        'aaguid', 'attestationFormat', 'backedUp', 'createdAt', 'deviceType', 'id', 'lastUsedAt', 'name', 'publicKey', 'signCount', 'transports', 'uvInitialized',
+      ], 'no session, secret or code fields');
     });
 
     test('deleting a user erases their personal data; audit rows keep only the random user id', async () => {

@@ -104,6 +104,13 @@ export function createDirectoryRepository() {
       return rows.map(toUser);
     },
 
+    /** The WebAuthn user handles of a batch of users, for an export (a passkey is bound to its user handle). */
+    async userHandles(db: Kysely<Database>, ids: readonly string[]): Promise<Map<string, string>> {
+      if (ids.length === 0) return new Map();
+      const rows = await db.selectFrom('users').select(['id', 'user_handle']).where('id', 'in', [...ids]).execute();
+      return new Map(rows.map((r) => [r.id, r.user_handle]));
+    },
+
     /** False when no such user; 'email' when another user has the address. */
     async updateProfile(
       db: Kysely<Database>,

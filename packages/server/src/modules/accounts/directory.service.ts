@@ -106,6 +106,10 @@ export function createUserDirectory(deps: { clock: Clock; random: Random }) {
       });
     },
 
+    async userHandles(db: Kysely<Database>, ids: readonly string[]): Promise<Map<string, string>> {
+      return repository.userHandles(db, ids);
+    },
+
     /** Throws not_found, display_name_invalid, email_invalid or email_taken; `email: null` removes the address. */
     async updateProfile(db: Kysely<Database>, id: string, input: { displayName?: string | undefined; email?: string | null | undefined }): Promise<DirectoryUser> {
       const changes: { displayName?: string; email?: { address: string; key: string } | null } = {};

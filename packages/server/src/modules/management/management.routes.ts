@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
@@ -149,6 +150,23 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
     const limit = limitOf(request.query.limit);
     const page = await m.listUsers({ limit, ...(query !== undefined ? { query } : {}), ...(status ? { status } : {}), ...(cursor !== undefined ? { cursor } : {}) });
     return read(request, { users: page.items.map(userJson), nextCursor: page.nextCursor }, { count: page.items.length });
+  });
+
+  r.get('/users/export', {
+    config: { scope: 'users:read' },
+    schema: {
+      tags,
+      security,
+      operationId: 'exportUsers',
+      summary: 'Every user with their passkeys, streamed as NDJSON',
+      description:
+        'Content-Type application/x-ndjson. One `{"type":"user", id, username, displayName, email, externalId, status, createdAt, userHandle, passkeys: [{id, publicKey (COSE, base64url), signCount, aaguid, transports, deviceType, backedUp, uvInitialized, attestationFormat, name, createdAt, lastUsedAt}]}` per line, oldest user first, then `{"type":"end","users":N}`: an export without that last line was cut off. No secrets: sessions, codes and password hashes are never exported.',
+      produces: ['application/x-ndjson'],
+      response: errors,
+    },
+  }, async (request, reply) => {
+    reads.set(request, {});
+    return reply.type('application/x-ndjson').send(Readable.from(m.exportUsers()));
   });
 
   r.get('/users/:id', {

@@ -4,7 +4,7 @@ import { CommonErrors } from '../../errors/common.errors.ts';
 import type { RequestContext } from '../../platform/request-context.ts';
 import type { DirectoryUser, UserDirectory } from '../accounts/accounts.module.ts';
 import { searchAuditEvents, type AuditRecord, type AuditService } from '../audit/audit.module.ts';
-import type { PasskeysService } from '../webauthn/webauthn.module.ts';
+import { exportPasskeys, type PasskeysService } from '../webauthn/webauthn.module.ts';
 import { SessionErrors, type SessionsService } from '../sessions/sessions.module.ts';
 import { decodeCursor, encodeCursor } from './management.cursor.ts';
 
@@ -15,6 +15,9 @@ export interface Page<T> {
   /** Pass back as `cursor` for the next page; null on the last one. */
   nextCursor: string | null;
 }
+
+/** Users read per batch while exporting. */
+const EXPORT_BATCH = 200;
 
 const noSuchUser = () => CommonErrors.not_found({ detail: 'No such user' });
 
@@ -127,6 +130,42 @@ export function createManagementService(deps: {
      */
     async recordRead(context: RequestContext, read: { operation: string; userId?: string; count?: number }): Promise<void> {
       await audit.record(db, context, { type: 'management.read', outcome: 'success', data: read });
+    },
+
+    /**
+     * Every user with their passkeys as NDJSON lines, read a batch at a time in (created_at, id)
+     * order: `{"type":"user",…,"passkeys":[…]}` per user, then `{"type":"end","users":N}`, so a
+     * reader can tell a complete export from one cut off by an error mid-stream.
+     */
+    async *exportUsers(): AsyncGenerator<string> {
+      let after: { createdAt: number; id: string } | undefined;
+      let count = 0;
+      for (;;) {
+        const users = await directory.page(db, { limit: EXPORT_BATCH, ...(after ? { after } : {}) });
+        if (users.length === 0) break;
+        const ids = users.map((u) => u.id);
+        const [handles, passkeys] = await Promise.all([directory.userHandles(db, ids), exportPasskeys(db, ids)]);
+        for (const u of users) {
+          const line = {
+            type: 'user',
+            id: u.id,
+            username: u.username,
+            displayName: u.displayName,
+            email: u.email,
+            externalId: u.externalId,
+            status: u.status,
+            createdAt: new Date(u.createdAt).toISOString(),
+            userHandle: handles.get(u.id) ?? null,
+            passkeys: passkeys.get(u.id) ?? [],
+          };
+          count++;
+          yield `${JSON.stringify(line)}\n`;
+        }
+        const last = users.at(-1);
+        if (!last || users.length < EXPORT_BATCH) break;
+        after = { createdAt: last.createdAt, id: last.id };
+      }
+      yield `${JSON.stringify({ type: 'end', users: count })}\n`;
     },
 
     async listPasskeys(userId: string) {

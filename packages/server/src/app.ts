@@ -213,7 +213,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   await app.register(sessionRoutes, { db, sessions, audit, auth, cookies });
   await app.register(telemetryRoutes, { telemetry: createTelemetryService({ db, audit }), auth, limiter: telemetryLimiter });
   installWellKnown(app, config);
-  const management = createManagementService({ db, directory: createUserDirectory({ clock, random }), sessions, passkeys, audit });
+  const management = createManagementService({ db, directory: createUserDirectory({ clock, random }), sessions, passkeys, audit, clock });
   await app.register(managementRoutes, { prefix: MANAGEMENT_PREFIX, management, apiKeys, auth });
 
   const codeIpLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perIpPerHour, windowSeconds: 3600 });

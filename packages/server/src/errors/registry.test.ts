@@ -55,6 +55,7 @@ const EXPECTED: [code: string, status: number][] = [
   ['api_key_revoked', 401],
   ['insufficient_scope', 403],
   ['api_key_not_found', 404],
+  ['import_invalid', 400],
 ];
 
 describe('error registry', () => {

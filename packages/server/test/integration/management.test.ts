@@ -11,7 +11,7 @@ import { createTestDatabase, dialects, startTestServer, type TestServer } from '
 
 const ADMIN = '/api/admin/v1';
 const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
-const ALL_SCOPES = ['users:read', 'users:write', 'users:delete', 'sessions:write', 'audit:read', 'api_keys:manage', 'tokens:issue', 'append_tokens:issue'];
+const ALL_SCOPES = ['users:read', 'users:write', 'users:delete', 'users:import', 'sessions:write', 'audit:read', 'api_keys:manage', 'tokens:issue', 'append_tokens:issue'];
 
 /** Runs `latchkey <args>` as an operator would (a child process), against the given database. */
 function runCli(databaseUrl: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -169,6 +169,7 @@ for (const dialect of dialects) {
         ['POST', '/users', 'users:write', { username: 'mg-scope-new' }],
         ['GET', '/users', 'users:read'],
         ['GET', '/users/export', 'users:read'],
+        ['POST', '/users/import', 'users:import', {}],
         ['GET', `/users/${user.id}`, 'users:read'],
         ['GET', '/users/by-external-id/x', 'users:read'],
         ['GET', '/users/by-username/x', 'users:read'],
@@ -478,6 +479,89 @@ for (const dialect of dialects) {
       assert.deepEqual(Object.keys(passkey).sort(), [
         'aaguid', 'attestationFormat', 'backedUp', 'createdAt', 'deviceType', 'id', 'lastUsedAt', 'name', 'publicKey', 'signCount', 'transports', 'uvInitialized',
       ], 'no session, secret or code fields');
+    });
+
+    const exportText = async () => {
+      const response = await fetch(`${server.url}${ADMIN}/users/export`, { headers: { authorization: `Bearer ${rootKey}` } });
+      assert.equal(response.status, 200);
+      return response.text();
+    };
+    const importText = (text: string, key = rootKey) =>
+      admin(key).request('POST', `${ADMIN}/users/import`, undefined, { raw: text, contentType: 'application/x-ndjson' });
+
+    test('import: an erased user comes back from the export with their passkey, which signs in again; re-running changes nothing', async () => {
+      const authenticator = newAuthenticator();
+      const account = await signUp(server.client(), authenticator, 'mg-import');
+      await root.patch(`${ADMIN}/users/${account.user.id}`, { email: 'mg-import@example.test' });
+      const exported = await exportText();
+      const total = exported.trimEnd().split('\n').length - 1;
+
+      const again = await importText(exported);
+      assert.equal(again.status, 200, again.text);
+      assert.deepEqual(again.body, { created: 0, updated: 0, unchanged: total, failed: [] }, 'importing what is there changes nothing');
+
+      assert.equal((await root.delete(`${ADMIN}/users/${account.user.id}`)).status, 204);
+      assert.equal((await authenticate(server.client(), authenticator)).verify.status, 401);
+      const restored = await importText(exported);
+      assert.equal(restored.status, 200, restored.text);
+      assert.deepEqual(restored.body, { created: 1, updated: 0, unchanged: total - 1, failed: [] });
+      const user = await root.get(`${ADMIN}/users/${account.user.id}`);
+      assert.equal(user.body.username, 'mg-import');
+      assert.equal(user.body.email, 'mg-import@example.test');
+      const { verify } = await authenticate(server.client(), authenticator);
+      assert.equal(verify.status, 200, `the imported passkey signs in (discoverable: the user handle came along): ${verify.text}`);
+      assert.equal(verify.body.user.id, account.user.id);
+      const rows = await auditRows({ subject: account.user.id });
+      const imported = rows.filter((r) => r.type === 'account.imported' || r.type === 'passkey.imported');
+      assert.deepEqual(imported.map((r) => r.type).sort(), ['account.imported', 'passkey.imported']);
+      assert.ok(imported.every((r) => r.actor_kind === 'api_key' && r.actor_id === keyIdOf(rootKey)));
+      assert.deepEqual((await importText(exported)).body, { created: 0, updated: 0, unchanged: total, failed: [] }, 'idempotent');
+    });
+
+    test('import: every bad line is reported by number and nothing is imported; clashes with the database are skipped line by line', async () => {
+      const victim = JSON.parse((await exportText()).split('\n').find((l) => l.includes('"mg-import"')) ?? '{}');
+      assert.equal(victim.passkeys.length, 1);
+      const lines = [
+        JSON.stringify({ type: 'user', username: 'mg-imp-ok' }),
+        '{not json',
+        JSON.stringify({ type: 'user', username: 'bad\u202Ename' }),
+        JSON.stringify({ type: 'user', username: 'mg-imp-key', userHandle: 'AAAA', passkeys: [{ ...victim.passkeys[0], id: 'bmV3LWlk', publicKey: 'pQECAyYgASFYIA' }] }),
+        JSON.stringify({ type: 'user', username: 'MG-IMP-OK' }),
+        JSON.stringify({ type: 'user', username: 'mg-imp-x', role: 'admin' }),
+        JSON.stringify({ type: 'user', username: 'mg-imp-y', passkeys: [victim.passkeys[0]] }),
+        JSON.stringify({ type: 'end', users: 99 }),
+      ];
+      const bad = await importText(lines.join('\n'));
+      assertProblem(bad, 400, 'import_invalid');
+      assert.deepEqual(bad.body.lines.map((l: { line: number }) => l.line), [2, 3, 4, 5, 6, 7, 8]);
+      const messages = bad.body.lines.map((l: { message: string }) => l.message);
+      assert.match(messages[1], /^\/username/);
+      assert.match(messages[2], /^\/passkeys\/0\/publicKey/);
+      assert.match(messages[3], /username is the same as on line 1/);
+      assert.match(messages[4], /^\/role: unknown field/);
+      assert.match(messages[5], /^\/userHandle: required with passkeys/);
+      assert.match(messages[6], /end/);
+      assertProblem(await root.get(`${ADMIN}/users/by-username/mg-imp-ok`), 404, 'not_found', 'nothing was imported');
+
+      // Valid lines that clash with other users: reported, skipped, the rest imported.
+      const clash = await importText([
+        JSON.stringify({ type: 'user', username: 'mg-import' }),
+        JSON.stringify({ type: 'user', username: 'mg-imp-thief', userHandle: 'dGhpZWY', passkeys: [victim.passkeys[0]] }),
+        JSON.stringify({ type: 'user', username: 'mg-imp-fine', externalId: 'imp-1' }),
+      ].join('\n'));
+      assert.equal(clash.status, 200, clash.text);
+      assert.equal(clash.body.created, 1);
+      assert.deepEqual(clash.body.failed.map((f: { line: number }) => f.line), [1, 2]);
+      assert.match(clash.body.failed[0].message, /^\/username/);
+      assert.match(clash.body.failed[1].message, /another user has this passkey/);
+      assertProblem(await root.get(`${ADMIN}/users/by-username/mg-imp-thief`), 404, 'not_found', 'the line was rolled back whole');
+      assert.equal((await root.get(`${ADMIN}/users/by-external-id/imp-1`)).body.username, 'mg-imp-fine');
+      const owner = await server.database.db.selectFrom('credentials').select('user_id').where('id', '=', victim.passkeys[0].id).executeTakeFirstOrThrow();
+      assert.equal(owner.user_id, victim.id, 'a passkey is never moved to another user (SEC-12)');
+
+      assertProblem(await root.post(`${ADMIN}/users/import`, { type: 'user' }), 400, 'invalid_request', 'a JSON body is not an import');
+      const noImport = await makeKey(['users:write', 'users:read']);
+      assertProblem(await importText(JSON.stringify({ type: 'user', username: 'mg-imp-z' }), noImport.secret), 403, 'insufficient_scope');
     });
 
     test('deleting a user erases their personal data; audit rows keep only the random user id', async () => {

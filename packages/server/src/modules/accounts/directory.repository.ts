@@ -104,6 +104,19 @@ export function createDirectoryRepository() {
       return rows.map(toUser);
     },
 
+    /**
+     * An imported user: 'created'; 'same' when a user with this id, username and user handle is
+     * already there (a re-run); otherwise the field that clashes with another user, nothing written.
+     */
+    async importUser(db: Kysely<Database>, row: UsersTable): Promise<'created' | 'same' | 'id' | 'username' | 'external_id' | 'email' | 'user_handle'> {
+      const existing = await db.selectFrom('users').select(['username_key', 'user_handle']).where('id', '=', row.id).executeTakeFirst();
+      if (existing) return existing.username_key === row.username_key && existing.user_handle === row.user_handle ? 'same' : 'id';
+      const handle = await db.selectFrom('users').select('id').where('user_handle', '=', row.user_handle).executeTakeFirst();
+      if (handle) return 'user_handle';
+      const outcome = await this.insert(db, row);
+      return outcome === 'ok' ? 'created' : outcome;
+    },
+
     /** The WebAuthn user handles of a batch of users, for an export (a passkey is bound to its user handle). */
     async userHandles(db: Kysely<Database>, ids: readonly string[]): Promise<Map<string, string>> {
       if (ids.length === 0) return new Map();

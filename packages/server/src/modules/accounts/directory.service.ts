@@ -2,13 +2,26 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
 import { CommonErrors } from '../../errors/common.errors.ts';
 import type { Clock } from '../../platform/clock.ts';
-import { toBase64Url } from '../../platform/encoding.ts';
+import { fromBase64Url, toBase64Url } from '../../platform/encoding.ts';
 import type { Random } from '../../platform/random.ts';
 import { AccountErrors } from './accounts.errors.ts';
 import { createDirectoryRepository, type DirectoryPosition, type DirectoryUser } from './directory.repository.ts';
 import { caseFold, normalizeDisplayName, normalizeEmail, normalizeUsername } from './usernames.ts';
 
 export const EXTERNAL_ID_MAX = 255;
+
+/** A user of an import line after the checks of `prepareImport`. */
+export interface ImportableUser {
+  id: string;
+  username: string;
+  usernameKey: string;
+  displayName: string;
+  email: { address: string; key: string } | null;
+  externalId: string | null;
+  status: 'active' | 'disabled';
+  createdAt: number;
+  userHandle: string;
+}
 const FORBIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 
 function checkExternalId(value: string): string {
@@ -104,6 +117,69 @@ export function createUserDirectory(deps: { clock: Clock; random: Random }) {
         ...(input.status ? { status: input.status } : {}),
         ...(q ? { usernameKeyPrefix: caseFold(q.normalize('NFKC')).normalize('NFC'), emailKeyPrefix: q.normalize('NFC').toLowerCase() } : {}),
       });
+    },
+
+    /**
+     * Stores a user of an import, already validated by the caller (`prepareImport`): keeps its id,
+     * user handle (its passkeys are bound to it) and creation time.
+     */
+    async importUser(db: Kysely<Database>, user: ImportableUser): Promise<'created' | 'same' | 'id' | 'username' | 'external_id' | 'email' | 'user_handle'> {
+      return repository.importUser(db, {
+        id: user.id,
+        username: user.username,
+        username_key: user.usernameKey,
+        display_name: user.displayName,
+        user_handle: user.userHandle,
+        external_id: user.externalId,
+        status: user.status,
+        created_at: user.createdAt,
+        email: user.email?.address ?? null,
+        email_key: user.email?.key ?? null,
+        email_verified_at: user.email ? deps.clock.now() : null,
+      });
+    },
+
+    /** Checks the user fields of an import line with the rules of `create`; the problem names the field. */
+    prepareImport(input: {
+      id?: unknown;
+      username?: unknown;
+      displayName?: unknown;
+      email?: unknown;
+      externalId?: unknown;
+      status?: unknown;
+      createdAt?: unknown;
+      userHandle?: unknown;
+    }): { ok: true; user: ImportableUser } | { ok: false; problem: string } {
+      const id = input.id ?? deps.random.uuid();
+      if (typeof id !== 'string' || !/^[A-Za-z0-9-]{1,64}$/.test(id)) return { ok: false, problem: '/id: must be 1 to 64 letters, digits or dashes' };
+      if (typeof input.username !== 'string') return { ok: false, problem: '/username: required' };
+      const name = normalizeUsername(input.username);
+      if (!name.ok) return { ok: false, problem: `/username: ${name.problem}` };
+      const display = normalizeDisplayName(typeof input.displayName === 'string' ? input.displayName : name.username);
+      if (!display.ok || (input.displayName !== undefined && typeof input.displayName !== 'string')) return { ok: false, problem: `/displayName: ${display.ok ? 'must be a string' : display.problem}` };
+      let email: { address: string; key: string } | null = null;
+      if (input.email !== undefined && input.email !== null) {
+        const normalized = typeof input.email === 'string' ? normalizeEmail(input.email) : undefined;
+        if (!normalized?.ok) return { ok: false, problem: `/email: ${normalized && !normalized.ok ? normalized.problem : 'must be a string or null'}` };
+        email = { address: normalized.address, key: normalized.key };
+      }
+      const externalId = input.externalId ?? null;
+      if (externalId !== null && (typeof externalId !== 'string' || externalId.length === 0 || externalId.length > EXTERNAL_ID_MAX || FORBIDDEN.test(externalId))) {
+        return { ok: false, problem: `/externalId: must be 1 to ${EXTERNAL_ID_MAX} characters without control characters, or null` };
+      }
+      const status = input.status ?? 'active';
+      if (status !== 'active' && status !== 'disabled') return { ok: false, problem: '/status: must be active or disabled' };
+      const createdAt = input.createdAt === undefined ? deps.clock.now() : typeof input.createdAt === 'string' ? Date.parse(input.createdAt) : Number.NaN;
+      if (Number.isNaN(createdAt)) return { ok: false, problem: '/createdAt: must be an ISO 8601 date-time' };
+      // WebAuthn L3 §5.4.3: a user handle is at most 64 bytes; a new one is 64 random bytes (SEC-18).
+      const handle = input.userHandle === undefined ? deps.random.bytes(64) : typeof input.userHandle === 'string' ? fromBase64Url(input.userHandle) : undefined;
+      if (!handle || handle.length === 0 || handle.length > 64 || (typeof input.userHandle === 'string' && toBase64Url(handle) !== input.userHandle)) {
+        return { ok: false, problem: '/userHandle: must be base64url of 1 to 64 bytes' };
+      }
+      return {
+        ok: true,
+        user: { id, username: name.username, usernameKey: name.key, displayName: display.displayName, email, externalId: externalId as string | null, status, createdAt, userHandle: toBase64Url(handle) },
+      };
     },
 
     async userHandles(db: Kysely<Database>, ids: readonly string[]): Promise<Map<string, string>> {

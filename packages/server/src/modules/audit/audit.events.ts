@@ -37,6 +37,8 @@ export const AuditEventTypes = [
   'api_key.rejected',
   'authorization.denied',
   'management.read',
+  'account.imported',
+  'passkey.imported',
 ] as const;
 
 export type AuditEventType = (typeof AuditEventTypes)[number];

@@ -169,6 +169,33 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
     return reply.type('application/x-ndjson').send(Readable.from(m.exportUsers()));
   });
 
+  // Imports are NDJSON (the export's format), read whole: up to 10 MiB in one request.
+  app.addContentTypeParser('application/x-ndjson', { parseAs: 'string', bodyLimit: 10 * 1024 * 1024 }, (_request, body, done) => done(null, body));
+  r.post('/users/import', {
+    config: { scope: 'users:import' },
+    bodyLimit: 10 * 1024 * 1024,
+    schema: {
+      tags,
+      security,
+      operationId: 'importUsers',
+      summary: 'Import users with their passkeys from NDJSON (the export format)',
+      description:
+        'Content-Type application/x-ndjson, at most 10,000 lines. Every line is checked first (fields as in createUser; passkeys: credential ID ≤ 1023 bytes, an EdDSA, ES256 or RS256 COSE key in canonical CBOR, userHandle required with passkeys); if any is bad, nothing is imported and 400 import_invalid lists the lines by number. Then each line commits on its own. Idempotent: a user with the same id, username and user handle is the same user, and a passkey it already has is skipped; a line that clashes with another user is reported in `failed` and skipped. A passkey ID held by another user is never moved.',
+      body: Type.String({ description: 'NDJSON: one user per line' }),
+      response: {
+        200: Type.Object({
+          created: Type.Integer(),
+          updated: Type.Integer({ description: 'Existing users that got passkeys they did not have' }),
+          unchanged: Type.Integer(),
+          failed: Type.Array(Type.Object({ line: Type.Integer(), message: Type.String() })),
+        }),
+        ...errors,
+        413: problem,
+        415: problem,
+      },
+    },
+  }, async (request) => m.importUsers(request.body, requestContext(request)));
+
   r.get('/users/:id', {
     config: { scope: 'users:read' },
     schema: { tags, security, operationId: 'getUser', summary: 'A user by Latchkey id', params: userParams, response: { 200: ManagedUserSchema, ...withUser } },

@@ -7,6 +7,8 @@ import { searchAuditEvents, type AuditRecord, type AuditService } from '../audit
 import { exportPasskeys, type PasskeysService } from '../webauthn/webauthn.module.ts';
 import { SessionErrors, type SessionsService } from '../sessions/sessions.module.ts';
 import { decodeCursor, encodeCursor } from './management.cursor.ts';
+import { importUsers, type ImportReport } from './management.import.ts';
+import type { Clock } from '../../platform/clock.ts';
 
 export type UserLookup = { id: string } | { externalId: string } | { username: string } | { email: string };
 
@@ -32,6 +34,7 @@ export function createManagementService(deps: {
   sessions: SessionsService;
   passkeys: PasskeysService;
   audit: AuditService;
+  clock: Clock;
 }) {
   const { db, directory, audit } = deps;
 
@@ -166,6 +169,11 @@ export function createManagementService(deps: {
         after = { createdAt: last.createdAt, id: last.id };
       }
       yield `${JSON.stringify({ type: 'end', users: count })}\n`;
+    },
+
+    /** See management.import.ts: all lines checked first, then one commit per line; re-runs change nothing. */
+    async importUsers(ndjson: string, context: RequestContext): Promise<ImportReport> {
+      return importUsers({ db, directory, audit, now: deps.clock.now() }, ndjson, context);
     },
 
     async listPasskeys(userId: string) {

@@ -8,3 +8,4 @@ export { webauthnRoutes, sessionJson, userJson, type WebauthnRouteDeps } from '.
 export { WebauthnErrors } from './webauthn.errors.ts';
 export { SUPPORTED_ALGORITHMS, type WebauthnDeps } from './webauthn.deps.ts';
 export { exportPasskeys, type ExportedPasskey } from './passkey-export.ts';
+export { parseImportedPasskey, insertImportedPasskey, checkCoseKey, type ImportedPasskey } from './passkey-import.ts';

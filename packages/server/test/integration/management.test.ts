@@ -210,6 +210,7 @@ for (const dialect of dialects) {
         assert.deepEqual(op.security, [{ apiKey: [] }], `${method} ${path}`);
       }
       assert.equal(doc.components.securitySchemes.apiKey.scheme, 'bearer');
+      assert.ok(doc.paths[`${ADMIN}/users/import`].post.requestBody.content['application/x-ndjson'], 'the import documents its NDJSON body');
     });
 
     test('a key can make keys only with scopes it holds; keys are listed without secrets', async () => {

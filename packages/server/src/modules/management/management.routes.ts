@@ -181,6 +181,7 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
       summary: 'Import users with their passkeys from NDJSON (the export format)',
       description:
         'Content-Type application/x-ndjson, at most 10,000 lines. Every line is checked first (fields as in createUser; passkeys: credential ID ≤ 1023 bytes, an EdDSA, ES256 or RS256 COSE key in canonical CBOR, userHandle required with passkeys); if any is bad, nothing is imported and 400 import_invalid lists the lines by number. Then each line commits on its own. Idempotent: a user with the same id, username and user handle is the same user, and a passkey it already has is skipped; a line that clashes with another user is reported in `failed` and skipped. A passkey ID held by another user is never moved.',
+      consumes: ['application/x-ndjson'],
       body: Type.String({ description: 'NDJSON: one user per line' }),
       response: {
         200: Type.Object({

@@ -180,15 +180,15 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   // Assigned once the e-mail code service exists (below); sign-up calls it only after that.
   let sendSignUpEmailCode: WebauthnRouteDeps['sendSignUpEmailCode'] = async () => false;
   const cookies = createCookiePolicy(config);
-  const apiKeys = createApiKeysService({ db, clock, random, audit });
+  // Every sign-in and every ceremony report passes these: counted in memory, written once a second.
+  const authLimiter = createBatchedRateLimiter({ db, clock, limit: config.auth.perIpPerHour, windowSeconds: 3600 });
+  const apiKeys = createApiKeysService({ db, clock, random, audit, failureLimiter: authLimiter });
   const auth = createAuth(sessions, cookies, {
     clock,
     maxAgeSeconds: config.auth.stepUpMaxAgeSeconds,
     hasPasskey: async (userId) => (await repository.countByUser(db, userId)) > 0,
   }, apiKeys);
   const signupLimiter = createRateLimiter({ db, clock, limit: config.signup.perIpPerHour, windowSeconds: 3600 });
-  // Every sign-in and every ceremony report passes these: counted in memory, written once a second.
-  const authLimiter = createBatchedRateLimiter({ db, clock, limit: config.auth.perIpPerHour, windowSeconds: 3600 });
 
   const telemetryLimiter = createBatchedRateLimiter({ db, clock, limit: config.telemetry.perIpPerHour, windowSeconds: 3600 });
 

@@ -6,6 +6,9 @@ import { authenticate, newAuthenticator, signUp } from '../helpers/flows.ts';
 import { startMailbox, type Mailbox } from '../helpers/mailbox.ts';
 import { TestClient, type TestResponse } from '../helpers/test-client.ts';
 import { createDatabase } from '../../src/db/create-db.ts';
+import { createApiKeysService } from '../../src/modules/api-keys/api-keys.module.ts';
+import { createAuditService } from '../../src/modules/audit/audit.module.ts';
+import { cryptoRandom } from '../../src/platform/random.ts';
 import { createMigrator, migrateToLatest } from '../../src/db/migrate.ts';
 import { createTestDatabase, dialects, startTestServer, type TestServer } from '../helpers/test-server.ts';
 
@@ -592,6 +595,37 @@ for (const dialect of dialects) {
       // The name is free again.
       assert.equal((await root.post(`${ADMIN}/users`, { username: 'mg-erase-me' })).status, 201);
     });
+  });
+}
+
+for (const dialect of dialects) {
+  test(`refused API keys are limited per IP: past the limit a 429 that writes no audit row; good keys still work (${dialect})`, async () => {
+    const server = await startTestServer(dialect, { config: { auth: { perIpPerHour: 3 } } });
+    try {
+      const db = server.database.db;
+      const audit = createAuditService({ clock: server.clock, random: cryptoRandom, parseUserAgent: () => ({ os: null, browser: null, device: null }) });
+      const { secret } = await createApiKeysService({ db, clock: server.clock, random: cryptoRandom, audit }).create({
+        name: 'ok',
+        scopes: ['users:read'],
+        context: { requestId: 'setup', ip: null, userAgent: null, actor: { kind: 'cli', id: null } },
+      });
+      const call = (key: string) => {
+        const client = new TestClient(server.url, null);
+        client.bearer = key;
+        return client.get(`${ADMIN}/users`);
+      };
+      const bad = `lk_live_${'b'.repeat(16)}_${'B'.repeat(43)}`;
+      for (let i = 0; i < 3; i++) assertProblem(await call(bad), 401, 'api_key_invalid', `attempt ${i + 1}`);
+      const limited = await call(bad);
+      assertProblem(limited, 429, 'rate_limited');
+      assert.ok(Number(limited.headers.get('retry-after')) > 0);
+      const rows = await db.selectFrom('audit_events').select('type').where('request_id', '=', limited.headers.get('x-request-id') ?? '').execute();
+      assert.equal(rows.length, 0, 'a limited refusal writes nothing');
+      assert.equal((await db.selectFrom('audit_events').select('id').where('type', '=', 'api_key.rejected').execute()).length, 3);
+      assert.equal((await call(secret)).status, 200, 'a valid key is not held back by the failures');
+    } finally {
+      await server.close();
+    }
   });
 }
 

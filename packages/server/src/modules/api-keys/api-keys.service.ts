@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
 import type { AppError } from '../../errors/app-error.ts';
 import { CommonErrors } from '../../errors/common.errors.ts';
+import type { RateLimiter } from '../../http/rate-limit.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { safeEqual, sha256Base64Url, toBase32, toBase64Url } from '../../platform/encoding.ts';
 import type { Random } from '../../platform/random.ts';
@@ -85,10 +86,26 @@ export interface ApiKeysService {
   deny(context: RequestContext, scope: ApiKeyScope): Promise<AppError>;
 }
 
-export function createApiKeysService(deps: { db: Kysely<Database>; clock: Clock; random: Random; audit: AuditService }): ApiKeysService {
+export function createApiKeysService(deps: {
+  db: Kysely<Database>;
+  clock: Clock;
+  random: Random;
+  audit: AuditService;
+  /**
+   * Counts refused keys per client IP: past its limit a refusal is a 429 and is not audited, so
+   * guessing cannot flood the audit log. Accepted keys are never counted.
+   */
+  failureLimiter?: RateLimiter;
+}): ApiKeysService {
   const repository = createApiKeysRepository();
 
   async function reject(context: RequestContext, keyId: string | null, error: AppError, reason: string): Promise<AppError> {
+    try {
+      await deps.failureLimiter?.hit(`api-key-failure-ip:${context.ip ?? 'unknown'}`);
+    } catch (limited) {
+      if (limited instanceof Error && (limited as AppError).code === 'rate_limited') return limited as AppError;
+      throw limited;
+    }
     await deps.audit.record(deps.db, { ...context, actor: { kind: 'api_key', id: keyId } }, {
       type: 'api_key.rejected',
       outcome: 'failure',

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
-import type { AppError } from '../../errors/app-error.ts';
+import { AppError } from '../../errors/app-error.ts';
 import { CommonErrors } from '../../errors/common.errors.ts';
 import type { RateLimiter } from '../../http/rate-limit.ts';
 import type { Clock } from '../../platform/clock.ts';
@@ -103,7 +103,7 @@ export function createApiKeysService(deps: {
     try {
       await deps.failureLimiter?.hit(`api-key-failure-ip:${context.ip ?? 'unknown'}`);
     } catch (limited) {
-      if (limited instanceof Error && (limited as AppError).code === 'rate_limited') return limited as AppError;
+      if (limited instanceof AppError && limited.code === 'rate_limited') return limited;
       throw limited;
     }
     await deps.audit.record(deps.db, { ...context, actor: { kind: 'api_key', id: keyId } }, {

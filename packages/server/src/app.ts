@@ -18,7 +18,10 @@ import { HTML_CSP, installSecurityHeaders } from './http/security-headers.ts';
 import { installStaticPages } from './http/static-pages.ts';
 import { installCors } from './http/cors.ts';
 import { installWellKnown } from './http/well-known.ts';
-import { createAccountsService } from './modules/accounts/accounts.module.ts';
+import { createAccountsService, createUserDirectory } from './modules/accounts/accounts.module.ts';
+import { createApiKeysService } from './modules/api-keys/api-keys.module.ts';
+import { createManagementService } from './modules/management/management.module.ts';
+import { MANAGEMENT_PREFIX, managementRoutes } from './modules/management/management.routes.ts';
 import { createAuditService } from './modules/audit/audit.module.ts';
 import { createMailer, createNotifier } from './modules/mail/mail.module.ts';
 import { createSecretBox } from './platform/secret-box.ts';
@@ -146,7 +149,18 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
           .map(([code, spec]) => `- \`${code}\` (${spec.status}): ${spec.title}${spec.description ? ` — ${spec.description}` : ''}`)
           .join('\n')}`,
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, cookie: { type: 'apiKey', in: 'cookie', name: 'latchkey_session' } } },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          cookie: { type: 'apiKey', in: 'cookie', name: 'latchkey_session' },
+          apiKey: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'lk_live_<id>_<secret>',
+            description: `Management API key (${MANAGEMENT_PREFIX}): \`Authorization: Bearer lk_live_…\`. Make the first one with \`npm run latchkey -- api-keys create\`.`,
+          },
+        },
+      },
     },
   });
   // The API reference gets the same CSP as every other page, not swagger-ui's own (which allows
@@ -190,24 +204,26 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   // Assigned once the e-mail code service exists (below); sign-up calls it only after that.
   let sendSignUpEmailCode: WebauthnRouteDeps['sendSignUpEmailCode'] = async () => false;
   const cookies = createCookiePolicy(config);
+  // Every sign-in and every ceremony report passes these: counted in memory, written once a second.
+  const authLimiter = createBatchedRateLimiter({ db, clock, limit: config.auth.perIpPerHour, windowSeconds: 3600 });
+  const apiKeys = createApiKeysService({ db, clock, random, audit, failureLimiter: authLimiter });
   const auth = createAuth(sessions, cookies, {
     clock,
     maxAgeSeconds: config.auth.stepUpMaxAgeSeconds,
     hasPasskey: async (userId) => (await repository.countByUser(db, userId)) > 0,
-  });
+  }, apiKeys);
   const signupLimiter = createRateLimiter({ db, clock, limit: config.signup.perIpPerHour, windowSeconds: 3600 });
-  // Every sign-in and every ceremony report passes these: counted in memory, written once a second.
-  const authLimiter = createBatchedRateLimiter({ db, clock, limit: config.auth.perIpPerHour, windowSeconds: 3600 });
 
   const telemetryLimiter = createBatchedRateLimiter({ db, clock, limit: config.telemetry.perIpPerHour, windowSeconds: 3600 });
 
   const csrfGuard = createCsrfGuard(config.rp.origins);
   app.addHook('preHandler', (request, _reply, done) => done(csrfGuard(request)));
 
+  const passkeys = createPasskeysService(webauthnDeps);
   await app.register(webauthnRoutes, {
     registration: createRegistrationService(webauthnDeps),
     authentication: createAuthenticationService(webauthnDeps),
-    passkeys: createPasskeysService(webauthnDeps),
+    passkeys,
     auth,
     cookies,
     clock,
@@ -221,6 +237,8 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   await app.register(sessionRoutes, { db, sessions, audit, auth, cookies });
   await app.register(telemetryRoutes, { telemetry: createTelemetryService({ db, audit }), auth, limiter: telemetryLimiter });
   installWellKnown(app, config);
+  const management = createManagementService({ db, directory: createUserDirectory({ clock, random }), sessions, passkeys, audit, clock });
+  await app.register(managementRoutes, { prefix: MANAGEMENT_PREFIX, management, apiKeys, auth });
 
   const codeIpLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perIpPerHour, windowSeconds: 3600 });
   const perClientLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perAddressPerHour, windowSeconds: 3600 });

@@ -1,9 +1,16 @@
 #!/usr/bin/env node
 import { ConfigError, loadConfig } from './config/load.ts';
 import { createDatabase } from './db/create-db.ts';
-import { createMigrator } from './db/migrate.ts';
 import { normalizeEmail } from './modules/accounts/accounts.module.ts';
 import { createFallbackRepository } from './modules/fallback/fallback.module.ts';
+import { createMigrator, migrateToLatest } from './db/migrate.ts';
+import { userInfo } from 'node:os';
+import { AppError } from './errors/app-error.ts';
+import { API_KEYS_USAGE, runApiKeysCommand, UsageError } from './modules/api-keys/api-keys.cli.ts';
+import { createApiKeysService } from './modules/api-keys/api-keys.module.ts';
+import { createAuditService } from './modules/audit/audit.module.ts';
+import { systemClock } from './platform/clock.ts';
+import { cryptoRandom } from './platform/random.ts';
 
 const USAGE = `Usage: latchkey <command>
 
@@ -14,10 +21,19 @@ Commands:
   unlock-email <address>
                    lift the lock on e-mail codes for an address (after too many wrong codes);
                    a passkey sign-in of the account lifts it too
+${API_KEYS_USAGE}
 
 The database comes from LATCHKEY_DATABASE_URL (default sqlite:./data/latchkey.db).`;
 
-async function run(command: string | undefined): Promise<number> {
+function operatorName(): string | null {
+  try {
+    return userInfo().username;
+  } catch {
+    return null;
+  }
+}
+
+async function run(command: string | undefined, args: string[]): Promise<number> {
   if (!command || command === 'help' || command === '--help') {
     process.stdout.write(`${USAGE}\n`);
     return command ? 0 : 64;
@@ -34,6 +50,25 @@ async function run(command: string | undefined): Promise<number> {
     } else if (command === 'migrate:status') {
       for (const m of await migrator.getMigrations()) {
         process.stdout.write(`${m.executedAt ? `✔ ${m.executedAt.toISOString()}` : '· pending                 '}  ${m.name}\n`);
+      }
+    } else if (command === 'api-keys') {
+      // A fresh install has no tables yet: the first key must be makeable before the first start.
+      await migrateToLatest(database.db);
+      const audit = createAuditService({ clock: systemClock, random: cryptoRandom, parseUserAgent: () => ({ os: null, browser: null, device: null }) });
+      const service = createApiKeysService({ db: database.db, clock: systemClock, random: cryptoRandom, audit });
+      const context = { requestId: `cli-${cryptoRandom.uuid()}`, ip: null, userAgent: null, actor: { kind: 'cli' as const, id: operatorName() } };
+      try {
+        process.stdout.write(`${await runApiKeysCommand(args, service, context, systemClock.now())}\n`);
+      } catch (error) {
+        if (error instanceof UsageError) {
+          process.stderr.write(`latchkey: ${error.message}\n\n${USAGE}\n`);
+          return 64;
+        }
+        if (error instanceof AppError) {
+          process.stderr.write(`latchkey: ${error.detail ?? error.title} (${error.code})\n`);
+          return 1;
+        }
+        throw error;
       }
     } else if (command === 'migrate:down') {
       const { error, results = [] } = await migrator.migrateDown();
@@ -57,7 +92,7 @@ async function run(command: string | undefined): Promise<number> {
   }
 }
 
-run(process.argv[2]).then(
+run(process.argv[2], process.argv.slice(3)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     process.stderr.write(`latchkey: ${error instanceof ConfigError ? error.message : `failed: ${(error as Error).message}`}\n`);

@@ -111,7 +111,7 @@ export const ConfigSchema = Type.Object(
           default: 1000,
           minimum: 1,
           maximum: 1_000_000,
-          description: 'Passkey sign-in and step-up requests (options and verify, counted apart) and registration verifies one client IP may make per hour (SEC-34)',
+          description: 'Passkey sign-in and step-up requests (options and verify, counted apart), registration verifies, and refused management API keys, one client IP may make per hour (SEC-34)',
         }),
         recoveryEnabled: Type.Boolean({ default: true, description: 'Account recovery with an e-mail code plus a recovery code (SEC-39)' }),
       },

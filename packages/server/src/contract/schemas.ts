@@ -52,6 +52,10 @@ export const ProblemSchema = Type.Object(
     code: Type.String({ description: 'Stable snake_case error code' }),
     requestId: Type.String(),
     errors: Type.Optional(Type.Array(Type.Object({ pointer: Type.String(), message: Type.String() }))),
+    scope: Type.Optional(Type.String({ description: 'insufficient_scope: the scope the request needed' })),
+    lines: Type.Optional(
+      Type.Array(Type.Object({ line: Type.Integer(), message: Type.String() }), { description: 'import_invalid: each bad line of the NDJSON body, by number (from 1)' }),
+    ),
   },
   { $id: 'Problem', description: 'RFC 9457 problem details' },
 );

@@ -1,4 +1,5 @@
 import type { UsersTable } from '../modules/accounts/accounts.tables.ts';
+import type { ApiKeysTable } from '../modules/api-keys/api-keys.tables.ts';
 import type { AuditEventsTable, AuditRetentionTable } from '../modules/audit/audit.tables.ts';
 import type { EmailCodesTable, FailureCountersTable, RecoveryCodesTable } from '../modules/fallback/fallback.tables.ts';
 import type { PasswordsTable } from '../modules/passwords/passwords.tables.ts';
@@ -33,4 +34,5 @@ export interface Database {
   failure_counters: FailureCountersTable;
   passwords: PasswordsTable;
   totp_secrets: TotpSecretsTable;
+  api_keys: ApiKeysTable;
 }

@@ -5,6 +5,7 @@ import * as fallbacks from './migrations/2026_12_02_0100_fallbacks.ts';
 import * as passwords from './migrations/2026_12_02_0200_passwords.ts';
 import * as totp from './migrations/2026_12_02_0300_totp.ts';
 import * as consumedChallenges from './migrations/2026_12_02_0400_consumed_challenges.ts';
+import * as mgmt from './migrations/2026_12_03_0100_mgmt.ts';
 import * as auditRetention from './migrations/2026_12_03_infra_audit_retention.ts';
 import * as sessionSecondFactor from './migrations/2026_12_03_0100_sessions.ts';
 import * as usernameSkeletonConformance from './migrations/2026_12_03_0100_username_skeleton_conformance.ts';
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_02_0200_passwords': passwords,
   '2026_12_02_0300_totp': totp,
   '2026_12_02_0400_consumed_challenges': consumedChallenges,
+  '2026_12_03_0100_mgmt': mgmt,
   '2026_12_03_0100_sessions': sessionSecondFactor,
   '2026_12_03_0100_username_skeleton_conformance': usernameSkeletonConformance,
   '2026_12_03_infra_audit_retention': auditRetention,

@@ -59,6 +59,13 @@ const EXPECTED: [code: string, status: number][] = [
   ['password_rejected', 400],
   ['totp_invalid', 401],
   ['totp_not_enrolled', 409],
+  ['external_id_taken', 409],
+  ['api_key_invalid', 401],
+  ['api_key_expired', 401],
+  ['api_key_revoked', 401],
+  ['insufficient_scope', 403],
+  ['api_key_not_found', 404],
+  ['import_invalid', 400],
 ];
 
 describe('error registry', () => {

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/schema.ts';
+import { looksLikeApiKey } from '../modules/api-keys/api-keys.module.ts';
 
 /**
  * Cookie names and attributes, decided from config, never from the request (SEC-25):
@@ -21,11 +22,18 @@ export function createCookiePolicy(config: Readonly<Config>) {
     clearSession(reply: FastifyReply): void {
       reply.clearCookie(session, base);
     },
-    /** The token a request carries: `Authorization: Bearer` first, then the session cookie. */
+    /**
+     * The session token a request carries: `Authorization: Bearer` first, then the session cookie.
+     * A bearer API key (`lk_live_…`) is not a session token, and the cookie is then not looked at
+     * either: such a request is exempt from the CSRF check, so it must never ride on a cookie.
+     */
     sessionToken(request: FastifyRequest): { token: string; via: 'bearer' | 'cookie' } | undefined {
       const auth = request.headers.authorization;
       // RFC 9110 §11.1: the scheme name is case-insensitive.
-      if (auth && /^bearer /i.test(auth)) return { token: auth.slice(7).trim(), via: 'bearer' };
+      if (auth && /^bearer /i.test(auth)) {
+        const token = auth.slice(7).trim();
+        return looksLikeApiKey(token) ? undefined : { token, via: 'bearer' };
+      }
       const cookie = request.cookies[session];
       return cookie ? { token: cookie, via: 'cookie' } : undefined;
     },
@@ -37,6 +45,13 @@ export function createCookiePolicy(config: Readonly<Config>) {
     isBearerClient(request: FastifyRequest): boolean {
       const header = request.headers['latchkey-ceremony'];
       return typeof header === 'string' && /^[A-Za-z0-9_-]{43}$/.test(header) && request.cookies[ceremony] === undefined;
+    },
+    /** The API key a request carries as `Authorization: Bearer lk_live_…`, if any. */
+    apiKey(request: FastifyRequest): string | undefined {
+      const auth = request.headers.authorization;
+      if (!auth || !/^bearer /i.test(auth)) return undefined;
+      const token = auth.slice(7).trim();
+      return looksLikeApiKey(token) ? token : undefined;
     },
     /** The ceremony binding a request carries (SEC-23): the cookie, or the header for cookie-less clients. */
     ceremonyBinding(request: FastifyRequest): string | undefined {

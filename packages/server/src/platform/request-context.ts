@@ -3,4 +3,10 @@ export interface RequestContext {
   requestId: string;
   ip: string | null;
   userAgent: string | null;
+  /**
+   * Who acts, when it is not (only) the user the event is about: an API key of the management
+   * API, an operator on the command line, or a signed-in user refused a scope. Absent: the user
+   * the event is about acts for themselves.
+   */
+  actor?: { kind: 'api_key' | 'cli' | 'user'; id: string | null };
 }

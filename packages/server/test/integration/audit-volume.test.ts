@@ -68,7 +68,7 @@ for (const dialect of dialects) {
       const now = server.clock.now();
       // 2,500 rows from 31 to 40 days ago (more than two chunks), and 10 from 29 days ago.
       const row = (i: number, createdAt: number): AuditEventsTable => ({
-        id: `old-${i}`, created_at: createdAt, type: 'session.created', outcome: 'success', actor_user_id: null, subject_user_id: null,
+        id: `old-${i}`, created_at: createdAt, type: 'session.created', outcome: 'success', actor_kind: null, actor_id: null, actor_user_id: null, subject_user_id: null,
         credential_id: null, session_id: null, error_code: null, reason: null, request_id: null, ip: null, user_agent: null, os: null, browser: null, device: null, data: null,
       });
       const old = Array.from({ length: 2500 }, (_, i) => row(i, now - 40 * DAY_MS + i * 300_000));

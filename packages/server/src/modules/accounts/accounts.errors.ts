@@ -26,4 +26,5 @@ export const AccountErrors = defineErrors({
     title: 'Sign out before signing up a new account',
     description: 'Sign-up (registration options with a username) is refused while the request carries a live session of any scope; a signed-in user adds a passkey with {}.',
   },
+  external_id_taken: { status: 409, title: 'Another user has this external id', description: 'externalId is unique: look the user up with GET /api/admin/v1/users/by-external-id/{externalId}.' },
 });

@@ -2,3 +2,5 @@ export { createAccountsService, type AccountsService, type NewAccount } from './
 export type { User } from './accounts.repository.ts';
 export { AccountErrors } from './accounts.errors.ts';
 export { normalizeUsername, normalizeDisplayName, normalizeEmail, caseFold } from './usernames.ts';
+export { createUserDirectory, type UserDirectory, type ImportableUser } from './directory.service.ts';
+export type { DirectoryUser, DirectoryPosition } from './directory.repository.ts';

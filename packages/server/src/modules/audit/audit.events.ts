@@ -29,6 +29,18 @@ export const AuditEventTypes = [
   'totp.enrolled',
   'totp.removed',
   'ceremony.reported',
+  // Management API (issue 11): the actor is an API key or the CLI, never the subject.
+  'account.updated',
+  'account.disabled',
+  'account.enabled',
+  'account.deleted',
+  'api_key.created',
+  'api_key.revoked',
+  'api_key.rejected',
+  'authorization.denied',
+  'management.read',
+  'account.imported',
+  'passkey.imported',
 ] as const;
 
 export type AuditEventType = (typeof AuditEventTypes)[number];

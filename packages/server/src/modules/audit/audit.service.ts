@@ -65,12 +65,18 @@ export function createAuditService(deps: {
   /** `requestId` null: a row the server writes on its own (a tally's summary), not for one request. */
   function statement(context: Omit<RequestContext, 'requestId'> & { requestId: string | null }, event: AuditEvent): BoundStatement {
     const ua = deps.parseUserAgent(context.userAgent);
+    // An API key or the CLI acting on a user is the actor, the user only the subject.
+    const actorUserId = context.actor
+      ? (event.actorUserId ?? (context.actor.kind === 'user' ? context.actor.id : null))
+      : (event.actorUserId ?? event.subjectUserId ?? null);
     return repository.insert({
       id: deps.random.timeOrderedUuid(),
       created_at: deps.clock.now(),
       type: event.type,
       outcome: event.outcome,
-      actor_user_id: event.actorUserId ?? event.subjectUserId ?? null,
+      actor_user_id: actorUserId,
+      actor_kind: context.actor?.kind ?? (actorUserId ? 'user' : null),
+      actor_id: context.actor ? context.actor.id : actorUserId,
       subject_user_id: event.subjectUserId ?? null,
       credential_id: event.credentialId ?? null,
       session_id: event.sessionId ?? null,

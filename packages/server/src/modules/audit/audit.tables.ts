@@ -6,6 +6,9 @@ export interface AuditEventsTable {
   type: string;
   outcome: 'success' | 'failure';
   actor_user_id: string | null;
+  /** Who acted: 'user' (actor_id = actor_user_id), 'api_key' (actor_id = the key id) or 'cli'; null if nobody known. */
+  actor_kind: string | null;
+  actor_id: string | null;
   subject_user_id: string | null;
   credential_id: string | null;
   session_id: string | null;

@@ -114,6 +114,19 @@ export function createSessionsRepository() {
         .execute();
       return rows.map((r) => r.id);
     },
+    /** Ends every live session of the user; expired ones are left to the sweeper. */
+    async revokeAll(db: Kysely<Database>, userId: string, now: number): Promise<string[]> {
+      const rows = await db
+        .updateTable('sessions')
+        .set({ revoked_at: now })
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', now)
+        .where('idle_expires_at', '>', now)
+        .returning('id')
+        .execute();
+      return rows.map((r) => r.id);
+    },
     /** Expired and long-revoked sessions are removed by the sweeper. */
     async deleteExpired(db: Kysely<Database>, now: number): Promise<number> {
       const result = await db

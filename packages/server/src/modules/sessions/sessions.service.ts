@@ -258,6 +258,11 @@ export function createSessionsService(deps: {
       return repository.revokeOthers(db, userId, keepSessionId, deps.clock.now());
     },
 
+    /** Every session of the user ends at once (SEC-28: account disabled, or ended by an administrator). */
+    async revokeAll(db: Kysely<Database>, userId: string): Promise<string[]> {
+      return repository.revokeAll(db, userId, deps.clock.now());
+    },
+
     /** Ends one session of its user ("sign out"). */
     async revoke(db: Kysely<Database>, session: { id: string; userId: string }): Promise<boolean> {
       return (await repository.revokeStatement(session, deps.clock.now()).execute(db)) === 1;

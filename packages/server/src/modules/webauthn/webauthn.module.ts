@@ -7,3 +7,5 @@ export { createVerifier, type Verifier } from './verifier.ts';
 export { webauthnRoutes, sessionJson, userJson, type WebauthnRouteDeps } from './webauthn.routes.ts';
 export { WebauthnErrors } from './webauthn.errors.ts';
 export { SUPPORTED_ALGORITHMS, type WebauthnDeps } from './webauthn.deps.ts';
+export { exportPasskeys, type ExportedPasskey } from './passkey-export.ts';
+export { parseImportedPasskey, insertImportedPasskey, checkCoseKey, type ImportedPasskey } from './passkey-import.ts';

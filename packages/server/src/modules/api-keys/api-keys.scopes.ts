@@ -1,0 +1,40 @@
+/**
+ * What an API key may do: each management route names exactly one of these in its route
+ * `config.scope`, and a key holds a list of them. This list is the one definition; the README,
+ * the OpenAPI document and the CLI's help are written from it.
+ */
+export const API_KEY_SCOPES = {
+  'users:read': 'Look up and list users, their passkeys and sessions',
+  'users:write': 'Create users, change display name and e-mail, disable and re-enable, delete a passkey',
+  'users:delete': 'Delete (erase) a user',
+  'users:import': 'Import users with their passkeys (attaching a passkey lets its holder sign in as the user: grant it sparingly)',
+  'sessions:write': "End one or all of a user's sessions",
+  'audit:read': "Read a user's audit events",
+  'api_keys:manage': 'Create, list and revoke API keys (a key can never grant scopes it does not hold)',
+  'tokens:issue': 'Reserved: issue tokens for a user (a later release)',
+  'append_tokens:issue': 'Reserved: issue passkey-append tokens (a later release)',
+} as const;
+
+export type ApiKeyScope = keyof typeof API_KEY_SCOPES;
+
+export const ALL_SCOPES = Object.keys(API_KEY_SCOPES) as ApiKeyScope[];
+
+export function isApiKeyScope(value: string): value is ApiKeyScope {
+  return Object.hasOwn(API_KEY_SCOPES, value);
+}
+
+/**
+ * A scope list as a person or a request writes it (`users:read,users:write`): trimmed, without
+ * duplicates, every entry known. Returns the problem for anything else.
+ */
+export function parseScopes(input: readonly string[]): { ok: true; scopes: ApiKeyScope[] } | { ok: false; problem: string } {
+  const scopes: ApiKeyScope[] = [];
+  for (const raw of input) {
+    const scope = raw.trim();
+    if (scope === '') continue;
+    if (!isApiKeyScope(scope)) return { ok: false, problem: `unknown scope "${scope.slice(0, 40)}" (known: ${ALL_SCOPES.join(', ')})` };
+    if (!scopes.includes(scope)) scopes.push(scope);
+  }
+  if (scopes.length === 0) return { ok: false, problem: 'at least one scope is needed' };
+  return { ok: true, scopes };
+}

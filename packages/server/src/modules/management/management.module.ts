@@ -1,0 +1,1 @@
+export { createManagementService, type ManagementService, type UserLookup, type Page } from './management.service.ts';

@@ -50,10 +50,10 @@ const TYPES: Record<string, string> = {
 };
 
 /**
- * Serves the demo site at `/` (examples/demo/public) and the elements bundle at `/latchkey.js`. Files are read once at start: the set is
+ * Serves the demo site at `/` (examples/demo/public; off in production unless enabled) and the elements bundle at `/latchkey.js`. Files are read once at start: the set is
  * small and fixed, and no request path ever reaches the file system.
  */
-export async function installStaticPages(app: FastifyInstance): Promise<void> {
+export async function installStaticPages(app: FastifyInstance, options: { demo: boolean }): Promise<void> {
   if (existsSync(ELEMENTS_ENTRY)) {
     app.get('/latchkey.js', { schema: { hide: true } }, async (_request, reply) =>
       reply
@@ -64,7 +64,7 @@ export async function installStaticPages(app: FastifyInstance): Promise<void> {
         .send(Buffer.from(await bundleElements())),
     );
   }
-  if (!existsSync(DEMO_DIR)) return;
+  if (!options.demo || !existsSync(DEMO_DIR)) return;
   for (const file of readdirSync(DEMO_DIR, { recursive: true }) as string[]) {
     const type = TYPES[extname(file)];
     if (!type) continue;

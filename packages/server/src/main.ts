@@ -21,23 +21,28 @@ async function main(): Promise<void> {
   }
   const app = await buildApp(config);
   app.log.info({ config: redactConfig(config) }, 'configuration');
+  let closing = false;
+  let closingSince = 0;
   // Once shutdown has begun, every response also closes its connection: keep-alive clients
   // (proxies, load generators) would otherwise hold the drain open until DRAIN_MS.
   app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
     done(null, payload);
   });
-  let closing = false;
   // SIGTERM (docker stop, systemd, Kubernetes, `kill`) or SIGINT (Ctrl-C): stop accepting, answer
   // requests already in flight (new ones on open connections get 503), then close the verify
   // workers and the database, all within DRAIN_MS. Past it, open connections are cut, so the
   // database still closes; past CLOSE_MS, the process exits without it. 0 means a clean stop.
   const close = async (signal: NodeJS.Signals) => {
     if (closing) {
+      // Ctrl-C under `npm start` reaches the server twice at once: from the terminal (the whole
+      // process group) and forwarded by npm. Only a later signal means "stop now".
+      if (Date.now() - closingSince < 1_000) return;
       app.log.warn({ signal }, 'second signal: exiting without finishing');
       process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
     }
     closing = true;
+    closingSince = Date.now();
     app.log.info({ signal }, 'shutting down: finishing in-flight requests');
     let exitCode = 0;
     const cut = setTimeout(() => {

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { sourceHash } from '../../../../scripts/build-server.mjs';
 import { authenticate, newAuthenticator, register, signUp } from '../helpers/flows.ts';
 import { TestClient } from '../helpers/test-client.ts';
 import { createTestDatabase, dialects, freePort, TEST_ORIGIN, TEST_RP_ID } from '../helpers/test-server.ts';
@@ -155,6 +156,58 @@ for (const dialect of dialects) {
     });
   });
 }
+
+describe('npm start and the build', () => {
+  const stamp = join(ROOT, 'packages', 'server', 'dist', 'build.json');
+  // A bad port stops the server right after the build check (exit 78), so nothing listens.
+  const start = () => spawnSync('npm', ['start'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LATCHKEY_PORT: 'none' }, encoding: 'utf8' });
+
+  test('Ctrl-C (SIGINT to the whole process group, so twice: from the terminal and from npm) still drains and exits 0', async () => {
+    const database = await createTestDatabase('sqlite');
+    const port = await freePort();
+    let output = '';
+    const npm = spawn('npm', ['start'], {
+      cwd: ROOT,
+      detached: true, // its own process group, like a terminal's foreground job
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LATCHKEY_PORT: String(port), LATCHKEY_DATABASE_URL: database.url, LATCHKEY_VERIFY_WORKERS: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    npm.stdout?.on('data', (d) => (output += d));
+    npm.stderr?.on('data', (d) => (output += d));
+    const exited = new Promise<number | null>((resolve) => npm.on('exit', (code) => resolve(code)));
+    try {
+      for (let i = 0; ; i++) {
+        if (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)) break;
+        if (i > 300 || npm.exitCode !== null) throw new Error(`npm start did not start the server:\n${output}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      process.kill(-npm.pid!, 'SIGINT');
+      assert.equal(await exited, 0, output.slice(-2000));
+      assert.match(output, /"signal":"SIGINT","msg":"shutting down: finishing in-flight requests"/);
+      assert.match(output, /"exitCode":0,"msg":"stopped"/);
+      assert.doesNotMatch(output, /second signal/);
+      assert.ok(await portIsFree(port));
+    } finally {
+      if (npm.exitCode === null) process.kill(-npm.pid!, 'SIGKILL');
+      await database.drop();
+    }
+  });
+
+  test('a build older than the sources is rebuilt before the start; a current one is used as is', () => {
+    if (!existsSync(stamp)) assert.equal(start().status, 78);
+    writeFileSync(stamp, JSON.stringify({ ...JSON.parse(readFileSync(stamp, 'utf8')), sourceHash: 'from other sources' }));
+    const stale = start();
+    assert.equal(stale.status, 78, stale.stderr);
+    assert.match(stale.stderr, /The sources changed since the last build/);
+    assert.match(stale.stderr, /Compiling the server/);
+    assert.match(stale.stderr, /LATCHKEY_PORT: must be integer/);
+    assert.equal(JSON.parse(readFileSync(stamp, 'utf8')).sourceHash, sourceHash());
+
+    const current = start();
+    assert.equal(current.status, 78, current.stderr);
+    assert.doesNotMatch(current.stderr, /Compiling the server/);
+  });
+});
 
 /** Child PIDs of a process, from /proc (Linux). */
 function childrenOf(pid: number): number[] {

@@ -6,13 +6,18 @@
 //   node scripts/container.mjs          base image + localhost/latchkey:dev
 // Needs root (podman, mmdebstrap); installs Debian's podman and mmdebstrap when missing.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, log } from './ensure-node.mjs';
 
 export const CACHE_DIR = process.env.LATCHKEY_CACHE_DIR ?? '/var/cache/latchkey';
-export const BASE_IMAGE = 'localhost/latchkey-node:24';
 const SUITE = 'bookworm';
+/** Debian packages beyond minbase: Node's one library dependency (it brings its own CA certificates). */
+const PACKAGES = ['libstdc++6'];
+/** Changes with what the base image is made of, so that a changed recipe makes a new one. */
+const RECIPE = createHash('sha256').update(JSON.stringify({ SUITE, PACKAGES, v: 3 })).digest('hex').slice(0, 8);
+export const BASE_IMAGE = `localhost/latchkey-node:24-${RECIPE}`;
 
 function run(command, args, options = {}) {
   return execFileSync(command, args, { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024, ...options }).toString();
@@ -63,14 +68,14 @@ function nodeFromRegistry() {
 }
 
 /**
- * localhost/latchkey-node:24: a minimal Debian root filesystem (mmdebstrap, minbase, no docs) with
+ * localhost/latchkey-node:24-<recipe>: a minimal Debian root filesystem (mmdebstrap, minbase, no docs) with
  * the Node binary in /usr/local/bin, npm in /usr/local/lib/node_modules and the user node (1000).
  */
 export function ensureBaseImage() {
   if (imageExists(BASE_IMAGE)) return BASE_IMAGE;
   const { node, npm } = nodeFromRegistry();
   const version = run(node, ['--version']).trim();
-  const tarball = join(CACHE_DIR, `latchkey-node-${version}-${SUITE}.tar`);
+  const tarball = join(CACHE_DIR, `latchkey-node-${version}-${SUITE}-${RECIPE}.tar`);
   if (!existsSync(tarball)) {
     log(`Building a Debian ${SUITE} root filesystem with Node ${version} (mmdebstrap, once)…`);
     const partial = `${tarball}.partial`;
@@ -78,7 +83,9 @@ export function ensureBaseImage() {
     run('mmdebstrap', [
       '--format=tar',
       '--variant=minbase',
-      '--include=ca-certificates,libstdc++6',
+      `--include=${PACKAGES.join(',')}`,
+      // Merged /usr made by mmdebstrap itself, not by the usrmerge package (which pulls in Perl, ~35 MB).
+      '--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr',
       ...['/usr/share/doc/*', '/usr/share/man/*', '/usr/share/info/*', '/usr/share/locale/*', '/usr/share/lintian/*'].map((p) => `--dpkgopt=path-exclude=${p}`),
       '--dpkgopt=path-include=/usr/share/doc/*/copyright',
       `--customize-hook=copy-in ${node} /usr/local/bin`,
@@ -94,6 +101,9 @@ export function ensureBaseImage() {
     renameSync(partial, tarball);
   }
   log(`Importing ${BASE_IMAGE}…`);
+  for (const old of run('podman', [...podmanGlobal(), 'images', '--format', '{{.Repository}}:{{.Tag}}', 'localhost/latchkey-node']).split('\n')) {
+    if (old.trim() && old.trim() !== BASE_IMAGE) spawnSync('podman', [...podmanGlobal(), 'rmi', '--force', old.trim()], { stdio: 'ignore' });
+  }
   run('podman', ['import', '--change', 'CMD ["node"]', '--change', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', tarball, BASE_IMAGE]);
   // Older base tarballs (another Node 24 release) are of no more use.
   for (const file of readdirSync(CACHE_DIR)) {

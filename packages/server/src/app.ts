@@ -259,7 +259,18 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
       return false;
     }
   };
-  const recovery = createRecoveryService({ db, clock, random, repository: fallbackRepository, sessions, audit, notifier, emailCodes, lockout });
+  const recovery = createRecoveryService({
+    db,
+    clock,
+    random,
+    repository: fallbackRepository,
+    sessions,
+    audit,
+    notifier,
+    emailCodes,
+    lockout,
+    isActive: async (userId) => (await accounts.findById(userId))?.status === 'active',
+  });
   await app.register(fallbackRoutes, {
     auth,
     cookies,

@@ -57,6 +57,18 @@ for (const dialect of dialects) {
       assertProblem(await client.post(CODES, {}), 403, 'step_up_required');
     });
 
+    test('an account disabled after the recovery e-mail was sent cannot recover: no session, no recovery code spent', async () => {
+      const { client: owner, userId } = await userWithEmail(server, mailbox, 'rc-off', 'rc-off@example.test');
+      const codes: string[] = (await owner.post(CODES, {})).body.codes;
+      const { client, code } = await startRecovery('rc-off@example.test');
+      await server.database.db.updateTable('users').set({ status: 'disabled' }).where('id', '=', userId).execute();
+      const verify = await client.post('/api/v1/recovery/verify', { code, recoveryCode: codes[0] as string });
+      assertProblem(verify, 401, 'code_invalid');
+      assert.equal(verify.headers.get('set-cookie'), null, 'no session cookie');
+      const unused = await server.database.db.selectFrom('recovery_codes').select('code_hash').where('user_id', '=', userId).where('used_at', 'is', null).execute();
+      assert.equal(unused.length, 10, 'the recovery code was not spent');
+    });
+
     test('e-mail code + recovery code: a restricted session that can only add a passkey; that ends recovery everywhere (SEC-39)', async () => {
       const { client: oldDevice } = await userWithEmail(server, mailbox, 'rc-bob', 'rc-bob@example.test');
       const codes: string[] = (await oldDevice.post(CODES, {})).body.codes;

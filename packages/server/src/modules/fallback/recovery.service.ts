@@ -37,6 +37,8 @@ export function createRecoveryService(deps: {
   notifier: Notifier;
   emailCodes: EmailCodesService;
   lockout: Lockout;
+  /** Whether the account may sign in at all (a disabled one may not recover either). */
+  isActive(userId: string): Promise<boolean>;
 }) {
   /** Constant-time over every unused code of the user; marks the match used with a compare-and-set. */
   async function useCode(trx: Kysely<Database>, userId: string, code: string): Promise<boolean> {
@@ -79,6 +81,8 @@ export function createRecoveryService(deps: {
       carried?: AuthenticatedSession | undefined;
     }): Promise<{ userId: string; session: SessionView & { token: string } }> {
       const { userId } = await deps.emailCodes.verify({ purpose: 'recovery', binding: input.binding, code: input.code, context: input.context });
+      // A code mailed before the account was disabled must not spend a recovery code or open a session.
+      if (!(await deps.isActive(userId))) throw FallbackErrors.code_invalid({ internal: 'account is not active' });
       const counterKey = `recovery:${userId}`;
       const attempt = await deps.lockout.begin(counterKey);
       const session = await deps.db.transaction().execute(async (trx) => {

@@ -17,6 +17,7 @@ import { createBatchedRateLimiter, createRateLimiter } from './http/rate-limit.t
 import { HTML_CSP, installSecurityHeaders } from './http/security-headers.ts';
 import { installStaticPages } from './http/static-pages.ts';
 import { installCors } from './http/cors.ts';
+import { loggableRequest } from './http/log-redaction.ts';
 import { installWellKnown } from './http/well-known.ts';
 import { createAccountsService, createUserDirectory } from './modules/accounts/accounts.module.ts';
 import { createApiKeysService } from './modules/api-keys/api-keys.module.ts';
@@ -88,11 +89,14 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   const { db } = database;
   await migrateToLatest(db);
 
+  // What every log line may show: no credentials, and URLs without the person they name
+  // (http/log-redaction.ts). An overriding logger (tests: a captured stream) keeps these rules.
+  const logRules = {
+    redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+    serializers: { req: loggableRequest },
+  };
   const app = Fastify({
-    logger: overrides.logger ?? {
-      level: config.log.level,
-      redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
-    },
+    logger: typeof overrides.logger === 'object' ? { ...logRules, ...overrides.logger } : (overrides.logger ?? { level: config.log.level, ...logRules }),
     bodyLimit: config.server.bodyLimitBytes,
     trustProxy: config.server.trustProxy.length > 0 ? [...config.server.trustProxy] : false,
     genReqId: () => random.uuid(),

@@ -1,0 +1,20 @@
+/**
+ * What a request's URL may say in a log line. Management lookups name a person in the path
+ * (`/users/by-email/kim@example.com`) and searches in the query (`?query=kim`): logs keep the
+ * route's shape and drop the personal part, so access logs hold no e-mail addresses or names
+ * (SEC-51; the audit row records the lookup with the user id instead).
+ */
+const PERSONAL_SEGMENT = /(\/users\/by-(?:email|username|external-id)\/)[^/?#]*/;
+
+export function loggableUrl(url: string): string {
+  const adminApi = url.startsWith('/api/admin/');
+  const redacted = url.replace(PERSONAL_SEGMENT, '$1[redacted]');
+  if (!adminApi) return redacted;
+  const query = redacted.indexOf('?');
+  return query === -1 ? redacted : `${redacted.slice(0, query)}?[redacted]`;
+}
+
+/** Fastify's own request serializer (method, url, host, remote address and port), with `loggableUrl`. */
+export function loggableRequest(request: { method: string; url: string; host: string; ip: string; socket?: { remotePort?: number | undefined } | undefined }) {
+  return { method: request.method, url: loggableUrl(request.url), host: request.host, remoteAddress: request.ip, remotePort: request.socket?.remotePort };
+}

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { after, before, describe, test } from 'node:test';
+import { TestClient } from '../helpers/test-client.ts';
+import { createApiKeysService } from '../../src/modules/api-keys/api-keys.module.ts';
+import { createAuditService } from '../../src/modules/audit/audit.module.ts';
+import { cryptoRandom } from '../../src/platform/random.ts';
+import { dialects, startTestServer, type TestServer } from '../helpers/test-server.ts';
+
+const ADMIN = '/api/admin/v1';
+
+/**
+ * SEC-51: a management lookup names a person in its URL (by e-mail, username, external id) or its
+ * query (a search); the access log keeps the route's shape and not the person.
+ */
+for (const dialect of dialects) {
+  describe(`management URLs in the log (${dialect})`, () => {
+    let server: TestServer;
+    const lines: string[] = [];
+    let admin: TestClient;
+    before(async () => {
+      const stream = new Writable({
+        write(chunk, _encoding, done) {
+          lines.push(String(chunk));
+          done();
+        },
+      });
+      server = await startTestServer(dialect, { logger: { level: 'info', stream } });
+      const audit = createAuditService({ clock: server.clock, random: cryptoRandom, parseUserAgent: () => ({ os: null, browser: null, device: null }) });
+      const { secret } = await createApiKeysService({ db: server.database.db, clock: server.clock, random: cryptoRandom, audit }).create({
+        name: 'log test',
+        scopes: ['users:read', 'users:write'],
+        context: { requestId: 'setup', ip: null, userAgent: null, actor: { kind: 'cli', id: null } },
+      });
+      admin = new TestClient(server.url, null);
+      admin.bearer = secret;
+    });
+    after(() => server.close());
+
+    test('lookups by e-mail, username and external id, and searches, are logged without the person they name', async () => {
+      const created = await admin.post(`${ADMIN}/users`, { username: 'log-quinn', email: 'quinn.canary@example.test', externalId: 'crm-canary-77' });
+      assert.equal(created.status, 201, created.text);
+      for (const path of ['/users/by-email/quinn.canary%40example.test', '/users/by-username/log-quinn', '/users/by-external-id/crm-canary-77', '/users?query=quinn.canary']) {
+        assert.equal((await admin.get(`${ADMIN}${path}`)).status, 200, path);
+      }
+      const log = lines.join('');
+      assert.match(log, /\/api\/admin\/v1\/users\/by-email\/\[redacted\]/, 'the route is still there to read');
+      for (const personal of ['quinn.canary', 'log-quinn', 'crm-canary-77']) assert.ok(!log.includes(personal), `${personal} is not in the log`);
+    });
+  });
+}

@@ -50,7 +50,7 @@ for (const dialect of dialects) {
       assert.equal(pk.createdAt, new Date(createdAt).toISOString());
       // The sign-up signed the user in with this passkey: it was just used, not "never".
       assert.equal(pk.lastUsedAt, new Date(createdAt).toISOString(), 'used by the sign-up');
-      assert.equal(account.passkey.lastUsedAt, pk.lastUsedAt, 'the sign-up answer says so too');
+      assert.equal((account.passkey as { lastUsedAt?: string }).lastUsedAt, pk.lastUsedAt, 'the sign-up answer says so too');
       assert.ok(!('publicKey' in pk) && !('public_key' in pk) && !('signCount' in pk), 'no key material or counters');
 
       server.clock.advance(5_000);

@@ -33,6 +33,7 @@ const TOGETHER = `<!doctype html>
 <latchkey-auth no-conditional no-remember></latchkey-auth>
 <latchkey-passkeys></latchkey-passkeys>
 <latchkey-email></latchkey-email>
+<latchkey-recovery-codes></latchkey-recovery-codes>
 </main></body></html>`;
 
 /** Everything a visitor's console would show as a problem: console errors (failed requests included), uncaught errors, 4xx/5xx answers. */
@@ -105,6 +106,7 @@ test('signed-out page loads (home, account, a page with the account elements) lo
   await page.goto(`${origin}/together.html`);
   await idle(page, 'latchkey-passkeys');
   await idle(page, 'latchkey-email');
+  await idle(page, 'latchkey-recovery-codes');
   assert.equal(await statusOf(page, 'latchkey-passkeys'), 'Sign in to manage your passkeys.');
   assert.deepEqual(problems, []);
   await context.close();
@@ -128,6 +130,8 @@ test('<latchkey-passkeys> and <latchkey-email> on the page before sign-in follow
   assert.equal(await statusOf(page, 'latchkey-passkeys'), '', 'the stale "Sign in…" line is gone');
   await page.locator('latchkey-email').getByText('No e-mail address yet.', { exact: false }).waitFor();
   assert.equal(await statusOf(page, 'latchkey-email'), '');
+  await page.locator('latchkey-recovery-codes').getByText('You have no recovery codes yet.', { exact: false }).waitFor();
+  await page.screenshot({ path: `${ARTIFACTS}32-elements-after-sign-up.png`, fullPage: true, animations: 'disabled' });
 
   // Signing out through the SDK: both elements clear what they showed.
   await page.getByRole('button', { name: 'Sign out' }).click();
@@ -135,6 +139,8 @@ test('<latchkey-passkeys> and <latchkey-email> on the page before sign-in follow
   assert.equal(await page.locator('latchkey-passkeys').getByRole('listitem').count(), 0);
   await page.locator('latchkey-email').getByText('Sign in to manage your e-mail address.').waitFor();
   assert.equal(await page.locator('latchkey-email').getByText('No e-mail address yet.', { exact: false }).count(), 0);
+  await page.locator('latchkey-recovery-codes').getByText('Sign in to manage your recovery codes.', { exact: false }).waitFor();
+  assert.equal(await page.locator('latchkey-recovery-codes').getByRole('button', { name: 'Make new recovery codes' }).isVisible(), false);
   assert.deepEqual(problems, []);
   await context.close();
 });

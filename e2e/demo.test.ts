@@ -736,7 +736,7 @@ describe('every passkey lost: recovery codes, then account recovery', () => {
     await finn.page.getByLabel('Username').fill('finn');
     await finn.authClick('Create account');
     await finn.expectAccount('finn', 1);
-    // Set-up through the API from the page (there is no e-mail form in the demo): a confirmed address.
+    // Set-up through the API from the page (the <latchkey-email> form has its own test in account-elements.test.ts): a confirmed address.
     const email = 'finn@example.com';
     let before = mailbox.codeCount(email);
     const call = (method: string, path: string, body: unknown) =>

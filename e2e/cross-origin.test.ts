@@ -141,6 +141,26 @@ test('a reload on the other origin offers "Continue as dora", which signs in', a
   assert.deepEqual(corsFailures, []);
 });
 
+test('a cross-origin PUT (the account e-mail) passes the browser\'s CORS preflight', async () => {
+  // PUT is not a CORS-safelisted method: Chromium asks the API first (OPTIONS) and sends the PUT
+  // only if the answer allows it. Signed in a moment ago with a passkey ("Continue as dora"): fresh enough for the step-up rule.
+  const outcome = await page.evaluate(async (api) => {
+    try {
+      const r = await fetch(`${api}/api/v1/account/email`, {
+        method: 'PUT',
+        credentials: 'include',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'dora@example.com' }),
+      });
+      return String(r.status);
+    } catch (error) {
+      return `blocked: ${(error as Error).message}`;
+    }
+  }, apiOrigin);
+  assert.equal(outcome, '202');
+  assert.deepEqual(corsFailures, []);
+});
+
 test('an API on another site: bearer token in memory, ceremony bound by the Latchkey-Ceremony header', async () => {
   const authorizations: string[] = [];
   page.on('request', (request) => {

@@ -13,6 +13,7 @@ const ENTRIES: Record<string, string> = {
   'latchkey-passkey-append': 'packages/elements/src/latchkey-passkey-append.ts',
   'latchkey-email-code': 'packages/elements/src/latchkey-email-code.ts',
   'latchkey-recovery-codes': 'packages/elements/src/latchkey-recovery-codes.ts',
+  'latchkey-email': 'packages/elements/src/latchkey-email.ts',
   'all elements + SDK (/latchkey.js)': 'packages/elements/src/index.ts',
   'sdk': 'packages/sdk/src/index.ts',
 };

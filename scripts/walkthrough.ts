@@ -1,9 +1,11 @@
 // A guided tour of the v1 contract against a running server, with a software authenticator playing
 // the browser:   npm start   (in one terminal), then   node scripts/run.mjs scripts/walkthrough.ts
-// Options: LATCHKEY_URL (default http://localhost:8080), WALKTHROUGH_USER (default a random name).
+// Options: LATCHKEY_URL, the server's address (default http://localhost:<LATCHKEY_PORT or 8080>, i.e.
+// where `npm start` listens); WALKTHROUGH_USER (default a random name). The URL's origin must be one of
+// the server's LATCHKEY_ORIGINS (the default origin is http://localhost:<port>).
 import { SoftAuthenticator } from '../packages/testkit/src/index.ts';
 
-const base = process.env.LATCHKEY_URL ?? 'http://localhost:8080';
+const base = (process.env.LATCHKEY_URL || `http://localhost:${process.env.LATCHKEY_PORT || 8080}`).replace(/\/+$/, '');
 const origin = new URL(base).origin.replace('127.0.0.1', 'localhost');
 const username = process.env.WALKTHROUGH_USER ?? `walker-${Math.random().toString(36).slice(2, 8)}`;
 const authenticator = new SoftAuthenticator({ origin, rpId: new URL(origin).hostname });

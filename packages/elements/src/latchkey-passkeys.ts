@@ -1,6 +1,7 @@
 import { css, html, nothing, type PropertyValues } from 'lit';
 import { LatchkeyError, type Passkey } from '../../sdk/src/index.ts';
 import { LatchkeyElement } from './base.ts';
+import { followSession } from './session-events.ts';
 import { signalAllAcceptedCredentials, signalCurrentUserDetails, signalUnknownCredential } from './signals.ts';
 import { theme } from './theme.ts';
 
@@ -14,6 +15,11 @@ export interface PasskeyDetail {
  * used; rename, delete (with a confirmation) and add another. Tells the passkey provider which
  * credentials are still accepted through the WebAuthn Signal API where the browser has it.
  *
+ * It may be on the page before anyone signs in: it asks `GET /api/v1/session/status` first (no
+ * failed request when signed out), and loads the list by itself after a `latchkey-signed-in` or
+ * `latchkey-signed-up` from any element on the page, and clears it after a `latchkey-signed-out`
+ * (from another element, or the SDK's `signOut()`).
+ *
  * @element latchkey-passkeys
  *
  * @attr api-base - Base URL of the Latchkey API; same origin when absent.
@@ -26,7 +32,7 @@ export interface PasskeyDetail {
  * @fires {CustomEvent<PasskeyDetail>} latchkey-passkey-renamed - A passkey got a new name.
  * @fires {CustomEvent<PasskeyDetail>} latchkey-passkey-deleted - A passkey was deleted; it can no longer sign in.
  * @fires {CustomEvent<ErrorDetail>} latchkey-error - An action failed; the element shows why.
- * @fires {CustomEvent<{}>} latchkey-signed-out - The API answered 401: there is no session (anymore).
+ * @fires {CustomEvent<{}>} latchkey-signed-out - There is no session (anymore): found on load, or the API answered 401.
  *
  * @csspart box - The outer card.
  * @csspart list - The list of passkeys.
@@ -157,6 +163,7 @@ export class LatchkeyPasskeys extends LatchkeyElement {
   #rpId = '';
   #userHandle = '';
   #focus: string | undefined;
+  #unfollow: (() => void) | undefined;
 
   constructor() {
     super();
@@ -173,7 +180,14 @@ export class LatchkeyPasskeys extends LatchkeyElement {
   override connectedCallback(): void {
     super.connectedCallback();
     void this.caps();
+    this.#unfollow = followSession(this, (signedIn) => (signedIn ? void this.refresh() : this.#signedOutNow(false)));
     void this.refresh();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#unfollow?.();
+    this.#unfollow = undefined;
   }
 
   protected override updated(changed: PropertyValues): void {
@@ -186,19 +200,40 @@ export class LatchkeyPasskeys extends LatchkeyElement {
     }
   }
 
-  /** Loads the list again (e.g. after the host changed something). */
+  /**
+   * Loads the list again (e.g. after the host changed something). Sign-in and sign-out on the
+   * page are followed without it.
+   */
   async refresh(): Promise<void> {
     try {
-      const [list, current] = await Promise.all([this.client.getPasskeys(), this.client.getSession()]);
+      const current = await this.client.getSession();
+      // A restricted session (recovery, a second factor still due) cannot list passkeys either.
+      if (!current || (current.session.scope !== undefined && current.session.scope !== 'full')) {
+        this.#signedOutNow(true);
+        return;
+      }
+      const list = await this.client.getPasskeys();
       this.passkeys = list.passkeys;
       this.#rpId = list.rpId;
       this.#userHandle = list.userHandle;
+      if (this.signedOut || this.kind === 'error') this.#say('', '');
       this.signedOut = false;
       signalAllAcceptedCredentials(list.rpId, list.userHandle, list.passkeys.map((p) => p.id));
-      if (current) signalCurrentUserDetails(list.rpId, list.userHandle, current.user.username, current.user.displayName);
+      signalCurrentUserDetails(list.rpId, list.userHandle, current.user.username, current.user.displayName);
     } catch (error) {
       this.#handle(error, false);
     }
+  }
+
+  /** Nobody (or nobody with a full session) is signed in; `found`: this element found out, so it tells the page. */
+  #signedOutNow(found: boolean, kind: LatchkeyPasskeys['kind'] = 'info'): void {
+    this.signedOut = true;
+    this.passkeys = [];
+    this.editing = null;
+    this.confirming = null;
+    this.lastPasskey = null;
+    this.#say(this.t.signedOut, kind);
+    if (found) this.emit('latchkey-signed-out', {});
   }
 
   #say(message: string, kind: LatchkeyPasskeys['kind']): void {
@@ -207,11 +242,8 @@ export class LatchkeyPasskeys extends LatchkeyElement {
   }
 
   #handle(error: unknown, registering: boolean): void {
-    if (error instanceof LatchkeyError && error.status === 401) {
-      this.signedOut = true;
-      this.passkeys = [];
-      this.#say(this.t.signedOut, 'error');
-      this.emit('latchkey-signed-out', {});
+    if (error instanceof LatchkeyError && error.status === 401 && error.code === 'unauthorized') {
+      this.#signedOutNow(true, 'error');
       return;
     }
     const explained = this.explain(error, { registering });

@@ -1,12 +1,14 @@
 import { css, html, nothing, type PropertyValues } from 'lit';
 import { LatchkeyError } from '../../sdk/src/index.ts';
 import { LatchkeyElement } from './base.ts';
+import { followSession } from './session-events.ts';
 import { theme } from './theme.ts';
 
 /**
  * The signed-in user's recovery codes: how many are left, and a button that makes 10 new ones
  * (after a passkey step-up when the last one is not recent) and shows them once, to copy or
- * write down. The server keeps only their hashes, so they cannot be shown again.
+ * write down. The server keeps only their hashes, so they cannot be shown again. Signed out it
+ * shows nothing but its title (no failed request), and it follows sign-in and sign-out on the page.
  *
  * @element latchkey-recovery-codes
  *
@@ -29,6 +31,7 @@ export class LatchkeyRecoveryCodes extends LatchkeyElement {
     busy: { state: true },
     message: { state: true },
     kind: { state: true },
+    signedOut: { state: true },
   };
 
   static override styles = [
@@ -53,8 +56,10 @@ export class LatchkeyRecoveryCodes extends LatchkeyElement {
   declare busy: boolean;
   declare message: string;
   declare kind: '' | 'info' | 'error' | 'success';
+  declare signedOut: boolean;
 
   #focus: string | undefined;
+  #unfollow: (() => void) | undefined;
 
   constructor() {
     super();
@@ -63,16 +68,31 @@ export class LatchkeyRecoveryCodes extends LatchkeyElement {
     this.busy = false;
     this.message = '';
     this.kind = '';
+    this.signedOut = false;
   }
 
   override connectedCallback(): void {
     super.connectedCallback();
+    this.#unfollow = followSession(this, (signedIn) => {
+      this.codes = null;
+      this.message = '';
+      this.kind = '';
+      this.remaining = null;
+      this.signedOut = !signedIn;
+      if (signedIn) void this.refresh();
+    });
     void this.refresh();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#unfollow?.();
+    this.#unfollow = undefined;
   }
 
   protected override updated(changed: PropertyValues): void {
     super.updated(changed);
-    this.setAttribute('aria-busy', String(this.busy || this.remaining === null));
+    this.setAttribute('aria-busy', String(this.busy || (this.remaining === null && !this.signedOut)));
     if (this.#focus) {
       (this.renderRoot.querySelector(this.#focus) as HTMLElement | null)?.focus();
       this.#focus = undefined;
@@ -82,6 +102,10 @@ export class LatchkeyRecoveryCodes extends LatchkeyElement {
   /** Reads the number of unused codes again. */
   async refresh(): Promise<void> {
     try {
+      // Ask whether anyone is signed in first: GET /account would answer 401, a console error.
+      const current = await this.client.getSession();
+      this.signedOut = !current || (current.session.scope !== undefined && current.session.scope !== 'full');
+      if (this.signedOut) return;
       this.remaining = (await this.client.getAccount()).recoveryCodesRemaining;
     } catch (error) {
       this.#fail(error);
@@ -136,8 +160,13 @@ export class LatchkeyRecoveryCodes extends LatchkeyElement {
 
   override render() {
     const t = this.t;
-    const summary =
-      this.remaining === null ? t.loading : this.remaining === 0 ? t.recoveryCodesNone : this.text('recoveryCodesLeft', { count: String(this.remaining) });
+    const summary = this.signedOut
+      ? t.recoveryCodesSignedOut
+      : this.remaining === null
+        ? t.loading
+        : this.remaining === 0
+          ? t.recoveryCodesNone
+          : this.text('recoveryCodesLeft', { count: String(this.remaining) });
     return html`<section class="box" part="box" aria-labelledby="codes-title">
       <h2 id="codes-title">${t.recoveryCodesTitle}</h2>
       <p class="text">${t.recoveryCodesIntro} ${this.codes ? nothing : summary}</p>
@@ -148,7 +177,7 @@ export class LatchkeyRecoveryCodes extends LatchkeyElement {
               <button type="button" class="primary" part="button primary-button" @click=${this.#done}>${t.recoveryCodesDone}</button>
             </div>`
         : html`<div class="actions">
-            <button id="make" type="button" part="button" ?disabled=${this.busy || this.remaining === null} @click=${this.#make}>${t.recoveryCodesMake}</button>
+            <button id="make" type="button" part="button" ?hidden=${this.signedOut} ?disabled=${this.busy || this.remaining === null} @click=${this.#make}>${t.recoveryCodesMake}</button>
           </div>`}
       <p class="status" role="status" aria-live="polite" part="status" data-kind=${this.kind || nothing}>${this.message}</p>
     </section>`;

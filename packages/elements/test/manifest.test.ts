@@ -23,7 +23,7 @@ test('custom-elements.json matches the sources', () => {
     assert.equal(JSON.parse(packageJson).customElements, 'custom-elements.json');
     assert.deepEqual(committed, fresh, 'custom-elements.json is out of date: run `npm run manifest -w packages/elements`');
     const tags = fresh.modules.flatMap((m: { declarations?: { tagName?: string }[] }) => (m.declarations ?? []).map((d) => d.tagName).filter(Boolean));
-    assert.deepEqual(tags.sort(), ['latchkey-auth', 'latchkey-email-code', 'latchkey-passkey-append', 'latchkey-passkeys', 'latchkey-recovery-codes']);
+    assert.deepEqual(tags.sort(), ['latchkey-auth', 'latchkey-email', 'latchkey-email-code', 'latchkey-passkey-append', 'latchkey-passkeys', 'latchkey-recovery-codes']);
     const auth = fresh.modules.flatMap((m: { declarations?: { tagName?: string; events?: { name: string }[] }[] }) => m.declarations ?? []).find((d: { tagName?: string }) => d.tagName === 'latchkey-auth');
     for (const event of ['latchkey-signed-in', 'latchkey-signed-up', 'latchkey-error', 'latchkey-fallback']) {
       assert.ok(auth.events.some((e: { name: string }) => e.name === event), `${event} is documented`);

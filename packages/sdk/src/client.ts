@@ -171,17 +171,19 @@ export class LatchkeyClient {
     }
   }
 
-  /** The current session, or `null` when signed out (401). */
+  /**
+   * The current session, or `null` when signed out. Asks `GET /session/status`, which answers 200
+   * either way, so a signed-out visit shows no failed request in the browser's console.
+   */
   async getSession(): Promise<{ user: User; session: Session } | null> {
-    try {
-      return (await this.request<{ user: User; session: Session }>('GET', '/session')).body;
-    } catch (error) {
-      if (error instanceof LatchkeyError && error.status === 401) return null;
-      throw error;
-    }
+    const status = (await this.request<{ signedIn: boolean; user?: User; session?: Session }>('GET', '/session/status')).body;
+    return status.signedIn && status.user && status.session ? { user: status.user, session: status.session } : null;
   }
 
-  /** Ends the session; already signed out counts as done. */
+  /**
+   * Ends the session; already signed out counts as done. In a browser it then dispatches
+   * `latchkey-signed-out` on `window`, which the elements on the page follow.
+   */
   async signOut(): Promise<void> {
     try {
       await this.request('DELETE', '/session');
@@ -190,6 +192,7 @@ export class LatchkeyClient {
     } finally {
       this.#token = undefined;
     }
+    if (typeof window !== 'undefined' && typeof CustomEvent === 'function') window.dispatchEvent(new CustomEvent('latchkey-signed-out', { detail: {} }));
   }
 
   async listPasskeys(): Promise<Passkey[]> {
@@ -322,6 +325,22 @@ export class LatchkeyClient {
   /** The account: verified e-mail, number of passkeys and of unused recovery codes. */
   async getAccount(): Promise<{ user: User; email: string | null; passkeys: number; recoveryCodesRemaining: number }> {
     return (await this.request<{ user: User; email: string | null; passkeys: number; recoveryCodesRemaining: number }>('GET', '/account')).body;
+  }
+
+  /**
+   * Sets or changes the account's address: mails a code to it (the address changes once
+   * `confirmEmail` gets the code). Needs a recent step-up; wrap in `withStepUp`.
+   */
+  async setEmail(email: string): Promise<{ expiresAt: string }> {
+    const answer = await this.request<{ expiresAt: string }>('PUT', '/account/email', { email });
+    this.#emailCodeBinding = answer.headers.get('latchkey-ceremony');
+    return answer.body;
+  }
+
+  /** Confirms the address `setEmail` sent a code to; it is then the account's verified address. */
+  async confirmEmail(code: string): Promise<{ email: string }> {
+    const binding = this.#emailCodeBinding;
+    return (await this.request<{ email: string }>('POST', '/account/email/verify', { code }, binding ? { 'latchkey-ceremony': binding } : {})).body;
   }
 
   /** Lost every passkey: mails a code to the account's address (same answer for unknown addresses). */

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 
-const ALLOWED_METHODS = 'GET, POST, PATCH, DELETE';
+const ALLOWED_METHODS = 'GET, POST, PUT, PATCH, DELETE';
 const ALLOWED_HEADERS = 'Accept, Authorization, Content-Type, Latchkey-Ceremony';
 const EXPOSED_HEADERS = 'Latchkey-Ceremony, Retry-After, X-Request-Id';
 

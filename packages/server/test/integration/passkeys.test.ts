@@ -29,7 +29,7 @@ for (const dialect of dialects) {
     });
     after(() => server.close());
 
-    test('GET /passkeys lists the user\'s passkeys with the contract fields; lastUsedAt is set by a sign-in', async () => {
+    test('GET /passkeys lists the user\'s passkeys with the contract fields; lastUsedAt is set by the sign-up and by a sign-in', async () => {
       const client = server.client();
       const authenticator = newAuthenticator({ transports: ['usb', 'nfc'], attachment: 'cross-platform' });
       const createdAt = server.clock.now();
@@ -48,7 +48,9 @@ for (const dialect of dialects) {
       assert.equal(pk.backedUp, false);
       assert.deepEqual(pk.transports, ['usb', 'nfc']);
       assert.equal(pk.createdAt, new Date(createdAt).toISOString());
-      assert.equal(pk.lastUsedAt, null, 'never used to sign in yet');
+      // The sign-up signed the user in with this passkey: it was just used, not "never".
+      assert.equal(pk.lastUsedAt, new Date(createdAt).toISOString(), 'used by the sign-up');
+      assert.equal((account.passkey as { lastUsedAt?: string }).lastUsedAt, pk.lastUsedAt, 'the sign-up answer says so too');
       assert.ok(!('publicKey' in pk) && !('public_key' in pk) && !('signCount' in pk), 'no key material or counters');
 
       server.clock.advance(5_000);

@@ -94,6 +94,7 @@ for (const dialect of dialects) {
       assert.equal(added.verify.status, 200, added.verify.text);
       assert.equal(added.verify.body.session.scope, 'full');
       assert.equal(added.verify.body.session.aal, 2);
+      assert.equal(added.verify.body.passkey.lastUsedAt, added.verify.body.passkey.createdAt, 'the new passkey just made the session a full one');
       assert.equal((await client.get('/api/v1/passkeys')).status, 200, 'a full session now');
       assertProblem(await oldDevice.get('/api/v1/session'), 401, 'unauthorized', 'every other session is signed out');
       await mailbox.waitFor('rc-bob@example.test', /Your account was recovered/);

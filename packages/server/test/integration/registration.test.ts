@@ -158,8 +158,11 @@ for (const dialect of dialects) {
       assert.equal(verify.body.user.id, account.user.id);
       assert.equal(verify.body.session, undefined);
       assert.equal(verify.body.passkey.deviceType, 'multiDevice');
+      // Added while signed in with another passkey: this one has not signed anybody in yet.
+      assert.equal(verify.body.passkey.lastUsedAt, null);
       const list = await client.get('/api/v1/passkeys');
       assert.equal(list.body.passkeys.length, 2);
+      assert.ok(list.body.passkeys.find((p: { id: string }) => p.id === account.passkey.id).lastUsedAt, 'the sign-up passkey was used');
     });
 
     test('signed out, {} is 401', async () => {

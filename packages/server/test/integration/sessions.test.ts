@@ -97,6 +97,31 @@ for (const dialect of dialects) {
       assertUnauthorized(await new TestClient(server.url, null).get(SESSION, { headers: { authorization: 'Bearer ' } }), 'empty bearer');
     });
 
+    test('GET /session/status answers 200 signed out (GET /session stays 401), and the same user and session signed in', async () => {
+      const STATUS = `${SESSION}/status`;
+      const out = await server.client().get(STATUS);
+      assert.equal(out.status, 200, out.text);
+      assert.deepEqual(out.body, { signedIn: false });
+      assert.equal(out.headers.get('cache-control'), 'no-store');
+      assertUnauthorized(await server.client().get(SESSION), 'the contract keeps 401 for GET /session');
+      assert.deepEqual((await bearerClient(server, 'x'.repeat(43)).get(STATUS)).body, { signedIn: false }, 'an unknown token is signed out');
+
+      const client = server.client();
+      const account = await signUp(client, newAuthenticator(), 'sess-status');
+      const [status, session] = [await client.get(STATUS), await client.get(SESSION)];
+      assert.equal(status.status, 200);
+      assert.equal(status.body.signedIn, true);
+      assert.deepEqual(status.body.user, session.body.user);
+      assert.deepEqual(status.body.session.amr, ['passkey']);
+      assert.equal(status.body.session.expiresAt, session.body.session.expiresAt);
+      assert.ok(!status.text.includes(account.session.token), 'never the token');
+      assert.equal((await bearerClient(server, account.session.token).get(STATUS)).body.user.id, account.user.id);
+
+      assert.equal((await client.delete(SESSION)).status, 204);
+      assert.deepEqual((await client.get(STATUS)).body, { signedIn: false });
+      assert.deepEqual((await cookieClient(server, account.session.token).get(STATUS)).body, { signedIn: false }, 'an ended session is signed out');
+    });
+
     test('the Authorization scheme is case-insensitive (RFC 9110 §11.1): "bearer" and "BEARER" work', {
     }, async () => {
       const account = await signUp(server.client(), newAuthenticator(), 'sess-case');

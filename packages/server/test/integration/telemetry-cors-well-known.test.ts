@@ -106,6 +106,26 @@ for (const dialect of dialects) {
       assert.match(options.headers.get('vary') ?? '', /Origin/);
     });
 
+    test('CORS: PUT is allowed (preflight), so a configured origin can set the account e-mail', async () => {
+      // Sign up, then carry the same session cookie from the app's origin.
+      const home = configured.client();
+      await signUp(home, newAuthenticator(), 'cors-putter');
+      const app = configured.client({ origin: APP_ORIGIN });
+      for (const [name, value] of home.cookies) app.cookies.set(name, value);
+      for (const path of ['/api/v1/account/email', '/api/v1/account/password']) {
+        const preflight = await app.request('OPTIONS', path, undefined, {
+          headers: { 'access-control-request-method': 'PUT', 'access-control-request-headers': 'content-type' },
+        });
+        assert.equal(preflight.status, 204, path);
+        const methods = (preflight.headers.get('access-control-allow-methods') ?? '').split(/\s*,\s*/);
+        assert.ok(methods.includes('PUT'), `${path}: ${methods.join(', ')}`);
+      }
+      const put = await app.request('PUT', '/api/v1/account/email', { email: 'cors-putter@example.com' });
+      assert.equal(put.status, 202, put.text);
+      assert.equal(put.headers.get('access-control-allow-origin'), APP_ORIGIN);
+      assert.equal(put.headers.get('access-control-allow-credentials'), 'true');
+    });
+
     test('CORS: other origins get no CORS headers, and their state changes are still refused', async () => {
       const evil = configured.client({ origin: 'https://evil.example' });
       const preflight = await evil.request('OPTIONS', '/api/v1/passkeys/authentication/options', undefined, {

@@ -32,6 +32,28 @@ export async function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps
     return { user: userJson(user), session: sessionJson(session) };
   });
 
+  // The contract keeps `GET /session` at 401 when signed out; a page that only wants to know
+  // whether someone is signed in asks here and gets a 200 either way, so that a signed-out visit
+  // does not show up as a failed request (a console error) in the browser.
+  r.get('/api/v1/session/status', {
+    schema: {
+      tags,
+      operationId: 'getSessionStatus',
+      summary: 'Whether the request carries a session: 200 either way',
+      description: 'Signed out (no session, or an ended one): `{"signedIn": false}`. Signed in: `{"signedIn": true, user, session}` as `GET /api/v1/session` answers (restricted sessions included). The web components probe with this.',
+      response: {
+        200: Type.Union([
+          Type.Object({ signedIn: Type.Literal(false) }),
+          Type.Object({ signedIn: Type.Literal(true), user: UserSchema, session: SessionSchema }),
+        ]),
+      },
+    },
+  }, async (request) => {
+    const found = await deps.auth.optionalSession(request);
+    if (!found) return { signedIn: false as const };
+    return { signedIn: true as const, user: userJson(found.user), session: sessionJson(found.session) };
+  });
+
   const DeviceSessionSchema = Type.Object({
     id: Type.String(),
     current: Type.Boolean({ description: 'The session this request is made with' }),

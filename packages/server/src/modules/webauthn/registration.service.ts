@@ -208,7 +208,9 @@ export function createRegistrationService(deps: WebauthnDeps) {
             uv_initialized: info.userVerified ? 1 : 0,
             name: passkeyName(provider, ua),
             created_at: now,
-            last_used_at: null,
+            // Used when it opens a session on its own strength: a sign-up, or the passkey that
+            // ends a recovery. A passkey added beside others has not signed anybody in yet.
+            last_used_at: !existingUser || recovering ? now : null,
             created_os: ua.os,
             created_browser: ua.browser,
           };

@@ -277,6 +277,22 @@ for (const dialect of dialects) {
       assert.deepEqual(audited.map((r) => [r.outcome, r.error_code]), [['success', null], ['failure', 'login_result_used']]);
     });
 
+    test('OpenAPI: the token routes have operationIds and their 4xx answers; verify documents ?audience=', async () => {
+      const doc = (await server.client().get('/openapi.json')).body;
+      const op = (path: string, method: string) => doc.paths[path]?.[method] as { operationId?: string; responses: Record<string, unknown>; parameters?: { name: string; in: string }[] };
+      assert.equal(op(JWKS, 'get').operationId, 'getJwks');
+      for (const [path, id, codes] of [
+        [LOGIN_RESULT, 'createLoginResult', ['400', '401', '403']],
+        [ACCESS_TOKEN, 'createAccessToken', ['400', '401', '403']],
+        [REDEEM, 'redeemLoginResult', ['400', '401', '403', '409']],
+      ] as const) {
+        assert.equal(op(path, 'post').operationId, id);
+        for (const code of codes) assert.ok(op(path, 'post').responses[code], `${id} documents ${code}`);
+      }
+      assert.ok(op(`${paths.AUTH}/verify`, 'post').parameters?.some((p) => p.name === 'audience' && p.in === 'query'));
+      for (const code of ['audience_not_allowed', 'login_result_invalid', 'login_result_used']) assert.match(doc.info.description, new RegExp(code));
+    });
+
     test('two nodes starting on one empty database make one key between them', async () => {
       const fresh = await createTestDatabase(dialect);
       const handles = [createDatabase(fresh.url, { poolSize: 3 }), createDatabase(fresh.url, { poolSize: 3 })];

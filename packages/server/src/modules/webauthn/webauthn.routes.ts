@@ -193,8 +193,8 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
       // Signing in again ends the session the request carried (no lookup when it carries none).
       carried: await deps.auth.optionalSession(request),
     });
-    const signedIn = { user: result.user, session: { ...result.session, id: result.session.id } };
-    const loginResult = audience !== undefined && result.session.scope === 'full' ? await deps.loginResults.issue(audience, signedIn, requestContext(request)) : {};
+    // Its own audit row (token.issued) after the sign-in's commit; no token without that row.
+    const loginResult = audience !== undefined && result.session.scope === 'full' ? await deps.loginResults.issue(audience, result, requestContext(request)) : {};
     if (result.session.token) deps.cookies.setSession(reply, result.session.token, result.session.expiresAt, deps.clock.now());
     const token = deps.cookies.isBearerClient(request) ? result.session.token : undefined;
     return { user: userJson(result.user), passkey: result.passkey, session: sessionJson(result.session, token), ...loginResult };

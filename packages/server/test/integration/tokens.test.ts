@@ -80,6 +80,7 @@ for (const dialect of dialects) {
       const rows = await server.database.db.selectFrom('signing_keys').selectAll().execute();
       assert.equal(rows.length, 1);
       assert.equal(rows[0]?.kid, key.kid);
+      assert.equal(Number(rows[0]?.activated_at), Number(rows[0]?.created_at), 'the first key signs from the moment it is published');
       assert.match(rows[0]?.private_key_sealed ?? '', /^v2\./, 'the private key is sealed');
       assert.ok(!(rows[0]?.private_key_sealed ?? '').includes('"d"'), 'never stored in the clear');
     });
@@ -275,6 +276,23 @@ for (const dialect of dialects) {
       assertProblem(await backend.post(REDEEM, { loginResult: late }), 400, 'login_result_invalid', 'expired');
       const audited = await server.database.db.selectFrom('audit_events').select(['outcome', 'error_code']).where('type', '=', 'login_result.redeemed').where('subject_user_id', '=', user.id).orderBy('created_at').execute();
       assert.deepEqual(audited.map((r) => [r.outcome, r.error_code]), [['success', null], ['failure', 'login_result_used']]);
+      // The used jti is kept until the token would have expired anyway, then swept.
+      const kept = () => server.database.db.selectFrom('redeemed_login_results').select('jti').where('jti', '=', first.body.claims.jti).execute();
+      assert.equal((await kept()).length, 1);
+      await server.app.sweep();
+      assert.equal((await kept()).length, 0);
+    });
+
+    test('scheduled rotation: when the newest key is LATCHKEY_TOKEN_KEY_ROTATION_DAYS old, a node makes the next one (published, not yet signing)', async () => {
+      const before = (await jwks()).keys.map((k) => k.kid);
+      const signingBefore = (await server.database.db.selectFrom('signing_keys').select(['kid', 'created_at']).orderBy('seq', 'desc').executeTakeFirstOrThrow());
+      server.clock.set(Number(signingBefore.created_at) + 30 * 86_400_000);
+      const after = (await jwks()).keys.map((k) => k.kid);
+      assert.equal(after.length, before.length + 1, 'one new key');
+      assert.deepEqual(after.slice(1), before);
+      const client = server.client();
+      await signUp(client, newAuthenticator(), 'tok-sched');
+      assert.equal(decodeProtectedHeader((await loginResultFor(client)).loginResult).kid, signingBefore.kid, 'the new key waits out the publish lead');
     });
 
     test('OpenAPI: the token routes have operationIds and their 4xx answers; verify documents ?audience=', async () => {
@@ -298,6 +316,9 @@ for (const dialect of dialects) {
       const handles = [createDatabase(fresh.url, { poolSize: 3 }), createDatabase(fresh.url, { poolSize: 3 })];
       try {
         await migrateToLatest((handles[0] as (typeof handles)[number]).db);
+        const listed = await runCli(fresh.url, ['keys', 'list']);
+        assert.equal(listed.code, 0, listed.stderr);
+        assert.match(listed.stdout, /No signing keys yet/, 'listing makes no key');
         const config = loadConfig({ env: {}, overrides: { database: { url: fresh.url } } });
         const keys = deriveServerKeys(new Uint8Array(32).fill(3));
         const clock = createTestClock(Date.now());

@@ -62,7 +62,8 @@ export function createSigningKeys(deps: {
 
   const aad = (kid: string) => `signing-key:${kid}`;
 
-  async function makeKey(seq: number, activatedAt: number): Promise<boolean> {
+  /** `now`: the time the decision was made; the key is created then (never activated before it is published). */
+  async function makeKey(seq: number, activatedAt: number, now: number): Promise<boolean> {
     const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALG, { extractable: true });
     const publicJwk = await exportJWK(publicKey);
     const kid = await calculateJwkThumbprint(publicJwk);
@@ -75,8 +76,8 @@ export function createSigningKeys(deps: {
         alg: SIGNING_ALG,
         public_jwk: JSON.stringify({ kty: publicJwk.kty, crv: publicJwk.crv, x: publicJwk.x, y: publicJwk.y }),
         private_key_sealed: sealed,
-        created_at: deps.clock.now(),
-        activated_at: activatedAt,
+        created_at: now,
+        activated_at: Math.max(activatedAt, now),
         retired_at: null,
         published_until: null,
       },
@@ -90,7 +91,7 @@ export function createSigningKeys(deps: {
     const due = nextKeyDue(rows, now, deps.rotationDays);
     if (due) {
       // Losing the race to another node is fine: its key is in the table now.
-      await makeKey(due.seq, due.activatedAt);
+      await makeKey(due.seq, due.activatedAt, now);
       rows = await repository.list(deps.db);
     }
     keys = rows;
@@ -148,8 +149,9 @@ export function createSigningKeys(deps: {
     async rotate() {
       for (let attempt = 0; attempt < 3; attempt++) {
         const rows = await repository.list(deps.db);
-        const next = rotationAt(rows, deps.clock.now());
-        if (await makeKey(next.seq, next.activatedAt)) {
+        const now = deps.clock.now();
+        const next = rotationAt(rows, now);
+        if (await makeKey(next.seq, next.activatedAt, now)) {
           await reload();
           const made = keys.find((k) => k.seq === next.seq);
           if (made) return view(made, deps.clock.now(), undefined);
@@ -158,10 +160,11 @@ export function createSigningKeys(deps: {
       throw new Error('tokens: could not add a signing key (another node kept adding one)');
     },
     async list() {
-      await reload();
+      // Read only: listing never makes a key.
+      const rows = await repository.list(deps.db);
       const now = deps.clock.now();
-      const signingKid = keySchedule(keys, now).signing?.kid;
-      return [...keys].reverse().map((k) => view(k, now, signingKid));
+      const signingKid = keySchedule(rows, now).signing?.kid;
+      return [...rows].reverse().map((k) => view(k, now, signingKid));
     },
     start(onError) {
       timer = setInterval(() => {

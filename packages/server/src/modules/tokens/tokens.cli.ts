@@ -21,7 +21,10 @@ function describe(key: SigningKeyView): string {
 export async function runKeysCommand(args: string[], keys: SigningKeys): Promise<string | undefined> {
   const [sub, ...rest] = args;
   if (rest.length > 0) return undefined;
-  if (sub === 'list') return (await keys.list()).map(describe).join('\n');
+  if (sub === 'list') {
+    const listed = await keys.list();
+    return listed.length === 0 ? 'No signing keys yet: the server makes the first one when it starts.' : listed.map(describe).join('\n');
+  }
   if (sub === 'rotate') {
     const made = await keys.rotate();
     return [

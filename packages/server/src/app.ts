@@ -54,6 +54,8 @@ import { systemClock, type Clock } from './platform/clock.ts';
 import { cryptoRandom, type Random } from './platform/random.ts';
 import { deriveAtRestKeys, deriveServerKeys } from './platform/keys.ts';
 import { createUserAgentParser } from './platform/user-agent.ts';
+import { createTokenSigningKeys, createTokensService } from './modules/tokens/tokens.module.ts';
+import { tokenAdminRoutes, tokenRoutes } from './modules/tokens/tokens.routes.ts';
 
 export interface AppOverrides {
   clock?: Clock;
@@ -226,6 +228,25 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   const csrfGuard = createCsrfGuard(config.rp.origins);
   app.addHook('preHandler', (request, _reply, done) => done(csrfGuard(request)));
 
+  const directory = createUserDirectory({ clock, random });
+  const signingKeys = createTokenSigningKeys({ db, clock, random, keys, config });
+  await signingKeys.refresh();
+  signingKeys.start((err) => app.log.warn({ err }, 'signing key refresh failed'));
+  const tokens = createTokensService({
+    db,
+    clock,
+    random,
+    audit,
+    keys: signingKeys,
+    externalIdOf: async (userId) => (await directory.findById(db, userId))?.externalId ?? null,
+    config: {
+      issuer: config.tokens.issuer ?? config.rp.origins[0] ?? `http://localhost:${config.server.port}`,
+      audiences: config.tokens.audiences,
+      loginResultTtlSeconds: config.tokens.loginResultTtlSeconds,
+      accessTokenTtlSeconds: config.tokens.accessTokenTtlSeconds,
+    },
+  });
+
   const passkeys = createPasskeysService(webauthnDeps);
   await app.register(webauthnRoutes, {
     registration: createRegistrationService(webauthnDeps),
@@ -240,12 +261,21 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     authLimiter,
     sendSignUpEmailCode: (input) => sendSignUpEmailCode(input),
     rpId: config.rp.id,
+    loginResults: {
+      check: (audience) => tokens.checkAudience(audience),
+      issue: async (audience, found, context) => {
+        const { token, expiresAt } = await tokens.issue({ kind: 'login_result', audience, found, context });
+        return { loginResult: token, loginResultExpiresAt: new Date(expiresAt).toISOString() };
+      },
+    },
   });
+  await app.register(tokenRoutes, { tokens, keys: signingKeys, auth });
   await app.register(sessionRoutes, { db, sessions, audit, auth, cookies });
   await app.register(telemetryRoutes, { telemetry: createTelemetryService({ db, audit }), auth, limiter: telemetryLimiter });
   installWellKnown(app, config);
-  const management = createManagementService({ db, directory: createUserDirectory({ clock, random }), sessions, passkeys, audit, clock });
+  const management = createManagementService({ db, directory, sessions, passkeys, audit, clock });
   await app.register(managementRoutes, { prefix: MANAGEMENT_PREFIX, management, apiKeys, auth });
+  await app.register(tokenAdminRoutes, { prefix: MANAGEMENT_PREFIX, tokens, auth });
 
   const codeIpLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perIpPerHour, windowSeconds: 3600 });
   const perClientLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perAddressPerHour, windowSeconds: 3600 });
@@ -351,6 +381,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
       telemetryLimiter.sweep(),
       audit.flushTallies(db),
       audit.sweep(db),
+      tokens.sweep(),
     ]);
   };
   app.decorate('sweep', sweep);
@@ -361,6 +392,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
 
   app.addHook('onClose', async () => {
     clearInterval(sweeper);
+    signingKeys.stop();
     // Counts of the batched limiters and the audit tallies reach the database before it closes (best effort).
     await Promise.all([authLimiter.flush(), telemetryLimiter.flush(), audit.flushTallies(db)]).catch(() => {});
     await mailer.drain();
@@ -370,3 +402,4 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   });
   return app;
 }
+

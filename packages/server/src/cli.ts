@@ -11,6 +11,10 @@ import { createApiKeysService } from './modules/api-keys/api-keys.module.ts';
 import { createAuditService } from './modules/audit/audit.module.ts';
 import { systemClock } from './platform/clock.ts';
 import { cryptoRandom } from './platform/random.ts';
+import { createTokenSigningKeys } from './modules/tokens/tokens.module.ts';
+import { loadServerSecret } from './db/server-secret.ts';
+import { KEYS_USAGE, runKeysCommand } from './modules/tokens/tokens.cli.ts';
+import { deriveServerKeys } from './platform/keys.ts';
 
 const USAGE = `Usage: latchkey <command>
 
@@ -22,6 +26,7 @@ Commands:
                    lift the lock on e-mail codes for an address (after too many wrong codes);
                    a passkey sign-in of the account lifts it too
 ${API_KEYS_USAGE}
+${KEYS_USAGE}
 
 The database comes from LATCHKEY_DATABASE_URL (default sqlite:./data/latchkey.db).`;
 
@@ -70,6 +75,16 @@ async function run(command: string | undefined, args: string[]): Promise<number>
         }
         throw error;
       }
+    } else if (command === 'keys') {
+      await migrateToLatest(database.db);
+      const keys = deriveServerKeys(await loadServerSecret(database.db, cryptoRandom, config.secrets.serverSecret));
+      const signingKeys = createTokenSigningKeys({ db: database.db, clock: systemClock, random: cryptoRandom, keys, config });
+      const out = await runKeysCommand(args, signingKeys);
+      if (out === undefined) {
+        process.stderr.write(`latchkey: usage:\n${KEYS_USAGE}\n`);
+        return 64;
+      }
+      process.stdout.write(`${out}\n`);
     } else if (command === 'migrate:down') {
       const { error, results = [] } = await migrator.migrateDown();
       for (const r of results) process.stdout.write(`↓ ${r.migrationName} (${r.status})\n`);

@@ -199,9 +199,27 @@ export const ConfigSchema = Type.Object(
         encryptionKey: Type.Optional(
           Type.String({
             minLength: 32,
-            description: 'Key material (any string of 32+ characters) for secrets at rest (TOTP seeds): their AES-256-GCM key is its HKDF subkey; when unset the server secret\'s subkey is used',
+            description: 'Key material (any string of 32+ characters) for secrets at rest (TOTP seeds, token signing keys): their AES-256-GCM keys are its HKDF subkeys; when unset the server secret\'s subkeys are used',
           }),
         ),
+      },
+      { ...strict, default: {} },
+    ),
+    tokens: Type.Object(
+      {
+        issuer: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'The `iss` of signed login results and access tokens; default the first of LATCHKEY_ORIGINS' })),
+        audiences: Type.Array(Type.String({ minLength: 1, maxLength: 512 }), {
+          default: [],
+          description: 'Audiences (`aud`) a signed token may be issued for, one per app backend; any other is refused (400 audience_not_allowed); empty issues none',
+        }),
+        loginResultTtlSeconds: Type.Integer({ default: 120, minimum: 10, maximum: 600, description: 'Lifetime of a signed login result (s)' }),
+        accessTokenTtlSeconds: Type.Integer({ default: 300, minimum: 10, maximum: 3600, description: 'Lifetime of a signed access token (s)' }),
+        keyRotationDays: Type.Integer({
+          default: 30,
+          minimum: 0,
+          maximum: 3650,
+          description: 'A new ES256 signing key is made when the newest is this many days old (published 7 minutes before it signs); 0 rotates only with `latchkey keys rotate`',
+        }),
       },
       { ...strict, default: {} },
     ),
@@ -287,6 +305,11 @@ export const ENVIRONMENT: ReadonlyArray<{ env: string; path: readonly [string, s
   { env: 'LATCHKEY_ASSET_LINKS', path: ['wellKnown', 'assetLinks'] },
   { env: 'LATCHKEY_SERVER_SECRET', path: ['secrets', 'serverSecret'] },
   { env: 'LATCHKEY_ENCRYPTION_KEY', path: ['secrets', 'encryptionKey'] },
+  { env: 'LATCHKEY_TOKEN_ISSUER', path: ['tokens', 'issuer'] },
+  { env: 'LATCHKEY_TOKEN_AUDIENCES', path: ['tokens', 'audiences'], list: true },
+  { env: 'LATCHKEY_LOGIN_RESULT_TTL_SECONDS', path: ['tokens', 'loginResultTtlSeconds'] },
+  { env: 'LATCHKEY_ACCESS_TOKEN_TTL_SECONDS', path: ['tokens', 'accessTokenTtlSeconds'] },
+  { env: 'LATCHKEY_TOKEN_KEY_ROTATION_DAYS', path: ['tokens', 'keyRotationDays'] },
   { env: 'LATCHKEY_AUDIT_RETENTION_DAYS', path: ['audit', 'retentionDays'] },
   { env: 'LATCHKEY_LOG_LEVEL', path: ['log', 'level'] },
 ];

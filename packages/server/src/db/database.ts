@@ -4,6 +4,7 @@ import type { AuditEventsTable, AuditRetentionTable } from '../modules/audit/aud
 import type { EmailCodesTable, FailureCountersTable, RecoveryCodesTable } from '../modules/fallback/fallback.tables.ts';
 import type { PasswordsTable } from '../modules/passwords/passwords.tables.ts';
 import type { TotpSecretsTable } from '../modules/totp/totp.tables.ts';
+import type { RedeemedLoginResultsTable, SigningKeysTable } from '../modules/tokens/tokens.tables.ts';
 import type { SessionsTable } from '../modules/sessions/sessions.tables.ts';
 import type { ChallengesTable, ConsumedChallengesTable, CredentialsTable } from '../modules/webauthn/webauthn.tables.ts';
 
@@ -35,4 +36,6 @@ export interface Database {
   passwords: PasswordsTable;
   totp_secrets: TotpSecretsTable;
   api_keys: ApiKeysTable;
+  signing_keys: SigningKeysTable;
+  redeemed_login_results: RedeemedLoginResultsTable;
 }

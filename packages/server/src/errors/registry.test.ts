@@ -66,6 +66,9 @@ const EXPECTED: [code: string, status: number][] = [
   ['insufficient_scope', 403],
   ['api_key_not_found', 404],
   ['import_invalid', 400],
+  ['audience_not_allowed', 400],
+  ['login_result_invalid', 400],
+  ['login_result_used', 409],
 ];
 
 describe('error registry', () => {

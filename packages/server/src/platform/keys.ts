@@ -20,6 +20,11 @@ export const KEY_LABELS = {
   imaginaryCredentials: 'latchkey/v2/imaginary-credentials',
   /** HMAC under which e-mailed one-time codes are stored (SEC-36). */
   emailCodes: 'latchkey/v2/email-codes',
+  /**
+   * AES-256-GCM of the token signing keys' private halves (modules/tokens): its own label, so a
+   * box of another kind can never be opened as a signing key or the other way round.
+   */
+  tokenSigningKeys: 'latchkey/v2/token-signing-keys',
 } as const;
 
 export type KeyName = keyof typeof KEY_LABELS;
@@ -65,4 +70,14 @@ export function deriveAtRestKeys(serverKeys: ServerKeys, serverSecret: Uint8Arra
     return { current: deriveSubkey(material, KEY_LABELS.encryptionAtRest), legacyV1: new Uint8Array(createHash('sha256').update(material).digest()) };
   }
   return { current: serverKeys.encryptionAtRest, legacyV1: new Uint8Array(createHmac('sha256', serverSecret).update(LEGACY_V1_BOX_LABEL).digest()) };
+}
+
+/**
+ * The secret-box keys for token signing keys at rest: the `tokenSigningKeys` subkey of
+ * LATCHKEY_ENCRYPTION_KEY when set (then a reader of the database cannot forge tokens), else of the
+ * server secret. There is no v1 for these boxes; `legacyV1` is the same key and opens nothing older.
+ */
+export function deriveSigningKeyBoxKeys(serverKeys: ServerKeys, encryptionKey: string | undefined): AtRestKeys {
+  const current = encryptionKey ? deriveSubkey(new TextEncoder().encode(encryptionKey), KEY_LABELS.tokenSigningKeys) : serverKeys.tokenSigningKeys;
+  return { current, legacyV1: current };
 }

@@ -14,7 +14,7 @@ import { createTestDatabase, dialects, startTestServer, type TestServer } from '
 
 const ADMIN = '/api/admin/v1';
 const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
-const ALL_SCOPES = ['users:read', 'users:write', 'users:delete', 'users:import', 'sessions:write', 'audit:read', 'api_keys:manage', 'tokens:issue', 'append_tokens:issue'];
+const ALL_SCOPES = ['users:read', 'users:write', 'users:delete', 'users:import', 'sessions:write', 'audit:read', 'api_keys:manage', 'tokens:issue', 'tokens:redeem', 'append_tokens:issue'];
 
 /** Runs `latchkey <args>` as an operator would (a child process), against the given database. */
 function runCli(databaseUrl: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -190,6 +190,7 @@ for (const dialect of dialects) {
         ['POST', '/api-keys', 'api_keys:manage', { name: 'n', scopes: ['users:read'] }],
         ['GET', '/api-keys', 'api_keys:manage'],
         ['DELETE', '/api-keys/abc', 'api_keys:manage'],
+        ['POST', '/login-results/redeem', 'tokens:redeem', { loginResult: 'x' }],
       ];
       for (const [method, path, scope, body] of routes) {
         const key = await makeKey(ALL_SCOPES.filter((s) => s !== scope));

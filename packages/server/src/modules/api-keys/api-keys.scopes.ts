@@ -12,6 +12,7 @@ export const API_KEY_SCOPES = {
   'audit:read': "Read a user's audit events",
   'api_keys:manage': 'Create, list and revoke API keys (a key can never grant scopes it does not hold)',
   'tokens:issue': 'Reserved: issue tokens for a user (a later release)',
+  'tokens:redeem': 'Redeem a login result online (POST /login-results/redeem): verified and used up, a second redemption is refused',
   'append_tokens:issue': 'Reserved: issue passkey-append tokens (a later release)',
 } as const;
 

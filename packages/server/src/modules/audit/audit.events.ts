@@ -41,6 +41,9 @@ export const AuditEventTypes = [
   'management.read',
   'account.imported',
   'passkey.imported',
+  // Signed tokens (issue 11 item 4): kind, audience, jti and kid in data; never the token.
+  'token.issued',
+  'login_result.redeemed',
 ] as const;
 
 export type AuditEventType = (typeof AuditEventTypes)[number];

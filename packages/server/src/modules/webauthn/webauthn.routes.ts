@@ -42,6 +42,16 @@ export interface WebauthnRouteDeps {
   sendSignUpEmailCode(input: { userId: string; email: string; binding: string; context: ReturnType<typeof requestContext> }): Promise<boolean>;
   /** The RP ID, returned with the passkey list for the WebAuthn Signal API. */
   rpId: string;
+  /** A signed login result in the sign-in's answer, when the request names an audience (`?audience=`). */
+  loginResults: {
+    /** Throws 400 audience_not_allowed: checked before the ceremony is touched. */
+    check(audience: string): void;
+    issue(
+      audience: string,
+      found: { user: { id: string }; session: Pick<SessionView, 'id' | 'amr' | 'userVerified' | 'scope' | 'authTime'> },
+      context: ReturnType<typeof requestContext>,
+    ): Promise<{ loginResult: string; loginResultExpiresAt: string }>;
+  };
 }
 
 const OptionsResponse = Type.Object({}, { additionalProperties: true, description: 'WebAuthn L3 options JSON, ready for parse*OptionsFromJSON' });
@@ -155,10 +165,26 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
     schema: {
       tags,
       summary: 'Finish signing in with a passkey',
+      description:
+        "With `?audience=<one of LATCHKEY_TOKEN_AUDIENCES>` the answer also carries `loginResult`, a signed login result for that app backend (as POST /api/v1/session/login-result gives); an audience that is not configured is 400 audience_not_allowed before the sign-in is tried.",
+      querystring: Type.Object({ audience: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })) }),
       body: AuthenticationResponseBody,
-      response: { 200: Type.Object({ user: UserSchema, passkey: PasskeySchema, session: SessionSchema }), 400: problem, 401: problem, 429: problem },
+      response: {
+        200: Type.Object({
+          user: UserSchema,
+          passkey: PasskeySchema,
+          session: SessionSchema,
+          loginResult: Type.Optional(Type.String({ description: 'Signed login result (compact JWS), only with ?audience=' })),
+          loginResultExpiresAt: Type.Optional(Type.String({ format: 'date-time' })),
+        }),
+        400: problem,
+        401: problem,
+        429: problem,
+      },
     },
   }, async (request, reply) => {
+    const { audience } = request.query;
+    if (audience !== undefined) deps.loginResults.check(audience);
     await deps.authLimiter.hit(`passkey-verify-ip:${request.ip}`);
     const result = await deps.authentication.finish({
       response: request.body as AuthenticationResponseJSON,
@@ -167,9 +193,11 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
       // Signing in again ends the session the request carried (no lookup when it carries none).
       carried: await deps.auth.optionalSession(request),
     });
+    // Its own audit row (token.issued) after the sign-in's commit; no token without that row.
+    const loginResult = audience !== undefined && result.session.scope === 'full' ? await deps.loginResults.issue(audience, result, requestContext(request)) : {};
     if (result.session.token) deps.cookies.setSession(reply, result.session.token, result.session.expiresAt, deps.clock.now());
     const token = deps.cookies.isBearerClient(request) ? result.session.token : undefined;
-    return { user: userJson(result.user), passkey: result.passkey, session: sessionJson(result.session, token) };
+    return { user: userJson(result.user), passkey: result.passkey, session: sessionJson(result.session, token), ...loginResult };
   });
 
   r.get('/api/v1/passkeys', {

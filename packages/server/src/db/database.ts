@@ -1,4 +1,5 @@
 import type { UsersTable } from '../modules/accounts/accounts.tables.ts';
+import type { AppendTokensTable } from '../modules/append-tokens/append-tokens.tables.ts';
 import type { ApiKeysTable } from '../modules/api-keys/api-keys.tables.ts';
 import type { AuditEventsTable, AuditRetentionTable } from '../modules/audit/audit.tables.ts';
 import type { EmailCodesTable, FailureCountersTable, RecoveryCodesTable } from '../modules/fallback/fallback.tables.ts';
@@ -35,4 +36,5 @@ export interface Database {
   passwords: PasswordsTable;
   totp_secrets: TotpSecretsTable;
   api_keys: ApiKeysTable;
+  append_tokens: AppendTokensTable;
 }

@@ -66,6 +66,8 @@ const EXPECTED: [code: string, status: number][] = [
   ['insufficient_scope', 403],
   ['api_key_not_found', 404],
   ['import_invalid', 400],
+  ['append_token_invalid', 401],
+  ['user_disabled', 409],
 ];
 
 describe('error registry', () => {

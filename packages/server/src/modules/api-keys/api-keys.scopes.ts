@@ -12,7 +12,7 @@ export const API_KEY_SCOPES = {
   'audit:read': "Read a user's audit events",
   'api_keys:manage': 'Create, list and revoke API keys (a key can never grant scopes it does not hold)',
   'tokens:issue': 'Reserved: issue tokens for a user (a later release)',
-  'append_tokens:issue': 'Reserved: issue passkey-append tokens (a later release)',
+  'append_tokens:issue': 'Issue one-time append tokens that let a user add a passkey without a Latchkey sign-in (and create a user by externalId on the way)',
 } as const;
 
 export type ApiKeyScope = keyof typeof API_KEY_SCOPES;

@@ -119,6 +119,6 @@ test('append-token: the element adds a passkey to the token\'s user without a se
   // Used up: the same page again cannot add a second passkey with it.
   await page.goto(`${appOrigin}/`);
   await element.getByRole('button', { name: 'Create a passkey' }).click();
-  await page.waitForFunction(() => document.querySelector('latchkey-passkey-append')?.getAttribute('aria-busy') === 'false');
+  await element.getByRole('status').filter({ hasText: /Append token is not valid/ }).waitFor();
   assert.equal(((await admin('GET', `/users/${user.id}/passkeys`)).body.passkeys as unknown[]).length, 1);
 });

@@ -137,6 +137,17 @@ for (const dialect of dialects) {
       assert.equal((await passkeysOf(user.id)).length, 1);
     });
 
+    test('five ceremonies started and finished at once with one token: exactly one passkey', async () => {
+      const user = await newUser('dan-append');
+      const { token } = await issue({ userId: user.id });
+      const browsers = Array.from({ length: 5 }, () => server.client());
+      const started = await Promise.all(browsers.map((b) => b.post(`${REG}/options`, { appendToken: token })));
+      const responses = await Promise.all(started.map((o) => newAuthenticator().createCredential(o.body)));
+      const finished = await Promise.all(browsers.map((b, i) => b.post(`${REG}/verify`, responses[i])));
+      assert.deepEqual(finished.map((f) => f.status).sort(), [200, 401, 401, 401, 401]);
+      assert.equal((await passkeysOf(user.id)).length, 1);
+    });
+
     test("a token for A registers for A only: not for a username, not for the session's user B", async () => {
       const a = await newUser('eve-append');
       const browser = server.client();

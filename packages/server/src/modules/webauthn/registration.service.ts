@@ -144,9 +144,8 @@ export function createRegistrationService(deps: WebauthnDeps) {
       const challenge = newChallenge(deps.random.bytes);
       const bound = await deps.appendTokens.bindToChallenge(input.appendToken, challenge);
       if (!bound) {
-        const error = AppendTokenErrors.append_token_invalid({ internal: 'append token unknown, used or expired at registration options' });
-        await deps.audit.record(deps.db, input.context, { type: 'passkey.registration_failed', outcome: 'failure', errorCode: error.code, reason: error.internal ?? error.title });
-        throw error;
+        // Anyone can send made-up tokens: counted in the minute summary, not a row each (issue 9).
+        return junk(input.context, AppendTokenErrors.append_token_invalid({ internal: 'append token unknown, used or expired at registration options' }));
       }
       const user = await deps.accounts.findById(bound.userId);
       if (!user) throw AppendTokenErrors.append_token_invalid({ internal: 'the token\'s user no longer exists' });

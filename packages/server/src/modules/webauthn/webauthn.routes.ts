@@ -112,6 +112,7 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
     schema: {
       tags,
       summary: 'Finish registering a passkey',
+      description: 'Finds the ceremony by its challenge. A ceremony started with an appendToken uses the token up here (401 append_token_invalid if it was used, expired or taken over by a later start) and answers {user, passkey} without a session.',
       body: RegistrationResponseBody,
       response: {
         200: Type.Object({

@@ -3,7 +3,8 @@
 //   @latchkey/elements  packages/elements/dist: JavaScript and declarations of the elements and of
 //                       the SDK sources they import, and dist/latchkey.js, the one-file browser
 //                       bundle (Lit included) that the server serves as /latchkey.js, to self-host
-//   node scripts/build-packages.mjs [sdk] [elements]
+//   @latchkey/node      packages/node/dist: JavaScript and declarations (jose is its one dependency)
+//   node scripts/build-packages.mjs [sdk] [elements] [node]
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -47,5 +48,5 @@ export async function buildPackage(name) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const names = process.argv.slice(2);
-  for (const name of names.length > 0 ? names : ['sdk', 'elements']) await buildPackage(name);
+  for (const name of names.length > 0 ? names : ['sdk', 'elements', 'node']) await buildPackage(name);
 }

@@ -15,6 +15,11 @@ type State = 'checking' | 'hidden' | 'offer' | 'done';
  * the offer is shown, which the password manager may grant without a prompt. "Not now" is remembered on this device for
  * `snooze-days`.
  *
+ * With `append-token` (an `lk_append_…` token your backend got from `POST /api/admin/v1/append-tokens`
+ * after its own sign-in), it needs no Latchkey session: the offer is always shown, and the
+ * passkey goes to the token's user (no session is opened; the token is used up). Set the
+ * attribute only when you want the offer shown; "Not now" then hides it without remembering.
+ *
  * @element latchkey-passkey-append
  *
  * @attr api-base - Base URL of the Latchkey API; same origin when absent.
@@ -23,6 +28,7 @@ type State = 'checking' | 'hidden' | 'offer' | 'done';
  * @attr force - Offer even if the session was made with a passkey (e.g. on a settings page).
  * @attr no-conditional-create - Skip the silent conditional create attempt.
  * @attr no-telemetry - Do not report ceremony outcomes to the server.
+ * @attr append-token - A one-time append token from your backend: add the passkey to that user, without a Latchkey session.
  *
  * @fires {CustomEvent<PasskeyDetail>} latchkey-passkey-added - A passkey was created (by the button or silently).
  * @fires {CustomEvent<{until: number}>} latchkey-append-dismissed - The user chose "Not now".
@@ -41,6 +47,7 @@ export class LatchkeyPasskeyAppend extends LatchkeyElement {
     snoozeDays: { type: Number, attribute: 'snooze-days' },
     force: { type: Boolean },
     noConditionalCreate: { type: Boolean, attribute: 'no-conditional-create' },
+    appendToken: { type: String, attribute: 'append-token' },
     state: { state: true },
     busy: { state: true },
     message: { state: true },
@@ -63,6 +70,7 @@ export class LatchkeyPasskeyAppend extends LatchkeyElement {
   declare snoozeDays: number;
   declare force: boolean;
   declare noConditionalCreate: boolean;
+  declare appendToken: string | undefined;
   declare state: State;
   declare busy: boolean;
   declare message: string;
@@ -108,6 +116,11 @@ export class LatchkeyPasskeyAppend extends LatchkeyElement {
   }
 
   async #check(): Promise<void> {
+    if (this.appendToken) {
+      // The app signed the user in itself and vouches with the token: no session to look at.
+      this.state = (await this.caps()).webauthn ? 'offer' : 'hidden';
+      return;
+    }
     const [caps, current] = await Promise.all([this.caps(), this.client.getSession().catch(() => null)]);
     if (!caps.webauthn || !current || (!this.force && current.session.amr.includes('passkey'))) {
       this.state = 'hidden';
@@ -160,7 +173,10 @@ export class LatchkeyPasskeyAppend extends LatchkeyElement {
     this.kind = 'info';
     try {
       // An account that already has passkeys proves it is the owner's first (403 step_up_required).
-      const { passkey } = await this.ceremony('registration', 'modal', () => this.client.withStepUp(() => this.client.addPasskey()));
+      const appendToken = this.appendToken;
+      const { passkey } = await this.ceremony('registration', 'modal', () =>
+        appendToken ? this.client.addPasskey({ appendToken }) : this.client.withStepUp(() => this.client.addPasskey()),
+      );
       this.#added(passkey);
     } catch (error) {
       const explained = this.explain(error, { registering: true });
@@ -176,7 +192,7 @@ export class LatchkeyPasskeyAppend extends LatchkeyElement {
     this.#abortPending();
     const now = Date.now();
     try {
-      localStorage.setItem(APPEND_DISMISSED_KEY + this.#userId, String(now));
+      if (!this.appendToken) localStorage.setItem(APPEND_DISMISSED_KEY + this.#userId, String(now));
     } catch {
       // storage disabled: the offer comes back next time, which is harmless
     }

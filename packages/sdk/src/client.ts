@@ -245,7 +245,7 @@ export class LatchkeyClient {
     }
   }
 
-  async startRegistration(body: { username?: string; displayName?: string } = {}): Promise<Ceremony<Json>> {
+  async startRegistration(body: { username?: string; displayName?: string; appendToken?: string } = {}): Promise<Ceremony<Json>> {
     const answer = await this.request<Json>('POST', '/passkeys/registration/options', body);
     return { options: answer.body, binding: answer.headers.get('latchkey-ceremony') };
   }
@@ -273,9 +273,18 @@ export class LatchkeyClient {
     return this.finishRegistration(await create(options, input.signal), binding);
   }
 
-  /** Adds a passkey to the signed-in user (browser); `mediation: 'conditional'` for conditional create. */
-  async addPasskey(input: { signal?: AbortSignal; mediation?: 'conditional' } = {}): Promise<SignedIn> {
-    const { options, binding } = await this.startRegistration({});
+  /**
+   * Adds a passkey to the signed-in user (browser); `mediation: 'conditional'` for conditional create.
+   *
+   * With `appendToken` (an `lk_append_…` token your backend got from `POST /api/admin/v1/append-tokens`
+   * after its own sign-in), adds the passkey to the token's user instead, without a Latchkey
+   * session: the answer has `user` and `passkey` but no `session`. The token is single use.
+   *
+   * @example
+   * const { user, passkey } = await latchkey.addPasskey({ appendToken: tokenFromYourBackend });
+   */
+  async addPasskey(input: { signal?: AbortSignal; mediation?: 'conditional'; appendToken?: string } = {}): Promise<SignedIn> {
+    const { options, binding } = await this.startRegistration(input.appendToken ? { appendToken: input.appendToken } : {});
     return this.finishRegistration(await create(options, input.signal, input.mediation), binding);
   }
 

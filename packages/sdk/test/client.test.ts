@@ -4,6 +4,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SoftAuthenticator } from '../../testkit/src/index.ts';
 import { dialects, startTestServer, TEST_ORIGIN, type TestServer } from '../../server/test/helpers/test-server.ts';
+import { createApiKeysService } from '../../server/src/modules/api-keys/api-keys.module.ts';
+import { createAuditService } from '../../server/src/modules/audit/audit.module.ts';
+import { cryptoRandom } from '../../server/src/platform/random.ts';
 import { base64UrlToBytes, bytesToBase64Url, LatchkeyClient, LatchkeyError } from '../src/index.ts';
 
 test('base64url conversion round-trips every byte value without padding', () => {
@@ -51,6 +54,35 @@ for (const dialect of dialects) {
       );
       assert.equal(signedIn.user.id, signedUp.user.id);
       assert.equal((await client.getSession())?.user.id, signedUp.user.id);
+    });
+
+    test('an append token adds a passkey to its user without a session (startRegistration({ appendToken }))', async () => {
+      const audit = createAuditService({ clock: server.clock, random: cryptoRandom, parseUserAgent: () => ({ os: null, browser: null, device: null }) });
+      const { secret } = await createApiKeysService({ db: server.database.db, clock: server.clock, random: cryptoRandom, audit }).create({
+        name: 'sdk backend',
+        scopes: ['append_tokens:issue'],
+        context: { requestId: 'setup', ip: null, userAgent: null, actor: { kind: 'cli', id: null } },
+      });
+      const issued = await fetch(`${server.url}/api/admin/v1/append-tokens`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ externalId: 'sdk-append-user' }),
+      });
+      assert.equal(issued.status, 201);
+      const { token, user } = (await issued.json()) as { token: string; user: { id: string } };
+      const client = new LatchkeyClient({ baseUrl: server.url, auth: 'bearer' });
+      const authenticator = new SoftAuthenticator({ origin: TEST_ORIGIN, rpId: 'localhost' });
+      const registration = await client.startRegistration({ appendToken: token });
+      const appended = await client.finishRegistration(
+        (await authenticator.createCredential(registration.options as never)) as unknown as Record<string, unknown>,
+        registration.binding,
+      );
+      assert.equal(appended.user.id, user.id);
+      assert.equal(appended.session, undefined);
+      assert.equal(client.hasToken, false, 'no session was opened');
+      const reused = await client.startRegistration({ appendToken: token }).catch((e: unknown) => e);
+      assert.ok(reused instanceof LatchkeyError);
+      assert.equal(reused.code, 'append_token_invalid');
     });
 
     test('cookie mode never sees a token (the cookie carries the session); bearer mode gets one, and a second sign-in ends the first (issue 9)', async () => {

@@ -22,6 +22,7 @@ import { installWellKnown } from './http/well-known.ts';
 import { createAccountsService, createUserDirectory } from './modules/accounts/accounts.module.ts';
 import { createApiKeysService } from './modules/api-keys/api-keys.module.ts';
 import { createManagementService } from './modules/management/management.module.ts';
+import { createAppendTokensService } from './modules/append-tokens/append-tokens.module.ts';
 import { MANAGEMENT_PREFIX, managementRoutes } from './modules/management/management.routes.ts';
 import { createAuditService } from './modules/audit/audit.module.ts';
 import { createMailer, createNotifier } from './modules/mail/mail.module.ts';
@@ -206,9 +207,10 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   const lockout = createLockout({ db, clock, repository: fallbackRepository, ...config.lockout });
   const clearFailureCounters = (userId: string) => lockout.clearUserStatement(userId);
   const challenges = createChallengeCodec(keys.challengeSealing);
+  const appendTokens = createAppendTokensService({ db, clock, random, audit, ttlSeconds: config.webauthn.appendTokenTtlSeconds });
   const webauthnDeps = {
     db, config, clock, random, verifier, challenges, repository, accounts, sessions, audit, providerOf, parseUserAgent, imaginaryCredentialsKey: keys.imaginaryCredentials, notifier,
-    hasOtherSignInMethod, clearFailureCounters,
+    hasOtherSignInMethod, clearFailureCounters, appendTokens,
   };
   // Assigned once the e-mail code service exists (below); sign-up calls it only after that.
   let sendSignUpEmailCode: WebauthnRouteDeps['sendSignUpEmailCode'] = async () => false;
@@ -273,7 +275,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   await app.register(sessionRoutes, { db, sessions, audit, auth, cookies });
   await app.register(telemetryRoutes, { telemetry: createTelemetryService({ db, audit }), auth, limiter: telemetryLimiter });
   installWellKnown(app, config);
-  const management = createManagementService({ db, directory, sessions, passkeys, audit, clock });
+  const management = createManagementService({ db, directory, sessions, passkeys, audit, clock, appendTokens });
   await app.register(managementRoutes, { prefix: MANAGEMENT_PREFIX, management, apiKeys, auth });
   await app.register(tokenAdminRoutes, { prefix: MANAGEMENT_PREFIX, tokens, auth });
 
@@ -373,6 +375,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     await Promise.all([
       repository.deleteExpiredChallenges(db, now),
       sessions.sweepExpired(),
+      appendTokens.sweep(),
       signupLimiter.sweep(),
       codeIpLimiter.sweep(),
       perClientLimiter.sweep(),

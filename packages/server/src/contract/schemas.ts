@@ -67,6 +67,13 @@ export const RegistrationOptionsBody = Type.Object(
     email: Type.Optional(
       Type.String({ minLength: 1, maxLength: 320, description: 'Signed out, optional: an e-mail address for the new account, confirmed afterwards with the code mailed to it' }),
     ),
+    appendToken: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 128,
+        description: 'An append token (lk_append_…) from POST /api/admin/v1/append-tokens: adds a passkey to that token\'s user, without a session. Not with username.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

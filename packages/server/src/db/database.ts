@@ -1,4 +1,5 @@
 import type { UsersTable } from '../modules/accounts/accounts.tables.ts';
+import type { AppendTokensTable } from '../modules/append-tokens/append-tokens.tables.ts';
 import type { ApiKeysTable } from '../modules/api-keys/api-keys.tables.ts';
 import type { AuditEventsTable, AuditRetentionTable } from '../modules/audit/audit.tables.ts';
 import type { EmailCodesTable, FailureCountersTable, RecoveryCodesTable } from '../modules/fallback/fallback.tables.ts';
@@ -38,4 +39,5 @@ export interface Database {
   api_keys: ApiKeysTable;
   signing_keys: SigningKeysTable;
   redeemed_login_results: RedeemedLoginResultsTable;
+  append_tokens: AppendTokensTable;
 }

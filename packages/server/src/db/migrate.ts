@@ -7,6 +7,7 @@ import * as totp from './migrations/2026_12_02_0300_totp.ts';
 import * as consumedChallenges from './migrations/2026_12_02_0400_consumed_challenges.ts';
 import * as mgmt from './migrations/2026_12_03_0100_mgmt.ts';
 import * as auditRetention from './migrations/2026_12_03_infra_audit_retention.ts';
+import * as appendTokens from './migrations/2026_12_03_passkey_append.ts';
 import * as sessionSecondFactor from './migrations/2026_12_03_0100_sessions.ts';
 import * as usernameSkeletonConformance from './migrations/2026_12_03_0100_username_skeleton_conformance.ts';
 import * as tokens from './migrations/2026_12_03_tokens.ts';
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_03_0100_sessions': sessionSecondFactor,
   '2026_12_03_0100_username_skeleton_conformance': usernameSkeletonConformance,
   '2026_12_03_infra_audit_retention': auditRetention,
+  '2026_12_03_passkey_append': appendTokens,
   '2026_12_03_tokens': tokens,
 };
 

@@ -5,8 +5,9 @@ export interface RequestContext {
   userAgent: string | null;
   /**
    * Who acts, when it is not (only) the user the event is about: an API key of the management
-   * API, an operator on the command line, or a signed-in user refused a scope. Absent: the user
+   * API, an operator on the command line, a signed-in user refused a scope, or the append token
+   * a passkey was added with. Absent: the user
    * the event is about acts for themselves.
    */
-  actor?: { kind: 'api_key' | 'cli' | 'user'; id: string | null };
+  actor?: { kind: 'api_key' | 'cli' | 'user' | 'append_token'; id: string | null };
 }

@@ -191,6 +191,7 @@ for (const dialect of dialects) {
         ['GET', '/api-keys', 'api_keys:manage'],
         ['DELETE', '/api-keys/abc', 'api_keys:manage'],
         ['POST', '/login-results/redeem', 'tokens:redeem', { loginResult: 'x' }],
+        ['POST', '/append-tokens', 'append_tokens:issue', { userId: user.id }],
       ];
       for (const [method, path, scope, body] of routes) {
         const key = await makeKey(ALL_SCOPES.filter((s) => s !== scope));

@@ -13,7 +13,7 @@ export const API_KEY_SCOPES = {
   'api_keys:manage': 'Create, list and revoke API keys (a key can never grant scopes it does not hold)',
   'tokens:issue': 'Reserved: issue tokens for a user (a later release)',
   'tokens:redeem': 'Redeem a login result online (POST /login-results/redeem): verified and used up, a second redemption is refused',
-  'append_tokens:issue': 'Reserved: issue passkey-append tokens (a later release)',
+  'append_tokens:issue': 'Issue one-time append tokens that let a user add a passkey without a Latchkey sign-in (and create a user by externalId on the way)',
 } as const;
 
 export type ApiKeyScope = keyof typeof API_KEY_SCOPES;

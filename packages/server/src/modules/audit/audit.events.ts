@@ -38,6 +38,8 @@ export const AuditEventTypes = [
   'api_key.revoked',
   'api_key.rejected',
   'authorization.denied',
+  // Append tokens (issue 11 item 3): issued by an API key; the passkey they add names the token as actor.
+  'append_token.issued',
   'management.read',
   'account.imported',
   'passkey.imported',

@@ -386,4 +386,40 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
     });
     return read(request, { events: page.items.map(auditJson), nextCursor: page.nextCursor }, { userId: request.params.id, count: page.items.length });
   });
+
+  r.post('/append-tokens', {
+    config: { scope: 'append_tokens:issue' },
+    schema: {
+      tags: ['management: append tokens'],
+      security,
+      operationId: 'createAppendToken',
+      summary: 'Issue a one-time token that lets a user add a passkey without a Latchkey sign-in',
+      description:
+        'After your own sign-in, for {"userId"} or {"externalId"}. By externalId, a user Latchkey does not know yet is created (username: the one given, else the externalId if it is a valid username, else 400 username_invalid; 409 username_taken). The token (lk_append_…) is shown once, is good for one passkey registration within its lifetime (LATCHKEY_APPEND_TOKEN_TTL_SECONDS, default 300 s), and opens no session: pass it to <latchkey-passkey-append append-token> or the SDK\'s appendToken. 409 user_disabled for a disabled user.',
+      body: Type.Union([
+        Type.Object({ userId: UserId }, { additionalProperties: false }),
+        Type.Object(
+          {
+            externalId: Type.String({ minLength: 1, maxLength: 255 }),
+            username: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'For a new user; default: the externalId' })),
+            displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'For a new user; default: the username' })),
+          },
+          { additionalProperties: false },
+        ),
+      ]),
+      response: {
+        201: Type.Object({
+          token: Type.String({ description: 'lk_append_…: shown once' }),
+          expiresAt: Type.String({ format: 'date-time' }),
+          user: ManagedUserSchema,
+          userCreated: Type.Boolean({ description: 'Whether this call created the user (by externalId)' }),
+        }),
+        ...withUser,
+        409: problem,
+      },
+    },
+  }, async (request, reply) => {
+    const issued = await m.issueAppendToken(request.body, requestContext(request));
+    return reply.code(201).send({ token: issued.token, expiresAt: iso(issued.expiresAt), user: userJson(issued.user), userCreated: issued.userCreated });
+  });
 }

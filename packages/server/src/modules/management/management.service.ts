@@ -9,6 +9,12 @@ import { SessionErrors, type SessionsService } from '../sessions/sessions.module
 import { decodeCursor, encodeCursor } from './management.cursor.ts';
 import { importUsers, type ImportReport } from './management.import.ts';
 import type { Clock } from '../../platform/clock.ts';
+import { AppError } from '../../errors/app-error.ts';
+import { AccountErrors } from '../accounts/accounts.module.ts';
+import { AppendTokenErrors, type AppendTokensService, type IssuedAppendToken } from '../append-tokens/append-tokens.module.ts';
+
+/** Whose append token: a known user, or the user with this external id (created when there is none yet). */
+export type AppendTokenFor = { userId: string } | { externalId: string; username?: string | undefined; displayName?: string | undefined };
 
 export type UserLookup = { id: string } | { externalId: string } | { username: string } | { email: string };
 
@@ -35,6 +41,7 @@ export function createManagementService(deps: {
   passkeys: PasskeysService;
   audit: AuditService;
   clock: Clock;
+  appendTokens: AppendTokensService;
 }) {
   const { db, directory, audit } = deps;
 
@@ -174,6 +181,37 @@ export function createManagementService(deps: {
     /** See management.import.ts: all lines checked first, then one commit per line; re-runs change nothing. */
     async importUsers(ndjson: string, context: RequestContext): Promise<ImportReport> {
       return importUsers({ db, directory, audit, now: deps.clock.now() }, ndjson, context);
+    },
+
+    /**
+     * An append token (issue 11 item 3) for a user by id, or by external id: a user the company's
+     * store knows but Latchkey does not yet is created first (username: the one given, else the
+     * external id if it is a valid username), in the same commit as the token.
+     */
+    async issueAppendToken(input: AppendTokenFor, context: RequestContext): Promise<IssuedAppendToken & { user: DirectoryUser; userCreated: boolean }> {
+      const attempt = () =>
+        db.transaction().execute(async (trx) => {
+          let user = 'userId' in input ? await directory.findById(trx, input.userId) : await directory.findByExternalId(trx, input.externalId);
+          let userCreated = false;
+          if (!user) {
+            if ('userId' in input) throw noSuchUser();
+            user = await directory.create(trx, { username: input.username ?? input.externalId, displayName: input.displayName, externalId: input.externalId });
+            userCreated = true;
+            await audit.record(trx, context, { type: 'account.created', outcome: 'success', subjectUserId: user.id, data: { via: 'append_token' } });
+          }
+          if (user.status !== 'active') throw AppendTokenErrors.user_disabled();
+          return { ...(await deps.appendTokens.issue(trx, user.id, context)), user, userCreated };
+        });
+      try {
+        return await attempt();
+      } catch (error) {
+        // Two first issuances for one new external id at once: the loser finds the winner's user.
+        if (error instanceof AppError && error.code === 'external_id_taken' && 'externalId' in input) return attempt();
+        if (error instanceof AppError && error.code === 'username_invalid' && 'externalId' in input && input.username === undefined) {
+          throw AccountErrors.username_invalid({ detail: 'The externalId is not a valid username: pass a username for the new user.' });
+        }
+        throw error;
+      }
     },
 
     async listPasskeys(userId: string) {

@@ -13,6 +13,7 @@ import type { ParsedUserAgent } from '../../platform/user-agent.ts';
 import { GENERIC_PROVIDER, type Provider } from '../passkey-names/passkey-names.ts';
 import { SUPPORTED_ALGORITHMS, type WebauthnDeps } from './webauthn.deps.ts';
 import { WebauthnErrors } from './webauthn.errors.ts';
+import { AppendTokenErrors } from '../append-tokens/append-tokens.module.ts';
 
 /** WebAuthn L3 §5.4 PublicKeyCredentialCreationOptionsJSON, as the browser takes it. */
 export interface CreationOptionsJSON {
@@ -110,6 +111,7 @@ export function createRegistrationService(deps: WebauthnDeps) {
         allowed_credentials: null,
         binding_hash: bindingHash(input.binding),
         expires_at: deps.clock.now() + ttlMs,
+        append_token_id: null,
       });
       return options({ handle: pending.userHandle, name: pending.username, displayName: pending.displayName }, challenge, []);
     },
@@ -127,9 +129,41 @@ export function createRegistrationService(deps: WebauthnDeps) {
           allowed_credentials: null,
           binding_hash: bindingHash(input.binding),
           expires_at: deps.clock.now() + ttlMs,
+          append_token_id: null,
         }),
       ]);
       return options({ handle: input.user.userHandle, name: input.user.username, displayName: input.user.displayName }, challenge, existing);
+    },
+
+    /**
+     * Another passkey for the user an append token was issued for (issue 11 item 3), without a
+     * session. The token is bound to this challenge (a later start takes it over, so one token
+     * never runs two ceremonies); it is used up only when the verify succeeds.
+     */
+    async startAppendWithToken(input: { appendToken: string; binding: string; context: RequestContext }): Promise<CreationOptionsJSON> {
+      const challenge = newChallenge(deps.random.bytes);
+      const bound = await deps.appendTokens.bindToChallenge(input.appendToken, challenge);
+      if (!bound) {
+        // Anyone can send made-up tokens: counted in the minute summary, not a row each (issue 9).
+        return junk(input.context, AppendTokenErrors.append_token_invalid({ internal: 'append token unknown, used or expired at registration options' }));
+      }
+      const user = await deps.accounts.findById(bound.userId);
+      if (!user) throw AppendTokenErrors.append_token_invalid({ internal: 'the token\'s user no longer exists' });
+      if (user.status !== 'active') throw AppendTokenErrors.user_disabled();
+      const [existing] = await Promise.all([
+        deps.repository.listDescriptors(deps.db, user.id),
+        deps.repository.insertChallenge(deps.db, {
+          challenge,
+          ceremony: 'registration',
+          user_id: user.id,
+          pending_user: null,
+          allowed_credentials: null,
+          binding_hash: bindingHash(input.binding),
+          expires_at: deps.clock.now() + ttlMs,
+          append_token_id: bound.id,
+        }),
+      ]);
+      return options({ handle: user.userHandle, name: user.username, displayName: user.displayName }, challenge, existing);
     },
 
     /**
@@ -161,7 +195,13 @@ export function createRegistrationService(deps: WebauthnDeps) {
         return failure(context, AccountErrors.signed_in({ internal: 'sign-up finished by a request that carries a session' }), input.session.user.id, null);
       }
       let existingUser: User | undefined;
-      if (challenge.user_id) {
+      // An append token stands in for the session: the ceremony is the token's, whoever calls.
+      const appendTokenId = challenge.append_token_id;
+      if (challenge.user_id && appendTokenId) {
+        existingUser = await deps.accounts.findById(challenge.user_id);
+        if (!existingUser) return failure(context, challengeError('user no longer exists'), null, null);
+        if (existingUser.status !== 'active') return failure(context, AppendTokenErrors.user_disabled(), existingUser.id, null);
+      } else if (challenge.user_id) {
         // Passkey append: the verify call must come from the same signed-in user that asked.
         if (input.session?.user.id !== challenge.user_id) {
           return failure(context, CommonErrors.unauthorized({ internal: 'append finished without the session that started it' }), challenge.user_id, null);
@@ -191,9 +231,13 @@ export function createRegistrationService(deps: WebauthnDeps) {
       const transports = (response.response.transports ?? []).filter((t): t is string => typeof t === 'string').slice(0, 8);
       // SEC-39: a recovery ends only with a passkey registered to the recovering user themself.
       const recovering =
-        existingUser && input.session?.session.scope === 'recovery' && input.session.user.id === existingUser.id ? input.session : undefined;
+        existingUser && !appendTokenId && input.session?.session.scope === 'recovery' && input.session.user.id === existingUser.id ? input.session : undefined;
       try {
         const result = await deps.db.transaction().execute(async (trx) => {
+          // Used up in the commit that adds the passkey, and only if still bound to this ceremony.
+          if (appendTokenId && !(await deps.appendTokens.consume(trx, appendTokenId, challenge.challenge))) {
+            throw AppendTokenErrors.append_token_invalid({ internal: 'append token used, expired or taken over by another ceremony before verify' });
+          }
           const user = existingUser ?? (await deps.accounts.create(trx, pending as PendingUser));
           const row = {
             id: info.credential.id,
@@ -218,12 +262,19 @@ export function createRegistrationService(deps: WebauthnDeps) {
           if (!existingUser) {
             await deps.audit.record(trx, context, { type: 'account.created', outcome: 'success', subjectUserId: user.id });
           }
-          await deps.audit.record(trx, context, {
+          await deps.audit.record(trx, appendTokenId ? { ...context, actor: { kind: 'append_token', id: appendTokenId } } : context, {
             type: 'passkey.registered',
             outcome: 'success',
             subjectUserId: user.id,
             credentialId: row.id,
-            data: { aaguid: row.aaguid, fmt: row.attestation_fmt, deviceType: row.device_type, backedUp: info.credentialBackedUp, userVerified: info.userVerified },
+            data: {
+              aaguid: row.aaguid,
+              fmt: row.attestation_fmt,
+              deviceType: row.device_type,
+              backedUp: info.credentialBackedUp,
+              userVerified: info.userVerified,
+              ...(appendTokenId ? { appendTokenId } : {}),
+            },
           });
           let session: (SessionView & { token?: string }) | undefined;
           if (recovering && user.id === recovering.user.id) {

@@ -14,6 +14,14 @@ import type { ChallengeCodec } from './challenge-token.ts';
 import type { Verifier } from './verifier.ts';
 import type { WebauthnRepository } from './webauthn.repository.ts';
 
+/** The two things registration needs of append tokens (modules/append-tokens), so that module stays a leaf. */
+export interface AppendTokenGate {
+  /** Binds a live token to the challenge it starts; undefined for an unknown, used or expired one. */
+  bindToChallenge(token: string, challenge: string): Promise<{ id: string; userId: string } | undefined>;
+  /** Uses the token for that ceremony, in the registration's transaction: true for exactly one caller. */
+  consume(trx: Kysely<Database>, id: string, challenge: string): Promise<boolean>;
+}
+
 /** What the ceremony services are built from; assembled once in app.ts. */
 export interface WebauthnDeps {
   db: Kysely<Database>;
@@ -32,6 +40,7 @@ export interface WebauthnDeps {
   /** The `imaginaryCredentials` subkey (platform/keys.ts): fake credential IDs of unknown usernames. */
   imaginaryCredentialsKey: Uint8Array;
   notifier: Notifier;
+  appendTokens: AppendTokenGate;
   /** Whether the user could still sign in without a passkey (a verified e-mail with e-mail codes enabled; SEC-32). */
   hasOtherSignInMethod(userId: string): Promise<boolean>;
   /** A passkey proved the user: the statement that clears their fallback failure counters (SEC-34: success clears), run in the sign-in's batch. */

@@ -19,6 +19,7 @@ import type { CookiePolicy } from '../../http/cookies.ts';
 import { toBase64Url } from '../../platform/encoding.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Random } from '../../platform/random.ts';
+import { CommonErrors } from '../../errors/common.errors.ts';
 import { AccountErrors } from '../accounts/accounts.module.ts';
 import { assuranceLevel, type SessionView } from '../sessions/sessions.module.ts';
 import type { RateLimiter } from '../../http/rate-limit.ts';
@@ -90,11 +91,19 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
       tags,
       summary: 'Start registering a passkey',
       description:
-        'Signed out with a username: sign-up of a new account (409 username_taken if it exists, 409 username_confusable if one looks like it; 409 signed_in while the request carries a session of any scope, recovery included). Signed in with {}: adds a passkey to the current user.',
+        'Signed out with a username: sign-up of a new account (409 username_taken if it exists, 409 username_confusable if one looks like it; 409 signed_in while the request carries a session of any scope, recovery included). Signed in with {}: adds a passkey to the current user. With {"appendToken"} (from POST /api/admin/v1/append-tokens): adds a passkey to the token\'s user without a session (401 append_token_invalid); the verify then opens no session.',
       body: RegistrationOptionsBody,
       response: { 200: OptionsResponse, 400: problem, 401: problem, 403: problem, 409: problem, 429: problem },
     },
   }, async (request, reply) => {
+    if (request.body.appendToken !== undefined) {
+      if (request.body.username !== undefined || request.body.displayName !== undefined || request.body.email !== undefined) {
+        throw CommonErrors.invalid_request({ detail: 'appendToken comes alone: the account is the token\'s' });
+      }
+      await deps.authLimiter.hit(`append-options-ip:${request.ip}`);
+      const binding = bind(request, reply);
+      return deps.registration.startAppendWithToken({ appendToken: request.body.appendToken, binding, context: requestContext(request) });
+    }
     if (request.body.username !== undefined) {
       await deps.signupLimiter.hit(`signup:${request.ip}`);
       // No sign-up on top of a session (a recovery one above all: issue 9); the verify checks again.
@@ -113,6 +122,7 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
     schema: {
       tags,
       summary: 'Finish registering a passkey',
+      description: 'Finds the ceremony by its challenge. A ceremony started with an appendToken uses the token up here (401 append_token_invalid if it was used, expired or taken over by a later start) and answers {user, passkey} without a session.',
       body: RegistrationResponseBody,
       response: {
         200: Type.Object({

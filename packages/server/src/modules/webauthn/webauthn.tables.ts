@@ -33,6 +33,8 @@ export interface ChallengesTable {
   /** SHA-256 of the ceremony binding (cookie or Latchkey-Ceremony header). */
   binding_hash: string;
   expires_at: number;
+  /** Registration started with an append token (issue 11): its id; the ceremony needs no session. */
+  append_token_id: string | null;
 }
 
 /** A sign-in challenge that was used (modules/webauthn/challenge-token.ts), kept until it expires. */

@@ -18,7 +18,7 @@ export interface LatchkeyIdentity {
   userId: string;
   /** When the user authenticated (`auth_time`). */
   authTime: Date;
-  /** How (`amr`), e.g. `['passkey']`, `['email_otp']`. */
+  /** How (`amr`), e.g. `['passkey', 'user']` (a user-verified passkey), `['pwd', 'passkey', 'mfa']`, `['otp']` (an e-mailed code). */
   amr: string[];
   /** Assurance level: `aal2` for a user-verified passkey, `aal1` otherwise. */
   acr: 'aal1' | 'aal2';

@@ -62,6 +62,8 @@ export interface AppOverrides {
   database?: DatabaseHandle;
   verifier?: Verifier;
   logger?: FastifyServerOptions['logger'];
+  /** Where the default logger writes its JSON lines (main.ts: a formatter when stdout is a terminal); stdout by default. */
+  logDestination?: { write(line: string): void };
 }
 
 const SWEEP_INTERVAL_MS = 60_000;
@@ -93,6 +95,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     logger: overrides.logger ?? {
       level: config.log.level,
       redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+      ...(overrides.logDestination ? { stream: overrides.logDestination } : {}),
     },
     bodyLimit: config.server.bodyLimitBytes,
     trustProxy: config.server.trustProxy.length > 0 ? [...config.server.trustProxy] : false,

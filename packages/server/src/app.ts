@@ -17,6 +17,7 @@ import { createBatchedRateLimiter, createRateLimiter } from './http/rate-limit.t
 import { HTML_CSP, installSecurityHeaders } from './http/security-headers.ts';
 import { installStaticPages } from './http/static-pages.ts';
 import { installCors } from './http/cors.ts';
+import { createOriginWarnings } from './http/origin-warnings.ts';
 import { installWellKnown } from './http/well-known.ts';
 import { PUBLIC_ROUTE, SIGNED_IN } from './http/openapi.ts';
 import { createAccountsService, createUserDirectory } from './modules/accounts/accounts.module.ts';
@@ -138,7 +139,8 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     const encoding = request.headers['content-encoding'];
     done(encoding && encoding.trim().toLowerCase() !== 'identity' ? CommonErrors.unsupported_media_type({ detail: 'A Content-Encoding is not accepted; send the JSON uncompressed' }) : undefined);
   });
-  installCors(app, config.cors.origins);
+  const warnRefusedOrigin = createOriginWarnings({ log: app.log, clock, origins: config.rp.origins, corsOrigins: config.cors.origins });
+  installCors(app, config.cors.origins, (origin, request) => warnRefusedOrigin('cors', origin, request));
   installSecurityHeaders(app, { hsts: config.rp.origins.every((o) => o.startsWith('https:')) });
   await app.register(cookie);
   app.addSchema(ProblemSchema);
@@ -233,7 +235,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
 
   const telemetryLimiter = createBatchedRateLimiter({ db, clock, limit: config.telemetry.perIpPerHour, windowSeconds: 3600 });
 
-  const csrfGuard = createCsrfGuard(config.rp.origins);
+  const csrfGuard = createCsrfGuard(config.rp.origins, (origin, request) => warnRefusedOrigin('csrf', origin, request));
   app.addHook('preHandler', (request, _reply, done) => done(csrfGuard(request)));
 
   const passkeys = createPasskeysService(webauthnDeps);

@@ -182,6 +182,7 @@ describe('loadConfig', () => {
       ['http://localhost:8080', /is a URL, not an RP ID: use "localhost"/],
       ['192.168.1.10', /IP address, which WebAuthn does not allow/],
       ['127.0.0.1', /IP address/],
+      ['https://192.168.1.10:8443', /"https:\/\/192\.168\.1\.10:8443" is an IP address/],
       ['::1', /IP address/],
       ['[::1]', /IP address/],
       ['example.com:8443', /has a port: use "example\.com"/],

@@ -146,7 +146,11 @@ export const RP_ID_HELP =
 export function checkRpId(value: string): string | undefined {
   const id = value.trim();
   const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(id) ? parseUrl(id) : undefined;
-  if (url) return `"${value}" is a URL, not an RP ID: use "${url.hostname.replace(/^\[|\]$/g, '')}" (${RP_ID_HELP})`;
+  if (url) {
+    const hostname = url.hostname.replace(/^\[|\]$/g, '');
+    // https://192.168.1.10 is a URL and an IP address: the IP address is what needs fixing.
+    return checkRpId(hostname)?.replace(`"${hostname}"`, `"${value}"`) ?? `"${value}" is a URL, not an RP ID: use "${hostname}" (${RP_ID_HELP})`;
+  }
   const host = id.replace(/[:/].*$/, '');
   const ipv6 = id.startsWith('[') || (id.match(/:/g)?.length ?? 0) > 1;
   if (ipv6 || /^\d{1,3}(\.\d{1,3}){3}$/.test(host)) {

@@ -128,6 +128,9 @@ export class LatchkeyElement extends LitElement {
       if (error.code === 'signed_in') return { message: this.text('alreadySignedIn'), reason: error.code };
       if (error.code === 'username_confusable') return { message: this.text('usernameConfusable', { name: username }), reason: error.code };
       if (REJECTED.has(error.code)) return { message: this.text('rejected'), reason: error.code };
+      // The page's origin is not in LATCHKEY_ORIGINS: the operator's to fix (the server logs which
+      // variable); the user gets the same plain words as for the browser's SecurityError.
+      if (error.code === 'origin_not_allowed') return { message: this.text('securityError'), reason: error.code };
       const detail = error.message.charAt(0).toUpperCase() + error.message.slice(1);
       return { message: this.text('serverError', { detail }), reason: error.code };
     }

@@ -18,7 +18,9 @@ import { HTML_CSP, installSecurityHeaders } from './http/security-headers.ts';
 import { installStaticPages } from './http/static-pages.ts';
 import { installCors } from './http/cors.ts';
 import { loggableRequest } from './http/log-redaction.ts';
+import { createOriginWarnings } from './http/origin-warnings.ts';
 import { installWellKnown } from './http/well-known.ts';
+import { PUBLIC_ROUTE, SIGNED_IN } from './http/openapi.ts';
 import { createAccountsService, createUserDirectory } from './modules/accounts/accounts.module.ts';
 import { createApiKeysService } from './modules/api-keys/api-keys.module.ts';
 import { createManagementService } from './modules/management/management.module.ts';
@@ -65,6 +67,8 @@ export interface AppOverrides {
   database?: DatabaseHandle;
   verifier?: Verifier;
   logger?: FastifyServerOptions['logger'];
+  /** Where the default logger writes its JSON lines (main.ts: a formatter when stdout is a terminal); stdout by default. */
+  logDestination?: { write(line: string): void };
 }
 
 const SWEEP_INTERVAL_MS = 60_000;
@@ -99,7 +103,10 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     serializers: { req: loggableRequest },
   };
   const app = Fastify({
-    logger: typeof overrides.logger === 'object' ? { ...logRules, ...overrides.logger } : (overrides.logger ?? { level: config.log.level, ...logRules }),
+    logger:
+      typeof overrides.logger === 'object'
+        ? { ...logRules, ...overrides.logger }
+        : (overrides.logger ?? { level: config.log.level, ...logRules, ...(overrides.logDestination ? { stream: overrides.logDestination } : {}) }),
     bodyLimit: config.server.bodyLimitBytes,
     trustProxy: config.server.trustProxy.length > 0 ? [...config.server.trustProxy] : false,
     genReqId: () => random.uuid(),
@@ -141,25 +148,34 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     const encoding = request.headers['content-encoding'];
     done(encoding && encoding.trim().toLowerCase() !== 'identity' ? CommonErrors.unsupported_media_type({ detail: 'A Content-Encoding is not accepted; send the JSON uncompressed' }) : undefined);
   });
-  installCors(app, config.cors.origins);
+  const warnRefusedOrigin = createOriginWarnings({ log: app.log, clock, origins: config.rp.origins, corsOrigins: config.cors.origins });
+  installCors(app, config.cors.origins, (origin, request) => warnRefusedOrigin('cors', origin, request));
   installSecurityHeaders(app, { hsts: config.rp.origins.every((o) => o.startsWith('https:')) });
   await app.register(cookie);
   app.addSchema(ProblemSchema);
 
+  // Lint-clean under Redocly's recommended rules (test/integration/openapi.test.ts); the route
+  // conventions (operationId, security) are in http/openapi.ts.
+  const cookieName = createCookiePolicy(config).sessionCookieName;
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
       info: {
         title: 'Latchkey API',
         version: '1.0.0',
+        license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
         description: `Passkey authentication server. Errors are RFC 9457 problem+json with a stable \`code\`:\n\n${[...registeredErrors()]
           .map(([code, spec]) => `- \`${code}\` (${spec.status}): ${spec.title}${spec.description ? ` — ${spec.description}` : ''}`)
           .join('\n')}`,
       },
+      // Relative: the API is where this document was fetched from, whatever name a proxy gives it.
+      servers: [{ url: '/', description: 'This Latchkey server' }],
+      // Signed in unless an operation says otherwise (`security: []` on public ones).
+      security: SIGNED_IN,
       components: {
         securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer' },
-          cookie: { type: 'apiKey', in: 'cookie', name: 'latchkey_session' },
+          bearer: { type: 'http', scheme: 'bearer', description: 'A session token (`session.token` of a sign-in answer to a bearer client)' },
+          cookie: { type: 'apiKey', in: 'cookie', name: cookieName, description: 'The HttpOnly session cookie a browser sign-in sets' },
           apiKey: {
             type: 'http',
             scheme: 'bearer',
@@ -169,6 +185,8 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
         },
       },
     },
+    // Component schemas keep their $id as name (Problem, User, …), not def-0, def-1.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
   // The API reference gets the same CSP as every other page, not swagger-ui's own (which allows
   // any https: style or font, an outside validator image and upgrade-insecure-requests).
@@ -227,7 +245,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
 
   const telemetryLimiter = createBatchedRateLimiter({ db, clock, limit: config.telemetry.perIpPerHour, windowSeconds: 3600 });
 
-  const csrfGuard = createCsrfGuard(config.rp.origins);
+  const csrfGuard = createCsrfGuard(config.rp.origins, (origin, request) => warnRefusedOrigin('csrf', origin, request));
   app.addHook('preHandler', (request, _reply, done) => done(csrfGuard(request)));
 
   const directory = createUserDirectory({ clock, random });
@@ -357,7 +375,16 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   await app.register(passwordRoutes, { auth, cookies, clock, passwords, ipLimiter: passwordIpLimiter, enabled: passwordsEnabled });
   await app.register(totpRoutes, { auth, totp, ipLimiter: passwordIpLimiter, enabled: totpEnabled });
 
-  app.get('/healthz', { schema: { tags: ['operations'], summary: 'Ready when the database answers' } }, async (_request, reply) => {
+  const health = (status: string) => ({ type: 'object', properties: { status: { type: 'string', const: status } }, required: ['status'] });
+  const healthSchema = {
+    operationId: 'getHealth',
+    security: PUBLIC_ROUTE,
+    tags: ['operations'],
+    summary: 'Ready when the database answers',
+    // 4XX: a request refused before the route (a Content-Encoding, a malformed header).
+    response: { 200: health('ok'), '4xx': { $ref: 'Problem#' }, 503: health('unavailable') },
+  };
+  app.get('/healthz', { schema: healthSchema }, async (_request, reply) => {
     try {
       await database.ping();
       return { status: 'ok' };

@@ -2,6 +2,7 @@ import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, redactConfig } from './config/load.ts';
 import { bundleElements } from './http/static-pages.ts';
 import { installLastResortHandlers } from './platform/last-resort.ts';
+import { createPrettyDestination } from './platform/log-format.ts';
 
 /** How long in-flight requests may take to finish after SIGTERM; under the 10 s that Docker and Kubernetes wait before SIGKILL. */
 const DRAIN_MS = 6_000;
@@ -20,7 +21,8 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const app = await buildApp(config);
+  // A person at a terminal reads lines; anything else (a pipe, a file, a collector) gets JSON.
+  const app = await buildApp(config, process.stdout.isTTY ? { logDestination: createPrettyDestination(process.stdout) } : {});
   app.log.info({ config: redactConfig(config) }, 'configuration');
   let closing = false;
   let closingSince = 0;
@@ -73,10 +75,18 @@ async function main(): Promise<void> {
   installLastResortHandlers(app.log);
   // Bundle the web components now rather than on the first visitor's request (tests stay lazy).
   bundleElements().catch((err: unknown) => app.log.warn({ err }, '/latchkey.js could not be bundled; it will be retried on request'));
-  await app.listen({ host: config.server.host, port: config.server.port });
+  // Fastify's own line would read "Server listening at http://127.0.0.1:8080": not an address to open.
+  await app.listen({ host: config.server.host, port: config.server.port, listenTextResolver: (address) => `bound to ${address.replace(/^https?:\/\//, '')}` });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
-  app.log.info(`Latchkey is listening on http://${config.server.host === '0.0.0.0' ? 'localhost' : config.server.host}:${port} (origins: ${config.rp.origins.join(', ')})`);
+  // The address to open is an allowed origin: WebAuthn refuses any other (http://127.0.0.1 when the RP ID is localhost).
+  const url = `${config.rp.origins[0]}/`;
+  const listening = `${config.server.host}:${port}`;
+  const demo = config.server.demoEnabled ?? config.server.environment !== 'production';
+  app.log.info(
+    { url, listening, origins: config.rp.origins },
+    demo ? `Latchkey is ready: open ${url} (listening on ${listening})` : `Latchkey is ready for ${url} (listening on ${listening})`,
+  );
 }
 
 main().catch((error: unknown) => {

@@ -176,6 +176,73 @@ describe('loadConfig', () => {
     assert.ok(problemsOf({ LATCHKEY_RP_ID: 'example.com' }).some((p) => p.includes('http://localhost:8080')));
   });
 
+  test('an RP ID that is a URL, an IP address, or has a port or path is refused with what an RP ID is (issue 10)', () => {
+    const cases: [string, RegExp][] = [
+      ['https://example.com', /is a URL, not an RP ID: use "example\.com"/],
+      ['http://localhost:8080', /is a URL, not an RP ID: use "localhost"/],
+      ['192.168.1.10', /IP address, which WebAuthn does not allow/],
+      ['127.0.0.1', /IP address/],
+      ['https://192.168.1.10:8443', /"https:\/\/192\.168\.1\.10:8443" is an IP address/],
+      ['::1', /IP address/],
+      ['[::1]', /IP address/],
+      ['example.com:8443', /has a port: use "example\.com"/],
+      ['example.com/login', /has a path: use "example\.com"/],
+      ['exa mple.com', /is not a domain name/],
+    ];
+    for (const [rpId, reason] of cases) {
+      const problems = problemsOf({ LATCHKEY_RP_ID: rpId, LATCHKEY_ORIGINS: 'https://example.com' });
+      assert.equal(problems.length, 1, `one problem, not one per origin too: ${JSON.stringify(problems)}`);
+      const [problem = ''] = problems;
+      assert.ok(problem.startsWith('LATCHKEY_RP_ID: '), problem);
+      assert.match(problem, reason);
+      assert.match(problem, /domain name such as example\.com, without scheme, port or path; every origin in LATCHKEY_ORIGINS must be that domain or one of its subdomains/);
+    }
+  });
+
+  test('origins unrelated to the RP ID name LATCHKEY_RP_ID and say what it is, also when it is the default', () => {
+    const [set = ''] = problemsOf({ LATCHKEY_RP_ID: 'example.com', LATCHKEY_ORIGINS: 'https://shop.example.org' });
+    assert.match(set, /^LATCHKEY_ORIGINS: "https:\/\/shop\.example\.org" is not on the RP ID "example\.com" or one of its subdomains: set LATCHKEY_RP_ID/);
+    assert.match(set, /the RP ID \(LATCHKEY_RP_ID\) is a domain name/);
+    const [unset = ''] = problemsOf({ LATCHKEY_ORIGINS: 'https://example.com' });
+    assert.match(unset, /^LATCHKEY_ORIGINS: "https:\/\/example\.com" is not on the RP ID "localhost" \(LATCHKEY_RP_ID is not set\)/);
+  });
+
+  test('every message names the environment variable, also for defaults and the cross-field checks, never an internal path', () => {
+    const internal = /(^|[\s(])(rp|cors|wellKnown|database|session|emailCode|server)\.[a-zA-Z]+/;
+    const cases: [Record<string, string>, string][] = [
+      // the default origin http://localhost:8080 against a real RP ID: the origins came from no variable
+      [{ LATCHKEY_RP_ID: 'example.com' }, 'LATCHKEY_ORIGINS: "http://localhost:8080"'],
+      [{ LATCHKEY_TOP_ORIGINS: 'https://portal.example.org/embed' }, 'LATCHKEY_TOP_ORIGINS: '],
+      [{ LATCHKEY_TOP_ORIGINS: 'http://portal.example.org' }, 'LATCHKEY_TOP_ORIGINS: '],
+      [{ LATCHKEY_CORS_ORIGINS: 'http://localhost:3000' }, 'LATCHKEY_CORS_ORIGINS: "http://localhost:3000" must also be in LATCHKEY_ORIGINS'],
+      [{ LATCHKEY_CORS_ORIGINS: 'nope' }, 'LATCHKEY_CORS_ORIGINS: "nope" is not an origin'],
+      [{ LATCHKEY_RELATED_ORIGINS: 'http://example.org' }, 'LATCHKEY_RELATED_ORIGINS: '],
+      [{ LATCHKEY_ASSET_LINKS: '{' }, 'LATCHKEY_ASSET_LINKS: must be a JSON document'],
+      [{ LATCHKEY_APPLE_APP_SITE_ASSOCIATION: '{' }, 'LATCHKEY_APPLE_APP_SITE_ASSOCIATION: must be a JSON document'],
+      [{ LATCHKEY_DATABASE_URL: 'mysql://x' }, 'LATCHKEY_DATABASE_URL: must be sqlite:'],
+      [{ LATCHKEY_EMAIL_CODE_ADDRESS_CEILING_PER_HOUR: '5' }, 'LATCHKEY_EMAIL_CODE_ADDRESS_CEILING_PER_HOUR: must not be lower than LATCHKEY_EMAIL_CODE_PER_ADDRESS_PER_HOUR'],
+      [{ LATCHKEY_EMAIL_CODE_PER_ADDRESS_PER_HOUR: '500' }, 'LATCHKEY_EMAIL_CODE_ADDRESS_CEILING_PER_HOUR: must not be lower than LATCHKEY_EMAIL_CODE_PER_ADDRESS_PER_HOUR'],
+      [{ LATCHKEY_SESSION_IDLE_SECONDS: '90000' }, 'LATCHKEY_SESSION_ABSOLUTE_SECONDS: must not be shorter than LATCHKEY_SESSION_IDLE_SECONDS'],
+      [{ LATCHKEY_RP_ID: 'https://example.com' }, 'LATCHKEY_RP_ID: '],
+      [{ LATCHKEY_PORT: 'http' }, 'LATCHKEY_PORT: '],
+    ];
+    for (const [env, expected] of cases) {
+      const problems = problemsOf(env);
+      assert.ok(problems.some((p) => p.startsWith(expected)), `${JSON.stringify(env)}: ${JSON.stringify(problems)}`);
+      for (const p of problems) {
+        assert.match(p, /^LATCHKEY_[A-Z_]+[: ]/, `${JSON.stringify(env)}: ${p}`);
+        assert.doesNotMatch(p, internal, `${JSON.stringify(env)}: ${p}`);
+      }
+    }
+    // From a config file: the variable and where in the file.
+    const path = file('rp.json', JSON.stringify({ rp: { id: 'example.com:443' }, session: { idleTimeoutSeconds: 90000 } }));
+    const fromFile = problemsOf({ LATCHKEY_CONFIG_FILE: path });
+    assert.ok(fromFile.some((p) => p.startsWith(`LATCHKEY_RP_ID (id in rp of ${path}): "example.com:443" has a port`)), JSON.stringify(fromFile));
+    assert.ok(fromFile.some((p) => p.startsWith(`LATCHKEY_SESSION_ABSOLUTE_SECONDS: must not be shorter than LATCHKEY_SESSION_IDLE_SECONDS (idleTimeoutSeconds in session of ${path})`)), JSON.stringify(fromFile));
+    const unknown = problemsOf({ LATCHKEY_CONFIG_FILE: file('unknown.json', JSON.stringify({ rp: { ids: 'x' } })) });
+    assert.ok(unknown.some((p) => /^LATCHKEY_CONFIG_FILE=.*unknown\.json: unknown setting "rp\.ids"$/.test(p)), JSON.stringify(unknown));
+  });
+
   test('top origins must be origins too', () => {
     const problems = problemsOf({ LATCHKEY_TOP_ORIGINS: 'https://portal.example.org/embed' });
     assert.ok(problems.some((p) => p.includes('https://portal.example.org/embed')), JSON.stringify(problems));

@@ -40,7 +40,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
       if (!isPlain(parsed)) throw new Error('the file must hold a JSON object');
       raw = parsed;
       for (const [section, value] of Object.entries(raw)) {
-        if (isPlain(value)) for (const key of Object.keys(value)) where.set(`/${section}/${key}`, `${key} in ${section} of ${file}`);
+        if (!isPlain(value)) continue;
+        for (const key of Object.keys(value)) {
+          const variable = ENVIRONMENT.find((e) => e.path[0] === section && e.path[1] === key)?.env;
+          where.set(`/${section}/${key}`, `${variable ? `${variable} (` : ''}${key} in ${section} of ${file}${variable ? ')' : ''}`);
+        }
       }
     } catch (err) {
       problems.push(`LATCHKEY_CONFIG_FILE=${file}: ${(err as Error).message}`);
@@ -74,10 +78,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
     reported.add(pointer);
     const extra = (error.params as { additionalProperties?: string[] }).additionalProperties;
     if (extra) {
-      for (const key of extra) problems.push(`${pointer ? `${pointer.slice(1)}.` : ''}${key}: unknown setting`);
+      // Only a config file (or a test's overrides) can hold unknown keys: unknown variables are reported above.
+      const setting = `${pointer ? `${pointer.slice(1).replaceAll('/', '.')}.` : ''}`;
+      for (const key of extra) problems.push(`${file ? `LATCHKEY_CONFIG_FILE=${file}` : 'config'}: unknown setting "${setting}${key}"`);
       continue;
     }
-    const name = where.get(pointer) ?? pointer.slice(1).replaceAll('/', '.');
+    const name = nameOf(pointer, where);
     const got = valueAt(config, pointer);
     const allowed = allowedValues(pointer);
     const message = allowed ? `must be one of ${allowed.join(', ')}` : error.message;
@@ -86,9 +92,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
   const valid = config as Config;
   // The default origin follows the port; from a bad port it would only add a second, confusing problem.
   if (Array.isArray(valid.rp?.origins) && valid.rp.origins.length === 0 && Number.isInteger(valid.server?.port)) valid.rp.origins = [valid.server.port === 80 ? 'http://localhost' : `http://localhost:${valid.server.port}`];
+  // One problem with the RP ID explains itself; the origins would only repeat it.
+  const rpIdProblem = typeof valid.rp?.id === 'string' ? checkRpId(valid.rp.id) : undefined;
+  if (rpIdProblem) problems.push(`${nameOf('/rp/id', where)}: ${rpIdProblem}`);
   try {
     // Also run when a field above is wrong, so every problem is reported at once.
-    problems.push(...crossFieldProblems(valid, where));
+    problems.push(...crossFieldProblems(valid, where, rpIdProblem === undefined));
   } catch {
     // a field these checks read is itself invalid and already reported
   }
@@ -125,28 +134,78 @@ function allowedValues(pointer: string): string[] | undefined {
   return choices.map((c) => String(c.const));
 }
 
-function crossFieldProblems(config: Config, where: Map<string, string>): string[] {
+/** What an RP ID is, for every message about one (WebAuthn L3 §5.1.4.1: a registrable domain suffix of the origin). */
+export const RP_ID_HELP =
+  'the RP ID (LATCHKEY_RP_ID) is a domain name such as example.com, without scheme, port or path; every origin in LATCHKEY_ORIGINS must be that domain or one of its subdomains (https://example.com, https://app.example.com)';
+
+/**
+ * Why a value cannot be an RP ID, or undefined. WebAuthn takes a domain only: not a URL, not an
+ * IP address (L3 §5.1.4.1: the RP ID must be a registrable domain suffix of the effective domain,
+ * and an IP address has none), no port, no path.
+ */
+export function checkRpId(value: string): string | undefined {
+  const id = value.trim();
+  const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(id) ? parseUrl(id) : undefined;
+  if (url) {
+    const hostname = url.hostname.replace(/^\[|\]$/g, '');
+    // https://192.168.1.10 is a URL and an IP address: the IP address is what needs fixing.
+    return checkRpId(hostname)?.replace(`"${hostname}"`, `"${value}"`) ?? `"${value}" is a URL, not an RP ID: use "${hostname}" (${RP_ID_HELP})`;
+  }
+  const host = id.replace(/[:/].*$/, '');
+  const ipv6 = id.startsWith('[') || (id.match(/:/g)?.length ?? 0) > 1;
+  if (ipv6 || /^\d{1,3}(\.\d{1,3}){3}$/.test(host)) {
+    return `"${value}" is an IP address, which WebAuthn does not allow as an RP ID: use a domain name (localhost for local development) (${RP_ID_HELP})`;
+  }
+  if (id !== host) return `"${value}" has a ${id[host.length] === ':' ? 'port' : 'path'}: use "${host}" (${RP_ID_HELP})`;
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(id)) {
+    return `"${value}" is not a domain name (${RP_ID_HELP})`;
+  }
+  return undefined;
+}
+
+function parseUrl(value: string): URL | undefined {
+  try {
+    return new URL(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The variable (or config file key) a setting came from; a default's own variable when it came from none. */
+function nameOf(pointer: string, where: Map<string, string>): string {
+  const found = where.get(pointer);
+  if (found) return found;
+  const [, section, key] = pointer.split('/');
+  const variable = ENVIRONMENT.find((e) => e.path[0] === section && e.path[1] === key)?.env;
+  return variable ?? `LATCHKEY_CONFIG_FILE ${pointer.slice(1).replaceAll('/', '.')}`;
+}
+
+function crossFieldProblems(config: Config, where: Map<string, string>, rpIdValid: boolean): string[] {
   const problems: string[] = [];
-  const originsName = where.get('/rp/origins') ?? 'rp.origins';
+  const originsName = nameOf('/rp/origins', where);
   const rpId = config.rp.id.toLowerCase();
-  for (const origin of [...config.rp.origins, ...config.rp.topOrigins]) {
-    const parsed = parseOrigin(origin);
-    if (!parsed) {
-      problems.push(`${originsName}: "${origin}" is not an origin (scheme://host[:port], no path)`);
-      continue;
-    }
-    if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && isLocalhost(parsed.hostname))) {
-      problems.push(`${originsName}: "${origin}" must use https (http is allowed only for localhost)`);
-    }
-    if (config.rp.origins.includes(origin)) {
-      const host = parsed.hostname.toLowerCase();
-      if (host !== rpId && !host.endsWith(`.${rpId}`)) {
-        problems.push(`${originsName}: "${origin}" is not on the RP ID "${config.rp.id}" or one of its subdomains`);
+  // The default RP ID is easy to forget: say that it is one.
+  const rpIdName = where.has('/rp/id') ? `the RP ID "${config.rp.id}"` : `the RP ID "${config.rp.id}" (LATCHKEY_RP_ID is not set)`;
+  for (const [list, name] of [[config.rp.origins, originsName], [config.rp.topOrigins, nameOf('/rp/topOrigins', where)]] as const) {
+    for (const origin of list) {
+      const parsed = parseOrigin(origin);
+      if (!parsed) {
+        problems.push(`${name}: "${origin}" is not an origin (scheme://host[:port], no path)`);
+        continue;
+      }
+      if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && isLocalhost(parsed.hostname))) {
+        problems.push(`${name}: "${origin}" must use https (http is allowed only for localhost)`);
+      }
+      if (list === config.rp.origins && rpIdValid) {
+        const host = parsed.hostname.toLowerCase();
+        if (host !== rpId && !host.endsWith(`.${rpId}`)) {
+          problems.push(`${name}: "${origin}" is not on ${rpIdName} or one of its subdomains: set LATCHKEY_RP_ID to the domain your users' browsers show, or fix the origin (${RP_ID_HELP})`);
+        }
       }
     }
   }
-  for (const [path, fallback] of [['/cors/origins', 'cors.origins'], ['/wellKnown/relatedOrigins', 'wellKnown.relatedOrigins']] as const) {
-    const name = where.get(path) ?? fallback;
+  for (const path of ['/cors/origins', '/wellKnown/relatedOrigins'] as const) {
+    const name = nameOf(path, where);
     const list = path === '/cors/origins' ? config.cors.origins : config.wellKnown.relatedOrigins;
     for (const origin of list) {
       const parsed = parseOrigin(origin);
@@ -159,25 +218,25 @@ function crossFieldProblems(config: Config, where: Map<string, string>): string[
       }
     }
   }
-  for (const [key, fallback] of [['appleAppSiteAssociation', 'wellKnown.appleAppSiteAssociation'], ['assetLinks', 'wellKnown.assetLinks']] as const) {
+  for (const key of ['appleAppSiteAssociation', 'assetLinks'] as const) {
     const document = config.wellKnown[key];
     if (document === undefined) continue;
     try {
       JSON.parse(document);
     } catch {
-      problems.push(`${where.get(`/wellKnown/${key}`) ?? fallback}: must be a JSON document`);
+      problems.push(`${nameOf(`/wellKnown/${key}`, where)}: must be a JSON document`);
     }
   }
   if (!/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(config.database.url)) {
-    problems.push(`${where.get('/database/url') ?? 'database.url'}: must be sqlite:<path> or postgres://user:pass@host:port/db`);
+    problems.push(`${nameOf('/database/url', where)}: must be sqlite:<path> or postgres://user:pass@host:port/db`);
   }
   if (config.emailCode.addressCeilingPerHour < config.emailCode.perAddressPerHour) {
     problems.push(
-      `${where.get('/emailCode/addressCeilingPerHour') ?? 'LATCHKEY_EMAIL_CODE_ADDRESS_CEILING_PER_HOUR'}: must not be lower than LATCHKEY_EMAIL_CODE_PER_ADDRESS_PER_HOUR (the address-wide ceiling is above the per-client quota)`,
+      `${nameOf('/emailCode/addressCeilingPerHour', where)}: must not be lower than ${nameOf('/emailCode/perAddressPerHour', where)} (the address-wide ceiling is above the per-client quota)`,
     );
   }
   if (config.session.absoluteTimeoutSeconds < config.session.idleTimeoutSeconds) {
-    problems.push('LATCHKEY_SESSION_ABSOLUTE_SECONDS: must not be shorter than LATCHKEY_SESSION_IDLE_SECONDS');
+    problems.push(`${nameOf('/session/absoluteTimeoutSeconds', where)}: must not be shorter than ${nameOf('/session/idleTimeoutSeconds', where)}`);
   }
   return problems;
 }

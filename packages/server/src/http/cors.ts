@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 const ALLOWED_METHODS = 'GET, POST, PUT, PATCH, DELETE';
 const ALLOWED_HEADERS = 'Accept, Authorization, Content-Type, Latchkey-Ceremony';
@@ -11,14 +11,19 @@ const EXPOSED_HEADERS = 'Latchkey-Ceremony, Retry-After, X-Request-Id';
  * origins. CORS only lets those pages read answers; what they may change is still decided by the
  * CSRF guard (SEC-23). Exposes `Latchkey-Ceremony`, which cookie-less clients echo back on verify.
  */
-export function installCors(app: FastifyInstance, origins: readonly string[]): void {
+export function installCors(app: FastifyInstance, origins: readonly string[], onRefused?: (origin: string, request: FastifyRequest) => void): void {
   const allowed = new Set(origins);
   // Callback-style: it runs on every request, and an async hook costs a promise per call.
   app.addHook('onRequest', (request, reply, done) => {
     if (!request.url.startsWith('/api/')) return done();
     reply.header('vary', 'Origin');
     const origin = request.headers.origin;
-    if (origin === undefined || !allowed.has(origin)) return done();
+    if (origin === undefined) return done();
+    if (!allowed.has(origin)) {
+      // A browser sends Origin on same-origin POSTs too: only a cross-origin page needs CORS.
+      if (onRefused && request.headers['sec-fetch-site'] !== 'same-origin' && !isOwnOrigin(origin, request.headers.host)) onRefused(origin, request);
+      return done();
+    }
     reply.header('access-control-allow-origin', origin);
     reply.header('access-control-allow-credentials', 'true');
     reply.header('access-control-expose-headers', EXPOSED_HEADERS);
@@ -32,4 +37,12 @@ export function installCors(app: FastifyInstance, origins: readonly string[]): v
     }
     done();
   });
+}
+
+function isOwnOrigin(origin: string, host: string | undefined): boolean {
+  try {
+    return host !== undefined && new URL(origin).host === host;
+  } catch {
+    return false;
+  }
 }

@@ -10,7 +10,7 @@ const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * none when the browser sends no Origin), and a body must be application/json (checked by the
  * JSON-only content-type parser). Bearer calls cannot be forged by a browser, so they are exempt.
  */
-export function createCsrfGuard(allowedOrigins: readonly string[]) {
+export function createCsrfGuard(allowedOrigins: readonly string[], onRefused?: (origin: string, request: FastifyRequest) => void) {
   const allowed = new Set(allowedOrigins);
   /** The refusal for a request, or undefined to let it through. */
   return function csrfGuard(request: FastifyRequest): AppError | undefined {
@@ -18,7 +18,9 @@ export function createCsrfGuard(allowedOrigins: readonly string[]) {
     if (/^bearer /i.test(request.headers.authorization ?? '')) return undefined;
     const origin = request.headers.origin;
     if (origin !== undefined) {
-      return allowed.has(origin) ? undefined : CommonErrors.origin_not_allowed({ detail: `Origin ${origin.slice(0, 100)} is not allowed` });
+      if (allowed.has(origin)) return undefined;
+      onRefused?.(origin, request);
+      return CommonErrors.origin_not_allowed({ detail: `Origin ${origin.slice(0, 100)} is not allowed` });
     }
     const site = request.headers['sec-fetch-site'];
     if (site !== undefined && site !== 'same-origin' && site !== 'none') {

@@ -15,6 +15,7 @@ import type { EmailCodesService } from './email-codes.service.ts';
 import { FallbackErrors } from './fallback.errors.ts';
 import type { FallbackService } from './fallback.service.ts';
 import type { RecoveryService } from './recovery.service.ts';
+import { PUBLIC_ROUTE, SIGNED_IN } from '../../http/openapi.ts';
 
 export interface FallbackRouteDeps {
   auth: Auth;
@@ -56,6 +57,8 @@ export async function fallbackRoutes(app: FastifyInstance, deps: FallbackRouteDe
 
   r.post('/api/v1/email-code/sign-in', {
     schema: {
+      operationId: 'sendSignInEmailCode',
+      security: PUBLIC_ROUTE,
       tags: ['e-mail code'],
       summary: 'Send a sign-in code to an address',
       description: 'Answers 202 whether or not the address belongs to an account. The code is bound to this client (ceremony cookie / Latchkey-Ceremony header). A session from a code is AAL1 (amr ["otp"]) and needs a passkey step-up for sensitive operations.',
@@ -72,6 +75,8 @@ export async function fallbackRoutes(app: FastifyInstance, deps: FallbackRouteDe
 
   r.post('/api/v1/email-code/sign-in/verify', {
     schema: {
+      operationId: 'verifySignInEmailCode',
+      security: PUBLIC_ROUTE,
       tags: ['e-mail code'],
       summary: 'Sign in with the e-mailed code',
       body: CodeBody,
@@ -92,6 +97,8 @@ export async function fallbackRoutes(app: FastifyInstance, deps: FallbackRouteDe
 
   r.get('/api/v1/account', {
     schema: {
+      operationId: 'getAccount',
+      security: SIGNED_IN,
       tags: ['account'],
       summary: 'The current user\'s sign-in methods',
       response: {
@@ -113,6 +120,8 @@ export async function fallbackRoutes(app: FastifyInstance, deps: FallbackRouteDe
 
   r.put('/api/v1/account/email', {
     schema: {
+      operationId: 'setAccountEmail',
+      security: SIGNED_IN,
       tags: ['account'],
       summary: 'Set or change the account\'s e-mail address: sends a code to the new address',
       description: 'Needs a recent step-up (403 step_up_required). The address changes once the code is confirmed.',
@@ -129,6 +138,8 @@ export async function fallbackRoutes(app: FastifyInstance, deps: FallbackRouteDe
 
   r.post('/api/v1/account/email/verify', {
     schema: {
+      operationId: 'verifyAccountEmail',
+      security: SIGNED_IN,
       tags: ['account'],
       summary: 'Confirm the new address with the code sent to it',
       body: CodeBody,
@@ -142,6 +153,8 @@ export async function fallbackRoutes(app: FastifyInstance, deps: FallbackRouteDe
 
   r.post('/api/v1/account/recovery-codes', {
     schema: {
+      operationId: 'createRecoveryCodes',
+      security: SIGNED_IN,
       tags: ['account'],
       summary: 'Make 10 new recovery codes (shown once; the old ones stop working)',
       description: 'Needs a recent step-up (403 step_up_required). Each code has 120 bits and works once.',
@@ -156,6 +169,8 @@ export async function fallbackRoutes(app: FastifyInstance, deps: FallbackRouteDe
 
   r.post('/api/v1/recovery/start', {
     schema: {
+      operationId: 'startRecovery',
+      security: PUBLIC_ROUTE,
       tags: ['recovery'],
       summary: 'Lost every passkey: send a recovery code to the account\'s address',
       description: 'Answers 202 whether or not the address belongs to an account.',
@@ -172,6 +187,8 @@ export async function fallbackRoutes(app: FastifyInstance, deps: FallbackRouteDe
 
   r.post('/api/v1/recovery/verify', {
     schema: {
+      operationId: 'verifyRecovery',
+      security: PUBLIC_ROUTE,
       tags: ['recovery'],
       summary: 'E-mailed code plus a recovery code: a restricted session that can only register a new passkey',
       description: 'Registering a passkey with this session (POST /api/v1/passkeys/registration/options with {}) ends the recovery and signs out every other session (SEC-39).',

@@ -162,7 +162,7 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
       description:
         'Content-Type application/x-ndjson. One `{"type":"user", id, username, displayName, email, externalId, status, createdAt, userHandle, passkeys: [{id, publicKey (COSE, base64url), signCount, aaguid, transports, deviceType, backedUp, uvInitialized, attestationFormat, name, createdAt, lastUsedAt}]}` per line, oldest user first, then `{"type":"end","users":N}`: an export without that last line was cut off. No secrets: sessions, codes and password hashes are never exported.',
       produces: ['application/x-ndjson'],
-      response: errors,
+      response: { 200: { description: 'NDJSON, one line per user, then the end line', content: { 'application/x-ndjson': { schema: { type: 'string' } } } }, ...errors },
     },
   }, async (request, reply) => {
     reads.set(request, {});

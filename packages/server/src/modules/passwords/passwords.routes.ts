@@ -12,6 +12,7 @@ import { FallbackErrors } from '../fallback/fallback.module.ts';
 import { sessionJson, userJson } from '../webauthn/webauthn.module.ts';
 import { PASSWORD_MAX_BYTES } from './password-policy.ts';
 import type { PasswordsService } from './passwords.service.ts';
+import { PUBLIC_ROUTE, SIGNED_IN } from '../../http/openapi.ts';
 
 export interface PasswordRouteDeps {
   auth: Auth;
@@ -36,6 +37,8 @@ export async function passwordRoutes(app: FastifyInstance, deps: PasswordRouteDe
 
   r.post('/api/v1/password/sign-in', {
     schema: {
+      operationId: 'signInWithPassword',
+      security: PUBLIC_ROUTE,
       tags,
       summary: 'Sign in with username and password',
       description:
@@ -63,6 +66,8 @@ export async function passwordRoutes(app: FastifyInstance, deps: PasswordRouteDe
 
   r.put('/api/v1/account/password', {
     schema: {
+      operationId: 'setPassword',
+      security: SIGNED_IN,
       tags,
       summary: 'Set or change the password',
       description: 'Needs a recent step-up (403 step_up_required). Signs out every other session and notifies the user (SEC-42).',

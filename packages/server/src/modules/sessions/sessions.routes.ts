@@ -11,6 +11,7 @@ import { SessionErrors } from './sessions.errors.ts';
 import type { SessionsService } from './sessions.service.ts';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
+import { SIGNED_IN } from '../../http/openapi.ts';
 
 export interface SessionRouteDeps {
   db: Kysely<Database>;
@@ -26,7 +27,7 @@ export async function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps
   const problem = { $ref: 'Problem#' };
 
   r.get('/api/v1/session', {
-    schema: { tags, summary: 'The current session and its user', response: { 200: Type.Object({ user: UserSchema, session: SessionSchema }), 401: problem } },
+    schema: { operationId: 'getSession', security: SIGNED_IN, tags, summary: 'The current session and its user', response: { 200: Type.Object({ user: UserSchema, session: SessionSchema }), 401: problem } },
   }, async (request) => {
     const { user, session } = await deps.auth.requireSession(request, { allow: ['recovery', 'second_factor'] });
     return { user: userJson(user), session: sessionJson(session) };
@@ -68,7 +69,7 @@ export async function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps
   const iso = (ms: number) => new Date(ms).toISOString();
 
   r.get('/api/v1/sessions', {
-    schema: { tags, summary: "Where the user is signed in: the user's live sessions", response: { 200: Type.Object({ sessions: Type.Array(DeviceSessionSchema) }), 401: problem } },
+    schema: { operationId: 'listSessions', security: SIGNED_IN, tags, summary: "Where the user is signed in: the user's live sessions", response: { 200: Type.Object({ sessions: Type.Array(DeviceSessionSchema) }), 401: problem } },
   }, async (request) => {
     const { user, session } = await deps.auth.requireSession(request);
     const sessions = await deps.sessions.listForUser(user.id);
@@ -79,6 +80,8 @@ export async function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps
 
   r.delete('/api/v1/sessions/:id', {
     schema: {
+      operationId: 'revokeSession',
+      security: SIGNED_IN,
       tags,
       summary: 'End one of your sessions (e.g. a lost device)',
       params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
@@ -94,7 +97,7 @@ export async function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps
   });
 
   r.delete('/api/v1/sessions', {
-    schema: { tags, summary: 'Sign out everywhere else: every session but this one', response: { 200: Type.Object({ revoked: Type.Integer() }), 401: problem } },
+    schema: { operationId: 'revokeOtherSessions', security: SIGNED_IN, tags, summary: 'Sign out everywhere else: every session but this one', response: { 200: Type.Object({ revoked: Type.Integer() }), 401: problem } },
   }, async (request) => {
     const { user, session } = await deps.auth.requireSession(request);
     const revoked = await deps.db.transaction().execute(async (trx) => {
@@ -108,7 +111,7 @@ export async function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps
   });
 
   r.delete('/api/v1/session', {
-    schema: { tags, summary: 'Sign out: the token stops working at once', response: { 204: Type.Null(), 401: problem } },
+    schema: { operationId: 'deleteSession', security: SIGNED_IN, tags, summary: 'Sign out: the token stops working at once', response: { 204: Type.Null(), 401: problem } },
   }, async (request, reply) => {
     const { user, session } = await deps.auth.requireSession(request, { allow: ['recovery', 'second_factor'] });
     await deps.db.transaction().execute(async (trx) => {

@@ -6,6 +6,7 @@ import { requestContext } from '../../http/auth.ts';
 import type { RateLimiter } from '../../http/rate-limit.ts';
 import { CeremonyReportBody } from '../../contract/schemas.ts';
 import type { TelemetryService } from './telemetry.service.ts';
+import { OPTIONAL_SESSION } from '../../http/openapi.ts';
 
 export interface TelemetryRouteDeps {
   telemetry: TelemetryService;
@@ -17,6 +18,8 @@ export async function telemetryRoutes(app: FastifyInstance, deps: TelemetryRoute
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.post('/api/v1/telemetry/ceremonies', {
     schema: {
+      operationId: 'reportCeremony',
+      security: OPTIONAL_SESSION,
       tags: ['telemetry'],
       summary: 'Report the client-side outcome of a WebAuthn ceremony',
       description: 'Sent by the web components (offered, started, completed, cancelled, timed_out, error). Recorded as a `ceremony.reported` audit event with the parsed user agent and, when signed in, the user id. Rate-limited per IP.',

@@ -8,6 +8,7 @@ import type { RateLimiter } from '../../http/rate-limit.ts';
 import { FallbackErrors } from '../fallback/fallback.module.ts';
 import { sessionJson } from '../webauthn/webauthn.module.ts';
 import type { TotpService } from './totp.service.ts';
+import { SIGNED_IN } from '../../http/openapi.ts';
 
 const problem = { $ref: 'Problem#' };
 const CodeBody = Type.Object({ code: Type.String({ minLength: 1, maxLength: 16, description: 'Six digits from the authenticator app' }) }, { additionalProperties: false });
@@ -21,6 +22,8 @@ export async function totpRoutes(app: FastifyInstance, deps: { auth: Auth; totp:
 
   r.post('/api/v1/account/totp', {
     schema: {
+      operationId: 'startTotpEnrollment',
+      security: SIGNED_IN,
       tags,
       summary: 'Start setting up an authenticator app (legacy second factor)',
       description: 'Needs a recent step-up. Returns the 160-bit seed once, as base32 and an otpauth:// URI; confirm with a code to turn it on.',
@@ -34,7 +37,7 @@ export async function totpRoutes(app: FastifyInstance, deps: { auth: Auth; totp:
   });
 
   r.post('/api/v1/account/totp/verify', {
-    schema: { tags, summary: 'Confirm the authenticator app with a code', body: CodeBody, response: { 204: Type.Null(), 401: problem, 403: problem, 409: problem, 429: problem } },
+    schema: { operationId: 'confirmTotpEnrollment', security: SIGNED_IN, tags, summary: 'Confirm the authenticator app with a code', body: CodeBody, response: { 204: Type.Null(), 401: problem, 403: problem, 409: problem, 429: problem } },
   }, async (request, reply) => {
     guard();
     const found = await deps.auth.requireSession(request);
@@ -44,7 +47,7 @@ export async function totpRoutes(app: FastifyInstance, deps: { auth: Auth; totp:
   });
 
   r.delete('/api/v1/account/totp', {
-    schema: { tags, summary: 'Remove the authenticator app', description: 'Needs a recent step-up.', response: { 204: Type.Null(), 401: problem, 403: problem, 409: problem } },
+    schema: { operationId: 'deleteTotp', security: SIGNED_IN, tags, summary: 'Remove the authenticator app', description: 'Needs a recent step-up.', response: { 204: Type.Null(), 401: problem, 403: problem, 409: problem } },
   }, async (request, reply) => {
     guard();
     const found = await deps.auth.requireStepUp(request);
@@ -54,6 +57,8 @@ export async function totpRoutes(app: FastifyInstance, deps: { auth: Auth; totp:
 
   r.post('/api/v1/session/totp', {
     schema: {
+      operationId: 'verifySessionTotp',
+      security: SIGNED_IN,
       tags,
       summary: 'Finish a password sign-in with an authenticator code',
       description:

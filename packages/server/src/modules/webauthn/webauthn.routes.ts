@@ -26,6 +26,7 @@ import type { RateLimiter } from '../../http/rate-limit.ts';
 import type { AuthenticationService } from './authentication.service.ts';
 import type { PasskeysService } from './passkeys.service.ts';
 import type { RegistrationService } from './registration.service.ts';
+import { OPTIONAL_SESSION, PUBLIC_ROUTE, SIGNED_IN } from '../../http/openapi.ts';
 
 export interface WebauthnRouteDeps {
   registration: RegistrationService;
@@ -88,6 +89,8 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
 
   r.post('/api/v1/passkeys/registration/options', {
     schema: {
+      operationId: 'createRegistrationOptions',
+      security: OPTIONAL_SESSION,
       tags,
       summary: 'Start registering a passkey',
       description:
@@ -120,6 +123,8 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
 
   r.post('/api/v1/passkeys/registration/verify', {
     schema: {
+      operationId: 'verifyRegistration',
+      security: OPTIONAL_SESSION,
       tags,
       summary: 'Finish registering a passkey',
       description: 'Finds the ceremony by its challenge. A ceremony started with an appendToken uses the token up here (401 append_token_invalid if it was used, expired or taken over by a later start) and answers {user, passkey} without a session.',
@@ -159,6 +164,8 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
 
   r.post('/api/v1/passkeys/authentication/options', {
     schema: {
+      operationId: 'createAuthenticationOptions',
+      security: PUBLIC_ROUTE,
       tags,
       summary: 'Start signing in with a passkey',
       description: '{} for discoverable sign-in and conditional UI; {"username"} for identifier-first. An unknown username gets an answer of the same shape.',
@@ -173,6 +180,8 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
 
   r.post('/api/v1/passkeys/authentication/verify', {
     schema: {
+      operationId: 'verifyAuthentication',
+      security: PUBLIC_ROUTE,
       tags,
       summary: 'Finish signing in with a passkey',
       description:
@@ -212,6 +221,8 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
 
   r.get('/api/v1/passkeys', {
     schema: {
+      operationId: 'listPasskeys',
+      security: SIGNED_IN,
       tags,
       summary: "The current user's passkeys",
       description: 'Also returns the RP ID and the user handle, which the WebAuthn Signal API needs (signalAllAcceptedCredentials, WebAuthn L3 §5.1.10).',
@@ -230,7 +241,7 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
   });
 
   r.patch('/api/v1/passkeys/:id', {
-    schema: { tags, summary: 'Rename a passkey', params: PasskeyIdParams, body: RenamePasskeyBody, response: { 200: PasskeySchema, 400: problem, 401: problem, 404: problem } },
+    schema: { operationId: 'renamePasskey', security: SIGNED_IN, tags, summary: 'Rename a passkey', params: PasskeyIdParams, body: RenamePasskeyBody, response: { 200: PasskeySchema, 400: problem, 401: problem, 404: problem } },
   }, async (request) => {
     const { user } = await deps.auth.requireSession(request);
     return deps.passkeys.rename({ userId: user.id, id: request.params.id, name: request.body.name, context: requestContext(request) });
@@ -238,6 +249,8 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
 
   r.delete('/api/v1/passkeys/:id', {
     schema: {
+      operationId: 'deletePasskey',
+      security: SIGNED_IN,
       tags,
       summary: 'Delete a passkey',
       description: 'Needs a recent step-up (403 step_up_required). The last passkey of an account without another sign-in method needs ?confirm=last (409 last_passkey).',
@@ -253,6 +266,8 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
 
   r.post('/api/v1/session/step-up/options', {
     schema: {
+      operationId: 'createStepUpOptions',
+      security: SIGNED_IN,
       tags: ['session'],
       summary: 'Start re-authenticating the current user (step-up)',
       description:
@@ -269,6 +284,8 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
 
   r.post('/api/v1/session/step-up/verify', {
     schema: {
+      operationId: 'verifyStepUp',
+      security: SIGNED_IN,
       tags: ['session'],
       summary: 'Finish re-authenticating: refreshes the session\'s auth time',
       body: AuthenticationResponseBody,

@@ -11,7 +11,7 @@ import { SessionErrors } from './sessions.errors.ts';
 import type { SessionsService } from './sessions.service.ts';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
-import { SIGNED_IN } from '../../http/openapi.ts';
+import { OPTIONAL_SESSION, SIGNED_IN } from '../../http/openapi.ts';
 
 export interface SessionRouteDeps {
   db: Kysely<Database>;
@@ -40,6 +40,7 @@ export async function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps
     schema: {
       tags,
       operationId: 'getSessionStatus',
+      security: OPTIONAL_SESSION,
       summary: 'Whether the request carries a session: 200 either way',
       description: 'Signed out (no session, or an ended one): `{"signedIn": false}`. Signed in: `{"signedIn": true, user, session}` as `GET /api/v1/session` answers (restricted sessions included). The web components probe with this.',
       response: {
@@ -47,6 +48,7 @@ export async function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps
           Type.Object({ signedIn: Type.Literal(false) }),
           Type.Object({ signedIn: Type.Literal(true), user: UserSchema, session: SessionSchema }),
         ]),
+        400: { $ref: 'Problem#' },
       },
     },
   }, async (request) => {

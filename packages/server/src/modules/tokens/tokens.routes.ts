@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { requestContext, type Auth } from '../../http/auth.ts';
+import { PUBLIC_ROUTE, SIGNED_IN } from '../../http/openapi.ts';
 import { installScopeGuard } from '../../http/scopes.ts';
 import { JWKS_MAX_AGE_SECONDS } from './key-schedule.ts';
 import type { SigningKeys } from './signing-keys.service.ts';
@@ -18,12 +19,13 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export async function tokenRoutes(app: FastifyInstance, deps: { tokens: TokensService; keys: SigningKeys; auth: Auth }): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['tokens'];
-  const security: { [name: string]: string[] }[] = [{ cookie: [] }, { bearer: [] }];
+  const security = SIGNED_IN;
 
   app.get('/.well-known/jwks.json', {
     schema: {
       tags,
       operationId: 'getJwks',
+      security: PUBLIC_ROUTE,
       summary: 'The public keys that verify login results and access tokens (JWKS, ES256)',
       description: `Cacheable for ${JWKS_MAX_AGE_SECONDS} s. A new key is listed here minutes before it signs; a retired one stays listed until every token it signed has expired.`,
       response: {
@@ -40,6 +42,7 @@ export async function tokenRoutes(app: FastifyInstance, deps: { tokens: TokensSe
             }),
           ),
         }),
+        400: problem,
       },
     },
   }, async (_request, reply) => {

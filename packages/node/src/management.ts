@@ -108,9 +108,7 @@ export const MANAGEMENT_OPERATIONS = {
   createUser: ['POST', '/api/admin/v1/users'],
   listUsers: ['GET', '/api/admin/v1/users'],
   getUser: ['GET', '/api/admin/v1/users/{id}'],
-  getUserByExternalId: ['GET', '/api/admin/v1/users/by-external-id/{externalId}'],
-  getUserByUsername: ['GET', '/api/admin/v1/users/by-username/{username}'],
-  getUserByEmail: ['GET', '/api/admin/v1/users/by-email/{email}'],
+  lookUpUser: ['POST', '/api/admin/v1/users/lookup'],
   updateUser: ['PATCH', '/api/admin/v1/users/{id}'],
   disableUser: ['POST', '/api/admin/v1/users/{id}/disable'],
   enableUser: ['POST', '/api/admin/v1/users/{id}/enable'],
@@ -174,9 +172,10 @@ export function createManagementClient(options: ManagementClientOptions) {
     users: {
       create: (input: { username: string; displayName?: string; email?: string; externalId?: string }) => call<ManagedUser>('createUser', { body: input }),
       get: (id: string) => call<ManagedUser>('getUser', { params: byId(id) }),
-      getByExternalId: (externalId: string) => call<ManagedUser>('getUserByExternalId', { params: { externalId } }),
-      getByUsername: (username: string) => call<ManagedUser>('getUserByUsername', { params: { username } }),
-      getByEmail: (email: string) => call<ManagedUser>('getUserByEmail', { params: { email } }),
+      // One lookup route, by POST: the person looked up never appears in a URL.
+      getByExternalId: (externalId: string) => call<ManagedUser>('lookUpUser', { body: { externalId } }),
+      getByUsername: (username: string) => call<ManagedUser>('lookUpUser', { body: { username } }),
+      getByEmail: (email: string) => call<ManagedUser>('lookUpUser', { body: { email } }),
       /** One page, oldest first; `query` matches the start of the username or e-mail address. */
       async search(input: { query?: string; status?: 'active' | 'disabled'; cursor?: string; limit?: number } = {}): Promise<Page<ManagedUser>> {
         const answer = await call<{ users: ManagedUser[]; nextCursor: string | null }>('listUsers', { query: input });

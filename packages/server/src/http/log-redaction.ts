@@ -1,8 +1,9 @@
 /**
- * What a request's URL may say in a log line. Management lookups name a person in the path
- * (`/users/by-email/kim@example.com`) and searches in the query (`?query=kim`): logs keep the
- * route's shape and drop the personal part, so access logs hold no e-mail addresses or names
- * (SEC-51; the audit row records the lookup with the user id instead).
+ * What a request's URL may say in a log line. Management lookups are POSTs (the person is in the
+ * body), but a search names a person in its query (`?query=kim`), and a client may still call an
+ * old-style `/users/by-email/kim@example.com`: logs keep the route's shape and drop the personal
+ * part, so access logs hold no e-mail addresses or names (SEC-51; the audit row records the read
+ * with the user id instead).
  */
 const PERSONAL_SEGMENT = /(\/users\/by-(?:email|username|external-id)\/)[^/?#]*/;
 

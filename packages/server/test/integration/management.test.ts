@@ -68,6 +68,7 @@ for (const dialect of dialects) {
       if (filter.subject) q = q.where('subject_user_id', '=', filter.subject);
       return q.orderBy('created_at').orderBy('id').execute();
     };
+    const lookUp = (by: Record<string, string | undefined>) => root.post(`${ADMIN}/users/lookup`, by);
     const keyIdOf = (secret: string) => secret.slice('lk_live_'.length, 'lk_live_'.length + 16);
 
     before(async () => {
@@ -174,9 +175,7 @@ for (const dialect of dialects) {
         ['GET', '/users/export', 'users:read'],
         ['POST', '/users/import', 'users:import', {}],
         ['GET', `/users/${user.id}`, 'users:read'],
-        ['GET', '/users/by-external-id/x', 'users:read'],
-        ['GET', '/users/by-username/x', 'users:read'],
-        ['GET', '/users/by-email/x@example.com', 'users:read'],
+        ['POST', '/users/lookup', 'users:read', { externalId: 'x' }],
         ['PATCH', `/users/${user.id}`, 'users:write', { displayName: 'X' }],
         ['POST', `/users/${user.id}/disable`, 'users:write', {}],
         ['POST', `/users/${user.id}/enable`, 'users:write', {}],
@@ -247,23 +246,26 @@ for (const dialect of dialects) {
         status: 'active',
         createdAt: undefined,
       });
-      for (const path of [`/users/${created.id}`, '/users/by-external-id/shop-42', '/users/by-username/mg-ada', '/users/by-email/ada@example.com']) {
-        const r = await root.get(ADMIN + path);
-        assert.equal(r.status, 200, `${path}: ${r.text}`);
-        assert.equal(r.body.id, created.id, path);
-        assert.match(r.headers.get('cache-control') ?? '', /no-store/, path);
+      const byId = await root.get(`${ADMIN}/users/${created.id}`);
+      assert.equal(byId.body.id, created.id);
+      for (const by of [{ externalId: 'shop-42' }, { username: 'MG-ADA' }, { email: 'ada@EXAMPLE.com' }]) {
+        const r = await lookUp(by);
+        assert.equal(r.status, 200, `${JSON.stringify(by)}: ${r.text}`);
+        assert.equal(r.body.id, created.id, JSON.stringify(by));
+        assert.match(r.headers.get('cache-control') ?? '', /no-store/);
       }
+      assertProblem(await lookUp({ externalId: 'shop-42', username: 'mg-ada' }), 400, 'invalid_request', 'exactly one field');
+      assertProblem(await lookUp({}), 400, 'invalid_request', 'no field');
       // Reads are audited too: the key as actor, the operation and the user it named, no subject.
-      const looked = await root.get(`${ADMIN}/users/by-external-id/shop-42`);
+      const looked = await lookUp({ externalId: 'shop-42' });
       const [readRow] = await auditRows({ requestId: looked.headers.get('x-request-id') ?? '' });
       assert.equal(readRow?.type, 'management.read');
       assert.equal(readRow?.actor_kind, 'api_key');
       assert.equal(readRow?.actor_id, keyIdOf(rootKey));
       assert.equal(readRow?.subject_user_id, null);
-      assert.deepEqual(JSON.parse(readRow?.data ?? '{}'), { operation: 'getUserByExternalId', userId: created.id });
-      for (const path of ['/users/00000000-0000-4000-8000-000000000000', '/users/by-external-id/nope', '/users/by-username/nope', '/users/by-email/nope@example.com']) {
-        assertProblem(await root.get(ADMIN + path), 404, 'not_found', path);
-      }
+      assert.deepEqual(JSON.parse(readRow?.data ?? '{}'), { operation: 'lookUpUser', userId: created.id });
+      assertProblem(await root.get(`${ADMIN}/users/00000000-0000-4000-8000-000000000000`), 404, 'not_found');
+      for (const by of [{ externalId: 'nope' }, { username: 'nope' }, { email: 'nope@example.com' }]) assertProblem(await lookUp(by), 404, 'not_found', JSON.stringify(by));
       assertProblem(await root.post(`${ADMIN}/users`, { username: 'MG-ADA' }), 409, 'username_taken');
       assertProblem(await root.post(`${ADMIN}/users`, { username: 'mg-other', externalId: 'shop-42' }), 409, 'external_id_taken');
       assertProblem(await root.post(`${ADMIN}/users`, { username: 'mg-other', email: 'ADA@example.com' }), 409, 'email_taken');
@@ -274,8 +276,8 @@ for (const dialect of dialects) {
       assert.equal(updated.status, 200, updated.text);
       assert.equal(updated.body.displayName, 'Ada Lovelace');
       assert.equal(updated.body.email, 'ada@new.example');
-      assert.equal((await root.get(`${ADMIN}/users/by-email/ADA@new.example`)).body.id, created.id);
-      assertProblem(await root.get(`${ADMIN}/users/by-email/ada@example.com`), 404, 'not_found');
+      assert.equal((await lookUp({ email: 'ADA@new.example' })).body.id, created.id);
+      assertProblem(await lookUp({ email: 'ada@example.com' }), 404, 'not_found');
       const other = await createUser({ username: 'mg-bea', email: 'bea@example.com' });
       assertProblem(await root.patch(`${ADMIN}/users/${other.id}`, { email: 'ada@new.example' }), 409, 'email_taken');
       const removed = await root.patch(`${ADMIN}/users/${other.id}`, { email: null });
@@ -547,7 +549,7 @@ for (const dialect of dialects) {
       assert.match(messages[4], /^\/role: unknown field/);
       assert.match(messages[5], /^\/userHandle: required with passkeys/);
       assert.match(messages[6], /end/);
-      assertProblem(await root.get(`${ADMIN}/users/by-username/mg-imp-ok`), 404, 'not_found', 'nothing was imported');
+      assertProblem(await lookUp({ username: 'mg-imp-ok' }), 404, 'not_found', 'nothing was imported');
 
       // Valid lines that clash with other users: reported, skipped, the rest imported.
       const clash = await importText([
@@ -560,8 +562,8 @@ for (const dialect of dialects) {
       assert.deepEqual(clash.body.failed.map((f: { line: number }) => f.line), [1, 2]);
       assert.match(clash.body.failed[0].message, /^\/username/);
       assert.match(clash.body.failed[1].message, /another user has this passkey/);
-      assertProblem(await root.get(`${ADMIN}/users/by-username/mg-imp-thief`), 404, 'not_found', 'the line was rolled back whole');
-      assert.equal((await root.get(`${ADMIN}/users/by-external-id/imp-1`)).body.username, 'mg-imp-fine');
+      assertProblem(await lookUp({ username: 'mg-imp-thief' }), 404, 'not_found', 'the line was rolled back whole');
+      assert.equal((await lookUp({ externalId: 'imp-1' })).body.username, 'mg-imp-fine');
       const owner = await server.database.db.selectFrom('credentials').select('user_id').where('id', '=', victim.passkeys[0].id).executeTakeFirstOrThrow();
       assert.equal(owner.user_id, victim.id, 'a passkey is never moved to another user (SEC-12)');
 

@@ -98,7 +98,8 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
     return value;
   };
   app.addHook('onSend', async (request, reply, payload) => {
-    if (request.method !== 'GET' || reply.statusCode >= 300) return payload;
+    // Reads: every GET, and the lookup (a POST only so the person looked up is not in the URL).
+    if ((request.method !== 'GET' && !reads.has(request)) || reply.statusCode >= 300) return payload;
     const operation = (request.routeOptions.schema as { operationId?: string } | undefined)?.operationId ?? request.routeOptions.url ?? 'unknown';
     await m.recordRead(requestContext(request), { operation, ...reads.get(request) });
     return payload;
@@ -205,48 +206,26 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
     return read(request, userJson(user), { userId: user.id });
   });
 
-  r.get('/users/by-external-id/:externalId', {
+  const lookupField = (name: 'externalId' | 'username' | 'email', schema: ReturnType<typeof Type.String>) =>
+    Type.Object({ [name]: schema }, { additionalProperties: false });
+  r.post('/users/lookup', {
     config: { scope: 'users:read' },
     schema: {
       tags,
       security,
-      operationId: 'getUserByExternalId',
-      summary: "A user by the id in your own user store",
-      params: Type.Object({ externalId: Type.String({ minLength: 1, maxLength: 255 }) }),
+      operationId: 'lookUpUser',
+      summary: 'A user by the id in your own user store, by username or by e-mail address',
+      description:
+        'Exactly one of `externalId`, `username` (case-insensitive, as at sign-in) or `email` (the verified address, case-insensitive). A POST so that the person looked up is never part of a URL (access logs, proxies). Audited as a read.',
+      body: Type.Union([
+        lookupField('externalId', Type.String({ minLength: 1, maxLength: 255 })),
+        lookupField('username', Type.String({ minLength: 1, maxLength: 256 })),
+        lookupField('email', Type.String({ minLength: 1, maxLength: 320 })),
+      ]),
       response: { 200: ManagedUserSchema, ...withUser },
     },
   }, async (request) => {
-    const user = await m.findUser({ externalId: request.params.externalId });
-    return read(request, userJson(user), { userId: user.id });
-  });
-
-  r.get('/users/by-username/:username', {
-    config: { scope: 'users:read' },
-    schema: {
-      tags,
-      security,
-      operationId: 'getUserByUsername',
-      summary: 'A user by username (case-insensitive, as at sign-in)',
-      params: Type.Object({ username: Type.String({ minLength: 1, maxLength: 256 }) }),
-      response: { 200: ManagedUserSchema, ...withUser },
-    },
-  }, async (request) => {
-    const user = await m.findUser({ username: request.params.username });
-    return read(request, userJson(user), { userId: user.id });
-  });
-
-  r.get('/users/by-email/:email', {
-    config: { scope: 'users:read' },
-    schema: {
-      tags,
-      security,
-      operationId: 'getUserByEmail',
-      summary: 'A user by verified e-mail address (case-insensitive)',
-      params: Type.Object({ email: Type.String({ minLength: 1, maxLength: 320 }) }),
-      response: { 200: ManagedUserSchema, ...withUser },
-    },
-  }, async (request) => {
-    const user = await m.findUser({ email: request.params.email });
+    const user = await m.findUser(request.body as { externalId: string } | { username: string } | { email: string });
     return read(request, userJson(user), { userId: user.id });
   });
 

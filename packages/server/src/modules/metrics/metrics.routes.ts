@@ -5,7 +5,7 @@ import { AppError } from '../../errors/app-error.ts';
 import { CommonErrors } from '../../errors/common.errors.ts';
 import { toAppError } from '../../errors/problem.ts';
 import { isCloneSuspected } from '../webauthn/webauthn.module.ts';
-import type { CeremonyType, Metrics, RouteSeries } from './metrics.service.ts';
+import type { CeremonySeries, CeremonyType, Metrics, RouteSeries } from './metrics.service.ts';
 
 /** The routes of each ceremony step. Routes not listed are counted as HTTP requests only. */
 const CEREMONY_ROUTES: Record<string, { ceremony: CeremonyType; step: string; fallback?: true }> = {
@@ -28,7 +28,9 @@ const STATUS_CLASS: StatusClass[] = ['1xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
 
 interface RouteEntry {
   series: RouteSeries;
-  ceremony: (typeof CEREMONY_ROUTES)[string] | undefined;
+  ceremony: CeremonySeries | undefined;
+  /** A fallback's verify: its successes count as a fallback used. */
+  fallback: CeremonyType | undefined;
 }
 
 /** Where /metrics is served: its own port, the main port behind a token, or nowhere. */
@@ -52,7 +54,12 @@ export function installMetricsHooks(app: FastifyInstance, metrics: Metrics): voi
     const key = `${method} ${route}`;
     let entry = entries.get(key);
     if (!entry) {
-      entry = { series: metrics.route(route, method), ceremony: url === undefined ? undefined : CEREMONY_ROUTES[key] };
+      const ceremony = url === undefined ? undefined : CEREMONY_ROUTES[key];
+      entry = {
+        series: metrics.route(route, method),
+        ceremony: ceremony && metrics.ceremony(ceremony.ceremony, ceremony.step),
+        fallback: ceremony?.fallback ? ceremony.ceremony : undefined,
+      };
       entries.set(key, entry);
     }
     return entry;
@@ -74,9 +81,12 @@ export function installMetricsHooks(app: FastifyInstance, metrics: Metrics): voi
     entry.series.duration.observe(seconds);
     const ceremony = entry.ceremony;
     if (ceremony) {
-      const code = status < 400 ? undefined : (codes.get(request) ?? `http_${status}`);
-      metrics.ceremony(ceremony.ceremony, ceremony.step, seconds, code);
-      if (code === undefined && ceremony.fallback) metrics.fallbackUsed(ceremony.ceremony);
+      if (status >= 400) {
+        ceremony.failed(seconds, codes.get(request) ?? `http_${status}`);
+      } else {
+        ceremony.succeeded(seconds);
+        if (entry.fallback) metrics.fallbackUsed(entry.fallback);
+      }
     }
     done();
   });

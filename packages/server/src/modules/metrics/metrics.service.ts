@@ -19,6 +19,12 @@ export interface RouteSeries {
   duration: { observe(seconds: number): void };
 }
 
+/** One ceremony step's series: the success counter and the histogram, ready; failures by code. */
+export interface CeremonySeries {
+  succeeded(seconds: number): void;
+  failed(seconds: number, code: string): void;
+}
+
 /**
  * Latchkey's Prometheus metrics, in a registry of their own (one per app, no global state).
  * Every label is one of a fixed set of values (ceremony, step, outcome, error code, route
@@ -166,10 +172,20 @@ export function createMetrics(deps: { database: DatabaseHandle; collectProcessMe
       return series;
     },
 
-    /** One ceremony request answered; `code` is its problem code, undefined on success. */
-    ceremony(ceremony: CeremonyType, step: string, seconds: number, code: string | undefined): void {
-      ceremonies.inc({ ceremony, step, outcome: code === undefined ? 'success' : 'failure', code: code ?? 'none' });
-      ceremonyDuration.observe({ ceremony, step }, seconds);
+    /** The series of one ceremony step (made once per route, then reused). */
+    ceremony(ceremony: CeremonyType, step: string): CeremonySeries {
+      const success = ceremonies.labels({ ceremony, step, outcome: 'success', code: 'none' });
+      const duration = ceremonyDuration.labels({ ceremony, step });
+      return {
+        succeeded(seconds) {
+          success.inc();
+          duration.observe(seconds);
+        },
+        failed(seconds, code) {
+          ceremonies.inc({ ceremony, step, outcome: 'failure', code });
+          duration.observe(seconds);
+        },
+      };
     },
 
     fallbackUsed(method: CeremonyType): void {

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
 import { parse as parseYaml } from 'yaml';
 import { authenticate, newAuthenticator, paths, register, signUp } from '../helpers/flows.ts';
 import { TestClient, type RequestOptions, type TestResponse } from '../helpers/test-client.ts';
@@ -190,6 +191,35 @@ for (const dialect of dialects) {
           'ceremony=password,code=none,outcome=success,step=verify': 1,
           [`ceremony=password,code=${wrong.body.code},outcome=failure,step=verify`]: 1,
         });
+      } finally {
+        await own.close();
+      }
+    });
+
+    test('a sign-in whose commit fails counts as the failure the client saw, not as a success (counted after the commit)', async () => {
+      const own = await startTestServer(dialect, { config: { metrics: { token: TOKEN } } });
+      try {
+        const { db } = own.database;
+        const authenticator = newAuthenticator();
+        await signUp(own.client(), authenticator, 'metrics-erin');
+        // The session row is the sign-in's last write: make it fail, so the whole commit rolls back.
+        if (dialect === 'postgres') {
+          await sql`CREATE FUNCTION fail_sessions() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'injected fault'; END; $$ LANGUAGE plpgsql`.execute(db);
+          await sql`CREATE TRIGGER fail_sessions BEFORE INSERT ON sessions FOR EACH ROW EXECUTE FUNCTION fail_sessions()`.execute(db);
+        } else {
+          await sql`CREATE TRIGGER fail_sessions BEFORE INSERT ON sessions BEGIN SELECT RAISE(ABORT, 'injected fault'); END`.execute(db);
+        }
+        const before = parseExposition((await scrape(own.url)).text);
+        const { verify } = await authenticate(own.client(), authenticator);
+        assert.equal(verify.status, 500, verify.text);
+        const afterSamples = parseExposition((await scrape(own.url)).text);
+        assert.deepEqual(delta(before, afterSamples, 'latchkey_ceremonies_total'), {
+          'ceremony=authentication,code=none,outcome=success,step=options': 1,
+          'ceremony=authentication,code=internal,outcome=failure,step=verify': 1,
+        });
+        assert.deepEqual(delta(before, afterSamples, 'latchkey_problems_total'), { 'code=internal': 1 });
+        const audited = await db.selectFrom('audit_events').select('type').where('type', '=', 'passkey.authenticated').execute();
+        assert.equal(audited.length, 0, 'the audit row of the success was rolled back with it');
       } finally {
         await own.close();
       }

@@ -25,12 +25,30 @@ export interface CeremonySeries {
   failed(seconds: number, code: string): void;
 }
 
+/** What the app records into, and what /metrics reads. */
+export interface Metrics {
+  readonly registry: Registry;
+  /** The Prometheus text exposition of every metric, and its content type. */
+  scrape(): Promise<{ contentType: string; body: string }>;
+  /** The series of one route pattern and method (made on first use, then reused). */
+  route(route: string, method: string): RouteSeries;
+  /** The series of one ceremony step (made once per route, then reused). */
+  ceremony(ceremony: CeremonyType, step: string): CeremonySeries;
+  fallbackUsed(method: CeremonyType): void;
+  cloneSuspected(): void;
+  /** A problem+json error thrown by a route or a hook. */
+  problem(code: string): void;
+  /** The callback a limiter calls on each refusal. */
+  rateLimitRefused(limiter: string): () => void;
+  junkRegistrationVerify(code: string): void;
+}
+
 /**
  * Latchkey's Prometheus metrics, in a registry of their own (one per app, no global state).
  * Every label is one of a fixed set of values (ceremony, step, outcome, error code, route
  * pattern, limiter name): never a user id, a username or an address.
  */
-export function createMetrics(deps: { database: DatabaseHandle; collectProcessMetrics?: boolean }) {
+export function createMetrics(deps: { database: DatabaseHandle; collectProcessMetrics?: boolean }): Metrics {
   const registry = new Registry();
   if (deps.collectProcessMetrics !== false) collectDefaultMetrics({ register: registry });
 
@@ -152,12 +170,10 @@ export function createMetrics(deps: { database: DatabaseHandle; collectProcessMe
   return {
     registry,
 
-    /** The Prometheus text exposition of every metric, and its content type. */
     async scrape(): Promise<{ contentType: string; body: string }> {
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
 
-    /** The series of one route pattern and method (made on first use, then reused). */
     route(route: string, method: string): RouteSeries {
       const key = `${method} ${route}`;
       let series = routeSeries.get(key);
@@ -172,7 +188,6 @@ export function createMetrics(deps: { database: DatabaseHandle; collectProcessMe
       return series;
     },
 
-    /** The series of one ceremony step (made once per route, then reused). */
     ceremony(ceremony: CeremonyType, step: string): CeremonySeries {
       const success = ceremonies.labels({ ceremony, step, outcome: 'success', code: 'none' });
       const duration = ceremonyDuration.labels({ ceremony, step });
@@ -200,7 +215,6 @@ export function createMetrics(deps: { database: DatabaseHandle; collectProcessMe
       problems.inc({ code });
     },
 
-    /** The callback a limiter calls on each refusal. */
     rateLimitRefused(limiter: string): () => void {
       const series = refusals.labels({ limiter });
       return () => series.inc();
@@ -211,5 +225,3 @@ export function createMetrics(deps: { database: DatabaseHandle; collectProcessMe
     },
   };
 }
-
-export type Metrics = ReturnType<typeof createMetrics>;

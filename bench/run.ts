@@ -12,6 +12,8 @@
  *   --only=name,name (targets by name)  --skip-postgres  --server-workers=1,2 (2-core variants)
  *   --client=http|fetch (load generator's HTTP client; node:http by default, see RESULTS.md)
  *   --server-node-options="--max-semi-space-size=4" (Node flags for both servers, not for the load generator)
+ *   --server-env=LATCHKEY_METRICS_TOKEN=0123456789abcdef (LATCHKEY_* settings for the Latchkey server, comma-separated;
+ *     the bench clears the caller's own LATCHKEY_* variables)
  *   --noise-budget=150 (seconds into the run after which no more waiting for a quiet box / re-runs)
  * Only 127.0.0.1 is used.
  */
@@ -49,6 +51,17 @@ const twoCoreWorkers = (args['server-workers'] ?? '1,2').split(',').map(Number);
 const client = args.client === 'fetch' ? 'fetch' : 'http';
 /** Extra Node flags for the server processes only (both Latchkey and the baseline), e.g. --max-semi-space-size=4. */
 const serverNodeOptions = args['server-node-options'];
+/** Extra LATCHKEY_* variables for the Latchkey server (e.g. metrics on), `KEY=VALUE,KEY=VALUE`. */
+const serverEnv = Object.fromEntries(
+  (args['server-env'] ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((pair) => {
+      const [key = '', ...value] = pair.split('=');
+      if (!key.startsWith('LATCHKEY_')) throw new Error(`--server-env: ${key} is not a LATCHKEY_* variable`);
+      return [key, value.join('=')];
+    }),
+);
 /** The box is shared: wait for it to be quiet before a target and re-run a disturbed one, within this budget. */
 const NOISE_BUDGET_S = Number(args['noise-budget'] ?? 150);
 const QUIET_CORES = 0.15;
@@ -189,6 +202,7 @@ async function runTarget(target: Target, tmp: string, pg: { url: string; pid: nu
       LATCHKEY_SIGNUP_PER_IP_PER_HOUR: '100000',
       // Every client of the load generator comes from 127.0.0.1: one IP doing a whole site's sign-ins.
       LATCHKEY_AUTH_PER_IP_PER_HOUR: '1000000',
+      ...serverEnv,
     });
     // Latchkey runs as `npm start` runs it; the baseline as a tutorial would, with Node's defaults.
     argv = [process.execPath, ...SERVER_NODE_FLAGS, serverEntry];

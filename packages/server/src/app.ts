@@ -27,6 +27,7 @@ import { createManagementService } from './modules/management/management.module.
 import { createAppendTokensService } from './modules/append-tokens/append-tokens.module.ts';
 import { MANAGEMENT_PREFIX, managementRoutes } from './modules/management/management.routes.ts';
 import { createAuditService } from './modules/audit/audit.module.ts';
+import { createMetrics, installMetricsEndpoint, installMetricsHooks } from './modules/metrics/metrics.module.ts';
 import { createMailer, createNotifier } from './modules/mail/mail.module.ts';
 import { createSecretBox } from './platform/secret-box.ts';
 import { createTotpService, totpRoutes } from './modules/totp/totp.module.ts';
@@ -142,6 +143,12 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   });
 
   installProblemHandlers(app, () => random.uuid());
+  // Prometheus metrics: off unless a metrics port or token is configured (README, "Metrics").
+  const metrics = config.metrics.port !== undefined || config.metrics.token !== undefined ? createMetrics({ database }) : undefined;
+  if (metrics) {
+    installMetricsHooks(app, metrics);
+    installMetricsEndpoint(app, metrics, config.metrics);
+  }
   database.onConnectionError((err) => app.log.warn({ err }, 'database connection lost; the pool reconnects on the next query'));
   // A compressed body would be parsed as if it were not: refuse any Content-Encoding (RFC 9110 §8.4.1: 415).
   app.addHook('onRequest', (request, _reply, done) => {
@@ -196,7 +203,13 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   if (docsEnabled) await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, transformStaticCSP: () => HTML_CSP, uiConfig: { validatorUrl: null } });
 
   const parseUserAgent = createUserAgentParser();
-  const audit = createAuditService({ clock, random, parseUserAgent, retentionDays: config.audit.retentionDays });
+  const audit = createAuditService({
+    clock,
+    random,
+    parseUserAgent,
+    retentionDays: config.audit.retentionDays,
+    onTally: metrics && ((_type, code) => metrics.junkRegistrationVerify(code)),
+  });
   // Every key is its own HKDF subkey of the server secret (platform/keys.ts), derived once here;
   // services get the key they need, never the secret.
   const serverSecret = await loadServerSecret(db, random, config.secrets.serverSecret);
@@ -234,16 +247,16 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   let sendSignUpEmailCode: WebauthnRouteDeps['sendSignUpEmailCode'] = async () => false;
   const cookies = createCookiePolicy(config);
   // Every sign-in and every ceremony report passes these: counted in memory, written once a second.
-  const authLimiter = createBatchedRateLimiter({ db, clock, limit: config.auth.perIpPerHour, windowSeconds: 3600 });
+  const authLimiter = createBatchedRateLimiter({ db, clock, limit: config.auth.perIpPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('auth') });
   const apiKeys = createApiKeysService({ db, clock, random, audit, failureLimiter: authLimiter });
   const auth = createAuth(sessions, cookies, {
     clock,
     maxAgeSeconds: config.auth.stepUpMaxAgeSeconds,
     hasPasskey: async (userId) => (await repository.countByUser(db, userId)) > 0,
   }, apiKeys);
-  const signupLimiter = createRateLimiter({ db, clock, limit: config.signup.perIpPerHour, windowSeconds: 3600 });
+  const signupLimiter = createRateLimiter({ db, clock, limit: config.signup.perIpPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('signup') });
 
-  const telemetryLimiter = createBatchedRateLimiter({ db, clock, limit: config.telemetry.perIpPerHour, windowSeconds: 3600 });
+  const telemetryLimiter = createBatchedRateLimiter({ db, clock, limit: config.telemetry.perIpPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('telemetry') });
 
   const csrfGuard = createCsrfGuard(config.rp.origins, (origin, request) => warnRefusedOrigin('csrf', origin, request));
   app.addHook('preHandler', (request, _reply, done) => done(csrfGuard(request)));
@@ -297,9 +310,9 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   await app.register(managementRoutes, { prefix: MANAGEMENT_PREFIX, management, apiKeys, auth });
   await app.register(tokenAdminRoutes, { prefix: MANAGEMENT_PREFIX, tokens, auth });
 
-  const codeIpLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perIpPerHour, windowSeconds: 3600 });
-  const perClientLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perAddressPerHour, windowSeconds: 3600 });
-  const perAddressLimiter = createRateLimiter({ db, clock, limit: config.emailCode.addressCeilingPerHour, windowSeconds: 3600 });
+  const codeIpLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perIpPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('email_code_ip') });
+  const perClientLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perAddressPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('email_code_client') });
+  const perAddressLimiter = createRateLimiter({ db, clock, limit: config.emailCode.addressCeilingPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('email_code_address') });
   const emailCodes = createEmailCodesService({
     db, config, clock, random, repository: fallbackRepository, accounts, audit, mailer, lockout, perClientLimiter, perAddressLimiter, codeKey: keys.emailCodes,
   });
@@ -371,7 +384,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     hasTotp: async (userId) => totpEnabled && (await totp.isEnrolled(userId)),
   });
   hasPassword = (userId) => passwords.hasPassword(userId);
-  const passwordIpLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perIpPerHour, windowSeconds: 3600 });
+  const passwordIpLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perIpPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('password_totp_ip') });
   await app.register(passwordRoutes, { auth, cookies, clock, passwords, ipLimiter: passwordIpLimiter, enabled: passwordsEnabled });
   await app.register(totpRoutes, { auth, totp, ipLimiter: passwordIpLimiter, enabled: totpEnabled });
 

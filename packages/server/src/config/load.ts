@@ -292,5 +292,6 @@ export function redactConfig(config: Config): unknown {
     secrets: { serverSecret: config.secrets.serverSecret ? '***' : undefined, encryptionKey: config.secrets.encryptionKey ? '***' : undefined },
     password: { ...config.password, pepper: config.password.pepper ? '***' : undefined },
     mail: { ...config.mail, smtpUrl: config.mail.smtpUrl?.replace(/\/\/([^:/@]+):[^@]+@/, '//$1:***@') },
+    metrics: { ...config.metrics, token: config.metrics.token ? '***' : undefined },
   };
 }

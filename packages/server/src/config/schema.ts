@@ -240,6 +240,21 @@ export const ConfigSchema = Type.Object(
       },
       { ...strict, default: {} },
     ),
+    metrics: Type.Object(
+      {
+        port: Type.Optional(
+          Type.Integer({ minimum: 0, maximum: 65535, description: 'Serve Prometheus metrics at /metrics on this separate port (0: any free port); unset with no token: metrics off' }),
+        ),
+        host: Type.String({ default: '127.0.0.1', minLength: 1, description: 'Interface the metrics port binds to' }),
+        token: Type.Optional(
+          Type.String({
+            minLength: 16,
+            description: 'Bearer token /metrics requires (16+ characters); with no metrics port, /metrics is served on the main port behind it',
+          }),
+        ),
+      },
+      { ...strict, default: {} },
+    ),
     log: Type.Object(
       {
         level: Type.Union(
@@ -319,4 +334,7 @@ export const ENVIRONMENT: ReadonlyArray<{ env: string; path: readonly [string, s
   { env: 'LATCHKEY_TOKEN_KEY_ROTATION_DAYS', path: ['tokens', 'keyRotationDays'] },
   { env: 'LATCHKEY_AUDIT_RETENTION_DAYS', path: ['audit', 'retentionDays'] },
   { env: 'LATCHKEY_LOG_LEVEL', path: ['log', 'level'] },
+  { env: 'LATCHKEY_METRICS_PORT', path: ['metrics', 'port'] },
+  { env: 'LATCHKEY_METRICS_HOST', path: ['metrics', 'host'] },
+  { env: 'LATCHKEY_METRICS_TOKEN', path: ['metrics', 'token'] },
 ];

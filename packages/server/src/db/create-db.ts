@@ -1,10 +1,10 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
 import pg from 'pg';
 import type { Database } from './database.ts';
 import { openNodeSqlite } from './node-sqlite-database.ts';
-import { enableSqliteFastPath } from './prepared-query.ts';
+import { enableSqliteFastPath, type SqliteFastPath } from './prepared-query.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -19,7 +19,22 @@ export interface DatabaseHandle {
    * new one (or fails with a 503 while the database is away).
    */
   onConnectionError(listener: (error: Error) => void): void;
+  /**
+   * Tells `observer` how long each query took, in seconds (metrics). Timed where the queries
+   * run: the SQLite statement calls (Kysely's and the fast path's) and PostgreSQL's
+   * `client.query`; a transaction's BEGIN and COMMIT count as queries too.
+   */
+  observeQueries(observer: (seconds: number) => void): void;
+  /** What the metrics report about the database right now. */
+  stats(): DatabaseStats;
   close(): Promise<void>;
+}
+
+export interface DatabaseStats {
+  /** PostgreSQL: connections open, idle, the pool's cap, and queries waiting for a connection. */
+  pool?: { total: number; idle: number; max: number; waiting: number };
+  /** SQLite: bytes in the write-ahead log file (0 when it has none). */
+  walBytes?: number;
 }
 
 const INT8_OID = 20;
@@ -35,8 +50,9 @@ export function createDatabase(url: string, options: { poolSize?: number; sqlite
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     const sqlite = openNodeSqlite(path, options.sqliteWalLimitMb ? { walLimitBytes: options.sqliteWalLimitMb * 1024 * 1024 } : {});
     const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
+    const fast: SqliteFastPath = { db, raw: sqlite.raw, statement: sqlite.statement };
     // The fast path must see Kysely's open transactions: DatabaseSync.isTransaction (Node 22.16+).
-    if (typeof sqlite.raw.isTransaction === 'boolean') enableSqliteFastPath({ db, raw: sqlite.raw, statement: sqlite.statement });
+    if (typeof sqlite.raw.isTransaction === 'boolean') enableSqliteFastPath(fast);
     return {
       db,
       dialect: 'sqlite',
@@ -44,6 +60,11 @@ export function createDatabase(url: string, options: { poolSize?: number; sqlite
         sqlite.raw.prepare('SELECT 1').get();
       },
       onConnectionError: () => {},
+      observeQueries: (observer) => {
+        sqlite.onQuery = observer;
+        fast.onQuery = observer;
+      },
+      stats: () => ({ walBytes: path === ':memory:' ? 0 : fileSize(`${path}-wal`) }),
       close: () => db.destroy(),
     };
   }
@@ -68,9 +89,10 @@ export function createDatabase(url: string, options: { poolSize?: number; sqlite
   // checked out by Kysely for a query or a transaction has no listener at all. So every client
   // gets one of its own for its whole life: the query in flight fails (503 problem+json), the pool
   // drops the broken client when it is released and opens a new one on the next request.
+  let observer: ((seconds: number) => void) | undefined;
   pool.on('connect', (client) => {
     client.on('error', report);
-    usePreparedStatements(client);
+    usePreparedStatements(client, () => observer);
   });
   pool.on('error', () => {}); // the idle client's error, already reported by its own listener
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
@@ -81,6 +103,10 @@ export function createDatabase(url: string, options: { poolSize?: number; sqlite
       await pool.query('SELECT 1');
     },
     onConnectionError: (listener) => listeners.add(listener),
+    observeQueries: (next) => {
+      observer = next;
+    },
+    stats: () => ({ pool: { total: pool.totalCount, idle: pool.idleCount, max: pool.options.max, waiting: pool.waitingCount } }),
     close: () => db.destroy(),
   };
 }
@@ -119,9 +145,9 @@ const statementNames = new Map<string, string>();
  * use on a connection). Kysely writes the same text for the same query, and the hot path's
  * queries are compiled once (db/prepared-query.ts). Past the cap, queries run unnamed as before.
  */
-function usePreparedStatements(client: pg.PoolClient): void {
+function usePreparedStatements(client: pg.PoolClient, observerOf: () => ((seconds: number) => void) | undefined): void {
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-  (client as { query: unknown }).query = (config: unknown, values?: unknown, callback?: unknown) => {
+  const run = (config: unknown, values?: unknown, callback?: unknown) => {
     if (typeof config === 'string' && Array.isArray(values) && values.length > 0 && callback === undefined) {
       let name = statementNames.get(config);
       if (!name && statementNames.size < MAX_PREPARED_STATEMENTS) {
@@ -132,4 +158,24 @@ function usePreparedStatements(client: pg.PoolClient): void {
     }
     return query(config, values, callback);
   };
+  (client as { query: unknown }).query = (config: unknown, values?: unknown, callback?: unknown) => {
+    const observe = observerOf();
+    if (!observe || callback !== undefined) return run(config, values, callback);
+    const start = performance.now();
+    const result = run(config, values, callback) as Promise<unknown> | undefined;
+    // A submittable (a cursor) is returned as it is, untimed.
+    if (typeof result?.then === 'function') {
+      const done = () => observe((performance.now() - start) / 1000);
+      result.then(done, done);
+    }
+    return result;
+  };
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
 }

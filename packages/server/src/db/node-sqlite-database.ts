@@ -18,6 +18,8 @@ export interface NodeSqlite extends SqliteDatabase {
   raw: DatabaseSync;
   /** The cached prepared statement for `sql`, and whether it returns rows. */
   statement(sql: string): { statement: StatementSync; reader: boolean };
+  /** Told how long each query Kysely ran took, in seconds (metrics); unset costs nothing. */
+  onQuery: ((seconds: number) => void) | undefined;
 }
 
 /** Default bound of the write-ahead log (LATCHKEY_SQLITE_WAL_LIMIT_MB). */
@@ -51,25 +53,42 @@ export function openNodeSqlite(path: string, options: { backgroundCheckpoint?: b
     const { statement: prepared, reader } = statement(sql);
     return {
       reader,
-      all: (parameters) => prepared.all(...toSqlValues(parameters)),
+      all: (parameters) => {
+        const observe = handle.onQuery;
+        if (!observe) return prepared.all(...toSqlValues(parameters));
+        const start = performance.now();
+        try {
+          return prepared.all(...toSqlValues(parameters));
+        } finally {
+          observe((performance.now() - start) / 1000);
+        }
+      },
       run: (parameters) => {
-        const result = prepared.run(...toSqlValues(parameters));
-        return { changes: result.changes, lastInsertRowid: result.lastInsertRowid };
+        const observe = handle.onQuery;
+        const start = observe ? performance.now() : 0;
+        try {
+          const result = prepared.run(...toSqlValues(parameters));
+          return { changes: result.changes, lastInsertRowid: result.lastInsertRowid };
+        } finally {
+          observe?.((performance.now() - start) / 1000);
+        }
       },
       iterate: (parameters) => prepared.iterate(...toSqlValues(parameters)) as IterableIterator<unknown>,
     };
   }
 
-  return {
+  const handle: NodeSqlite = {
     raw,
     prepare,
     statement,
+    onQuery: undefined,
     close: () => {
       cache.clear();
       checkpointer?.stop();
       raw.close();
     },
   };
+  return handle;
 }
 
 const CHECKPOINT_INTERVAL_MS = 200;

@@ -7,13 +7,16 @@ import type { Clock } from '../platform/clock.ts';
  * A fixed-window counter kept in the database, so the limit holds across several nodes.
  * One upsert per hit: the window resets when it has passed, otherwise the count grows.
  */
-export function createRateLimiter(deps: { db: Kysely<Database>; clock: Clock; limit: number; windowSeconds: number }): RateLimiter {
+export function createRateLimiter(deps: { db: Kysely<Database>; clock: Clock; limit: number; windowSeconds: number; onRefused?: () => void }): RateLimiter {
   const windowMs = deps.windowSeconds * 1000;
   return {
     async hit(key: string): Promise<void> {
       const now = deps.clock.now();
       const row = await addHits(deps.db, key, 1, now, windowMs);
-      if (row.count > deps.limit) throw refusal(row.windowStart + windowMs - now);
+      if (row.count > deps.limit) {
+        deps.onRefused?.();
+        throw refusal(row.windowStart + windowMs - now);
+      }
     },
     sweep: () => sweep(deps.db, deps.clock.now() - windowMs),
     flush: async () => {},
@@ -63,7 +66,15 @@ async function sweep(db: Kysely<Database>, expired: number): Promise<void> {
  * last `flushMs`; a restart loses at most that much. Use the exact limiter where a few extra
  * requests matter (codes, passwords, sign-up).
  */
-export function createBatchedRateLimiter(deps: { db: Kysely<Database>; clock: Clock; limit: number; windowSeconds: number; flushMs?: number }): RateLimiter {
+export function createBatchedRateLimiter(deps: {
+  db: Kysely<Database>;
+  clock: Clock;
+  limit: number;
+  windowSeconds: number;
+  flushMs?: number;
+  /** Called on each refusal (metrics). */
+  onRefused?: () => void;
+}): RateLimiter {
   const windowMs = deps.windowSeconds * 1000;
   const flushMs = deps.flushMs ?? 1000;
   /** Per key: hits not yet written, the count the database last reported, and its window. */
@@ -115,7 +126,10 @@ export function createBatchedRateLimiter(deps: { db: Kysely<Database>; clock: Cl
       }
       entry.pending += 1;
       scheduleFlush();
-      if (entry.stored + entry.pending > deps.limit) throw refusal(entry.windowStart + windowMs - now);
+      if (entry.stored + entry.pending > deps.limit) {
+        deps.onRefused?.();
+        throw refusal(entry.windowStart + windowMs - now);
+      }
     },
     sweep: () => sweep(deps.db, deps.clock.now() - windowMs),
     async flush(): Promise<void> {

@@ -57,6 +57,8 @@ export function createAuditService(deps: {
   parseUserAgent: (ua: string | null) => ParsedUserAgent;
   /** Rows older than this many days are deleted by `sweep`; 0 keeps them forever. */
   retentionDays?: number;
+  /** Told of each request `tally` counts instead of writing (metrics). */
+  onTally?: (summaryType: AuditEventType, errorCode: string) => void;
 }) {
   const repository = createAuditRepository();
   /** Per summary type: requests counted instead of written, since the last flush. */
@@ -107,6 +109,7 @@ export function createAuditService(deps: {
      * `summaryType` row with the counts.
      */
     tally(context: RequestContext, summaryType: AuditEventType, errorCode: string): void {
+      deps.onTally?.(summaryType, errorCode);
       let tally = tallies.get(summaryType);
       if (!tally) {
         tally = { since: deps.clock.now(), count: 0, byErrorCode: new Map(), byIp: new Map() };

@@ -24,6 +24,14 @@ export interface RequestOptionsJSON {
 }
 
 /**
+ * WebAuthn L3 §7.2 step 22 (SEC-10): the refusal was a signature counter that did not grow, a
+ * possible cloned authenticator. The client sees `verification_failed` like any other refusal.
+ */
+export function isCloneSuspected(error: AppError): boolean {
+  return error.internal?.startsWith('counter') === true;
+}
+
+/**
  * Identifier-first options are answered no sooner than this after the request arrived, known
  * username or not (SEC-20): well above the lookup's own time, so its difference cannot show.
  */
@@ -70,7 +78,7 @@ export function createAuthenticationService(deps: WebauthnDeps) {
     const steps: BatchStep[] = challenge ? [{ statement: deps.repository.markChallengeConsumed(challenge) }] : [];
     steps.push({
       statement: deps.audit.statement(context, {
-        type: error.internal?.startsWith('counter') ? 'passkey.clone_suspected' : 'passkey.authentication_failed',
+        type: isCloneSuspected(error) ? 'passkey.clone_suspected' : 'passkey.authentication_failed',
         outcome: 'failure',
         subjectUserId: userId,
         credentialId,

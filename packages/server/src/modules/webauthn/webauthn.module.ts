@@ -1,5 +1,5 @@
 export { createRegistrationService, type RegistrationService, type CreationOptionsJSON } from './registration.service.ts';
-export { createAuthenticationService, type AuthenticationService, type RequestOptionsJSON } from './authentication.service.ts';
+export { createAuthenticationService, isCloneSuspected, type AuthenticationService, type RequestOptionsJSON } from './authentication.service.ts';
 export { createPasskeysService, type PasskeysService } from './passkeys.service.ts';
 export { createWebauthnRepository } from './webauthn.repository.ts';
 export { createChallengeCodec, type ChallengeCodec } from './challenge-token.ts';

@@ -274,6 +274,7 @@ if (import.meta.main) {
   const app = await startApp({
     origin: env('APP_ORIGIN', `http://localhost:${port}`),
     latchkeyUrl: env('LATCHKEY_URL', 'http://localhost:8080'),
+    latchkeyIssuer: env('LATCHKEY_ISSUER', env('LATCHKEY_URL', 'http://localhost:8080')),
     apiKey: env('LATCHKEY_API_KEY'),
     audience: env('APP_AUDIENCE', 'existing-app'),
     databasePath: env('APP_DATABASE', 'existing-app.db'),

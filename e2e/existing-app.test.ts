@@ -102,6 +102,8 @@ test('existing app: password login, passkey added with an append token, then a p
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.waitForURL(`${appOrigin}/`);
   assert.equal(await appCookie(), undefined);
+  const stale = await fetch(`${appOrigin}/account`, { headers: { cookie: `app_session=${passwordSession}` }, redirect: 'manual' });
+  assert.equal(stale.status, 303, 'the app ended its session on its side too');
 
   // 4. Passkey sign-in: Latchkey signs a login result for the app's audience; the app verifies it.
   const posted: string[] = [];

@@ -22,7 +22,8 @@ import { createAccountsService, createUserDirectory } from './modules/accounts/a
 import { createApiKeysService } from './modules/api-keys/api-keys.module.ts';
 import { createManagementService } from './modules/management/management.module.ts';
 import { MANAGEMENT_PREFIX, managementRoutes } from './modules/management/management.routes.ts';
-import { createAuditService } from './modules/audit/audit.module.ts';
+import { createAuditChainService, createAuditService, createCheckpointSigner, type AuditChainService } from './modules/audit/audit.module.ts';
+import { auditKeyRoutes } from './modules/audit/audit.routes.ts';
 import { createMailer, createNotifier } from './modules/mail/mail.module.ts';
 import { createSecretBox } from './platform/secret-box.ts';
 import { createTotpService, totpRoutes } from './modules/totp/totp.module.ts';
@@ -69,6 +70,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Runs the minute sweep now (expired rows, audit retention, audit tallies); for tests and tools. */
     sweep(): Promise<void>;
+    /** The audit sealer (seal now, read the chain); for tests and tools. */
+    auditChain: AuditChainService;
   }
 }
 
@@ -171,11 +174,12 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   if (docsEnabled) await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, transformStaticCSP: () => HTML_CSP, uiConfig: { validatorUrl: null } });
 
   const parseUserAgent = createUserAgentParser();
-  const audit = createAuditService({ clock, random, parseUserAgent, retentionDays: config.audit.retentionDays });
+  const audit = createAuditService({ clock, random, parseUserAgent });
   // Every key is its own HKDF subkey of the server secret (platform/keys.ts), derived once here;
   // services get the key they need, never the secret.
   const serverSecret = await loadServerSecret(db, random, config.secrets.serverSecret);
   const keys = deriveServerKeys(serverSecret);
+  const auditChain = createAuditChainService({ db, dialect: database.dialect, clock, signer: createCheckpointSigner(keys.auditCheckpoints), ...config.audit });
   const accounts = createAccountsService({ db, clock, random, rejectEmailUsernames: config.signup.rejectEmailUsernames, lookupKey: keys.lookup });
   const sessions = createSessionsService({
     db,
@@ -240,6 +244,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   await app.register(sessionRoutes, { db, sessions, audit, auth, cookies });
   await app.register(telemetryRoutes, { telemetry: createTelemetryService({ db, audit }), auth, limiter: telemetryLimiter });
   installWellKnown(app, config);
+  await app.register(auditKeyRoutes, { jwk: auditChain.publicJwk });
   const management = createManagementService({ db, directory: createUserDirectory({ clock, random }), sessions, passkeys, audit, clock });
   await app.register(managementRoutes, { prefix: MANAGEMENT_PREFIX, management, apiKeys, auth });
 
@@ -335,10 +340,18 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
       emailCodes.sweep(),
       telemetryLimiter.sweep(),
       audit.flushTallies(db),
-      audit.sweep(db),
+      auditChain.sweep(),
     ]);
   };
   app.decorate('sweep', sweep);
+  app.decorate('auditChain', auditChain);
+  // Seals off the request path: sign-ins only insert their audit rows (modules/audit/audit-chain.service.ts).
+  let sealFailureLogged = 0;
+  auditChain.start((err) => {
+    if (clock.now() - sealFailureLogged < SWEEP_INTERVAL_MS) return;
+    sealFailureLogged = clock.now();
+    app.log.error({ err }, 'audit sealing failed');
+  });
   const sweeper = setInterval(() => {
     sweep().catch((err: unknown) => app.log.warn({ err }, 'sweep failed'));
   }, SWEEP_INTERVAL_MS);
@@ -348,6 +361,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     clearInterval(sweeper);
     // Counts of the batched limiters and the audit tallies reach the database before it closes (best effort).
     await Promise.all([authLimiter.flush(), telemetryLimiter.flush(), audit.flushTallies(db)]).catch(() => {});
+    await auditChain.close();
     await mailer.drain();
     mailer.close();
     if (!overrides.verifier) await verifier.close();

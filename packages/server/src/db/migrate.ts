@@ -8,6 +8,7 @@ import * as consumedChallenges from './migrations/2026_12_02_0400_consumed_chall
 import * as mgmt from './migrations/2026_12_03_0100_mgmt.ts';
 import * as auditRetention from './migrations/2026_12_03_infra_audit_retention.ts';
 import * as sessionSecondFactor from './migrations/2026_12_03_0100_sessions.ts';
+import * as sealChain from './migrations/2026_12_03_seal_chain.ts';
 import * as usernameSkeletonConformance from './migrations/2026_12_03_0100_username_skeleton_conformance.ts';
 
 /** Explicit import map: the order is the file names' order, and nothing is found by scanning folders. */
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_03_0100_sessions': sessionSecondFactor,
   '2026_12_03_0100_username_skeleton_conformance': usernameSkeletonConformance,
   '2026_12_03_infra_audit_retention': auditRetention,
+  '2026_12_03_seal_chain': sealChain,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -20,6 +20,8 @@ export const KEY_LABELS = {
   imaginaryCredentials: 'latchkey/v2/imaginary-credentials',
   /** HMAC under which e-mailed one-time codes are stored (SEC-36). */
   emailCodes: 'latchkey/v2/email-codes',
+  /** Ed25519 seed of the key that signs audit-chain checkpoints (modules/audit/audit-chain.keys.ts). */
+  auditCheckpoints: 'latchkey/v2/audit-checkpoints',
 } as const;
 
 export type KeyName = keyof typeof KEY_LABELS;

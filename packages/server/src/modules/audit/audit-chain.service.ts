@@ -1,0 +1,180 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/database.ts';
+import type { Dialect } from '../../db/create-db.ts';
+import type { Clock } from '../../platform/clock.ts';
+import { CANONICAL_VERSION, GENESIS_HASH, chainHash } from './audit-chain.encoding.ts';
+import { checkpointMessage, type AuditPublicJwk, type CheckpointSigner } from './audit-chain.keys.ts';
+import { createAuditChainRepository, type Checkpoint } from './audit-chain.repository.ts';
+import type { AuditRecord } from './audit.query.ts';
+import { toAuditRecord } from './audit.query.ts';
+import type { AuditChainTable } from './audit.tables.ts';
+
+/** Events sealed per transaction; a pass repeats until a batch comes back short. */
+const SEAL_BATCH = 1000;
+/**
+ * How far before the newest sealed `created_at` the sealer still looks for unsealed events: a
+ * commit that becomes visible later than this after its timestamp (a transaction open for five
+ * minutes, or a row inserted afterwards with an old time) is never sealed, and
+ * `latchkey audit verify` reports it as inserted.
+ */
+export const SEAL_LOOKBACK_MS = 300_000;
+/** Chain rows the retention sweep checks and deletes per transaction. */
+const RETENTION_CHUNK = 1000;
+const DAY_MS = 86_400_000;
+
+export interface SealedEvent {
+  seq: number;
+  hash: string;
+  sealedAt: number;
+  event: AuditRecord;
+}
+
+export interface AuditChainService {
+  /** The key checkpoints are signed with (GET /.well-known/latchkey-audit-key). */
+  readonly publicJwk: AuditPublicJwk;
+  /** Seals every committed event not yet sealed; 0 when another node holds the sealer lock. */
+  seal(): Promise<number>;
+  /** Retention: deletes sealed events older than the retention age, with the chain rows below a signed anchor. */
+  sweep(): Promise<number>;
+  /**
+   * Sealed events after `seq`, in chain order (at most `limit`): the ordered stream the outbox,
+   * webhooks and SIEM export consume. Keep the last `seq` you handled and pass it next time.
+   */
+  readSealedAfter(seq: number, limit: number): Promise<SealedEvent[]>;
+  /** Seals every `intervalMs` until `close`. */
+  start(onError: (error: unknown) => void): void;
+  /** Stops the loop and seals what is left (best effort). */
+  close(): Promise<void>;
+}
+
+export interface AuditChainDeps {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  clock: Clock;
+  signer: CheckpointSigner;
+  /** Sealer period. */
+  sealIntervalMs: number;
+  /** A periodic checkpoint once this long since the last one (0: after every pass that sealed something). */
+  checkpointIntervalSeconds: number;
+  /** …or once this many events were sealed since the last one. */
+  checkpointEveryEvents: number;
+  /** Sealed events older than this many days are deleted by `sweep`; 0 keeps them forever. */
+  retentionDays: number;
+}
+
+export function createAuditChainService(deps: AuditChainDeps): AuditChainService {
+  const { db, clock, signer } = deps;
+  const repository = createAuditChainRepository(deps.dialect);
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<number> | undefined;
+
+  function signed(kind: Checkpoint['kind'], seq: number, hash: string, createdAt: number): Checkpoint {
+    return { kind, seq, hash, createdAt, keyId: signer.jwk.kid, signature: signer.sign(checkpointMessage({ kind, seq, hash, createdAt })) };
+  }
+
+  /** One transaction: null when another node seals, else how many events it sealed. */
+  async function sealBatch(): Promise<number | null> {
+    return db.transaction().execute(async (trx) => {
+      if (!(await repository.tryLock(trx))) return null;
+      const head = await repository.head(trx);
+      const latest = await repository.latestCheckpoint(trx);
+      // Appending after a truncated tail would fork the chain under the signed checkpoint.
+      if (latest && latest.seq > head.seq) throw new Error(`audit chain: its last row is seq ${head.seq} but a signed checkpoint names seq ${latest.seq}; run \`latchkey audit verify\``);
+      const now = clock.now();
+      const highWater = await repository.highWater(trx);
+      const events = await repository.unsealed(trx, highWater - SEAL_LOOKBACK_MS, SEAL_BATCH);
+      const rows: AuditChainTable[] = [];
+      let { seq, hash } = head;
+      let newest = highWater;
+      for (const event of events) {
+        seq += 1;
+        const next = chainHash(hash, seq, event);
+        rows.push({ seq, event_id: event.id, prev_hash: hash, hash: next, version: CANONICAL_VERSION, sealed_at: now });
+        hash = next;
+        newest = Math.max(newest, event.created_at);
+      }
+      await repository.append(trx, rows);
+      // A node whose clock runs ahead cannot push the window past the sealer's present.
+      if (rows.length > 0) await repository.setHighWater(trx, Math.min(newest, now));
+      const since = latest ?? { seq: 0, createdAt: -Infinity };
+      const due = now - since.createdAt >= deps.checkpointIntervalSeconds * 1000 || seq - since.seq >= deps.checkpointEveryEvents;
+      if (seq > since.seq && due) await repository.insertCheckpoint(trx, signed('periodic', seq, hash, now));
+      return rows.length;
+    });
+  }
+
+  async function sealAll(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const sealed = await sealBatch();
+      if (sealed === null) return total;
+      total += sealed;
+      if (sealed < SEAL_BATCH) return total;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** Passes never overlap within a node. */
+  function seal(): Promise<number> {
+    if (!running) running = sealAll().finally(() => (running = undefined));
+    return running;
+  }
+
+  /** One transaction of retention: deletes the oldest sealed prefix (up to a chunk) older than `cutoff`. */
+  async function retainChunk(cutoff: number): Promise<number> {
+    return db.transaction().execute(async (trx) => {
+      if (!(await repository.tryLock(trx))) return 0;
+      const anchor = await repository.latestAnchor(trx);
+      const rows = await repository.chainAfter(trx, anchor?.seq ?? 0, RETENTION_CHUNK);
+      const prefix: typeof rows = [];
+      let prev = anchor?.hash ?? GENESIS_HASH;
+      for (const r of rows) {
+        if (!r.event || r.event.created_at >= cutoff || r.row.seq !== (anchor?.seq ?? 0) + prefix.length + 1) break;
+        // Never sign an anchor over rows that do not verify: the evidence stays for `audit verify`.
+        if (r.row.prev_hash !== prev || chainHash(r.row.prev_hash, r.row.seq, r.event, r.row.version) !== r.row.hash) break;
+        prefix.push(r);
+        prev = r.row.hash;
+      }
+      const last = prefix.at(-1);
+      if (!last) return 0;
+      await repository.insertCheckpoint(trx, signed('retention', last.row.seq, last.row.hash, clock.now()));
+      await repository.deleteSealedPrefix(trx, cutoff, prefix.map((r) => r.row.event_id), last.row.seq);
+      return prefix.length;
+    });
+  }
+
+  return {
+    publicJwk: signer.jwk,
+    seal,
+    async sweep() {
+      if (!deps.retentionDays) return 0;
+      const cutoff = clock.now() - deps.retentionDays * DAY_MS;
+      // Old events are deleted only once sealed, so seal first.
+      await seal();
+      let deleted = 0;
+      for (;;) {
+        const chunk = await retainChunk(cutoff);
+        deleted += chunk;
+        if (chunk < RETENTION_CHUNK) return deleted;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    },
+    async readSealedAfter(seq, limit) {
+      const rows = await repository.chainAfter(db, seq, limit);
+      return rows.flatMap(({ row, event }) => (event ? [{ seq: row.seq, hash: row.hash, sealedAt: row.sealed_at, event: toAuditRecord(event) }] : []));
+    },
+    start(onError) {
+      if (timer) return;
+      timer = setInterval(() => {
+        seal().catch(onError);
+      }, deps.sealIntervalMs);
+      timer.unref();
+    },
+    async close() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      await running?.catch(() => 0);
+      await seal().catch(() => 0);
+    },
+  };
+}

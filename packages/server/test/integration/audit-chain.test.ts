@@ -322,6 +322,45 @@ async function startNode(url: string): Promise<{ app: FastifyInstance; url: stri
 const postgres: Dialect[] = dialects.filter((d) => d === 'postgres');
 for (const dialect of postgres) {
   describe(`audit chain on two nodes (${dialect})`, () => {
+    test('an event whose commit becomes visible after later ones is still sealed once, after them; the chain verifies', async () => {
+      const server = await startTestServer(dialect);
+      try {
+        const { db } = server.database;
+        const template = await (async () => {
+          await traffic(server, 1, 'early');
+          await server.app.auditChain.seal();
+          return eventAt(db, 1);
+        })();
+        let commit: () => void = () => {};
+        const gate = new Promise<void>((resolve) => (commit = resolve));
+        // A transaction stamps its audit row now and commits 30 s later (on the server's clock).
+        const slow = db.transaction().execute(async (trx) => {
+          await trx.insertInto('audit_events').values({ ...template, id: 'slow-commit', created_at: server.clock.now() }).execute();
+          await gate;
+        });
+        await new Promise((r) => setTimeout(r, 100));
+        server.clock.advance(30_000);
+        await traffic(server, 1, 'later');
+        await server.app.auditChain.seal();
+        const beforeCommit = await chainRows(db);
+        assert.equal(beforeCommit.some((r) => r.event_id === 'slow-commit'), false, 'not visible yet, not sealed');
+        commit();
+        await slow;
+        // Older than the newest sealed event by 30 s: found by the next pass that looks back a minute.
+        server.clock.advance(10_000);
+        await server.app.auditChain.seal();
+        const chain = await chainRows(db);
+        const slowRow = chain.find((r) => r.event_id === 'slow-commit');
+        assert.ok(slowRow, 'sealed');
+        assert.equal(Number(slowRow.seq), beforeCommit.length + 1, 'after every event sealed before it became visible');
+        await assertGapFreeChainOfEveryEvent(db);
+        const run = await verifyCli(server.config.database.url);
+        assert.equal(run.code, 0, run.stdout + run.stderr);
+      } finally {
+        await server.close();
+      }
+    });
+
     test('two servers sealing one PostgreSQL database at once make one gap-free chain with every event exactly once', async () => {
       const testDb = await createTestDatabase(dialect);
       const nodes: Awaited<ReturnType<typeof startNode>>[] = [];

@@ -12,12 +12,17 @@ import type { AuditChainTable } from './audit.tables.ts';
 /** Events sealed per transaction; a pass repeats until a batch comes back short. */
 const SEAL_BATCH = 1000;
 /**
- * How far before the newest sealed `created_at` the sealer still looks for unsealed events: a
- * commit that becomes visible later than this after its timestamp (a transaction open for five
- * minutes, or a row inserted afterwards with an old time) is never sealed, and
- * `latchkey audit verify` reports it as inserted.
+ * How far before the newest sealed `created_at` the sealer still looks for unsealed events (in
+ * PostgreSQL a commit with an earlier time can become visible after a later one). Every pass looks
+ * back `FRESH_LOOKBACK_MS`; every `LATE_SCAN_EVERY_MS` a pass looks back the whole
+ * `SEAL_LOOKBACK_MS`. So a commit visible up to ~50 s after its timestamp is still sealed; one
+ * later than that (or a row inserted afterwards with an old time) never is, and
+ * `latchkey audit verify` reports it as inserted. The windows bound what a pass scans (the rows of
+ * the last few seconds, of the last minute now and then), whatever the size of the log.
  */
-export const SEAL_LOOKBACK_MS = 300_000;
+export const SEAL_LOOKBACK_MS = 60_000;
+const FRESH_LOOKBACK_MS = 5_000;
+const LATE_SCAN_EVERY_MS = 10_000;
 /** Chain rows the retention sweep checks and deletes per transaction. */
 const RETENTION_CHUNK = 1000;
 const DAY_MS = 86_400_000;
@@ -67,13 +72,14 @@ export function createAuditChainService(deps: AuditChainDeps): AuditChainService
   const repository = createAuditChainRepository(deps.dialect);
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
+  let lastLateScan = Number.NEGATIVE_INFINITY;
 
   function signed(kind: Checkpoint['kind'], seq: number, hash: string, createdAt: number): Checkpoint {
     return { kind, seq, hash, createdAt, keyId: signer.jwk.kid, signature: signer.sign(checkpointMessage({ kind, seq, hash, createdAt })) };
   }
 
   /** One transaction: null when another node seals, else how many events it sealed. */
-  async function sealBatch(): Promise<number | null> {
+  async function sealBatch(lookbackMs: number): Promise<number | null> {
     return db.transaction().execute(async (trx) => {
       if (!(await repository.tryLock(trx))) return null;
       const head = await repository.head(trx);
@@ -82,7 +88,7 @@ export function createAuditChainService(deps: AuditChainDeps): AuditChainService
       if (latest && latest.seq > head.seq) throw new Error(`audit chain: its last row is seq ${head.seq} but a signed checkpoint names seq ${latest.seq}; run \`latchkey audit verify\``);
       const now = clock.now();
       const highWater = await repository.highWater(trx);
-      const events = await repository.unsealed(trx, highWater - SEAL_LOOKBACK_MS, SEAL_BATCH);
+      const events = await repository.unsealed(trx, highWater - lookbackMs, SEAL_BATCH);
       const rows: AuditChainTable[] = [];
       let { seq, hash } = head;
       let newest = highWater;
@@ -104,12 +110,17 @@ export function createAuditChainService(deps: AuditChainDeps): AuditChainService
   }
 
   async function sealAll(): Promise<number> {
+    const startedAt = clock.now();
+    const late = startedAt - lastLateScan >= LATE_SCAN_EVERY_MS;
     let total = 0;
     for (;;) {
-      const sealed = await sealBatch();
+      const sealed = await sealBatch(late ? SEAL_LOOKBACK_MS : FRESH_LOOKBACK_MS);
       if (sealed === null) return total;
       total += sealed;
-      if (sealed < SEAL_BATCH) return total;
+      if (sealed < SEAL_BATCH) {
+        if (late) lastLateScan = startedAt;
+        return total;
+      }
       await new Promise((resolve) => setImmediate(resolve));
     }
   }

@@ -121,7 +121,7 @@ export async function verifyAuditChain(db: Kysely<Database>, dialect: Dialect, o
   }
   const { oldestHidden, pending } = await repository.unsealedSummary(db, Number.isFinite(newestCreatedAt) ? newestCreatedAt - SEAL_LOOKBACK_MS : Number.MIN_SAFE_INTEGER);
   if (oldestHidden) {
-    return bad(null, oldestHidden.id, 'inserted', `the event of ${new Date(oldestHidden.created_at).toISOString()} is older than sealed events by more than the sealer's ${SEAL_LOOKBACK_MS / 60_000}-minute look-back and is not in the chain`);
+    return bad(null, oldestHidden.id, 'inserted', `the event of ${new Date(oldestHidden.created_at).toISOString()} is older than sealed events by more than the sealer's ${SEAL_LOOKBACK_MS / 1000}-second look-back and is not in the chain`);
   }
   return { ok: true, events: lastSeq - start + 1, firstSeq: start, lastSeq, lastCheckpoint: latest, pending };
 }

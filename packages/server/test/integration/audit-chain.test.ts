@@ -9,6 +9,7 @@ import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { createDatabase, type DatabaseHandle, type Dialect } from '../../src/db/create-db.ts';
+import { createMigrator, migrateToLatest } from '../../src/db/migrate.ts';
 import type { Database } from '../../src/db/database.ts';
 import { chainHash } from '../../src/modules/audit/audit-chain.encoding.ts';
 import type { AuditEventsTable } from '../../src/modules/audit/audit.tables.ts';
@@ -391,5 +392,26 @@ for (const dialect of postgres) {
         await testDb.drop();
       }
     });
+  });
+}
+
+for (const dialect of dialects) {
+  test(`the audit chain migration goes up, down and up again (${dialect})`, async () => {
+    const fresh = await createTestDatabase(dialect);
+    const database = createDatabase(fresh.url);
+    try {
+      const tables = async () => (await database.db.introspection.getTables()).map((t) => t.name);
+      await migrateToLatest(database.db);
+      assert.ok((await tables()).includes('audit_chain'));
+      const down = await createMigrator(database.db).migrateDown();
+      assert.equal(down.error, undefined);
+      assert.equal(down.results?.[0]?.migrationName, '2026_12_03_seal_chain');
+      assert.ok(!(await tables()).some((t) => ['audit_chain', 'audit_checkpoints', 'audit_seal_state'].includes(t)));
+      await migrateToLatest(database.db);
+      assert.ok((await tables()).includes('audit_checkpoints'));
+    } finally {
+      await database.close();
+      await fresh.drop();
+    }
   });
 }

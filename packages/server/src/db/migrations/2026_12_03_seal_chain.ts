@@ -31,6 +31,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('signature', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('audit_checkpoints_pk', ['kind', 'seq'])
     .execute();
+  // The sealer asks for the newest checkpoint of any kind on every pass.
+  await db.schema.createIndex('audit_checkpoints_seq').on('audit_checkpoints').columns(['seq', 'created_at']).execute();
   await db.schema
     .createTable('audit_seal_state')
     .addColumn('id', 'integer', (c) => c.primaryKey())

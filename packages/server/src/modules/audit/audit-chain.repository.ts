@@ -67,6 +67,11 @@ export function createAuditChainRepository(dialect: Dialect) {
       return rows[0]?.ok === true;
     },
 
+    /** The same lock, waiting for the holder's transaction (a seal pass: milliseconds) to end. */
+    async lock(trx: Kysely<Database>): Promise<void> {
+      if (dialect === 'postgres') await sql`SELECT pg_advisory_xact_lock(${sql.raw(SEALER_LOCK_KEY.toString())}::bigint)`.execute(trx);
+    },
+
     /** The last sealed (seq, hash): the chain's top row, else the newest retention anchor, else genesis. */
     async head(trx: Kysely<Database>): Promise<{ seq: number; hash: string }> {
       const top = await trx.selectFrom('audit_chain').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
@@ -141,19 +146,26 @@ export function createAuditChainRepository(dialect: Dialect) {
       return { oldestHidden: hidden && { ...hidden, created_at: Number(hidden.created_at) }, pending: Number(pending.n) };
     },
 
-    /**
-     * Retention, in the sealer's transaction: lets the append-only trigger allow deletes below
-     * `cutoff`, then deletes the given sealed events and every chain row up to `uptoSeq` (the
-     * trigger allows that once the retention anchor at `uptoSeq` is in).
-     */
-    async deleteSealedPrefix(trx: Kysely<Database>, cutoff: number, eventIds: string[], uptoSeq: number): Promise<void> {
+    /** Retention: lets the append-only trigger allow deleting events created before `cutoff` (never moves back). */
+    async allowDeletesBefore(trx: Kysely<Database>, cutoff: number): Promise<void> {
       await trx
         .updateTable('audit_retention')
         .set({ purge_before: sql<number>`CASE WHEN purge_before < ${cutoff} THEN ${cutoff} ELSE purge_before END` })
         .where('id', '=', 1)
         .execute();
-      if (eventIds.length > 0) await trx.deleteFrom('audit_events').where('id', 'in', eventIds).execute();
-      await trx.deleteFrom('audit_chain').where('seq', '<=', uptoSeq).execute();
+    },
+
+    /**
+     * Retention: deletes up to `limit` of the oldest chain rows at or below the anchor `uptoSeq`,
+     * with their events (the triggers allow both). Returns how many chain rows went.
+     */
+    async deleteChunkUpTo(trx: Kysely<Database>, uptoSeq: number, limit: number): Promise<number> {
+      const rows = await trx.selectFrom('audit_chain').select(['seq', 'event_id']).where('seq', '<=', uptoSeq).orderBy('seq').limit(limit).execute();
+      const last = rows.at(-1);
+      if (!last) return 0;
+      await trx.deleteFrom('audit_events').where('id', 'in', rows.map((r) => r.event_id)).execute();
+      await trx.deleteFrom('audit_chain').where('seq', '<=', Number(last.seq)).execute();
+      return rows.length;
     },
   };
 }

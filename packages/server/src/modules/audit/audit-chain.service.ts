@@ -25,6 +25,7 @@ const FRESH_LOOKBACK_MS = 5_000;
 const LATE_SCAN_EVERY_MS = 10_000;
 /** Chain rows the retention sweep checks and deletes per transaction. */
 const RETENTION_CHUNK = 1000;
+const ANCHOR_EVERY_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
 export interface SealedEvent {
@@ -131,27 +132,41 @@ export function createAuditChainService(deps: AuditChainDeps): AuditChainService
     return running;
   }
 
-  /** One transaction of retention: deletes the oldest sealed prefix (up to a chunk) older than `cutoff`. */
-  async function retainChunk(cutoff: number): Promise<number> {
-    return db.transaction().execute(async (trx) => {
-      if (!(await repository.tryLock(trx))) return 0;
-      const anchor = await repository.latestAnchor(trx);
-      const rows = await repository.chainAfter(trx, anchor?.seq ?? 0, RETENTION_CHUNK);
-      const prefix: typeof rows = [];
-      let prev = anchor?.hash ?? GENESIS_HASH;
-      for (const r of rows) {
-        if (!r.event || r.event.created_at >= cutoff || r.row.seq !== (anchor?.seq ?? 0) + prefix.length + 1) break;
-        // Never sign an anchor over rows that do not verify: the evidence stays for `audit verify`.
-        if (r.row.prev_hash !== prev || chainHash(r.row.prev_hash, r.row.seq, r.event, r.row.version) !== r.row.hash) break;
-        prefix.push(r);
-        prev = r.row.hash;
+  /**
+   * The retention cut: the last seq of the longest verified chain prefix after the anchor whose
+   * events are all older than `cutoff` (read-only, a chunk at a time). Stops before a row that does
+   * not verify: an anchor is never signed over evidence of tampering.
+   */
+  async function findCut(anchor: Checkpoint | undefined, cutoff: number): Promise<{ seq: number; hash: string } | undefined> {
+    let cut: { seq: number; hash: string } | undefined;
+    let seq = anchor?.seq ?? 0;
+    let prev = anchor?.hash ?? GENESIS_HASH;
+    for (;;) {
+      const rows = await repository.chainAfter(db, seq, RETENTION_CHUNK);
+      for (const { row, event } of rows) {
+        if (!event || event.created_at >= cutoff || row.seq !== seq + 1) return cut;
+        if (row.prev_hash !== prev || chainHash(row.prev_hash, row.seq, event, row.version) !== row.hash) return cut;
+        seq = row.seq;
+        prev = row.hash;
+        cut = { seq, hash: prev };
       }
-      const last = prefix.at(-1);
-      if (!last) return 0;
-      await repository.insertCheckpoint(trx, signed('retention', last.row.seq, last.row.hash, clock.now()));
-      await repository.deleteSealedPrefix(trx, cutoff, prefix.map((r) => r.row.event_id), last.row.seq);
-      return prefix.length;
-    });
+      if (rows.length < RETENTION_CHUNK) return cut;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** Deletes the events and chain rows at or below the newest anchor, a chunk per transaction. */
+  async function deleteBelowAnchor(): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const chunk = await db.transaction().execute(async (trx) => {
+        const anchor = await repository.latestAnchor(trx);
+        return anchor ? repository.deleteChunkUpTo(trx, anchor.seq, RETENTION_CHUNK) : 0;
+      });
+      deleted += chunk;
+      if (chunk < RETENTION_CHUNK) return deleted;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   return {
@@ -162,13 +177,20 @@ export function createAuditChainService(deps: AuditChainDeps): AuditChainService
       const cutoff = clock.now() - deps.retentionDays * DAY_MS;
       // Old events are deleted only once sealed, so seal first.
       await seal();
-      let deleted = 0;
-      for (;;) {
-        const chunk = await retainChunk(cutoff);
-        deleted += chunk;
-        if (chunk < RETENTION_CHUNK) return deleted;
-        await new Promise((resolve) => setImmediate(resolve));
+      const anchor = await repository.latestAnchor(db);
+      // At most one anchor an hour (rows go up to an hour after they pass the age), so checkpoints stay few.
+      const cut = !anchor || clock.now() - anchor.createdAt >= ANCHOR_EVERY_MS ? await findCut(anchor, cutoff) : undefined;
+      if (cut) {
+        // One signed anchor per sweep, at the cut; then the rows below it go, a chunk at a time
+        // (a sweep cut short leaves rows below the anchor, which the next one deletes first).
+        await db.transaction().execute(async (trx) => {
+          await repository.lock(trx);
+          if ((await repository.latestAnchor(trx))?.seq !== anchor?.seq) return;
+          await repository.allowDeletesBefore(trx, cutoff);
+          await repository.insertCheckpoint(trx, signed('retention', cut.seq, cut.hash, clock.now()));
+        });
       }
+      return deleteBelowAnchor();
     },
     async readSealedAfter(seq, limit) {
       const rows = await repository.chainAfter(db, seq, limit);

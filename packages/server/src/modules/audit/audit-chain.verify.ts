@@ -63,21 +63,18 @@ export async function verifyAuditChain(db: Kysely<Database>, dialect: Dialect, o
 
   const bounds = await repository.bounds(db);
   const anchorSeq = anchor?.seq ?? 0;
-  // Where the chain must start: right after the newest retention anchor, or at 1.
-  let start = anchorSeq + 1;
-  let prevHash = anchor?.hash ?? GENESIS_HASH;
-  if (bounds && bounds.min < start) {
-    // Rows below the anchor are still there (allowed): start at the oldest one.
-    start = bounds.min;
-    const before = start === 1 ? undefined : bySeq.get(start - 1)?.[0];
-    if (start !== 1 && !before) return bad(start, null, 'edited', `chain rows below the retention anchor at seq ${anchorSeq} start at seq ${start} with no checkpoint to verify them from`);
-    prevHash = before?.hash ?? GENESIS_HASH;
-  } else if (bounds && bounds.min > start) {
-    return bad(start, null, 'deleted', `chain rows seq ${start}..${bounds.min - 1} are missing (the chain must start right after ${anchor ? `the retention anchor at seq ${anchorSeq}` : 'genesis'})`);
+  // The chain starts right after the newest retention anchor (or at 1). Rows at or below the
+  // anchor are covered by its signature and wait for the next sweep to delete them.
+  const start = anchorSeq + 1;
+  const prevHash0 = anchor?.hash ?? GENESIS_HASH;
+  const firstAfter = (await repository.chainAfter(db, anchorSeq, 1))[0]?.row.seq;
+  if (firstAfter !== undefined && firstAfter > start) {
+    return bad(start, null, 'deleted', `chain rows seq ${start}..${firstAfter - 1} are missing (the chain must go on right after ${anchor ? `the retention anchor at seq ${anchorSeq}` : 'genesis'})`);
   }
-  const total = bounds ? bounds.max - start + 1 : 0;
+  const total = bounds ? Math.max(0, bounds.max - start + 1) : 0;
 
   let expected = start;
+  let prevHash = prevHash0;
   let prevPrevHash: string | undefined;
   let prevEventId: string | null = null;
   let newestCreatedAt = Number.NEGATIVE_INFINITY;

@@ -15,7 +15,7 @@ const SEAL_BATCH = 1000;
  * How far before the newest sealed `created_at` the sealer still looks for unsealed events (in
  * PostgreSQL a commit with an earlier time can become visible after a later one). Every pass looks
  * back `FRESH_LOOKBACK_MS`; every `LATE_SCAN_EVERY_MS` a pass looks back the whole
- * `SEAL_LOOKBACK_MS`. So a commit visible up to ~50 s after its timestamp is still sealed; one
+ * `SEAL_LOOKBACK_MS` (PostgreSQL only). So a commit visible up to ~50 s after its timestamp is still sealed; one
  * later than that (or a row inserted afterwards with an old time) never is, and
  * `latchkey audit verify` reports it as inserted. The windows bound what a pass scans (the rows of
  * the last few seconds, of the last minute now and then), whatever the size of the log.
@@ -112,7 +112,8 @@ export function createAuditChainService(deps: AuditChainDeps): AuditChainService
 
   async function sealAll(): Promise<number> {
     const startedAt = clock.now();
-    const late = startedAt - lastLateScan >= LATE_SCAN_EVERY_MS;
+    // SQLite has one writer: rows become visible in commit order, moments after they are stamped.
+    const late = deps.dialect === 'postgres' && startedAt - lastLateScan >= LATE_SCAN_EVERY_MS;
     let total = 0;
     for (;;) {
       const sealed = await sealBatch(late ? SEAL_LOOKBACK_MS : FRESH_LOOKBACK_MS);

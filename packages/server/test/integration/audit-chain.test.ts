@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createPublicKey, verify as verifySignature } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { sql, type Kysely } from 'kysely';
@@ -12,6 +15,7 @@ import { createDatabase, type DatabaseHandle, type Dialect } from '../../src/db/
 import { createMigrator, migrateToLatest } from '../../src/db/migrate.ts';
 import type { Database } from '../../src/db/database.ts';
 import { chainHash } from '../../src/modules/audit/audit-chain.encoding.ts';
+import { createCheckpointSigner } from '../../src/modules/audit/audit-chain.keys.ts';
 import type { AuditEventsTable } from '../../src/modules/audit/audit.tables.ts';
 import { createTestClock } from '../../src/platform/clock.ts';
 import { authenticate, newAuthenticator, signUp } from '../helpers/flows.ts';
@@ -137,6 +141,23 @@ for (const dialect of dialects) {
         const message = `latchkey-audit-checkpoint/v1\n${c.kind}\n${c.seq}\n${c.hash}\n${c.created_at}`;
         assert.ok(verifySignature(null, Buffer.from(message), key, Buffer.from(c.signature, 'base64url')), `checkpoint at seq ${c.seq}`);
         assert.ok(!verifySignature(null, Buffer.from(message.replace(/\n(\d+)$/, (_, t) => `\n${Number(t) + 1}`)), key, Buffer.from(c.signature, 'base64url')));
+      }
+    });
+
+    test('an auditor verifies against the published key they saved (--key); checkpoints under any other key are refused', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'latchkey-audit-key-'));
+      try {
+        const published = join(dir, 'published.jwk');
+        await writeFile(published, (await server.client().get('/.well-known/latchkey-audit-key')).text);
+        const ok = await verifyCli(server.config.database.url, ['--key', published]);
+        assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+        const other = join(dir, 'other.jwk');
+        await writeFile(other, JSON.stringify(createCheckpointSigner(new Uint8Array(32).fill(1)).jwk));
+        const refused = await verifyCli(server.config.database.url, ['--key', other]);
+        assert.equal(refused.code, 1, refused.stdout);
+        assert.match(refused.stdout, /^TAMPERED: first bad row seq \d+: edited\n.*no valid signature \(unknown key/);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
       }
     });
 

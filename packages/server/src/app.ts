@@ -26,7 +26,8 @@ import { createApiKeysService } from './modules/api-keys/api-keys.module.ts';
 import { createManagementService } from './modules/management/management.module.ts';
 import { createAppendTokensService } from './modules/append-tokens/append-tokens.module.ts';
 import { MANAGEMENT_PREFIX, managementRoutes } from './modules/management/management.routes.ts';
-import { createAuditService } from './modules/audit/audit.module.ts';
+import { createAuditChainService, createAuditService, createCheckpointSigner, type AuditChainService } from './modules/audit/audit.module.ts';
+import { auditKeyRoutes } from './modules/audit/audit.routes.ts';
 import { createMetrics, installMetricsEndpoint, installMetricsHooks } from './modules/metrics/metrics.module.ts';
 import { createMailer, createNotifier } from './modules/mail/mail.module.ts';
 import { createSecretBox } from './platform/secret-box.ts';
@@ -78,6 +79,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Runs the minute sweep now (expired rows, audit retention, audit tallies); for tests and tools. */
     sweep(): Promise<void>;
+    /** The audit sealer (seal now, read the chain); for tests and tools. */
+    auditChain: AuditChainService;
   }
 }
 
@@ -207,13 +210,13 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     clock,
     random,
     parseUserAgent,
-    retentionDays: config.audit.retentionDays,
     onTally: metrics && ((_type, code) => metrics.junkRegistrationVerify(code)),
   });
   // Every key is its own HKDF subkey of the server secret (platform/keys.ts), derived once here;
   // services get the key they need, never the secret.
   const serverSecret = await loadServerSecret(db, random, config.secrets.serverSecret);
   const keys = deriveServerKeys(serverSecret);
+  const auditChain = createAuditChainService({ db, dialect: database.dialect, clock, signer: createCheckpointSigner(keys.auditCheckpoints), ...config.audit });
   const accounts = createAccountsService({ db, clock, random, rejectEmailUsernames: config.signup.rejectEmailUsernames, lookupKey: keys.lookup });
   const sessions = createSessionsService({
     db,
@@ -306,6 +309,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   await app.register(sessionRoutes, { db, sessions, audit, auth, cookies });
   await app.register(telemetryRoutes, { telemetry: createTelemetryService({ db, audit }), auth, limiter: telemetryLimiter });
   installWellKnown(app, config);
+  await app.register(auditKeyRoutes, { jwk: auditChain.publicJwk });
   const management = createManagementService({ db, directory, sessions, passkeys, audit, clock, appendTokens });
   await app.register(managementRoutes, { prefix: MANAGEMENT_PREFIX, management, apiKeys, auth });
   await app.register(tokenAdminRoutes, { prefix: MANAGEMENT_PREFIX, tokens, auth });
@@ -423,11 +427,19 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
       emailCodes.sweep(),
       telemetryLimiter.sweep(),
       audit.flushTallies(db),
-      audit.sweep(db),
       tokens.sweep(),
+      auditChain.sweep(),
     ]);
   };
   app.decorate('sweep', sweep);
+  app.decorate('auditChain', auditChain);
+  // Seals off the request path: sign-ins only insert their audit rows (modules/audit/audit-chain.service.ts).
+  let sealFailureLogged = 0;
+  auditChain.start((err) => {
+    if (clock.now() - sealFailureLogged < SWEEP_INTERVAL_MS) return;
+    sealFailureLogged = clock.now();
+    app.log.error({ err }, 'audit sealing failed');
+  });
   const sweeper = setInterval(() => {
     sweep().catch((err: unknown) => app.log.warn({ err }, 'sweep failed'));
   }, SWEEP_INTERVAL_MS);
@@ -438,6 +450,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     signingKeys.stop();
     // Counts of the batched limiters and the audit tallies reach the database before it closes (best effort).
     await Promise.all([authLimiter.flush(), telemetryLimiter.flush(), audit.flushTallies(db)]).catch(() => {});
+    await auditChain.close();
     await mailer.drain();
     mailer.close();
     if (!overrides.verifier) await verifier.close();

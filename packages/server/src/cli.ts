@@ -8,13 +8,13 @@ import { userInfo } from 'node:os';
 import { AppError } from './errors/app-error.ts';
 import { API_KEYS_USAGE, runApiKeysCommand, UsageError } from './modules/api-keys/api-keys.cli.ts';
 import { createApiKeysService } from './modules/api-keys/api-keys.module.ts';
-import { createAuditService } from './modules/audit/audit.module.ts';
+import { AUDIT_USAGE, createAuditService, createCheckpointSigner, runAuditCommand } from './modules/audit/audit.module.ts';
+import { loadServerSecret } from './db/server-secret.ts';
+import { deriveServerKeys } from './platform/keys.ts';
 import { systemClock } from './platform/clock.ts';
 import { cryptoRandom } from './platform/random.ts';
 import { createTokenSigningKeys } from './modules/tokens/tokens.module.ts';
-import { loadServerSecret } from './db/server-secret.ts';
 import { KEYS_USAGE, runKeysCommand } from './modules/tokens/tokens.cli.ts';
-import { deriveServerKeys } from './platform/keys.ts';
 
 const USAGE = `Usage: latchkey <command>
 
@@ -27,6 +27,7 @@ Commands:
                    a passkey sign-in of the account lifts it too
 ${API_KEYS_USAGE}
 ${KEYS_USAGE}
+${AUDIT_USAGE}
 
 The database comes from LATCHKEY_DATABASE_URL (default sqlite:./data/latchkey.db).`;
 
@@ -85,6 +86,14 @@ async function run(command: string | undefined, args: string[]): Promise<number>
         return 64;
       }
       process.stdout.write(`${out}\n`);
+    } else if (command === 'audit') {
+      await migrateToLatest(database.db);
+      const serverKey = async () => createCheckpointSigner(deriveServerKeys(await loadServerSecret(database.db, cryptoRandom, config.secrets.serverSecret)).auditCheckpoints).jwk;
+      return await runAuditCommand(args, { db: database.db, dialect: database.dialect, serverKey }, {
+        out: (text) => process.stdout.write(text),
+        err: (text) => process.stderr.write(text),
+        isTty: process.stderr.isTTY === true,
+      });
     } else if (command === 'migrate:down') {
       const { error, results = [] } = await migrator.migrateDown();
       for (const r of results) process.stdout.write(`↓ ${r.migrationName} (${r.status})\n`);

@@ -1,7 +1,7 @@
 import type { UsersTable } from '../modules/accounts/accounts.tables.ts';
 import type { AppendTokensTable } from '../modules/append-tokens/append-tokens.tables.ts';
 import type { ApiKeysTable } from '../modules/api-keys/api-keys.tables.ts';
-import type { AuditEventsTable, AuditRetentionTable } from '../modules/audit/audit.tables.ts';
+import type { AuditChainTable, AuditCheckpointsTable, AuditEventsTable, AuditRetentionTable, AuditSealStateTable } from '../modules/audit/audit.tables.ts';
 import type { EmailCodesTable, FailureCountersTable, RecoveryCodesTable } from '../modules/fallback/fallback.tables.ts';
 import type { PasswordsTable } from '../modules/passwords/passwords.tables.ts';
 import type { TotpSecretsTable } from '../modules/totp/totp.tables.ts';
@@ -29,6 +29,9 @@ export interface Database {
   sessions: SessionsTable;
   audit_events: AuditEventsTable;
   audit_retention: AuditRetentionTable;
+  audit_chain: AuditChainTable;
+  audit_checkpoints: AuditCheckpointsTable;
+  audit_seal_state: AuditSealStateTable;
   server_secrets: ServerSecretsTable;
   rate_limits: RateLimitsTable;
   email_codes: EmailCodesTable;

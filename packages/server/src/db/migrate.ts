@@ -9,6 +9,7 @@ import * as mgmt from './migrations/2026_12_03_0100_mgmt.ts';
 import * as auditRetention from './migrations/2026_12_03_infra_audit_retention.ts';
 import * as appendTokens from './migrations/2026_12_03_passkey_append.ts';
 import * as sessionSecondFactor from './migrations/2026_12_03_0100_sessions.ts';
+import * as sealChain from './migrations/2026_12_03_seal_chain.ts';
 import * as usernameSkeletonConformance from './migrations/2026_12_03_0100_username_skeleton_conformance.ts';
 import * as tokens from './migrations/2026_12_03_tokens.ts';
 
@@ -24,6 +25,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_03_0100_username_skeleton_conformance': usernameSkeletonConformance,
   '2026_12_03_infra_audit_retention': auditRetention,
   '2026_12_03_passkey_append': appendTokens,
+  '2026_12_03_seal_chain': sealChain,
   '2026_12_03_tokens': tokens,
 };
 

@@ -25,6 +25,8 @@ export const KEY_LABELS = {
    * box of another kind can never be opened as a signing key or the other way round.
    */
   tokenSigningKeys: 'latchkey/v2/token-signing-keys',
+  /** Ed25519 seed of the key that signs audit-chain checkpoints (modules/audit/audit-chain.keys.ts). */
+  auditCheckpoints: 'latchkey/v2/audit-checkpoints',
 } as const;
 
 export type KeyName = keyof typeof KEY_LABELS;

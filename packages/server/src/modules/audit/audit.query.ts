@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
+import type { AuditEventsTable } from './audit.tables.ts';
 
 /** An audit event as the management API returns it (no user agent string; the parsed parts). */
 export interface AuditRecord {
@@ -44,7 +45,12 @@ export async function searchAuditEvents(db: Kysely<Database>, filter: AuditFilte
     query = query.where((eb) => eb.or([eb('created_at', '<', before.at), eb.and([eb('created_at', '=', before.at), eb('id', '<', before.id)])]));
   }
   const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
-  return rows.map((r) => ({
+  return rows.map(toAuditRecord);
+}
+
+/** The management API's view of a stored row (no user agent string; the parsed parts). */
+export function toAuditRecord(r: AuditEventsTable): AuditRecord {
+  return {
     id: r.id,
     at: Number(r.created_at),
     type: r.type,
@@ -59,5 +65,5 @@ export async function searchAuditEvents(db: Kysely<Database>, filter: AuditFilte
     os: r.os,
     browser: r.browser,
     data: r.data ? (JSON.parse(r.data) as Record<string, unknown>) : null,
-  }));
+  };
 }

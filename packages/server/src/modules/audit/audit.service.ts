@@ -38,9 +38,6 @@ export function sanitizeForLog(text: string, max = 500): string {
   return text.slice(0, max).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** Rows the retention sweep deletes per statement; a turn of the event loop between chunks. */
-const RETENTION_CHUNK = 1000;
-const DAY_MS = 86_400_000;
 /** Addresses a tally remembers between two flushes (the busiest are named in the summary row). */
 const TALLY_MAX_IPS = 1000;
 
@@ -55,8 +52,6 @@ export function createAuditService(deps: {
   clock: Clock;
   random: Random;
   parseUserAgent: (ua: string | null) => ParsedUserAgent;
-  /** Rows older than this many days are deleted by `sweep`; 0 keeps them forever. */
-  retentionDays?: number;
   /** Told of each request `tally` counts instead of writing (metrics). */
   onTally?: (summaryType: AuditEventType, errorCode: string) => void;
 }) {
@@ -145,22 +140,6 @@ export function createAuditService(deps: {
         written += 1;
       }
       return written;
-    },
-
-    /**
-     * Retention: deletes rows older than the configured number of days, oldest first, in chunks
-     * (a turn of the event loop between them). Simple age-based deletion of a prefix of the log.
-     */
-    async sweep(db: Kysely<Database>): Promise<number> {
-      if (!deps.retentionDays) return 0;
-      const cutoff = deps.clock.now() - deps.retentionDays * DAY_MS;
-      let deleted = 0;
-      for (;;) {
-        const chunk = await repository.deleteChunkOlderThan(db, cutoff, RETENTION_CHUNK);
-        deleted += chunk;
-        if (chunk < RETENTION_CHUNK) return deleted;
-        await new Promise((resolve) => setImmediate(resolve));
-      }
     },
 
     async listForUser(db: Kysely<Database>, userId: string, limit = 50): Promise<AuditEntry[]> {

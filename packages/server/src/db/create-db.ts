@@ -65,7 +65,11 @@ export function createDatabase(url: string, options: { poolSize?: number; sqlite
         fast.onQuery = observer;
       },
       stats: () => ({ walBytes: path === ':memory:' ? 0 : fileSize(`${path}-wal`) }),
-      close: () => db.destroy(),
+      // The checkpoint thread's connection closes first, so this one is the last and removes the WAL.
+      close: async () => {
+        await sqlite.stopBackground();
+        await db.destroy();
+      },
     };
   }
   const pool = new pg.Pool({

@@ -20,6 +20,12 @@ export interface NodeSqlite extends SqliteDatabase {
   statement(sql: string): { statement: StatementSync; reader: boolean };
   /** Told how long each query Kysely ran took, in seconds (metrics); unset costs nothing. */
   onQuery: ((seconds: number) => void) | undefined;
+  /**
+   * Stops the checkpoint thread and waits until its connection is closed, so that the serving
+   * connection's close is the last one: SQLite then checkpoints the WAL into the database and
+   * removes the file (a clean shutdown leaves no `-wal`). Call before `close()`.
+   */
+  stopBackground(): Promise<void>;
 }
 
 /** Default bound of the write-ahead log (LATCHKEY_SQLITE_WAL_LIMIT_MB). */
@@ -82,6 +88,7 @@ export function openNodeSqlite(path: string, options: { backgroundCheckpoint?: b
     prepare,
     statement,
     onQuery: undefined,
+    stopBackground: () => checkpointer?.stop() ?? Promise.resolve(),
     close: () => {
       cache.clear();
       checkpointer?.stop();
@@ -110,7 +117,7 @@ const SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
  * If the thread fails, the serving connection takes the whole job back (SQLite's own checkpoint
  * at 1000 pages, and journal_size_limit), so the WAL stays bounded.
  */
-function startCheckpointer(raw: DatabaseSync, path: string, walLimitBytes: number): { stop(): void } {
+function startCheckpointer(raw: DatabaseSync, path: string, walLimitBytes: number): { stop(): Promise<void> } {
   let stopped = false;
   const fallBack = () => {
     if (!stopped && raw.isOpen) raw.exec(`PRAGMA wal_autocheckpoint = ${SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES}`);
@@ -141,11 +148,19 @@ function startCheckpointer(raw: DatabaseSync, path: string, walLimitBytes: numbe
     if (message.error) fallBack();
   });
   worker.on('error', fallBack);
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   worker.on('exit', fallBack);
+  let stopping: Promise<void> | undefined;
   return {
+    /** Resolves once the thread has closed its connection and exited (terminated after 2 s). */
     stop: () => {
+      if (stopping) return stopping;
       stopped = true;
       worker.postMessage('stop');
+      const deadline = setTimeout(() => void worker.terminate(), 2000);
+      deadline.unref();
+      stopping = exited.finally(() => clearTimeout(deadline));
+      return stopping;
     },
   };
 }

@@ -69,8 +69,9 @@ if (dialects.includes('sqlite')) {
       t.diagnostic(`${signIns} sign-ins; largest WAL ${(largest / MB).toFixed(2)} MB (limit 1 MB)`);
       assert.ok(signIns * 40_000 > 3 * MB, `the burst wrote well past the limit (${signIns} sign-ins)`);
       // The worker looks every 50 ms, so the file passes the limit by what is written meanwhile (more
-      // on a busy machine, where the worker's timer runs late); without the bound it held every frame.
-      assert.ok(largest <= 4 * MB, `the WAL stayed near its 1 MB limit during the burst (largest ${largest} bytes)`);
+      // on a busy machine, where the worker's timer runs late, and while the audit sealer's transaction
+      // is open the serving connection defers its part); without the bound it held every frame (14.7 MB).
+      assert.ok(largest <= 6 * MB, `the WAL stayed near its 1 MB limit during the burst (largest ${largest} bytes)`);
       // Idle: within a second the WAL is checkpointed and cut to nothing.
       const idleSince = Date.now();
       while (walSize() > 0 && Date.now() - idleSince < 2000) await sleep(50);

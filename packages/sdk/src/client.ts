@@ -30,9 +30,9 @@ export interface PasskeyList {
 
 export interface Session {
   /**
-   * Bearer token: only in the answer that issued the session, and only to a bearer client (`auth:
-   * 'bearer'`, which binds its ceremonies by the `Latchkey-Ceremony` header without cookies). A
-   * cookie client never sees it: the session stays in the HttpOnly cookie, out of every script's reach.
+   * Bearer token: only in the answer that issued the session or gave it a new one (a step-up), and
+   * only to a bearer client (`auth: 'bearer'`, which binds its ceremonies by the `Latchkey-Ceremony`
+   * header without cookies). A cookie client never sees it: the session stays in the HttpOnly cookie, out of every script's reach.
    */
   token?: string;
   expiresAt: string;
@@ -218,7 +218,8 @@ export class LatchkeyClient {
 
   /**
    * Re-authenticates the signed-in user with a user-verified passkey (SEC-31 step-up); the
-   * session stays the same and counts as fresh for sensitive operations for a few minutes.
+   * session stays the same (with a new token, which bearer mode picks up) and counts as fresh for
+   * sensitive operations for a few minutes. Also finishes a password sign-in waiting for its passkey.
    */
   async stepUp(input: { signal?: AbortSignal } = {}): Promise<void> {
     const answer = await this.request<Json>('POST', '/session/step-up/options', {});
@@ -228,7 +229,9 @@ export class LatchkeyClient {
       ...(input.signal ? { signal: input.signal } : {}),
     })) as PublicKeyCredential | null;
     if (!credential) throw new DOMException('No passkey was chosen', 'NotAllowedError');
-    await this.request('POST', '/session/step-up/verify', credentialToJSON(credential), binding ? { 'latchkey-ceremony': binding } : {});
+    const verified = await this.request<{ session?: Session }>('POST', '/session/step-up/verify', credentialToJSON(credential), binding ? { 'latchkey-ceremony': binding } : {});
+    // A step-up is a re-authentication: the server issued the session a new token (SEC-24).
+    this.#remember(verified.body);
   }
 
   /**

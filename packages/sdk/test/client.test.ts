@@ -127,6 +127,45 @@ for (const dialect of dialects) {
       assert.equal((await cookie.getSession())?.user.username, 'sdk-cookie', "the cookie client's session is another one");
     });
 
+    test('SEC-24: stepUp() in bearer mode picks up the new token the step-up issued; the old one is dead', async () => {
+      const authenticator = new SoftAuthenticator({ origin: TEST_ORIGIN, rpId: 'localhost' });
+      const client = new LatchkeyClient({ baseUrl: server.url, auth: 'bearer' });
+      const registration = await client.startRegistration({ username: 'sdk-step-up' });
+      const signedUp = await client.finishRegistration(
+        (await authenticator.createCredential(registration.options as never)) as unknown as Record<string, unknown>,
+        registration.binding,
+      );
+      const old = signedUp.session?.token;
+      assert.ok(old);
+      // navigator.credentials.get played by the software authenticator (Node has no WebAuthn).
+      const original = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+      Object.defineProperty(globalThis, 'navigator', {
+        configurable: true,
+        value: {
+          credentials: {
+            get: async ({ publicKey }: { publicKey: { challenge: Uint8Array; allowCredentials?: { id: Uint8Array }[] } & Record<string, unknown> }) => {
+              const json = {
+                ...publicKey,
+                challenge: bytesToBase64Url(publicKey.challenge),
+                allowCredentials: publicKey.allowCredentials?.map((c) => ({ ...c, id: bytesToBase64Url(c.id) })),
+              };
+              const assertion = await authenticator.getAssertion(json as never);
+              return { toJSON: () => assertion };
+            },
+          },
+        },
+      });
+      try {
+        await client.stepUp();
+      } finally {
+        if (original) Object.defineProperty(globalThis, 'navigator', original);
+        else Reflect.deleteProperty(globalThis, 'navigator');
+      }
+      assert.equal((await client.getSession())?.user.username, 'sdk-step-up', 'the client holds the new token');
+      const stale = await fetch(`${server.url}/api/v1/session`, { headers: { authorization: `Bearer ${old}` } });
+      assert.equal(stale.status, 401, 'the token from before the step-up is dead');
+    });
+
     test('problem+json answers become LatchkeyErrors with the server’s code', async () => {
       const client = new LatchkeyClient({ baseUrl: server.url, auth: 'bearer' });
       await client.startRegistration({ username: 'taken-name' }).then(async ({ options, binding }) => {

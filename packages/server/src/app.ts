@@ -390,7 +390,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   hasPassword = (userId) => passwords.hasPassword(userId);
   const passwordIpLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perIpPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('password_totp_ip') });
   await app.register(passwordRoutes, { auth, cookies, clock, passwords, ipLimiter: passwordIpLimiter, enabled: passwordsEnabled });
-  await app.register(totpRoutes, { auth, totp, ipLimiter: passwordIpLimiter, enabled: totpEnabled });
+  await app.register(totpRoutes, { auth, totp, ipLimiter: passwordIpLimiter, enabled: totpEnabled, cookies, clock });
 
   const health = (status: string) => ({ type: 'object', properties: { status: { type: 'string', const: status } }, required: ['status'] });
   const healthSchema = {

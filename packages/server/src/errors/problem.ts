@@ -181,7 +181,7 @@ export function installProblemHandlers(app: FastifyInstance, newRequestId: () =>
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const appError = toAppError(error);
     if (appError.status >= 500) {
-      request.log.error({ err: error, code: appError.code }, 'request failed');
+      request.log.error({ err: error, code: appError.code, ...(appError.internal ? { reason: appError.internal } : {}) }, 'request failed');
     } else if (appError.internal) {
       request.log.info({ code: appError.code, reason: appError.internal }, 'request refused');
     }

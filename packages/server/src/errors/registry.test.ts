@@ -69,6 +69,7 @@ const EXPECTED: [code: string, status: number][] = [
   ['audience_not_allowed', 400],
   ['login_result_invalid', 400],
   ['login_result_used', 409],
+  ['signing_key_unavailable', 503],
   ['append_token_invalid', 401],
   ['user_disabled', 409],
 ];

@@ -46,6 +46,14 @@ export function createCookiePolicy(config: Readonly<Config>) {
       const header = request.headers['latchkey-ceremony'];
       return typeof header === 'string' && /^[A-Za-z0-9_-]{43}$/.test(header) && request.cookies[ceremony] === undefined;
     },
+    /**
+     * Whether the answer to a re-authentication (step-up, second factor) carries the session's new
+     * token: for a bearer client, or a request whose session came as `Authorization: Bearer` (its
+     * script held the old token already). A cookie-carried session gets only the new cookie.
+     */
+    receivesToken(request: FastifyRequest): boolean {
+      return this.isBearerClient(request) || this.sessionToken(request)?.via === 'bearer';
+    },
     /** The API key a request carries as `Authorization: Bearer lk_live_…`, if any. */
     apiKey(request: FastifyRequest): string | undefined {
       const auth = request.headers.authorization;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { authenticate, newAuthenticator, signUp } from '../helpers/flows.ts';
+import { assertNewToken, authenticate, BearerClient, bearerStepUp, newAuthenticator, sessionTokenOf, signUp } from '../helpers/flows.ts';
 import type { TestResponse } from '../helpers/test-client.ts';
 import { dialects, startTestServer, type TestServer } from '../helpers/test-server.ts';
 
@@ -55,11 +55,14 @@ for (const dialect of dialects) {
       assert.equal(signIn.body.session.scope, 'second_factor');
       assert.deepEqual(signIn.body.session.amr, ['pwd']);
       assertProblem(await client.get('/api/v1/passkeys'), 403, 'second_factor_required');
+      const pending = sessionTokenOf(client);
 
       const options = await client.post('/api/v1/session/step-up/options', {});
       assert.equal(options.status, 200, options.text);
       const verify = await client.post('/api/v1/session/step-up/verify', await authenticator.getAssertion(options.body));
       assert.equal(verify.status, 200, verify.text);
+      // SEC-24: the finished sign-in has a new token; the half-signed-in one is dead.
+      await assertNewToken(server.url, verify, pending, 'cookie');
       assert.deepEqual(verify.body.session.amr, ['pwd', 'passkey', 'mfa']);
       assert.equal(verify.body.session.aal, 2);
       assert.equal(verify.body.session.scope, 'full');
@@ -71,6 +74,26 @@ for (const dialect of dialects) {
       server.clock.advance(15 * 60_000 + 1);
       assertProblem(await late.get('/api/v1/session'), 401, 'unauthorized', 'expired second_factor session');
       assert.equal((await client.get('/api/v1/session')).status, 200, 'the finished one lives on');
+    });
+
+    test('SEC-24: a bearer client that finishes a password sign-in with its passkey gets a new token in the body; the pending one is dead', async () => {
+      const authenticator = newAuthenticator();
+      const owner = server.client();
+      await signUp(owner, authenticator, 'pw-bea');
+      assert.equal((await owner.request('PUT', '/api/v1/account/password', { password: STRONG })).status, 200);
+
+      const client = new BearerClient(server.url);
+      // A password sign-in has no ceremony: a bearer client sends a Latchkey-Ceremony header without the cookie.
+      const signIn = await client.post(SIGN_IN, { username: 'pw-bea', password: STRONG }, 'A'.repeat(43));
+      assert.equal(signIn.status, 200, signIn.text);
+      assert.equal(signIn.body.secondFactor, 'passkey');
+      const pending: string = signIn.body.session.token;
+      assert.ok(pending, 'the bearer client got its pending token');
+      client.token = pending;
+      const verify = await bearerStepUp(client, authenticator);
+      client.token = await assertNewToken(server.url, verify, pending, 'bearer');
+      assert.equal(verify.body.session.scope, 'full');
+      assert.equal((await client.get('/api/v1/passkeys')).status, 200, 'the new token is a full session');
     });
 
     test('a wrong password and an unknown user get the same 401; NFKC makes fullwidth input the same password', async () => {

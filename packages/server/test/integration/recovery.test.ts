@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { newAuthenticator, paths, register } from '../helpers/flows.ts';
+import { assertNewToken, BearerClient, newAuthenticator, paths, register, sessionTokenOf } from '../helpers/flows.ts';
 import { startMailbox, userWithEmail, type Mailbox } from '../helpers/mailbox.ts';
 import type { TestClient, TestResponse } from '../helpers/test-client.ts';
 import { dialects, startTestServer, type TestServer } from '../helpers/test-server.ts';
@@ -89,9 +89,12 @@ for (const dialect of dialects) {
       assertProblem(await client.post(CODES, {}), 403, 'recovery_session_restricted', 'recovery codes');
       assertProblem(await client.request('PUT', '/api/v1/account/email', { email: 'evil@example.test' }), 403, 'recovery_session_restricted', 'email');
       assert.equal((await oldDevice.get('/api/v1/session')).status, 200, 'the old session still works until recovery completes');
+      const recovering = sessionTokenOf(client);
 
       const added = await register(client, newAuthenticator(), {});
       assert.equal(added.verify.status, 200, added.verify.text);
+      // SEC-24: the session recovery made full has a new token; the recovery token is dead.
+      await assertNewToken(server.url, added.verify, recovering, 'cookie');
       assert.equal(added.verify.body.session.scope, 'full');
       assert.equal(added.verify.body.session.aal, 2);
       assert.equal(added.verify.body.passkey.lastUsedAt, added.verify.body.passkey.createdAt, 'the new passkey just made the session a full one');
@@ -101,6 +104,29 @@ for (const dialect of dialects) {
       assert.equal((await client.get('/api/v1/account')).body.recoveryCodesRemaining, 9);
       const events = await server.database.db.selectFrom('audit_events').select('type').where('type', 'in', ['recovery.started', 'account.recovered', 'recovery_code.used']).execute();
       assert.ok(events.length >= 3);
+    });
+
+    test('SEC-24: a bearer client that ends recovery with a new passkey gets a new token in the body; the recovery token is dead', async () => {
+      const { client: oldDevice } = await userWithEmail(server, mailbox, 'rc-bea', 'rc-bea@example.test');
+      const codes: string[] = (await oldDevice.post(CODES, {})).body.codes;
+      server.clock.advance(61_000);
+      const client = new BearerClient(server.url);
+      const before = mailbox.codeCount('rc-bea@example.test');
+      const start = await client.post('/api/v1/recovery/start', { email: 'rc-bea@example.test' });
+      assert.equal(start.status, 202, start.text);
+      const code = await mailbox.newCode('rc-bea@example.test', before);
+      const verify = await client.post('/api/v1/recovery/verify', { code, recoveryCode: codes[0] as string }, start.headers.get('latchkey-ceremony'));
+      assert.equal(verify.status, 200, verify.text);
+      const recovering: string = verify.body.session.token;
+      assert.ok(recovering, 'the bearer client got its recovery token');
+      client.token = recovering;
+
+      const options = await client.post(`${paths.REG}/options`, {});
+      assert.equal(options.status, 200, options.text);
+      const added = await client.post(`${paths.REG}/verify`, await newAuthenticator().createCredential(options.body), options.headers.get('latchkey-ceremony'));
+      client.token = await assertNewToken(server.url, added, recovering, 'bearer');
+      assert.equal(added.body.session.scope, 'full');
+      assert.equal((await client.get('/api/v1/passkeys')).status, 200, 'the new token is a full session');
     });
 
     test('the recovery code is mailed to the stored, verified address, not to the address as typed (finding 10)', async () => {

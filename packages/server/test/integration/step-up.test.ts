@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { authenticate, newAuthenticator, paths, register, signUp } from '../helpers/flows.ts';
+import { assertNewToken, authenticate, BearerClient, bearerStepUp, newAuthenticator, paths, register, signUp } from '../helpers/flows.ts';
 import type { TestResponse } from '../helpers/test-client.ts';
 import { dialects, startTestServer, type TestServer } from '../helpers/test-server.ts';
 
@@ -50,11 +50,26 @@ for (const dialect of dialects) {
       assert.equal(verify.status, 200, verify.text);
       assert.equal(verify.body.session.authTime, new Date(server.clock.now()).toISOString());
       assert.equal(verify.body.session.aal, 2);
-      assert.equal(verify.body.session.token, undefined, 'no new token: the session is the same');
-      assert.ok(!(verify.headers.get('set-cookie') ?? '').includes('latchkey_session='), 'the session cookie is not replaced');
+      // SEC-24: the re-authenticated session has a new token (new cookie, none in the body); the old one is dead.
+      await assertNewToken(server.url, verify, account.session.token, 'cookie');
       const session = await client.get('/api/v1/session');
       assert.equal(session.body.session.authTime, verify.body.session.authTime);
+      const rows = await server.database.db.selectFrom('sessions').select('id').where('user_id', '=', account.user.id).execute();
+      assert.equal(rows.length, 1, 'the same session (device list, audit), with a new token');
       assert.equal((await register(client, newAuthenticator(), {})).verify.status, 200, 'append after step-up');
+    });
+
+    test('SEC-24: a bearer client\'s step-up answers the new token in the body; the old bearer token is dead at once', async () => {
+      const authenticator = newAuthenticator();
+      const account = await signUp(server.client(), authenticator, 'su-bea');
+      server.clock.advance(SIX_MINUTES);
+      const client = new BearerClient(server.url, account.session.token);
+      const verify = await bearerStepUp(client, authenticator);
+      client.token = await assertNewToken(server.url, verify, account.session.token, 'bearer');
+      assert.equal(verify.body.session.aal, 2);
+      const session = await client.get('/api/v1/session');
+      assert.equal(session.status, 200, session.text);
+      assert.equal(session.body.session.authTime, verify.body.session.authTime, 'the new token carries the fresh step-up');
     });
 
     test('a step-up without user verification is refused and does not refresh anything', async () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { createRemoteJWKSet, decodeProtectedHeader, generateKeyPair, jwtVerify, SignJWT, UnsecuredJWT, type JWTPayload } from 'jose';
@@ -14,6 +15,7 @@ import { deriveServerKeys } from '../../src/platform/keys.ts';
 import { createTestClock } from '../../src/platform/clock.ts';
 import { cryptoRandom } from '../../src/platform/random.ts';
 import { loadConfig } from '../../src/config/load.ts';
+import { buildApp } from '../../src/app.ts';
 
 const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 const JWKS = '/.well-known/jwks.json';
@@ -331,6 +333,54 @@ for (const dialect of dialects) {
       } finally {
         for (const h of handles) await h.close();
         await fresh.drop();
+      }
+    });
+  });
+
+  describe(`signed tokens without a usable signing key (${dialect})`, () => {
+    let server: TestServer;
+    before(async () => {
+      server = await startTestServer(dialect, { config: { tokens: { audiences: [SHOP] }, secrets: { encryptionKey: 'the first encryption key, 32+ characters long' } } });
+    });
+    after(() => server.close());
+
+    test('a node whose LATCHKEY_ENCRYPTION_KEY does not open the sealed key answers 503 signing_key_unavailable with Retry-After, logs the fix once, still serves the JWKS', async () => {
+      const client = server.client();
+      await signUp(client, newAuthenticator(), 'tk-seal');
+      const published = (await client.get(JWKS)).body.keys as { kid: string }[];
+      assert.equal((await client.post(LOGIN_RESULT, { audience: SHOP })).status, 200, 'the first node signs');
+
+      // Another node on the same database, started with a different encryption key.
+      const lines: string[] = [];
+      const stream = new Writable({
+        write(chunk, _encoding, done) {
+          lines.push(String(chunk));
+          done();
+        },
+      });
+      const other = await buildApp(
+        { ...server.config, secrets: { ...server.config.secrets, encryptionKey: 'a different encryption key, also 32+ characters' } },
+        { database: server.database, clock: server.clock, logger: { level: 'info', stream } },
+      );
+      try {
+        await other.listen({ host: '127.0.0.1', port: 0 });
+        const address = other.server.address();
+        const elsewhere = new TestClient(`http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`, TEST_ORIGIN);
+        for (const [name, value] of client.cookies) elsewhere.cookies.set(name, value);
+        const refused = await elsewhere.post(LOGIN_RESULT, { audience: SHOP });
+        assertProblem(refused, 503, 'signing_key_unavailable', 'login result');
+        const retryAfter = Number(refused.headers.get('retry-after'));
+        assert.ok(Number.isInteger(retryAfter) && retryAfter > 0, `Retry-After: ${refused.headers.get('retry-after')}`);
+        assertProblem(await elsewhere.post(ACCESS_TOKEN, { audience: SHOP }), 503, 'signing_key_unavailable', 'access token');
+        const errors = lines.map((line) => JSON.parse(line) as { level: number; msg: string; code?: string; reason?: string }).filter((l) => l.level >= 50);
+        assert.equal(errors.length, 2, 'one error line per refused request');
+        assert.equal(errors[0]?.code, 'signing_key_unavailable');
+        assert.match(errors[0]?.reason ?? '', /latchkey keys rotate/, 'the log names the fix');
+        const jwks = await elsewhere.get(JWKS);
+        assert.equal(jwks.status, 200, 'verification is not affected');
+        assert.deepEqual((jwks.body.keys as { kid: string }[]).map((k) => k.kid), published.map((k) => k.kid));
+      } finally {
+        await other.close();
       }
     });
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { generate } from 'otplib';
-import { newAuthenticator, signUp } from '../helpers/flows.ts';
+import { assertNewToken, BearerClient, newAuthenticator, sessionTokenOf, signUp } from '../helpers/flows.ts';
 import type { TestClient, TestResponse } from '../helpers/test-client.ts';
 import { dialects, startTestServer, type TestServer } from '../helpers/test-server.ts';
 
@@ -46,9 +46,12 @@ for (const dialect of dialects) {
       assert.equal(signIn.status, 200, signIn.text);
       assert.equal(signIn.body.secondFactor, 'totp');
       assertProblem(await client.get('/api/v1/passkeys'), 403, 'second_factor_required');
+      const pending = sessionTokenOf(client);
       const current = await code(secret);
       const done = await client.post('/api/v1/session/totp', { code: current });
       assert.equal(done.status, 200, done.text);
+      // SEC-24: the finished sign-in has a new token (a new cookie, none in the body); the pending one is dead.
+      await assertNewToken(server.url, done, pending, 'cookie');
       assert.deepEqual(done.body.session.amr, ['pwd', 'totp', 'mfa']);
       assert.equal(done.body.session.aal, 2);
       assert.equal((await client.get('/api/v1/passkeys')).status, 200);
@@ -58,6 +61,22 @@ for (const dialect of dialects) {
       assertProblem(await again.post('/api/v1/session/totp', { code: current }), 401, 'totp_invalid', 'replayed step');
       assertProblem(await again.post('/api/v1/session/totp', { code: await code(secret, -60_000) }), 401, 'totp_invalid', 'two steps old');
       assert.equal((await again.post('/api/v1/session/totp', { code: await code(secret, 30_000) })).status, 200, 'next step (drift +1)');
+    });
+
+    test('SEC-24: a bearer client that finishes with a TOTP code gets the new token in the body; the pending one is dead', async () => {
+      const { secret } = await enrolled('tp-bea');
+      server.clock.advance(30_000);
+      const client = new BearerClient(server.url);
+      const signIn = await client.post('/api/v1/password/sign-in', { username: 'tp-bea', password: PASSWORD }, 'B'.repeat(43));
+      assert.equal(signIn.status, 200, signIn.text);
+      assert.equal(signIn.body.secondFactor, 'totp');
+      const pending: string = signIn.body.session.token;
+      assert.ok(pending, 'the bearer client got its pending token');
+      client.token = pending;
+      const done = await client.post('/api/v1/session/totp', { code: await code(secret) });
+      client.token = await assertNewToken(server.url, done, pending, 'bearer');
+      assert.equal(done.body.session.aal, 2);
+      assert.equal((await client.get('/api/v1/passkeys')).status, 200, 'the new token is a full session');
     });
 
     test('enrol and remove need step-up; a TOTP code is not accepted from a full or signed-out session', async () => {

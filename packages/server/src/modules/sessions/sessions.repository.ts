@@ -25,18 +25,22 @@ const findLiveByTokenHash = preparedQuery<
     .where('s.idle_expires_at', '>', p('now')),
 );
 
-type AuthRefresh = Pick<SessionsTable, 'amr' | 'user_verified' | 'auth_time' | 'scope'> & {
+type AuthRefresh = Pick<SessionsTable, 'token_hash' | 'amr' | 'user_verified' | 'auth_time' | 'scope'> & {
   id: string;
   user_id: string;
   /** The scope and pending second factor ('' for none) the session must still have: a compare-and-set. */
   from_scope: string;
   from_second_factor: string;
 };
-/** A step-up or a completed second factor: only the session's own user's, live, and unchanged since it was read. */
+/**
+ * A step-up, a completed second factor or a finished recovery: only the session's own user's, live,
+ * and unchanged since it was read. The raised session gets a new token in the same statement
+ * (SEC-24), so the token it had stops working at once.
+ */
 const refreshAuth = preparedQuery<AuthRefresh, never>((db, p) =>
   db
     .updateTable('sessions')
-    .set({ amr: p('amr'), user_verified: p('user_verified'), auth_time: p('auth_time'), scope: p('scope'), second_factor: null })
+    .set({ token_hash: p('token_hash'), amr: p('amr'), user_verified: p('user_verified'), auth_time: p('auth_time'), scope: p('scope'), second_factor: null })
     .where('id', '=', p('id'))
     .where('user_id', '=', p('user_id'))
     .where('revoked_at', 'is', null)

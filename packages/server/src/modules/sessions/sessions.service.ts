@@ -164,20 +164,26 @@ export function createSessionsService(deps: {
   /**
    * The update `recordStepUp` makes, for the caller's `writeBatch` (run it with `expectOne`): by
    * the session's id and its user's, and only while the session is live and still has the scope
-   * (and pending second factor) it was read with.
+   * (and pending second factor) it was read with. Raising a session's assurance is a
+   * re-authentication: it gets a fresh 32-byte token in the same statement (SEC-24), only the
+   * SHA-256 stored; the old token stops working with the commit. The caller hands `token` to the
+   * client the way sign-in does.
    */
-  function stepUpStatement(session: SessionView, input: { userVerified: boolean; scope?: SessionScope; amr?: Amr[] }): BoundStatement {
+  function stepUpStatement(session: SessionView, input: { userVerified: boolean; scope?: SessionScope; amr?: Amr[] }): { statement: BoundStatement; token: string } {
     const amr = input.amr ?? stepUpAmr(session.amr);
-    return repository.refreshAuth({
+    const token = toBase64Url(deps.random.bytes(32));
+    const statement = repository.refreshAuth({
       id: session.id,
       user_id: session.userId,
       from_scope: session.scope,
       from_second_factor: session.secondFactor ?? '',
+      token_hash: sha256Base64Url(token),
       amr: JSON.stringify(amr),
       user_verified: input.userVerified ? 1 : 0,
       auth_time: deps.clock.now(),
       scope: input.scope ?? session.scope,
     });
+    return { statement, token };
   }
 
   return {
@@ -241,10 +247,12 @@ export function createSessionsService(deps: {
     /**
      * A fresh user-verified passkey authentication on an existing session (step-up, SEC-31):
      * adds "passkey" to its methods and moves its auth time to now. A recovery session becomes a
-     * full one only through `completeRecovery`.
+     * full one only when it registers a passkey. Answers the session's new token (see
+     * `stepUpStatement`), or undefined when the session ended or changed since it was read.
      */
-    async recordStepUp(db: Kysely<Database>, session: SessionView, input: { userVerified: boolean; scope?: SessionScope; amr?: Amr[] }): Promise<boolean> {
-      return (await stepUpStatement(session, input).execute(db)) === 1;
+    async recordStepUp(db: Kysely<Database>, session: SessionView, input: { userVerified: boolean; scope?: SessionScope; amr?: Amr[] }): Promise<string | undefined> {
+      const { statement, token } = stepUpStatement(session, input);
+      return (await statement.execute(db)) === 1 ? token : undefined;
     },
 
     stepUpStatement,

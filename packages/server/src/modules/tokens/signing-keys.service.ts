@@ -8,6 +8,7 @@ import type { Random } from '../../platform/random.ts';
 import { createSecretBox, type SecretBox } from '../../platform/secret-box.ts';
 import { KEY_REFRESH_MS, keySchedule, nextKeyDue, retentionMs, rotationAt } from './key-schedule.ts';
 import { createSigningKeysRepository, type StoredSigningKey } from './signing-keys.repository.ts';
+import { TokenErrors } from './tokens.errors.ts';
 
 /** ES256 (ECDSA P-256, SHA-256): the JWS algorithm every mainstream JWT library and KMS supports. */
 export const SIGNING_ALG = 'ES256';
@@ -125,6 +126,21 @@ export function createSigningKeys(deps: {
     return found;
   }
 
+  /**
+   * 503 signing_key_unavailable, logged once per request by the problem handler with the fix:
+   * Retry-After is the time until the next key signs when one is pending (after `keys rotate`),
+   * else a node's reload interval.
+   */
+  function unavailable(rows: StoredSigningKey[], now: number, what: string, cause?: unknown) {
+    const pending = rows.filter((k) => k.activatedAt > now).map((k) => k.activatedAt);
+    const waitMs = pending.length > 0 ? Math.min(...pending) - now : KEY_REFRESH_MS;
+    return TokenErrors.signing_key_unavailable({
+      internal: `tokens cannot be signed: ${what}; run \`latchkey keys rotate\` with the new LATCHKEY_ENCRYPTION_KEY set (the new key signs 7 minutes later)`,
+      headers: { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) },
+      cause,
+    });
+  }
+
   function view(k: StoredSigningKey, now: number, signingKid: string | undefined): SigningKeyView {
     const state =
       k.kid === signingKid ? 'signing' : k.activatedAt > now ? 'pending' : k.publishedUntil !== null && now >= k.publishedUntil ? 'unpublished' : 'retired';
@@ -134,9 +150,15 @@ export function createSigningKeys(deps: {
   return {
     refresh: reload,
     async signer() {
-      const schedule = keySchedule(await current(), deps.clock.now());
-      if (!schedule.signing) throw new Error('tokens: no signing key is active');
-      return { kid: schedule.signing.kid, key: await open(schedule.signing) };
+      const rows = await current();
+      const now = deps.clock.now();
+      const schedule = keySchedule(rows, now);
+      if (!schedule.signing) throw unavailable(rows, now, 'no signing key is active');
+      try {
+        return { kid: schedule.signing.kid, key: await open(schedule.signing) };
+      } catch (cause) {
+        throw unavailable(rows, now, `the private key of signing key ${schedule.signing.kid} does not open (LATCHKEY_ENCRYPTION_KEY changed?)`, cause);
+      }
     },
     async jwks() {
       const { published } = keySchedule(await current(), deps.clock.now());

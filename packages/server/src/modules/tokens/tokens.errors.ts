@@ -16,4 +16,10 @@ export const TokenErrors = defineErrors({
     title: 'The login result was already redeemed',
     description: 'A login result is good for one sign-in at the app: a second redemption is a replay. Sign the user in again.',
   },
+  signing_key_unavailable: {
+    status: 503,
+    title: 'No usable token signing key',
+    description:
+      'The server cannot open its signing key (LATCHKEY_ENCRYPTION_KEY changed): retry after Retry-After. The operator runs `latchkey keys rotate` with the new key set; the new key signs 7 minutes later. Verification with the JWKS is not affected.',
+  },
 });

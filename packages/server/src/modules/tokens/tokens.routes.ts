@@ -63,6 +63,7 @@ export async function tokenRoutes(app: FastifyInstance, deps: { tokens: TokensSe
         400: problem,
         401: problem,
         403: problem,
+        503: problem,
       },
     },
   }, async (request) => {
@@ -84,6 +85,7 @@ export async function tokenRoutes(app: FastifyInstance, deps: { tokens: TokensSe
         400: problem,
         401: problem,
         403: problem,
+        503: problem,
       },
     },
   }, async (request) => {

@@ -5,6 +5,8 @@ import { SessionSchema } from '../../contract/schemas.ts';
 import type { Auth } from '../../http/auth.ts';
 import { requestContext } from '../../http/auth.ts';
 import type { RateLimiter } from '../../http/rate-limit.ts';
+import type { CookiePolicy } from '../../http/cookies.ts';
+import type { Clock } from '../../platform/clock.ts';
 import { FallbackErrors } from '../fallback/fallback.module.ts';
 import { sessionJson } from '../webauthn/webauthn.module.ts';
 import type { TotpService } from './totp.service.ts';
@@ -13,7 +15,7 @@ import { SIGNED_IN } from '../../http/openapi.ts';
 const problem = { $ref: 'Problem#' };
 const CodeBody = Type.Object({ code: Type.String({ minLength: 1, maxLength: 16, description: 'Six digits from the authenticator app' }) }, { additionalProperties: false });
 
-export async function totpRoutes(app: FastifyInstance, deps: { auth: Auth; totp: TotpService; ipLimiter: RateLimiter; enabled: boolean }): Promise<void> {
+export async function totpRoutes(app: FastifyInstance, deps: { auth: Auth; totp: TotpService; ipLimiter: RateLimiter; enabled: boolean; cookies: CookiePolicy; clock: Clock }): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['totp'];
   const guard = () => {
@@ -62,15 +64,17 @@ export async function totpRoutes(app: FastifyInstance, deps: { auth: Auth; totp:
       tags,
       summary: 'Finish a password sign-in with an authenticator code',
       description:
-        'Only for a session with scope "second_factor" whose password sign-in answered secondFactor "totp" (403 second_factor_mismatch for any other session, including one that must finish with its passkey). Each 30-second code works once.',
+        'Only for a session with scope "second_factor" whose password sign-in answered secondFactor "totp" (403 second_factor_mismatch for any other session, including one that must finish with its passkey). Each 30-second code works once. The session gets a new token (a new cookie; in the body for a bearer client); the old one stops working.',
       body: CodeBody,
       response: { 200: Type.Object({ session: SessionSchema }), 401: problem, 403: problem, 409: problem, 429: problem },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     guard();
     const found = await deps.auth.requireSession(request, { allow: ['second_factor'], finishes: 'totp' });
     await deps.ipLimiter.hit(`totp-ip:${request.ip}`);
     const session = await deps.totp.completeSignIn(found, request.body.code, requestContext(request));
-    return { session: sessionJson(session) };
+    // The finished session's new token (SEC-24): a new cookie, and in the body for a bearer client.
+    deps.cookies.setSession(reply, session.token, session.expiresAt, deps.clock.now());
+    return { session: sessionJson(session, deps.cookies.receivesToken(request) ? session.token : undefined) };
   });
 }

@@ -104,20 +104,20 @@ export function createTotpService(deps: {
      * The second step of a password sign-in that was told secondFactor "totp" (the route checked
      * the factor recorded on the session): amr pwd+totp+mfa, AAL2, a full session.
      */
-    async completeSignIn(found: AuthenticatedSession, code: string, context: RequestContext): Promise<SessionView> {
+    async completeSignIn(found: AuthenticatedSession, code: string, context: RequestContext): Promise<SessionView & { token: string }> {
       if (found.session.scope !== 'second_factor' || found.session.secondFactor !== 'totp') {
         throw SessionErrors.second_factor_mismatch({ detail: 'This session is not waiting for an authenticator code.' });
       }
       await check(found.user.id, code, { confirming: false });
       const amr = [...found.session.amr.filter((m) => m !== 'mfa'), 'totp' as const, 'mfa' as const];
-      await deps.db.transaction().execute(async (trx) => {
-        // Compare-and-set: the session must still be live and waiting for this factor.
-        if (!(await deps.sessions.recordStepUp(trx, found.session, { userVerified: false, amr, scope: 'full' }))) {
-          throw CommonErrors.unauthorized({ internal: 'session ended or changed before its second factor was recorded' });
-        }
+      const token = await deps.db.transaction().execute(async (trx) => {
+        // Compare-and-set: the session must still be live and waiting for this factor. It gets a new token (SEC-24).
+        const raised = await deps.sessions.recordStepUp(trx, found.session, { userVerified: false, amr, scope: 'full' });
+        if (!raised) throw CommonErrors.unauthorized({ internal: 'session ended or changed before its second factor was recorded' });
         await deps.audit.record(trx, context, { type: 'session.stepped_up', outcome: 'success', subjectUserId: found.user.id, sessionId: found.session.id, data: { method: 'totp' } });
+        return raised;
       });
-      return { ...found.session, amr, scope: 'full', secondFactor: null, authTime: deps.clock.now() };
+      return { ...found.session, token, amr, scope: 'full', secondFactor: null, authTime: deps.clock.now() };
     },
   };
 }

@@ -290,8 +290,9 @@ export function createAuthenticationService(deps: WebauthnDeps) {
         // update re-checks that atomically (another request may have finished or ended it).
         const secondFactor = stepUp.session.scope === 'second_factor';
         const amr = stepUpAmr(stepUp.session.amr, secondFactor);
+        const raised = deps.sessions.stepUpStatement(stepUp.session, { userVerified: info.userVerified, amr, scope: 'full' });
         steps.push(
-          { statement: deps.sessions.stepUpStatement(stepUp.session, { userVerified: info.userVerified, amr, scope: 'full' }), expectOne: true },
+          { statement: raised.statement, expectOne: true },
           {
             statement: deps.audit.statement(context, {
               type: 'session.stepped_up',
@@ -302,7 +303,7 @@ export function createAuthenticationService(deps: WebauthnDeps) {
             }),
           },
         );
-        session = { ...stepUp.session, scope: 'full' as const, secondFactor: null, amr, userVerified: info.userVerified, authTime: now };
+        session = { ...stepUp.session, token: raised.token, scope: 'full' as const, secondFactor: null, amr, userVerified: info.userVerified, authTime: now };
       } else {
         const opened = deps.sessions.open({ userId: user.id, amr: ['passkey'], userVerified: info.userVerified, context, replaces: carried?.session });
         session = opened.view;

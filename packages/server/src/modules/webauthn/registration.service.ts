@@ -281,9 +281,9 @@ export function createRegistrationService(deps: WebauthnDeps) {
             // SEC-39: the new passkey ends the recovery: every other session is signed out and
             // this one becomes a full session on the strength of the passkey just made.
             const revoked = await deps.sessions.revokeOthers(trx, user.id, recovering.session.id);
-            if (!(await deps.sessions.recordStepUp(trx, recovering.session, { userVerified: info.userVerified, scope: 'full' }))) {
-              throw CommonErrors.unauthorized({ internal: 'recovery session ended before its passkey was registered' });
-            }
+            // A new token with the raised session (SEC-24): the recovery token stops working.
+            const token = await deps.sessions.recordStepUp(trx, recovering.session, { userVerified: info.userVerified, scope: 'full' });
+            if (!token) throw CommonErrors.unauthorized({ internal: 'recovery session ended before its passkey was registered' });
             await deps.audit.record(trx, context, {
               type: 'account.recovered',
               outcome: 'success',
@@ -292,7 +292,7 @@ export function createRegistrationService(deps: WebauthnDeps) {
               sessionId: recovering.session.id,
               data: { sessionsRevoked: revoked.length },
             });
-            session = { ...recovering.session, scope: 'full', secondFactor: null, amr: stepUpAmr(recovering.session.amr), userVerified: info.userVerified, authTime: now };
+            session = { ...recovering.session, token, scope: 'full', secondFactor: null, amr: stepUpAmr(recovering.session.amr), userVerified: info.userVerified, authTime: now };
           }
           if (!existingUser) {
             session = await deps.sessions.create(trx, { userId: user.id, amr: ['passkey'], userVerified: info.userVerified, context });

@@ -61,7 +61,8 @@ const problem = { $ref: 'Problem#' };
 
 /**
  * The `Session` a response carries. Never its token, unless the route passes one: only a route
- * that just issued the session, and only to a bearer client (`CookiePolicy.isBearerClient`).
+ * that just issued the session or gave it a new token (SEC-24), and only to a bearer client
+ * (`CookiePolicy.isBearerClient`, `receivesToken`).
  */
 export function sessionJson(session: Omit<SessionView, 'id' | 'userId' | 'createdAt' | 'token' | 'secondFactor'>, token?: string) {
   return {
@@ -287,11 +288,11 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
       operationId: 'verifyStepUp',
       security: SIGNED_IN,
       tags: ['session'],
-      summary: 'Finish re-authenticating: refreshes the session\'s auth time',
+      summary: 'Finish re-authenticating: refreshes the session\'s auth time and issues it a new token',
       body: AuthenticationResponseBody,
       response: { 200: Type.Object({ user: UserSchema, passkey: PasskeySchema, session: SessionSchema }), 400: problem, 401: problem, 403: problem, 429: problem },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const stepUp = await deps.auth.requireSession(request, { allow: ['second_factor'], finishes: 'passkey' });
     await deps.authLimiter.hit(`passkey-verify-ip:${request.ip}`);
     const result = await deps.authentication.finish({
@@ -300,6 +301,9 @@ export async function webauthnRoutes(app: FastifyInstance, deps: WebauthnRouteDe
       context: requestContext(request),
       stepUp,
     });
-    return { user: userJson(result.user), passkey: result.passkey, session: sessionJson(result.session) };
+    // The raised session's new token (SEC-24), handed over the way sign-in hands the first one.
+    if (result.session.token) deps.cookies.setSession(reply, result.session.token, result.session.expiresAt, deps.clock.now());
+    const token = deps.cookies.receivesToken(request) ? result.session.token : undefined;
+    return { user: userJson(result.user), passkey: result.passkey, session: sessionJson(result.session, token) };
   });
 }

@@ -157,8 +157,9 @@ function startCheckpointer(raw: DatabaseSync, path: string, walLimitBytes: numbe
       if (stopping) return stopping;
       stopped = true;
       worker.postMessage('stop');
+      // Not unref'd: it keeps the process alive until the thread has exited (a CLI that closes the
+      // database and then returns would otherwise end with the close still pending).
       const deadline = setTimeout(() => void worker.terminate(), 2000);
-      deadline.unref();
       stopping = exited.finally(() => clearTimeout(deadline));
       return stopping;
     },

@@ -9,8 +9,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium, addPlatformAuthenticator } from './browser.ts';
 import { startMailbox, type Mailbox } from '../packages/server/test/helpers/mailbox.ts';
 import { freePort, startTestServer, type TestServer } from '../packages/server/test/helpers/test-server.ts';
 
@@ -60,11 +60,7 @@ async function newPage(): Promise<{ context: BrowserContext; page: Page; problem
   page.setDefaultTimeout(20_000); // generous: the CI machine may be busy
   const problems = watch(page);
   await page.route(`${origin}/together.html`, (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: TOGETHER }));
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('WebAuthn.enable', { enableUI: false });
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-  });
+  await addPlatformAuthenticator(context, page);
   return { context, page, problems };
 }
 
@@ -82,11 +78,7 @@ before(async () => {
   origin = `http://localhost:${port}`;
   mailbox = await startMailbox();
   server = await startTestServer('sqlite', { port, config: { rp: { id: 'localhost', origins: [origin] }, mail: { smtpUrl: mailbox.url } } });
-  browser = await chromium.launch({
-    executablePath: process.env.LATCHKEY_CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

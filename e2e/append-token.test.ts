@@ -7,12 +7,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium, addPlatformAuthenticator } from './browser.ts';
 import { freePort, startTestServer, type TestServer } from '../packages/server/test/helpers/test-server.ts';
-import { createApiKeysService } from '../packages/server/src/modules/api-keys/api-keys.module.ts';
-import { createAuditService } from '../packages/server/src/modules/audit/audit.module.ts';
-import { cryptoRandom } from '../packages/server/src/platform/random.ts';
+import { createTestApiKey } from '../packages/server/test/helpers/api-keys.ts';
 
 let api: TestServer;
 let site: Server;
@@ -52,34 +50,19 @@ before(async () => {
   apiOrigin = `http://localhost:${apiPort}`;
   appOrigin = `http://localhost:${sitePort}`;
   api = await startTestServer('sqlite', { port: apiPort, config: { rp: { id: 'localhost', origins: [apiOrigin, appOrigin] }, cors: { origins: [appOrigin] } } });
-  const audit = createAuditService({ clock: api.clock, random: cryptoRandom, parseUserAgent: () => ({ os: null, browser: null, device: null }) });
-  apiKey = (
-    await createApiKeysService({ db: api.database.db, clock: api.clock, random: cryptoRandom, audit }).create({
-      name: 'shop backend',
-      scopes: ['append_tokens:issue', 'users:read'],
-      context: { requestId: 'setup', ip: null, userAgent: null, actor: { kind: 'cli', id: null } },
-    })
-  ).secret;
+  apiKey = (await createTestApiKey(api, ['append_tokens:issue', 'users:read'], 'shop backend')).secret;
   site = createServer((_request, response) => {
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(appPage());
   });
   await new Promise<void>((resolve) => site.listen(sitePort, '127.0.0.1', resolve));
-  browser = await chromium.launch({
-    executablePath: process.env.LATCHKEY_CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 720, height: 760 }, locale: 'en-US', timezoneId: 'UTC' });
   page = await context.newPage();
   page.setDefaultTimeout(20_000);
   page.on('console', (message) => {
     if (process.env.DEBUG_E2E) console.log('console:', message.text());
   });
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('WebAuthn.enable', { enableUI: false });
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-  });
+  await addPlatformAuthenticator(context, page);
 });
 
 after(async () => {

@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
+import { launchChromium, addPlatformAuthenticator } from './browser.ts';
 import { freePort, startTestServer, type TestServer } from '../packages/server/test/helpers/test-server.ts';
 
 const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
@@ -83,11 +83,7 @@ before(async () => {
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(request.url === '/bearer' ? bearerPage() : appPage());
   });
   await new Promise<void>((resolve) => site.listen(sitePort, '127.0.0.1', resolve));
-  browser = await chromium.launch({
-    executablePath: process.env.LATCHKEY_CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 720, height: 760 }, locale: 'en-US', timezoneId: 'UTC' });
   page = await context.newPage();
   page.setDefaultTimeout(20_000); // generous: the CI machine may be busy
@@ -95,11 +91,7 @@ before(async () => {
     if (process.env.DEBUG_E2E) console.log('console:', message.text());
     if (/CORS|Access-Control/i.test(message.text())) corsFailures.push(message.text());
   });
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('WebAuthn.enable', { enableUI: false });
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-  });
+  await addPlatformAuthenticator(context, page);
 });
 
 after(async () => {

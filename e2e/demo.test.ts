@@ -22,8 +22,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import { launchChromium } from './browser.ts';
 import { newAuthenticator, signUp } from '../packages/server/test/helpers/flows.ts';
 import { startMailbox, type Mailbox } from '../packages/server/test/helpers/mailbox.ts';
 import { freePort, startTestServer, type TestServer } from '../packages/server/test/helpers/test-server.ts';
@@ -231,11 +231,7 @@ before(async () => {
   writeFileSync(providersFile, JSON.stringify({ [VIRTUAL_AAGUID]: { name: 'Virtual Keychain', icon_light: ICON_LIGHT, icon_dark: ICON_DARK } }));
   mailbox = await startMailbox();
   server = await startTestServer('sqlite', { port, config: { rp: { id: 'localhost', origins: [origin] }, webauthn: { providersFile }, mail: { smtpUrl: mailbox.url } } });
-  browser = await chromium.launch({
-    executablePath: process.env.LATCHKEY_CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

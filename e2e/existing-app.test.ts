@@ -10,12 +10,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium, addPlatformAuthenticator } from './browser.ts';
 import { freePort, startTestServer, type TestServer } from '../packages/server/test/helpers/test-server.ts';
-import { createApiKeysService } from '../packages/server/src/modules/api-keys/api-keys.module.ts';
-import { createAuditService } from '../packages/server/src/modules/audit/audit.module.ts';
-import { cryptoRandom } from '../packages/server/src/platform/random.ts';
+import { createTestApiKey } from '../packages/server/test/helpers/api-keys.ts';
 import { startApp } from '../examples/existing-app/src/server.ts';
 
 const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
@@ -41,34 +39,19 @@ before(async () => {
     config: { rp: { id: 'localhost', origins: [latchkeyOrigin, appOrigin] }, cors: { origins: [appOrigin] }, tokens: { audiences: [AUDIENCE] } },
   });
   // `npm run latchkey -- api-keys create --name existing-app --scopes append_tokens:issue`
-  const audit = createAuditService({ clock: latchkey.clock, random: cryptoRandom, parseUserAgent: () => ({ os: null, browser: null, device: null }) });
-  const apiKey = (
-    await createApiKeysService({ db: latchkey.database.db, clock: latchkey.clock, random: cryptoRandom, audit }).create({
-      name: 'existing-app',
-      scopes: ['append_tokens:issue'],
-      context: { requestId: 'setup', ip: null, userAgent: null, actor: { kind: 'cli', id: null } },
-    })
-  ).secret;
+  const apiKey = (await createTestApiKey(latchkey, ['append_tokens:issue'], 'existing-app')).secret;
   app = await startApp({ origin: appOrigin, latchkeyUrl: latchkeyOrigin, apiKey, audience: AUDIENCE, databasePath: ':memory:', port: appPort });
   await app.addUser('bob', 'Bob Builder', 'decoy password 1'); // someone else in the app's table
   aliceId = await app.addUser('alice', 'Alice Example', 'correct horse battery staple');
 
-  browser = await chromium.launch({
-    executablePath: process.env.LATCHKEY_CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 720, height: 760 }, locale: 'en-US', timezoneId: 'UTC' });
   page = await context.newPage();
   page.setDefaultTimeout(20_000);
   page.on('console', (message) => {
     if (process.env.DEBUG_E2E) console.log('console:', message.text());
   });
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('WebAuthn.enable', { enableUI: false });
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-  });
+  await addPlatformAuthenticator(context, page);
 });
 
 after(async () => {

@@ -9,7 +9,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from './browser.ts';
 import { freePort, startTestServer, type TestServer } from '../packages/server/test/helpers/test-server.ts';
 
 let server: TestServer;
@@ -26,11 +27,7 @@ before(async () => {
     },
   });
   server = await startTestServer('sqlite', { port, config: { rp: { id: 'localhost', origins: [`http://localhost:${port}`] } }, logger: { level: 'warn', stream } });
-  browser = await chromium.launch({
-    executablePath: process.env.LATCHKEY_CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createApiKeysService } from '../../server/src/modules/api-keys/api-keys.module.ts';
-import { createAuditService } from '../../server/src/modules/audit/audit.module.ts';
-import { cryptoRandom } from '../../server/src/platform/random.ts';
+import { createTestApiKey } from '../../server/test/helpers/api-keys.ts';
 import { dialects, startTestServer, TEST_ORIGIN, type TestServer } from '../../server/test/helpers/test-server.ts';
 import { SoftAuthenticator } from '../../testkit/src/index.ts';
 import { createManagementClient, LatchkeyApiError, MANAGEMENT_OPERATIONS, type ManagementClient } from '../src/index.ts';
@@ -21,14 +19,7 @@ for (const dialect of dialects) {
     let server: TestServer;
     let latchkey: ManagementClient;
     const keyWith = async (scopes: string[]) => {
-      const audit = createAuditService({ clock: server.clock, random: cryptoRandom, parseUserAgent: () => ({ os: null, browser: null, device: null }) });
-      return (
-        await createApiKeysService({ db: server.database.db, clock: server.clock, random: cryptoRandom, audit }).create({
-          name: 'node client',
-          scopes,
-          context: { requestId: 'setup', ip: null, userAgent: null, actor: { kind: 'cli', id: null } },
-        })
-      ).secret;
+      return (await createTestApiKey(server, scopes, 'node client')).secret;
     };
 
     before(async () => {

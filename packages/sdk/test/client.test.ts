@@ -4,9 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SoftAuthenticator } from '../../testkit/src/index.ts';
 import { dialects, startTestServer, TEST_ORIGIN, type TestServer } from '../../server/test/helpers/test-server.ts';
-import { createApiKeysService } from '../../server/src/modules/api-keys/api-keys.module.ts';
-import { createAuditService } from '../../server/src/modules/audit/audit.module.ts';
-import { cryptoRandom } from '../../server/src/platform/random.ts';
+import { createTestApiKey } from '../../server/test/helpers/api-keys.ts';
 import { base64UrlToBytes, bytesToBase64Url, LatchkeyClient, LatchkeyError } from '../src/index.ts';
 
 test('base64url conversion round-trips every byte value without padding', () => {
@@ -57,12 +55,7 @@ for (const dialect of dialects) {
     });
 
     test('an append token adds a passkey to its user without a session (startRegistration({ appendToken }))', async () => {
-      const audit = createAuditService({ clock: server.clock, random: cryptoRandom, parseUserAgent: () => ({ os: null, browser: null, device: null }) });
-      const { secret } = await createApiKeysService({ db: server.database.db, clock: server.clock, random: cryptoRandom, audit }).create({
-        name: 'sdk backend',
-        scopes: ['append_tokens:issue'],
-        context: { requestId: 'setup', ip: null, userAgent: null, actor: { kind: 'cli', id: null } },
-      });
+      const { secret } = await createTestApiKey(server, ['append_tokens:issue'], 'sdk backend');
       const issued = await fetch(`${server.url}/api/admin/v1/append-tokens`, {
         method: 'POST',
         headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },

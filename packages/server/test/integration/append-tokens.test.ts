@@ -2,9 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { authenticate, newAuthenticator, paths, signUp } from '../helpers/flows.ts';
 import { TestClient, type TestResponse } from '../helpers/test-client.ts';
-import { createApiKeysService } from '../../src/modules/api-keys/api-keys.module.ts';
-import { createAuditService } from '../../src/modules/audit/audit.module.ts';
-import { cryptoRandom } from '../../src/platform/random.ts';
+import { createTestApiKey } from '../helpers/api-keys.ts';
 import { dialects, startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 const ADMIN = '/api/admin/v1';
@@ -23,15 +21,10 @@ for (const dialect of dialects) {
     let backendKeyId: string;
 
     const keyClient = async (scopes: string[]) => {
-      const audit = createAuditService({ clock: server.clock, random: cryptoRandom, parseUserAgent: () => ({ os: null, browser: null, device: null }) });
-      const made = await createApiKeysService({ db: server.database.db, clock: server.clock, random: cryptoRandom, audit }).create({
-        name: `backend ${scopes.join(' ')}`,
-        scopes,
-        context: { requestId: 'setup', ip: null, userAgent: null, actor: { kind: 'cli', id: null } },
-      });
+      const made = await createTestApiKey(server, scopes, `backend ${scopes.join(' ')}`);
       const client = new TestClient(server.url, null);
       client.bearer = made.secret;
-      return { client, id: made.key.id };
+      return { client, id: made.id };
     };
     const issue = async (body: Record<string, unknown>) => {
       const r = await backend.post(`${ADMIN}/append-tokens`, body);

@@ -2,9 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { TestClient } from '../helpers/test-client.ts';
-import { createApiKeysService } from '../../src/modules/api-keys/api-keys.module.ts';
-import { createAuditService } from '../../src/modules/audit/audit.module.ts';
-import { cryptoRandom } from '../../src/platform/random.ts';
+import { createTestApiKey } from '../helpers/api-keys.ts';
 import { dialects, startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 const ADMIN = '/api/admin/v1';
@@ -26,12 +24,7 @@ for (const dialect of dialects) {
         },
       });
       server = await startTestServer(dialect, { logger: { level: 'info', stream } });
-      const audit = createAuditService({ clock: server.clock, random: cryptoRandom, parseUserAgent: () => ({ os: null, browser: null, device: null }) });
-      const { secret } = await createApiKeysService({ db: server.database.db, clock: server.clock, random: cryptoRandom, audit }).create({
-        name: 'log test',
-        scopes: ['users:read', 'users:write'],
-        context: { requestId: 'setup', ip: null, userAgent: null, actor: { kind: 'cli', id: null } },
-      });
+      const { secret } = await createTestApiKey(server, ['users:read', 'users:write'], 'log test');
       admin = new TestClient(server.url, null);
       admin.bearer = secret;
     });

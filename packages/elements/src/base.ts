@@ -52,6 +52,15 @@ export class LatchkeyElement extends LitElement {
     this.#client = client;
   }
 
+  /**
+   * The session if it is a full one; null when signed out or when the session is restricted
+   * (recovery, a second factor still due), which cannot manage the account either.
+   */
+  protected async fullSession(): ReturnType<LatchkeyClient['getSession']> {
+    const current = await this.client.getSession();
+    return current && (current.session.scope === undefined || current.session.scope === 'full') ? current : null;
+  }
+
   protected get t(): Strings {
     // The element's own lang, else the page's (an ancestor's), else the browser's.
     const lang = this.lang || this.parentElement?.closest('[lang]')?.getAttribute('lang') || (typeof navigator === 'undefined' ? 'en' : navigator.language);

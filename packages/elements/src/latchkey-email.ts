@@ -151,8 +151,7 @@ export class LatchkeyEmail extends LatchkeyElement {
   /** Reads the address again. Sign-in and sign-out on the page are followed without it. */
   async refresh(): Promise<void> {
     try {
-      const current = await this.client.getSession();
-      if (!current || (current.session.scope !== undefined && current.session.scope !== 'full')) {
+      if (!(await this.fullSession())) {
         this.#signedOutNow(true);
         return;
       }

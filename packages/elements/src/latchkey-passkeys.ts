@@ -206,9 +206,8 @@ export class LatchkeyPasskeys extends LatchkeyElement {
    */
   async refresh(): Promise<void> {
     try {
-      const current = await this.client.getSession();
-      // A restricted session (recovery, a second factor still due) cannot list passkeys either.
-      if (!current || (current.session.scope !== undefined && current.session.scope !== 'full')) {
+      const current = await this.fullSession();
+      if (!current) {
         this.#signedOutNow(true);
         return;
       }

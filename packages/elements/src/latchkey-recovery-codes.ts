@@ -103,8 +103,7 @@ export class LatchkeyRecoveryCodes extends LatchkeyElement {
   async refresh(): Promise<void> {
     try {
       // Ask whether anyone is signed in first: GET /account would answer 401, a console error.
-      const current = await this.client.getSession();
-      this.signedOut = !current || (current.session.scope !== undefined && current.session.scope !== 'full');
+      this.signedOut = !(await this.fullSession());
       if (this.signedOut) return;
       this.remaining = (await this.client.getAccount()).recoveryCodesRemaining;
     } catch (error) {

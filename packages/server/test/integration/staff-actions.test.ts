@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createTestApiKey } from '../helpers/api-keys.ts';
-import { authenticate, newAuthenticator, paths, register, signUp } from '../helpers/flows.ts';
+import { newAuthenticator, register, signUp } from '../helpers/flows.ts';
 import { startMailbox, userWithEmail, type Mailbox } from '../helpers/mailbox.ts';
 import { enrollTokenIn, enrollWithToken, makeStaff, runCli, signIn } from '../helpers/staff.ts';
 import { TestClient, type TestResponse } from '../helpers/test-client.ts';

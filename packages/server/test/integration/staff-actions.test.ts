@@ -95,6 +95,7 @@ for (const dialect of dialects) {
       const timeline = await admin.get(`${ADMIN}/users/${victim.user.id}/audit-events?type=account.disabled`);
       assert.equal(timeline.body.events[0].actor.kind, 'staff');
       assert.equal(timeline.body.events[0].actor.id, support.userId);
+      assert.equal(timeline.body.events[0].reason, 'Customer on the phone: laptop stolen');
     });
 
     test('an API key needs no step-up and no reason, but a reason it sends is audited', async () => {

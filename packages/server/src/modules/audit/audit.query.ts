@@ -13,6 +13,8 @@ export interface AuditRecord {
   credentialId: string | null;
   sessionId: string | null;
   errorCode: string | null;
+  /** Why: a staff member's written reason for the action, or the operator-facing reason of a refusal. */
+  reason: string | null;
   requestId: string | null;
   ip: string | null;
   os: string | null;
@@ -60,6 +62,7 @@ export function toAuditRecord(r: AuditEventsTable): AuditRecord {
     credentialId: r.credential_id,
     sessionId: r.session_id,
     errorCode: r.error_code,
+    reason: r.reason,
     requestId: r.request_id,
     ip: r.ip,
     os: r.os,

@@ -326,7 +326,9 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   await app.register(telemetryRoutes, { telemetry: createTelemetryService({ db, audit }), auth, limiter: telemetryLimiter });
   installWellKnown(app, config);
   await app.register(auditKeyRoutes, { jwk: auditChain.publicJwk });
-  const management = createManagementService({ db, directory, sessions, passkeys, audit, clock, appendTokens });
+  const management = createManagementService({
+    db, directory, sessions, passkeys, audit, clock, appendTokens, isStaff: async (trx, userId) => (await staff.roleOf(userId, trx)) !== undefined,
+  });
   await app.register(managementRoutes, { prefix: MANAGEMENT_PREFIX, management, apiKeys, auth });
   await app.register(tokenAdminRoutes, { prefix: MANAGEMENT_PREFIX, tokens, auth });
   const experiments = createExperimentsService({ db, repository: createExperimentsRepository(), audit, clock, random, bucketKey: keys.experimentBuckets, refreshMs: EXPERIMENTS_REFRESH_MS });

@@ -123,6 +123,23 @@ for (const dialect of dialects) {
       assert.equal((await admin.get(`${ADMIN}/me`)).status, 200, 'the admin is untouched');
     });
 
+    test("an API key without staff:manage cannot hand out a passkey for a staff member's account (append token by id or externalId)", async () => {
+      const key = await createTestApiKey(server, ['users:write', 'append_tokens:issue']);
+      const backend = new TestClient(server.url, null);
+      backend.bearer = key.secret;
+      const created = await backend.post(`${ADMIN}/users`, { username: 'act-ext-staff', externalId: 'ext-staff-1' });
+      assert.equal(created.status, 201, created.text);
+      await stepUp(admin, adminAuthenticator);
+      const added = await admin.post(`${ADMIN}/staff`, { userId: created.body.id, role: 'support', reason: 'new hire' });
+      assert.equal(added.status, 201, added.text);
+      assert.match(added.body.enrollUrl, /^http:\/\/localhost:8080\/admin\/enroll#token=lk_append_/);
+      assertProblem(await backend.post(`${ADMIN}/append-tokens`, { userId: created.body.id }), 403, 'staff_target_forbidden', 'by id');
+      assertProblem(await backend.post(`${ADMIN}/append-tokens`, { externalId: 'ext-staff-1' }), 403, 'staff_target_forbidden', 'by externalId');
+      assertProblem(await backend.post(`${ADMIN}/users/${created.body.id}/disable`, {}), 403, 'staff_target_forbidden', 'disable');
+      const ordinary = await backend.post(`${ADMIN}/append-tokens`, { externalId: 'ext-ordinary-1', username: 'act-ext-ordinary' });
+      assert.equal(ordinary.status, 201, ordinary.text);
+    });
+
     test('the last admin cannot be demoted or removed; a role change counts on the very next request', async () => {
       await stepUp(admin, adminAuthenticator);
       assertProblem(await admin.patch(`${ADMIN}/staff/${adminId}`, { role: 'support', reason: 'step down' }), 409, 'last_admin');
@@ -140,7 +157,7 @@ for (const dialect of dialects) {
       assert.deepEqual(JSON.parse(row?.data ?? '{}'), { from: 'auditor', to: 'admin' });
       assert.equal(row?.actor_id, second.userId);
       const staff = await admin.get(`${ADMIN}/staff`);
-      assert.deepEqual(staff.body.items.map((m: { username: string; role: string }) => `${m.username}:${m.role}`).sort(), ['act-admin-2:admin', 'act-admin:admin', 'act-support:support']);
+      assert.deepEqual(staff.body.items.map((m: { username: string; role: string }) => `${m.username}:${m.role}`).sort(), ['act-admin-2:admin', 'act-admin:admin', 'act-ext-staff:support', 'act-support:support']);
     });
 
     test('cookie-authenticated admin calls from another origin are refused (CSRF)', async () => {

@@ -7,7 +7,7 @@ import { CommonErrors } from '../../errors/common.errors.ts';
 import { requestContext, type Auth } from '../../http/auth.ts';
 import { installScopeGuard } from '../../http/scopes.ts';
 import type { DirectoryUser } from '../accounts/accounts.module.ts';
-import type { ApiKeysService } from '../api-keys/api-keys.module.ts';
+import type { ApiKeyScope, ApiKeysService } from '../api-keys/api-keys.module.ts';
 import { apiKeyRoutes } from '../api-keys/api-keys.routes.ts';
 import type { AuditRecord } from '../audit/audit.module.ts';
 import type { ManagementService } from './management.service.ts';
@@ -91,6 +91,9 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
   const withUser = { ...errors, 404: problem };
   const userParams = Type.Object({ id: UserId });
 
+
+  /** Whether the caller (already authorised for `scope`) may change staff members' accounts. */
+  const canManageStaff = async (request: FastifyRequest, scope: ApiKeyScope) => (await deps.auth.authorize(request, scope)).scopes.includes('staff:manage');
 
   // Every successful read is audited before the answer leaves (no audit row, no data).
   const reads = new WeakMap<FastifyRequest, { userId?: string; count?: number }>();
@@ -197,7 +200,7 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
         415: problem,
       },
     },
-  }, async (request) => m.importUsers(request.body, requestContext(request)));
+  }, async (request) => m.importUsers(request.body, requestContext(request), await canManageStaff(request, 'users:import')));
 
   r.get('/users/:id', {
     config: { scope: 'users:read' },
@@ -399,7 +402,7 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
       },
     },
   }, async (request, reply) => {
-    const issued = await m.issueAppendToken(request.body, requestContext(request));
+    const issued = await m.issueAppendToken(request.body, requestContext(request), await canManageStaff(request, 'append_tokens:issue'));
     return reply.code(201).send({ token: issued.token, expiresAt: iso(issued.expiresAt), user: userJson(issued.user), userCreated: issued.userCreated });
   });
 }

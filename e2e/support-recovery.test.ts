@@ -88,3 +88,29 @@ test('support e-mails a recovery link; the user opens it, lands in the recovery 
   assert.equal(new URL(again.url()).hash, '', 'the code left the address bar');
   await other.close();
 });
+
+test('support reads out a one-time code; the user types it on the sign-in page and creates a new passkey', async () => {
+  const { userId } = await userWithEmail(server, mailbox, 'e2e-phone', 'e2e-phone@example.test');
+  const support = await makeStaff(server, adminClient, 'e2e-agent-2', 'support');
+  const started = await support.client.post(`/api/admin/v1/users/${userId}/recovery`, { method: 'code', reason: 'On the phone, identity checked' });
+  assert.equal(started.status, 201, started.text);
+
+  const context = await browser.newContext({ viewport: { width: 720, height: 820 }, locale: 'en-US', timezoneId: 'UTC' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  await addPlatformAuthenticator(context, page);
+  await page.goto(`${origin}/`);
+  await page.getByText('Support gave you a recovery code?').click();
+  await page.getByLabel('Code from support').fill('AAAA-BBBB-CCCC');
+  await page.getByRole('button', { name: 'Continue' }).last().click();
+  await page.getByText('This recovery code has expired or was used already', { exact: false }).waitFor();
+  // As the user heard it: lower case, with spaces.
+  await page.getByLabel('Code from support').fill(started.body.code.toLowerCase().replaceAll('-', ' '));
+  await page.screenshot({ path: `${ARTIFACTS}support-recovery-3-code.png` });
+  await page.getByRole('button', { name: 'Continue' }).last().click();
+  await page.waitForURL('**/account.html');
+  await page.getByText('Finish recovering your account').waitFor();
+  await page.locator('latchkey-passkey-append').getByRole('button', { name: 'Create a passkey' }).click();
+  await page.getByText('Your account is recovered', { exact: false }).waitFor();
+  await context.close();
+});

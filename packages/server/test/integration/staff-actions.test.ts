@@ -144,6 +144,8 @@ for (const dialect of dialects) {
       await stepUp(admin, adminAuthenticator);
       assertProblem(await admin.patch(`${ADMIN}/staff/${adminId}`, { role: 'support', reason: 'step down' }), 409, 'last_admin');
       assertProblem(await admin.delete(`${ADMIN}/staff/${adminId}`, reason('leaving')), 409, 'last_admin');
+      assertProblem(await admin.post(`${ADMIN}/users/${adminId}/disable`, { reason: 'oops' }), 409, 'last_admin', "the last admin's account cannot be disabled");
+      assertProblem(await admin.delete(`${ADMIN}/users/${adminId}`, reason('oops')), 409, 'last_admin', '… nor deleted');
       const second = await makeStaff(server, admin, 'act-admin-2', 'admin');
       const demoted = await admin.patch(`${ADMIN}/staff/${adminId}`, { role: 'auditor', reason: 'hand over to act-admin-2' });
       assert.equal(demoted.status, 200, demoted.text);

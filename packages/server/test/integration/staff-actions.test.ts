@@ -113,7 +113,11 @@ for (const dialect of dialects) {
 
     test("support cannot touch a staff member's account: disabling or recovering the admin is 403; deletion and exports are not theirs", async () => {
       await stepUp(support.client, support.authenticator);
-      assertProblem(await support.client.post(`${ADMIN}/users/${adminId}/disable`, { reason: 'take over' }), 403, 'staff_target_forbidden');
+      const refused = await support.client.post(`${ADMIN}/users/${adminId}/disable`, { reason: 'take over' });
+      assertProblem(refused, 403, 'staff_target_forbidden');
+      const [denied] = await auditRows(refused.headers.get('x-request-id') ?? '');
+      assert.equal(denied?.type, 'authorization.denied', 'the attempt is audited');
+      assert.equal(denied?.actor_id, support.userId);
       assertProblem(await support.client.post(`${ADMIN}/users/${adminId}/recovery`, { method: 'code', reason: 'take over' }), 403, 'staff_target_forbidden');
       assertProblem(await support.client.patch(`${ADMIN}/users/${adminId}`, { email: 'evil@example.test' }), 403, 'staff_target_forbidden');
       assertProblem(await support.client.delete(`${ADMIN}/users/${adminId}/sessions`, reason('take over')), 403, 'staff_target_forbidden');

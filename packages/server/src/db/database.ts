@@ -6,6 +6,7 @@ import type { EmailCodesTable, FailureCountersTable, RecoveryCodesTable } from '
 import type { PasswordsTable } from '../modules/passwords/passwords.tables.ts';
 import type { TotpSecretsTable } from '../modules/totp/totp.tables.ts';
 import type { RedeemedLoginResultsTable, SigningKeysTable } from '../modules/tokens/tokens.tables.ts';
+import type { SiemCursorsTable } from '../modules/siem/siem.tables.ts';
 import type { SessionsTable } from '../modules/sessions/sessions.tables.ts';
 import type { ChallengesTable, ConsumedChallengesTable, CredentialsTable } from '../modules/webauthn/webauthn.tables.ts';
 
@@ -43,4 +44,5 @@ export interface Database {
   signing_keys: SigningKeysTable;
   redeemed_login_results: RedeemedLoginResultsTable;
   append_tokens: AppendTokensTable;
+  siem_cursors: SiemCursorsTable;
 }

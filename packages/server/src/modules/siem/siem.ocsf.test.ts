@@ -61,7 +61,7 @@ function assertValidOcsf(e: OcsfEvent): void {
   assert.ok([0, 1, 2, 3, 4, 5, 6, 99].includes(e.severity_id));
   assert.ok([0, 1, 2, 99].includes(e.status_id));
   assert.equal(typeof e.time, 'number');
-  const metadata = e.metadata as Record<string, unknown> & { product: Record<string, unknown> };
+  const metadata = e.metadata as unknown as { version: string; product: Record<string, unknown> };
   assert.equal(metadata.version, OCSF_VERSION);
   assert.equal(metadata.product.name, 'Latchkey');
   for (const factor of (e.auth_factors as Array<{ factor_type_id: number }> | undefined) ?? []) assert.ok(FACTOR_TYPE_IDS.includes(factor.factor_type_id));

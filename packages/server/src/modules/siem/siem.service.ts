@@ -162,7 +162,11 @@ export function createSiemService(deps: SiemDeps): SiemService {
         readPos = leased;
         written = [];
       }
-      if (sink.takeBroken()) rewind();
+      if (sink.takeBroken()) {
+        // The connection dropped: what it had not confirmed is sent again (a refused client certificate shows up this way too).
+        if (written.length > 0) deps.observer?.sendError(sink.name);
+        rewind();
+      }
       await commit();
       if (!holding) return false;
       const events = await chain.readSealedAfter(readPos, deps.batchSize);

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { connect as netConnect, type Socket } from 'node:net';
+import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { SiemLine, SiemSink } from './siem.sink.ts';
 
@@ -75,7 +75,7 @@ export function createSyslogSink(target: SyslogTarget, syslogHeader: SyslogHeade
       const options = { host: target.host, port: target.port, timeout: target.connectTimeoutMs };
       const s =
         target.transport === 'tls'
-          ? tlsConnect({ ...options, ...tlsFiles, servername: target.servername ?? target.host, rejectUnauthorized: true, minVersion: 'TLSv1.2' })
+          ? tlsConnect({ ...options, ...tlsFiles, servername: target.servername ?? (isIP(target.host) ? undefined : target.host), rejectUnauthorized: true, minVersion: 'TLSv1.2' })
           : netConnect(options);
       const ready = target.transport === 'tls' ? 'secureConnect' : 'connect';
       const fail = (error: Error) => {

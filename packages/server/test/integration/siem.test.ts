@@ -5,6 +5,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import type { Config } from '../../src/config/schema.ts';
+import { createDatabase } from '../../src/db/create-db.ts';
+import { createMigrator, migrateToLatest } from '../../src/db/migrate.ts';
+import { createTestClock } from '../../src/platform/clock.ts';
 import { authenticate, newAuthenticator, signUp } from '../helpers/flows.ts';
 import { createRsyslog, ensureRsyslog, makeTestPki, type Rsyslog, type TestPki } from '../helpers/rsyslog.ts';
 import { startServerProcess } from '../helpers/server-process.ts';
@@ -225,6 +230,76 @@ for (const dialect of dialects) {
       } finally {
         child.kill();
         await database.drop();
+      }
+    });
+
+    test('two nodes on one database: one exports at a time (lease), and the other takes over when it stops', async () => {
+      const database = await createTestDatabase(dialect);
+      const own = await mkdtemp(join(dir, `${dialect}-nodes-`));
+      const node = async (name: string) => {
+        const config = loadConfig({
+          env: {},
+          overrides: {
+            server: { verifyWorkers: 0, port: 0 },
+            rp: { id: 'localhost', origins: [TEST_ORIGIN] },
+            signup: { perIpPerHour: 100_000 },
+            auth: { perIpPerHour: 100_000 },
+            database: { url: database.url, poolSize: 3 },
+            log: { level: 'silent' as Config['log']['level'] },
+            audit: { sealIntervalMs: 100 },
+            siem: { file: join(own, `${name}.ndjson`), pollIntervalMs: 50 },
+          },
+        });
+        const handle = createDatabase(config.database.url, config.database);
+        const app = await buildApp(config, { database: handle, clock: createTestClock(Date.now()) });
+        await app.listen({ host: '127.0.0.1', port: 0 });
+        const address = app.server.address();
+        return { app, handle, url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`, file: join(own, `${name}.ndjson`) };
+      };
+      const read = async (file: string) => parse((await readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean));
+      const a = await node('a');
+      const b = await node('b');
+      try {
+        // Both nodes take traffic; whichever holds the lease writes every event.
+        for (const [i, n] of [a, b, a, b].entries()) await signUp(new TestClient(n.url, TEST_ORIGIN), newAuthenticator(), `node-user-${i}`);
+        let head = await sealedHead(a.app);
+        await waitFor('every event exported once', async () => (await read(a.file)).length + (await read(b.file)).length, (n) => n >= head);
+        const [fromA, fromB] = [await read(a.file), await read(b.file)];
+        assert.ok(fromA.length === 0 || fromB.length === 0, `one exporter: a wrote ${fromA.length}, b wrote ${fromB.length}`);
+        const leader = fromA.length > 0 ? a : b;
+        const follower = leader === a ? b : a;
+        // The leader stops (giving its lease up); the follower goes on from the shared cursor.
+        await leader.app.close();
+        await leader.handle.close();
+        await signUp(new TestClient(follower.url, TEST_ORIGIN), newAuthenticator(), 'after-failover');
+        head = await sealedHead(follower.app);
+        const taken = await waitFor('the follower exporting', () => read(follower.file), (l) => l.length > 0 && (l.at(-1)?.metadata.sequence ?? 0) >= head);
+        const all = [...(await read(leader.file)), ...taken].map((e) => e.metadata.sequence);
+        assert.deepEqual(all, Array.from({ length: head }, (_, i) => i + 1), 'each event once, in order, across the two nodes');
+      } finally {
+        for (const n of [a, b]) {
+          await n.app.close().catch(() => {});
+          await n.handle.close().catch(() => {});
+        }
+        await database.drop();
+      }
+    });
+
+    test('migration: siem_cursors goes down and up again', async () => {
+      const fresh = await createTestDatabase(dialect);
+      const database = createDatabase(fresh.url);
+      try {
+        await migrateToLatest(database.db);
+        const tables = async () => (await database.db.introspection.getTables()).map((t) => t.name);
+        assert.ok((await tables()).includes('siem_cursors'));
+        const down = await createMigrator(database.db).migrateTo('2026_12_03_tokens');
+        assert.equal(down.error, undefined);
+        assert.ok(!(await tables()).includes('siem_cursors'));
+        await migrateToLatest(database.db);
+        assert.ok((await tables()).includes('siem_cursors'));
+      } finally {
+        await database.close();
+        await fresh.drop();
       }
     });
   });

@@ -275,7 +275,7 @@ export function ocsfMappingTable(types: readonly string[]): string {
   const rows = types.map((type) => {
     const rule = ruleOf(type);
     const cls = CLASSES[rule.class];
-    const activityName = rule.name ?? ACTIVITIES[rule.class][rule.activity] ?? 'Unknown';
+    const activityName = rule.name ? `Other: ${rule.name}` : (ACTIVITIES[rule.class][rule.activity] ?? 'Unknown');
     const factor = typeof rule.factors === 'function' ? 'from `data.method`' : rule.factors ? `${FACTORS[rule.factors].factor_type} (${FACTORS[rule.factors].factor_type_id})` : '';
     const severity = `${SEVERITIES[rule.severity ?? 1]} / ${SEVERITIES[rule.failureSeverity ?? 2]}`;
     return `| \`${type}\` | ${cls.class_name} (${cls.class_uid}) | ${activityName} (${rule.activity}) | ${cls.class_uid * 100 + rule.activity} | ${factor} | ${severity} | ${rule.note ?? ''} |`;

@@ -233,6 +233,26 @@ for (const dialect of dialects) {
       }
     });
 
+    test('mutual TLS: a client certificate the receiver does not trust delivers nothing; the cursor waits and the failures are counted', async () => {
+      const stranger = await startTestServer(dialect, {
+        config: {
+          siem: { syslogHost: 'localhost', syslogPort: rsyslog.port, syslogCaFile: pki.ca, syslogCertFile: pki.strangerCert, syslogKeyFile: pki.strangerKey, includeUsername: true, pollIntervalMs: 100 },
+          audit: { sealIntervalMs: 100 },
+          metrics: { token: TOKEN },
+        },
+      });
+      try {
+        await signUp(stranger.client(), newAuthenticator(), 'mallory');
+        const head = await sealedHead(stranger.app);
+        await waitFor('refused sends', () => metric(stranger.url, 'latchkey_siem_send_errors_total', 'sink="syslog"'), (n) => n >= 2);
+        assert.equal(await metric(stranger.url, 'latchkey_siem_lag_events', 'sink="syslog"'), head, 'nothing counted as delivered');
+        assert.equal(await metric(stranger.url, 'latchkey_siem_events_exported_total', 'sink="syslog"'), 0);
+        assert.ok(!(await rsyslog.lines()).some((l) => l.includes('mallory')), 'the receiver accepted nothing from it');
+      } finally {
+        await stranger.close();
+      }
+    });
+
     test('two nodes on one database: one exports at a time (lease), and the other takes over when it stops', async () => {
       const database = await createTestDatabase(dialect);
       const own = await mkdtemp(join(dir, `${dialect}-nodes-`));

@@ -162,10 +162,10 @@ export function createSiemService(deps: SiemDeps): SiemService {
         readPos = leased;
         written = [];
       }
-      if (sink.takeBroken()) {
-        // The connection dropped: what it had not confirmed is sent again (a refused client certificate shows up this way too).
-        if (written.length > 0) deps.observer?.sendError(sink.name);
-        rewind();
+      if (sink.takeBroken() && written.length > 0) {
+        // The connection dropped before what was written on it was confirmed: a failed send (a
+        // refused client certificate shows up this way too), sent again after the backoff.
+        throw new SendError('the connection closed before the receiver could have taken the last batch');
       }
       await commit();
       if (!holding) return false;

@@ -312,7 +312,7 @@ for (const dialect of dialects) {
         await migrateToLatest(database.db);
         const tables = async () => (await database.db.introspection.getTables()).map((t) => t.name);
         assert.ok((await tables()).includes('siem_cursors'));
-        const down = await createMigrator(database.db).migrateTo('2026_12_03_tokens');
+        const down = await createMigrator(database.db).migrateTo('2026_12_04_experiments');
         assert.equal(down.error, undefined);
         assert.ok(!(await tables()).includes('siem_cursors'));
         await migrateToLatest(database.db);

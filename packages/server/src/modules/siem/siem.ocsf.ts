@@ -23,7 +23,7 @@ const ACTIVITIES: Record<ClassKey, Record<number, string>> = {
   base: { 0: 'Unknown', 99: 'Other' },
   accountChange: { 1: 'Create', 2: 'Enable', 3: 'Password Change', 4: 'Password Reset', 5: 'Disable', 6: 'Delete', 9: 'Lock', 10: 'MFA Factor Enable', 11: 'MFA Factor Disable', 12: 'Unlock', 99: 'Other' },
   authentication: { 1: 'Logon', 2: 'Logoff', 6: 'Preauth', 99: 'Other' },
-  entityManagement: { 1: 'Create', 2: 'Read', 3: 'Update', 4: 'Delete', 8: 'Enable', 9: 'Disable', 99: 'Other' },
+  entityManagement: { 1: 'Create', 2: 'Read', 3: 'Update', 4: 'Delete', 8: 'Enable', 9: 'Disable', 10: 'Activate', 11: 'Deactivate', 99: 'Other' },
   apiActivity: { 1: 'Create', 2: 'Read', 3: 'Update', 4: 'Delete', 99: 'Other' },
 };
 
@@ -109,10 +109,13 @@ export const OCSF_MAPPING: Record<AuditEventType, Rule> = {
   'email.changed': { class: 'accountChange', activity: 99, name: 'Email Change', factors: 'email_code', severity: 2 },
   'recovery.started': { class: 'accountChange', activity: 99, name: 'Recovery Started', factors: 'recovery_code', severity: 2 },
   'account.recovered': { class: 'accountChange', activity: 99, name: 'Account Recovered', factors: 'passkey', severity: 3 },
-  // Management API objects that are not accounts: Entity Management (3004).
+  // Management API objects that are not accounts (keys, tokens, A/B experiments): Entity Management (3004).
   'api_key.created': { class: 'entityManagement', activity: 1, severity: 2, entity: { type: 'API Key', idKey: 'keyId', nameKey: 'name' } },
   'api_key.revoked': { class: 'entityManagement', activity: 9, entity: { type: 'API Key', idKey: 'keyId' } },
   'append_token.issued': { class: 'entityManagement', activity: 1, entity: { type: 'Append Token', idKey: 'appendTokenId' } },
+  'experiment.created': { class: 'entityManagement', activity: 1, entity: { type: 'Experiment', idKey: 'key' } },
+  'experiment.started': { class: 'entityManagement', activity: 10, entity: { type: 'Experiment', idKey: 'key' } },
+  'experiment.stopped': { class: 'entityManagement', activity: 11, entity: { type: 'Experiment', idKey: 'key' } },
   // Management API calls: API Activity (6003).
   'management.read': { class: 'apiActivity', activity: 2 },
   'authorization.denied': { class: 'apiActivity', activity: 99, name: 'Authorize', failureSeverity: 3 },

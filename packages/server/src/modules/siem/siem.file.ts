@@ -50,6 +50,7 @@ export function createNdjsonSink(target: { path: string } | { stdout: LineWriter
     async close() {
       await handle?.close().catch(() => {});
       handle = undefined;
+      return true;
     },
   };
 }

@@ -216,8 +216,8 @@ export function createSiemService(deps: SiemDeps): SiemService {
     }
     // Closing: a graceful close delivers what was written; then the cursor and the lease.
     try {
-      await sink.close();
-      if (holding && !sink.takeBroken()) await commit(true);
+      const clean = await sink.close();
+      if (holding && clean && !sink.takeBroken()) await commit(true);
       await repository.release(sink.name, owner);
     } catch (error) {
       deps.log.warn({ err: error, sink: sink.name }, 'SIEM export: closing failed');

@@ -23,5 +23,6 @@ export interface SiemSink {
   send(lines: readonly SiemLine[]): Promise<void>;
   /** True once after the sink lost what it had written but not confirmed (a dropped connection). */
   takeBroken(): boolean;
-  close(): Promise<void>;
+  /** Closes; true when everything written is known to have been taken (a clean close), false when that is unknown. */
+  close(): Promise<boolean>;
 }

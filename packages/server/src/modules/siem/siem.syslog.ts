@@ -141,16 +141,17 @@ export function createSyslogSink(target: SyslogTarget, syslogHeader: SyslogHeade
     async close() {
       const s = socket;
       socket = undefined;
-      if (!s || s.destroyed) return;
-      // A graceful end: what was written reaches the receiver before the FIN.
-      await new Promise<void>((resolve) => {
+      if (!s || s.destroyed) return !broken;
+      // A graceful end: the receiver reads up to our FIN, then closes its side; only then is
+      // everything written known to have been read.
+      return new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => {
           s.destroy();
-          resolve();
+          resolve(false);
         }, 2000);
-        s.once('close', () => {
+        s.once('close', (hadError) => {
           clearTimeout(timer);
-          resolve();
+          resolve(!hadError);
         });
         s.end();
       });

@@ -79,23 +79,25 @@ export interface Rsyslog {
  * A throwaway rsyslogd on 127.0.0.1:`port` with its own configuration: imtcp over TLS (the ossl
  * netstream driver, our test CA's server certificate), octet-counted framing as RFC 5425 has it,
  * and omfile writing each message's MSG part (the OCSF JSON) as one line.
- * `clientAuth`: the receiver demands a client certificate signed by the test CA (mutual TLS).
+ * `clientAuth`: the receiver demands a client certificate signed by the test CA (mutual TLS);
+ * `plainTcp`: no TLS at all (LATCHKEY_SIEM_SYSLOG_TRANSPORT=tcp).
  */
-export async function createRsyslog(dir: string, pki: TestPki, port: number, options: { clientAuth?: boolean } = {}): Promise<Rsyslog> {
+export async function createRsyslog(dir: string, pki: TestPki, port: number, options: { clientAuth?: boolean; plainTcp?: boolean } = {}): Promise<Rsyslog> {
   await mkdir(join(dir, 'work'), { recursive: true });
   const outFile = join(dir, 'received.log');
   const configFile = join(dir, 'rsyslog.conf');
+  const tls = `
+  defaultNetstreamDriver="ossl"
+  defaultNetstreamDriverCAFile="${pki.ca}"
+  defaultNetstreamDriverCertFile="${pki.serverCert}"
+  defaultNetstreamDriverKeyFile="${pki.serverKey}"`;
   await writeFile(
     configFile,
     `global(
   workDirectory="${join(dir, 'work')}"
-  maxMessageSize="64k"
-  defaultNetstreamDriver="ossl"
-  defaultNetstreamDriverCAFile="${pki.ca}"
-  defaultNetstreamDriverCertFile="${pki.serverCert}"
-  defaultNetstreamDriverKeyFile="${pki.serverKey}"
+  maxMessageSize="64k"${options.plainTcp ? '' : tls}
 )
-module(load="imtcp" streamDriver.name="ossl" streamDriver.mode="1" streamDriver.authMode="${options.clientAuth ? 'x509/certvalid' : 'anon'}")
+${options.plainTcp ? 'module(load="imtcp")' : `module(load="imtcp" streamDriver.name="ossl" streamDriver.mode="1" streamDriver.authMode="${options.clientAuth ? 'x509/certvalid' : 'anon'}")`}
 template(name="rawMsg" type="string" string="%msg%\\n")
 ruleset(name="siem") {
   action(type="omfile" file="${outFile}" template="rawMsg" flushOnTXEnd="on" asyncWriting="off")

@@ -256,6 +256,37 @@ for (const dialect of dialects) {
       }
     });
 
+    test('plain TCP when asked for (tests, a receiver on the same host); a new sink with startFrom=now skips the history', async () => {
+      const own = await mkdtemp(join(dir, `${dialect}-tcp-`));
+      const plain = await createRsyslog(own, pki, await freePort(), { plainTcp: true });
+      await plain.start();
+      const first = await startTestServer(dialect, { config: { audit: { sealIntervalMs: 100 } } });
+      let second: FastifyInstance | undefined;
+      try {
+        await signUp(first.client(), newAuthenticator(), 'before-export');
+        const history = await sealedHead(first.app);
+        await first.app.close();
+        const config = loadConfig({
+          env: {},
+          overrides: {
+            ...JSON.parse(JSON.stringify(first.config)),
+            siem: { syslogHost: '127.0.0.1', syslogPort: plain.port, syslogTransport: 'tcp', startFrom: 'now', pollIntervalMs: 100 },
+          },
+        });
+        second = await buildApp(config, { database: first.database, clock: first.clock });
+        await second.listen({ host: '127.0.0.1', port: 0 });
+        const address = second.server.address();
+        await signUp(new TestClient(`http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`, TEST_ORIGIN), newAuthenticator(), 'after-export');
+        const head = await sealedHead(second);
+        const events = parse(await plain.waitForLines(head - history));
+        assert.deepEqual(events.map((e) => e.metadata.sequence), Array.from({ length: head - history }, (_, i) => history + i + 1), 'only what was sealed after the sink started');
+      } finally {
+        await second?.close();
+        await plain.stop();
+        await first.close();
+      }
+    });
+
     test('two nodes on one database: one exports at a time (lease), and the other takes over when it stops', async () => {
       const database = await createTestDatabase(dialect);
       const own = await mkdtemp(join(dir, `${dialect}-nodes-`));

@@ -413,7 +413,14 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
       emailCodesEnabled,
       lockoutState: (userId) => lockout.stateOfUser(userId),
     }),
-    auditSearch: createAuditSearchService({ db, dialect: database.dialect, checkpointKey: auditChain.publicJwk, now: () => clock.now() }),
+    auditSearch: createAuditSearchService({
+      db,
+      dialect: database.dialect,
+      checkpointKey: auditChain.publicJwk,
+      // A checkpoint's worth of the newest rows at least, back to the signed checkpoint below them.
+      verifyMinRows: config.audit.checkpointEveryEvents,
+      now: () => clock.now(),
+    }),
     recordRead: (context, read) => management.recordRead(context, read),
   });
   const passwordIpLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perIpPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('password_totp_ip') });

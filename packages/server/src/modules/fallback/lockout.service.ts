@@ -98,7 +98,7 @@ export function createLockout(deps: {
      * at most 100 failures) and each client's delays on that address go too.
      */
     async liftUser(db: Kysely<Database>, userId: string): Promise<LiftedLock[]> {
-      const counters = await deps.repository.countersOfUser(db, userId);
+      const counters = await deps.repository.liftableCountersOfUser(db, userId);
       await deps.repository.deleteCounters(db, counters.map((c) => c.key));
       const now = deps.clock.now();
       return counters.map((c) => {
@@ -106,6 +106,27 @@ export function createLockout(deps: {
         const scope: LiftedLock['scope'] = method === 'email_code' && c.key.split(':').length > 2 ? 'client' : 'account';
         const locked = (scope === 'account' && c.count >= deps.hardLimit) || c.lastFailureAt + delaySeconds(c.count) * 1000 > now;
         return { method, scope, failures: c.count, locked };
+      });
+    },
+
+    /**
+     * What support sees of an account's counters: per factor, the consecutive failures, whether
+     * it is locked (hard limit) or delayed, and until when. Only factors with a counter appear.
+     */
+    async stateOfUser(userId: string): Promise<LockoutState[]> {
+      const rows = await deps.repository.countersOfUser(deps.db, userId);
+      const now = deps.clock.now();
+      return rows.map((r) => {
+        const count = Number(r.count);
+        const factor: LockoutState['factor'] = r.key.startsWith('totp:') ? 'totp' : r.key.startsWith('recovery:') ? 'recovery_code' : r.key.startsWith('pwd:') ? 'password' : 'email_code';
+        const delayedUntil = Number(r.last_failure_at) + delaySeconds(count) * 1000;
+        return {
+          factor,
+          failures: count,
+          locked: count >= deps.hardLimit,
+          lastFailureAt: Number(r.last_failure_at),
+          delayedUntil: count < deps.hardLimit && delayedUntil > now ? delayedUntil : null,
+        };
       });
     },
 
@@ -133,4 +154,15 @@ export interface LiftedLock {
   scope: 'account' | 'client';
   failures: number;
   locked: boolean;
+}
+
+/** One factor's failure counter as support sees it (`stateOfUser`). */
+export interface LockoutState {
+  factor: 'password' | 'totp' | 'recovery_code' | 'email_code';
+  failures: number;
+  /** At the hard limit: the factor does not work until a passkey sign-in or support lifts it. */
+  locked: boolean;
+  lastFailureAt: number;
+  /** While the progressive delay runs (epoch ms); null when not delayed. */
+  delayedUntil: number | null;
 }

@@ -272,6 +272,36 @@ export const ConfigSchema = Type.Object(
       },
       { ...strict, default: {} },
     ),
+    webhooks: Type.Object(
+      {
+        allowHttp: Type.Boolean({ default: false, description: 'Allow http:// webhook endpoints (tests, development); https only otherwise (SEC-59)' }),
+        allowedTargets: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          description: 'Internal webhook targets allowed despite the SSRF rules: CIDRs (10.1.0.0/16), addresses or host names; empty allows only public addresses',
+        }),
+        timeoutMs: Type.Integer({ default: 15_000, minimum: 100, maximum: 30_000, description: 'Time limit of each delivery attempt: connect, response headers and body each, and the whole exchange' }),
+        retryBaseMs: Type.Integer({ default: 60_000, minimum: 10, description: 'Delay before the first retry; each later one doubles (±25% jitter), up to the maximum delay' }),
+        retryMaxDelayMs: Type.Integer({ default: 43_200_000, minimum: 10, description: 'Longest delay between two attempts (12 hours)' }),
+        maxAttempts: Type.Integer({ default: 16, minimum: 1, maximum: 50, description: 'Attempts per delivery, the first included (16: about three days with the default delays)' }),
+        retryAfterMaxSeconds: Type.Integer({ default: 3600, minimum: 0, description: "A receiver's Retry-After (429, 503) is honoured up to this many seconds" }),
+        disableAfterFailingSeconds: Type.Integer({
+          default: 259_200,
+          minimum: 1,
+          description: 'An endpoint whose every attempt failed for this long is disabled (audited as webhook_endpoint.disabled)',
+        }),
+        secretOverlapSeconds: Type.Integer({ default: 86_400, minimum: 0, description: 'After a secret rotation, the old secret also signs for this long (two signatures)' }),
+        pollIntervalMs: Type.Integer({ default: 1000, minimum: 10, maximum: 60_000, description: 'How often each node looks for webhook work (outbox rows, due deliveries)' }),
+        subscriptionRefreshMs: Type.Integer({
+          default: 5000,
+          minimum: 100,
+          maximum: 60_000,
+          description: 'How often each node re-reads which event types enabled endpoints subscribe to (only those are written to the outbox)',
+        }),
+        signinFailedPerMinute: Type.Integer({ default: 600, minimum: 0, description: 'signin.failed events a node writes to the outbox per minute at most; more are counted and dropped' }),
+        deliveryRetentionDays: Type.Integer({ default: 30, minimum: 1, maximum: 3650, description: 'Finished deliveries and their attempt log are deleted after this many days' }),
+      },
+      { ...strict, default: {} },
+    ),
     log: Type.Object(
       {
         level: Type.Union(
@@ -357,4 +387,17 @@ export const ENVIRONMENT: ReadonlyArray<{ env: string; path: readonly [string, s
   { env: 'LATCHKEY_METRICS_PORT', path: ['metrics', 'port'] },
   { env: 'LATCHKEY_METRICS_HOST', path: ['metrics', 'host'] },
   { env: 'LATCHKEY_METRICS_TOKEN', path: ['metrics', 'token'] },
+  { env: 'LATCHKEY_WEBHOOK_ALLOW_HTTP', path: ['webhooks', 'allowHttp'] },
+  { env: 'LATCHKEY_WEBHOOK_ALLOWED_TARGETS', path: ['webhooks', 'allowedTargets'], list: true },
+  { env: 'LATCHKEY_WEBHOOK_TIMEOUT_MS', path: ['webhooks', 'timeoutMs'] },
+  { env: 'LATCHKEY_WEBHOOK_RETRY_BASE_MS', path: ['webhooks', 'retryBaseMs'] },
+  { env: 'LATCHKEY_WEBHOOK_RETRY_MAX_DELAY_MS', path: ['webhooks', 'retryMaxDelayMs'] },
+  { env: 'LATCHKEY_WEBHOOK_MAX_ATTEMPTS', path: ['webhooks', 'maxAttempts'] },
+  { env: 'LATCHKEY_WEBHOOK_RETRY_AFTER_MAX_SECONDS', path: ['webhooks', 'retryAfterMaxSeconds'] },
+  { env: 'LATCHKEY_WEBHOOK_DISABLE_AFTER_FAILING_SECONDS', path: ['webhooks', 'disableAfterFailingSeconds'] },
+  { env: 'LATCHKEY_WEBHOOK_SECRET_OVERLAP_SECONDS', path: ['webhooks', 'secretOverlapSeconds'] },
+  { env: 'LATCHKEY_WEBHOOK_POLL_INTERVAL_MS', path: ['webhooks', 'pollIntervalMs'] },
+  { env: 'LATCHKEY_WEBHOOK_SUBSCRIPTION_REFRESH_MS', path: ['webhooks', 'subscriptionRefreshMs'] },
+  { env: 'LATCHKEY_WEBHOOK_SIGNIN_FAILED_PER_MINUTE', path: ['webhooks', 'signinFailedPerMinute'] },
+  { env: 'LATCHKEY_WEBHOOK_DELIVERY_RETENTION_DAYS', path: ['webhooks', 'deliveryRetentionDays'] },
 ];

@@ -7,6 +7,7 @@ import type { PasswordsTable } from '../modules/passwords/passwords.tables.ts';
 import type { TotpSecretsTable } from '../modules/totp/totp.tables.ts';
 import type { RedeemedLoginResultsTable, SigningKeysTable } from '../modules/tokens/tokens.tables.ts';
 import type { SessionsTable } from '../modules/sessions/sessions.tables.ts';
+import type { WebhookDeliveriesTable, WebhookDeliveryAttemptsTable, WebhookEndpointsTable, WebhookOutboxTable } from '../modules/webhooks/webhooks.tables.ts';
 import type { ChallengesTable, ConsumedChallengesTable, CredentialsTable } from '../modules/webauthn/webauthn.tables.ts';
 
 export interface ServerSecretsTable {
@@ -43,4 +44,8 @@ export interface Database {
   signing_keys: SigningKeysTable;
   redeemed_login_results: RedeemedLoginResultsTable;
   append_tokens: AppendTokensTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_outbox: WebhookOutboxTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
 }

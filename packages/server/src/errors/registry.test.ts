@@ -72,6 +72,12 @@ const EXPECTED: [code: string, status: number][] = [
   ['signing_key_unavailable', 503],
   ['append_token_invalid', 401],
   ['user_disabled', 409],
+  ['webhook_url_invalid', 400],
+  ['webhook_url_refused', 400],
+  ['webhook_event_types_invalid', 400],
+  ['webhook_endpoint_not_found', 404],
+  ['webhook_delivery_not_found', 404],
+  ['webhook_endpoint_disabled', 409],
 ];
 
 describe('error registry', () => {

@@ -27,6 +27,8 @@ export const KEY_LABELS = {
   tokenSigningKeys: 'latchkey/v2/token-signing-keys',
   /** Ed25519 seed of the key that signs audit-chain checkpoints (modules/audit/audit-chain.keys.ts). */
   auditCheckpoints: 'latchkey/v2/audit-checkpoints',
+  /** AES-256-GCM of webhook endpoint secrets (`whsec_…`, modules/webhooks): a box no other kind opens. */
+  webhookSecrets: 'latchkey/v2/webhook-secrets',
 } as const;
 
 export type KeyName = keyof typeof KEY_LABELS;
@@ -81,5 +83,14 @@ export function deriveAtRestKeys(serverKeys: ServerKeys, serverSecret: Uint8Arra
  */
 export function deriveSigningKeyBoxKeys(serverKeys: ServerKeys, encryptionKey: string | undefined): AtRestKeys {
   const current = encryptionKey ? deriveSubkey(new TextEncoder().encode(encryptionKey), KEY_LABELS.tokenSigningKeys) : serverKeys.tokenSigningKeys;
+  return { current, legacyV1: current };
+}
+
+/**
+ * The secret-box keys for webhook endpoint secrets at rest: the `webhookSecrets` subkey of
+ * LATCHKEY_ENCRYPTION_KEY when set, else of the server secret (as for signing keys, no v1).
+ */
+export function deriveWebhookSecretBoxKeys(serverKeys: ServerKeys, encryptionKey: string | undefined): AtRestKeys {
+  const current = encryptionKey ? deriveSubkey(new TextEncoder().encode(encryptionKey), KEY_LABELS.webhookSecrets) : serverKeys.webhookSecrets;
   return { current, legacyV1: current };
 }

@@ -14,6 +14,8 @@ export const API_KEY_SCOPES = {
   'tokens:issue': 'Reserved: issue tokens for a user (a later release)',
   'tokens:redeem': 'Redeem a login result online (POST /login-results/redeem): verified and used up, a second redemption is refused',
   'append_tokens:issue': 'Issue one-time append tokens that let a user add a passkey without a Latchkey sign-in (and create a user by externalId on the way)',
+  'webhooks:read': 'List webhook endpoints, the event catalogue and the delivery log (payloads included; never a secret)',
+  'webhooks:manage': 'Add, change, delete webhook endpoints, rotate their secrets, redeliver and send test events',
 } as const;
 
 export type ApiKeyScope = keyof typeof API_KEY_SCOPES;

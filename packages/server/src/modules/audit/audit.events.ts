@@ -46,6 +46,14 @@ export const AuditEventTypes = [
   // Signed tokens (issue 11 item 4): kind, audience, jti and kid in data; never the token.
   'token.issued',
   'login_result.redeemed',
+  // Webhooks (issue 12): endpoint changes with the key as actor; `disabled` by the dispatcher (actor_kind 'system') on 410 or long failure.
+  'webhook_endpoint.created',
+  'webhook_endpoint.updated',
+  'webhook_endpoint.deleted',
+  'webhook_endpoint.secret_rotated',
+  'webhook_endpoint.disabled',
+  'webhook_endpoint.tested',
+  'webhook_delivery.redelivered',
 ] as const;
 
 export type AuditEventType = (typeof AuditEventTypes)[number];

@@ -191,6 +191,17 @@ for (const dialect of dialects) {
         ['DELETE', '/api-keys/abc', 'api_keys:manage'],
         ['POST', '/login-results/redeem', 'tokens:redeem', { loginResult: 'x' }],
         ['POST', '/append-tokens', 'append_tokens:issue', { userId: user.id }],
+        ['GET', '/webhook-event-types', 'webhooks:read'],
+        ['POST', '/webhook-endpoints', 'webhooks:manage', { url: 'https://hooks.example.com/', eventTypes: ['*'] }],
+        ['GET', '/webhook-endpoints', 'webhooks:read'],
+        ['GET', '/webhook-endpoints/abc', 'webhooks:read'],
+        ['PATCH', '/webhook-endpoints/abc', 'webhooks:manage', { enabled: false }],
+        ['DELETE', '/webhook-endpoints/abc', 'webhooks:manage'],
+        ['POST', '/webhook-endpoints/abc/rotate-secret', 'webhooks:manage', {}],
+        ['POST', '/webhook-endpoints/abc/test', 'webhooks:manage', {}],
+        ['GET', '/webhook-endpoints/abc/deliveries', 'webhooks:read'],
+        ['GET', '/webhook-endpoints/abc/deliveries/def', 'webhooks:read'],
+        ['POST', '/webhook-endpoints/abc/deliveries/def/redeliver', 'webhooks:manage', {}],
       ];
       for (const [method, path, scope, body] of routes) {
         const key = await makeKey(ALL_SCOPES.filter((s) => s !== scope));

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { lookup } from 'node:dns/promises';
 import { hostname } from 'node:os';
 import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
 import { Webhook } from 'standardwebhooks';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig, type DeepPartial } from '../../src/config/load.ts';
@@ -9,7 +10,7 @@ import type { Config } from '../../src/config/schema.ts';
 import { createDatabase } from '../../src/db/create-db.ts';
 import { createTestClock } from '../../src/platform/clock.ts';
 import { createTestApiKey } from '../helpers/api-keys.ts';
-import { newAuthenticator, signUp } from '../helpers/flows.ts';
+import { authenticate, newAuthenticator, signUp } from '../helpers/flows.ts';
 import { TestClient } from '../helpers/test-client.ts';
 import { createTestDatabase, dialects, startTestServer, TEST_ORIGIN, TEST_RP_ID, type TestServer } from '../helpers/test-server.ts';
 import { WebhookReceiver, waitFor } from '../helpers/webhook-receiver.ts';
@@ -258,6 +259,83 @@ for (const dialect of dialects) {
       assert.ok(new Webhook(old).verify(got.body, got.headers as Record<string, string>));
       assert.ok(new Webhook(rotated.body.secret).verify(got.body, got.headers as Record<string, string>));
       await admin.delete(`${ADMIN}/webhook-endpoints/${id}`);
+    });
+    test('an endpoint whose every attempt fails for longer than the limit is disabled, with an audit event (last: moves the clock days ahead)', async () => {
+      const down = new WebhookReceiver();
+      await down.start();
+      const port = down.port;
+      await down.stop();
+      const { id } = await addEndpoint(admin, `http://127.0.0.1:${port}/hooks`);
+      await createUser(admin);
+      const first = await waitFor(async () => (await deliveriesOf(admin, id)).find((d) => d.attempts === 1), 'first failure');
+      assert.equal(first.status, 'pending');
+      assert.ok((await admin.get(`${ADMIN}/webhook-endpoints/${id}`)).body.failingSince);
+      server.clock.advance(3 * 86_400_000 + 60_000); // LATCHKEY_WEBHOOK_DISABLE_AFTER_FAILING_SECONDS: 3 days
+      const endpoint = await waitFor(async () => {
+        const e = await admin.get(`${ADMIN}/webhook-endpoints/${id}`);
+        return e.body.enabled === false && e.body;
+      }, 'disabled for failing');
+      assert.equal(endpoint.disabledReason, 'failing');
+      const rows = await server.database.db.selectFrom('audit_events').select(['data', 'actor_kind']).where('type', '=', 'webhook_endpoint.disabled').execute();
+      assert.ok(rows.some((r) => r.actor_kind === 'system' && JSON.parse(r.data ?? '{}').endpointId === id && JSON.parse(r.data ?? '{}').reason === 'failing'));
+      // Enabling it again clears the failure state.
+      const enabled = await admin.patch(`${ADMIN}/webhook-endpoints/${id}`, { enabled: true });
+      assert.equal(enabled.body.enabled, true);
+      assert.equal(enabled.body.failingSince, null);
+      await admin.delete(`${ADMIN}/webhook-endpoints/${id}`);
+    });
+  });
+
+  describe(`webhook outbox (${dialect})`, () => {
+    test('without endpoints nothing is written to the outbox; with one, the outbox row commits with its audit row or not at all (SEC-56)', async () => {
+      const server = await startTestServer(dialect, { config: { webhooks: WEBHOOKS } });
+      const receiver = new WebhookReceiver();
+      await receiver.start();
+      const { db } = server.database;
+      const count = async (table: 'webhook_outbox' | 'webhook_deliveries' | 'sessions' | 'audit_events' | 'users') =>
+        Number((await db.selectFrom(table).select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()).n);
+      try {
+        const authenticator = newAuthenticator();
+        await signUp(server.client(), authenticator, 'outbox-before');
+        assert.ok((await count('audit_events')) > 0);
+        assert.equal(await count('webhook_outbox'), 0, 'no endpoint: no outbox row');
+        assert.equal(await count('webhook_deliveries'), 0);
+
+        const admin = await adminOf(server);
+        await addEndpoint(admin, receiver.url, ['signin.*', 'user.*']);
+        // Every outbox insert fails: the sign-in that would write one must not commit either.
+        if (dialect === 'postgres') {
+          await sql`CREATE FUNCTION fail_outbox() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'injected fault'; END; $$ LANGUAGE plpgsql`.execute(db);
+          await sql`CREATE TRIGGER fail_outbox BEFORE INSERT ON webhook_outbox FOR EACH ROW EXECUTE FUNCTION fail_outbox()`.execute(db);
+        } else {
+          await sql`CREATE TRIGGER fail_outbox BEFORE INSERT ON webhook_outbox BEGIN SELECT RAISE(ABORT, 'injected fault'); END`.execute(db);
+        }
+        const sessions = await count('sessions');
+        const audits = await count('audit_events');
+        const users = await count('users');
+        const signIn = await authenticate(server.client(), authenticator);
+        assert.equal(signIn.verify.status, 500, signIn.verify.text);
+        const signUpFailed = await signUp(server.client(), newAuthenticator(), 'outbox-halfway').catch((err: Error) => err);
+        assert.ok(signUpFailed instanceof Error);
+        assert.equal(await count('sessions'), sessions, 'no session without its outbox row');
+        assert.equal(await count('users'), users, 'no user without its outbox row');
+        assert.equal(await count('audit_events'), audits, 'no audit row without its outbox row');
+        await sql`DROP TRIGGER fail_outbox${sql.raw(dialect === 'postgres' ? ' ON webhook_outbox' : '')}`.execute(db);
+
+        const start = receiver.received.length;
+        const again = await authenticate(server.client(), authenticator);
+        assert.equal(again.verify.status, 200, again.verify.text);
+        const got = await waitFor(() => receiver.received.length > start && receiver.received[start], 'signin.succeeded');
+        assert.equal(JSON.parse(got.body).type, 'signin.succeeded');
+        // The event id is the audit row's id: one row, one message.
+        const eventId = JSON.parse(got.body).data.eventId;
+        const audit = await db.selectFrom('audit_events').select(['type']).where('id', '=', eventId).executeTakeFirstOrThrow();
+        assert.equal(audit.type, 'session.created');
+        assert.equal(got.headers['webhook-id'], `msg_${eventId}`);
+      } finally {
+        await receiver.stop();
+        await server.close();
+      }
     });
   });
 

@@ -391,10 +391,14 @@ for (const dialect of dialects) {
       }
     });
 
-    test('an endpoint on a loopback name is refused at connect time unless allowlisted (SEC-59)', async () => {
+    test('an endpoint on a loopback name is refused at connect time unless allowlisted (SEC-59)', async (t) => {
+      // A name that passes the save-time check (it is not an address) and resolves to loopback: this machine's, via /etc/hosts.
       const name = hostname();
       const resolved = await lookup(name).catch(() => undefined);
-      if (!resolved || !resolved.address.startsWith('127.')) return; // this machine's name is not loopback: nothing to show
+      if (!resolved?.address.startsWith('127.')) {
+        t.skip(`${name} does not resolve to a loopback address here`);
+        return;
+      }
       const testDb = await createTestDatabase(dialect);
       const receiver = new WebhookReceiver();
       await receiver.start();

@@ -28,7 +28,14 @@ const WEBHOOKS: DeepPartial<Config>['webhooks'] = {
   subscriptionRefreshMs: 100,
 };
 
+const METRICS_TOKEN = 'webhook-metrics-token-0123';
 type Admin = TestClient;
+
+async function scrapeValue(server: TestServer, series: string): Promise<number | undefined> {
+  const text = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
 async function adminOf(server: Pick<TestServer, 'clock' | 'database' | 'url'>, scopes = ['webhooks:manage', 'webhooks:read', 'users:write']): Promise<Admin> {
   const key = await createTestApiKey(server, scopes);
   const admin = new TestClient(server.url, null);
@@ -63,7 +70,7 @@ for (const dialect of dialects) {
     let admin: Admin;
     const receiver = new WebhookReceiver();
     before(async () => {
-      server = await startTestServer(dialect, { config: { webhooks: WEBHOOKS } });
+      server = await startTestServer(dialect, { config: { webhooks: WEBHOOKS, metrics: { token: METRICS_TOKEN } } });
       admin = await adminOf(server);
       await receiver.start();
     });
@@ -173,9 +180,10 @@ for (const dialect of dialects) {
       await admin.delete(`${ADMIN}/webhook-endpoints/${id}`);
     });
 
-    test('receiver down, then up: retried after the backoff and delivered once, with the same webhook-id', async () => {
+    test('receiver down, then up: retried after the backoff and delivered once, with the same webhook-id', async (t) => {
       const down = new WebhookReceiver();
       await down.start();
+      t.after(() => down.stop());
       const port = down.port;
       await down.stop();
       const { id } = await addEndpoint(admin, `http://127.0.0.1:${port}/hooks`);
@@ -183,6 +191,10 @@ for (const dialect of dialects) {
       const failed = await waitFor(async () => (await deliveriesOf(admin, id)).find((d) => d.attempts === 1), 'first attempt');
       assert.equal(failed.status, 'pending');
       assert.equal(failed.lastError, 'connection_refused');
+      // The backlog gauges see the waiting delivery (its age by the server's clock).
+      assert.equal(await scrapeValue(server, 'latchkey_webhook_queue_depth'), 1);
+      server.clock.advance(50); // less than the first retry's delay (75 ms at least)
+      assert.ok(((await scrapeValue(server, 'latchkey_webhook_oldest_pending_age_seconds')) ?? 0) >= 0.05);
       await down.start(port);
       server.clock.advance(5_000);
       const done = await waitFor(async () => (await deliveriesOf(admin, id)).find((d) => d.status === 'delivered'), 'delivered after retry');
@@ -193,9 +205,10 @@ for (const dialect of dialects) {
       await admin.delete(`${ADMIN}/webhook-endpoints/${id}`);
     });
 
-    test('a slow receiver times out and is retried; 3xx is a failure and never followed', async () => {
+    test('a slow receiver times out and is retried; 3xx is a failure and never followed', async (t) => {
       const slow = new WebhookReceiver();
       await slow.start();
+      t.after(() => slow.stop());
       slow.respond = ({ path, count }) => (path !== '/hooks' ? { status: 200 } : count === 0 ? { status: 200, delayMs: 2_000 } : count === 1 ? { status: 302, headers: { location: '/elsewhere' } } : { status: 200 });
       const { id } = await addEndpoint(admin, slow.url);
       await createUser(admin);
@@ -209,14 +222,19 @@ for (const dialect of dialects) {
       server.clock.advance(5_000);
       await waitFor(async () => (await deliveriesOf(admin, id)).find((d) => d.status === 'delivered'), 'delivered');
       assert.equal(slow.received.filter((r) => r.path === '/elsewhere').length, 0, 'the redirect was not followed');
+      // Metrics: the retries and the delivery counted; nothing left waiting.
+      assert.ok(((await scrapeValue(server, 'latchkey_webhook_deliveries_total{outcome="retry"}')) ?? 0) >= 2);
+      assert.ok(((await scrapeValue(server, 'latchkey_webhook_deliveries_total{outcome="delivered"}')) ?? 0) >= 1);
+      assert.equal(await scrapeValue(server, 'latchkey_webhook_queue_depth'), 0);
       assert.equal(new Set(slow.hooks().map((r) => r.headers['webhook-id'])).size, 1, 'every attempt carries the same id');
       await slow.stop();
       await admin.delete(`${ADMIN}/webhook-endpoints/${id}`);
     });
 
-    test('429 with Retry-After waits at least that long; 410 disables the endpoint with an audit event', async () => {
+    test('429 with Retry-After waits at least that long; 410 disables the endpoint with an audit event', async (t) => {
       const busy = new WebhookReceiver();
       await busy.start();
+      t.after(() => busy.stop());
       busy.respond = ({ count }) => (count === 0 ? { status: 429, headers: { 'retry-after': '30' } } : { status: 410 });
       const { id } = await addEndpoint(admin, busy.url);
       await createUser(admin);
@@ -260,9 +278,10 @@ for (const dialect of dialects) {
       assert.ok(new Webhook(rotated.body.secret).verify(got.body, got.headers as Record<string, string>));
       await admin.delete(`${ADMIN}/webhook-endpoints/${id}`);
     });
-    test('an endpoint whose every attempt fails for longer than the limit is disabled, with an audit event (last: moves the clock days ahead)', async () => {
+    test('an endpoint whose every attempt fails for longer than the limit is disabled, with an audit event (last: moves the clock days ahead)', async (t) => {
       const down = new WebhookReceiver();
       await down.start();
+      t.after(() => down.stop());
       const port = down.port;
       await down.stop();
       const { id } = await addEndpoint(admin, `http://127.0.0.1:${port}/hooks`);

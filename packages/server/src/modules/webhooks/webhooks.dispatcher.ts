@@ -21,8 +21,8 @@ export interface WebhookDispatcher {
   fanOut(): Promise<number>;
   /** Claims the due deliveries and sends them; answers how many it sent. */
   deliverDue(): Promise<number>;
-  /** One pass of both (tests call it; the loop runs it every poll interval). */
-  runOnce(): Promise<void>;
+  /** One pass of both (tests call it; the loop runs it every poll interval); true when a batch was full (more work waits). */
+  runOnce(): Promise<boolean>;
   /** Runs a pass soon (after an enqueue on this node). */
   kick(): void;
   start(onError: (err: unknown) => void): void;
@@ -31,7 +31,8 @@ export interface WebhookDispatcher {
 }
 
 const FAN_OUT_BATCH = 200;
-const DELIVERIES_PER_PASS = 16;
+/** Attempts in flight at once per node (a pass that claims this many is followed at once by the next). */
+const DELIVERIES_PER_PASS = 32;
 const SYSTEM = { requestId: null, ip: null, userAgent: null, actor: { kind: 'system' as const, id: null } };
 
 /**
@@ -169,9 +170,10 @@ export function createWebhookDispatcher(deps: {
     return claimed.length;
   }
 
-  async function runOnce(): Promise<void> {
-    await fanOut();
-    await deliverDue();
+  async function runOnce(): Promise<boolean> {
+    const fanned = await fanOut();
+    const sent = await deliverDue();
+    return fanned === FAN_OUT_BATCH || sent === DELIVERIES_PER_PASS;
   }
 
   function schedule(delay: number, onError: (err: unknown) => void): void {
@@ -181,6 +183,10 @@ export function createWebhookDispatcher(deps: {
       if (!deps.isActive() && !again) return schedule(deps.pollIntervalMs, onError);
       again = false;
       running = runOnce()
+        .then((more) => {
+          // A full batch: the backlog is worked off without waiting a poll interval.
+          if (more) again = true;
+        })
         .catch(onError)
         .finally(() => {
           running = undefined;

@@ -37,8 +37,8 @@ export interface BoundStatement {
 
 /**
  * Statements that always commit together, as one: an audit row and the outbox row it causes
- * (SEC-56). `execute` runs them in order on `db` (pass the change's transaction) and answers the
- * first one's affected rows; a `writeBatch` runs each as a step of its own.
+ * (SEC-56). `execute` runs them in order on `db` (the change's transaction, else one of their own)
+ * and answers the first one's affected rows; a `writeBatch` runs each as a step of its own.
  */
 export function combineStatements(first: BoundStatement, ...rest: BoundStatement[]): BoundStatement {
   if (rest.length === 0) return first;
@@ -46,12 +46,16 @@ export function combineStatements(first: BoundStatement, ...rest: BoundStatement
   return {
     parts,
     execute: async (db) => {
-      let changed = 0;
-      for (const [index, part] of parts.entries()) {
-        const n = await part.execute(db);
-        if (index === 0) changed = n;
-      }
-      return changed;
+      const run = async (on: typeof db) => {
+        let changed = 0;
+        for (const [index, part] of parts.entries()) {
+          const n = await part.execute(on);
+          if (index === 0) changed = n;
+        }
+        return changed;
+      };
+      // Given the root database rather than the caller's transaction, the parts still commit as one.
+      return db.isTransaction ? run(db) : db.transaction().execute(run);
     },
     executeSync: (fast) => {
       let changed = 0;

@@ -351,6 +351,13 @@ for (const dialect of dialects) {
         const audit = await db.selectFrom('audit_events').select(['type']).where('id', '=', eventId).executeTakeFirstOrThrow();
         assert.equal(audit.type, 'session.created');
         assert.equal(got.headers['webhook-id'], `msg_${eventId}`);
+        // A failure recorded outside any sign-in commit gets its outbox row in a transaction of its own.
+        const next = receiver.received.length;
+        const bad = await authenticate(server.client(), authenticator, {}, { signature: 'bogus' });
+        assert.equal(bad.verify.status, 401, bad.verify.text);
+        const failure = await waitFor(() => receiver.received.slice(next).find((r) => JSON.parse(r.body).type === 'signin.failed'), 'signin.failed');
+        assert.equal(JSON.parse(failure.body).data.method, 'passkey');
+        assert.ok(JSON.parse(failure.body).data.errorCode);
       } finally {
         await receiver.stop();
         await server.close();

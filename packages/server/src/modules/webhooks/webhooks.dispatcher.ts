@@ -5,10 +5,11 @@ import type { Random } from '../../platform/random.ts';
 import type { SecretBox } from '../../platform/secret-box.ts';
 import type { AuditService } from '../audit/audit.module.ts';
 import { filterMatches, messageIdOf } from './webhooks.catalogue.ts';
-import type { WebhookHttpClient } from './webhooks.http.ts';
+import type { Webhook } from 'standardwebhooks';
+import type { SendResult, WebhookHttpClient } from './webhooks.http.ts';
 import { webhooksRepository as repository, type DeliveryRow, type EndpointRow } from './webhooks.repository.ts';
-import { nextAttemptAt, webhookHeaders, type RetryPolicy } from './webhooks.signing.ts';
-import type { WebhookDeliveriesTable } from './webhooks.tables.ts';
+import { nextAttemptAt, signerFor, webhookHeaders, type RetryPolicy } from './webhooks.signing.ts';
+import type { WebhookDeliveriesTable, WebhookDeliveryAttemptsTable } from './webhooks.tables.ts';
 
 /** What the dispatcher tells the metrics. */
 export interface DispatcherObserver {
@@ -85,74 +86,100 @@ export function createWebhookDispatcher(deps: {
     });
   }
 
-  function secretsOf(endpoint: EndpointRow, now: number): string[] {
-    const secrets = [deps.box.open(endpoint.secret_sealed, `webhook-endpoint:${endpoint.id}`)];
-    if (endpoint.previous_secret_sealed && (endpoint.previous_secret_expires_at ?? 0) > now) {
-      secrets.push(deps.box.open(endpoint.previous_secret_sealed, `webhook-endpoint:${endpoint.id}`));
+  // Opened secrets and their signers, by sealed box: an AES-GCM open and a key decode per endpoint
+  // and rotation, not per delivery. Bounded; a rotation makes new boxes, so stale ones just age out.
+  const signers = new Map<string, Webhook>();
+  function signerOf(endpointId: string, sealed: string): Webhook {
+    let signer = signers.get(sealed);
+    if (!signer) {
+      if (signers.size >= 256) signers.clear();
+      signer = signerFor(deps.box.open(sealed, `webhook-endpoint:${endpointId}`));
+      signers.set(sealed, signer);
     }
-    return secrets;
+    return signer;
+  }
+  function signersOf(endpoint: EndpointRow, now: number): Webhook[] {
+    const list = [signerOf(endpoint.id, endpoint.secret_sealed)];
+    if (endpoint.previous_secret_sealed && (endpoint.previous_secret_expires_at ?? 0) > now) list.push(signerOf(endpoint.id, endpoint.previous_secret_sealed));
+    return list;
   }
 
-  async function deliverOne(delivery: DeliveryRow, lease: number, endpoints: Map<string, Promise<EndpointRow | undefined>>): Promise<void> {
-    let found = endpoints.get(delivery.endpoint_id);
-    if (!found) {
-      found = repository.findEndpoint(db, delivery.endpoint_id);
-      endpoints.set(delivery.endpoint_id, found);
-    }
-    const endpoint = await found;
-    if (endpoint?.enabled !== 1) return; // the lease runs out; an enable picks it up again
+  interface Sent {
+    delivery: DeliveryRow;
+    endpoint: EndpointRow;
+    sentAt: number;
+    result: SendResult;
+  }
+
+  async function send(delivery: DeliveryRow, endpoint: EndpointRow | undefined): Promise<Sent | undefined> {
+    if (endpoint?.enabled !== 1) return undefined; // the lease runs out; an enable picks it up again
     const sentAt = clock.now();
-    const headers = webhookHeaders({ messageId: delivery.message_id, timestampMs: sentAt, body: delivery.payload, secrets: secretsOf(endpoint, sentAt) });
-    const result = await deps.http.post(endpoint.url, headers, delivery.payload);
+    const headers = webhookHeaders({ messageId: delivery.message_id, timestampMs: sentAt, body: delivery.payload, signers: signersOf(endpoint, sentAt) });
+    return { delivery, endpoint, sentAt, result: await deps.http.post(endpoint.url, headers, delivery.payload) };
+  }
+
+  /** The outcomes of one pass, in one commit: each delivery (if this node still holds it), its log row, the endpoints' state. */
+  async function record(sent: Sent[], lease: number): Promise<void> {
     const now = clock.now();
-    const success = result.status !== null && result.status >= 200 && result.status < 300;
-    const attempts = delivery.attempts + 1;
-    // 3xx is a failure: redirects are never followed (SEC-58), the endpoint URL is what it says.
-    const error = success ? null : (result.error ?? `http_${result.status}`);
-    const gone = result.status === 410;
-    const next = success || gone ? null : nextAttemptAt({ now, attempts, policy: deps.policy, jitter: jitter(), retryAfterSeconds: result.retryAfterSeconds });
-    let outcome: 'delivered' | 'retry' | 'failed' | 'disabled' = success ? 'delivered' : next === null ? 'failed' : 'retry';
+    const outcomes: ('delivered' | 'retry' | 'failed' | 'disabled')[] = [];
     await db.transaction().execute(async (trx) => {
-      const mine = await repository.finishAttempt(trx, delivery.id, lease, {
-        status: success ? 'delivered' : next === null ? 'failed' : 'pending',
-        attempts,
-        next_attempt_at: next,
-        lease_until: null,
-        last_attempt_at: sentAt,
-        last_status_code: result.status,
-        last_error: error,
-        delivered_at: success ? now : null,
-      });
-      if (!mine) return; // another node took it over after our lease ran out; it records its own attempt
-      await repository.insertAttempt(trx, {
-        id: deps.random.timeOrderedUuid(),
-        delivery_id: delivery.id,
-        attempted_at: sentAt,
-        outcome: success ? 'success' : 'failure',
-        status_code: result.status,
-        latency_ms: result.latencyMs,
-        error,
-        response_excerpt: result.excerpt,
-      });
-      if (success) {
-        await repository.endpointSucceeded(trx, endpoint.id);
-        return;
+      const log: WebhookDeliveryAttemptsTable[] = [];
+      const endpoints = new Map<string, { endpoint: EndpointRow; succeeded: boolean; failedAt?: number; gone: boolean }>();
+      for (const { delivery, endpoint, sentAt, result } of sent) {
+        const success = result.status !== null && result.status >= 200 && result.status < 300;
+        const attempts = delivery.attempts + 1;
+        // 3xx is a failure: redirects are never followed (SEC-58), the endpoint URL is what it says.
+        const error = success ? null : (result.error ?? `http_${result.status}`);
+        const gone = result.status === 410;
+        const next = success || gone ? null : nextAttemptAt({ now, attempts, policy: deps.policy, jitter: jitter(), retryAfterSeconds: result.retryAfterSeconds });
+        const mine = await repository.finishAttempt(trx, delivery.id, lease, {
+          status: success ? 'delivered' : next === null ? 'failed' : 'pending',
+          attempts,
+          next_attempt_at: next,
+          lease_until: null,
+          last_attempt_at: sentAt,
+          last_status_code: result.status,
+          last_error: error,
+          delivered_at: success ? now : null,
+        });
+        if (!mine) continue; // another node took it over after our lease ran out; it records its own attempt
+        outcomes.push(success ? 'delivered' : next === null ? 'failed' : 'retry');
+        log.push({
+          id: deps.random.timeOrderedUuid(),
+          delivery_id: delivery.id,
+          attempted_at: sentAt,
+          outcome: success ? 'success' : 'failure',
+          status_code: result.status,
+          latency_ms: result.latencyMs,
+          error,
+          response_excerpt: result.excerpt,
+        });
+        const state = endpoints.get(endpoint.id) ?? { endpoint, succeeded: false, gone: false };
+        if (success) state.succeeded = true;
+        else state.failedAt = Math.min(state.failedAt ?? sentAt, sentAt);
+        if (gone) state.gone = true;
+        endpoints.set(endpoint.id, state);
       }
-      const failingSince = await repository.endpointFailed(trx, endpoint.id, sentAt);
-      const reason = gone ? 'gone' : failingSince !== undefined && now - failingSince >= deps.disableAfterFailingMs ? 'failing' : undefined;
-      if (reason && (await repository.disable(trx, endpoint.id, reason, now))) {
-        outcome = 'disabled';
-        await deps.audit
-          .statement(SYSTEM, {
-            type: 'webhook_endpoint.disabled',
-            outcome: 'success',
-            reason: gone ? 'the receiver answered 410 Gone' : `every attempt failed for ${Math.round((now - (failingSince ?? now)) / 1000)} s`,
-            data: { endpointId: endpoint.id, reason },
-          })
-          .execute(trx);
+      await repository.insertAttempts(trx, log);
+      for (const { endpoint, succeeded, failedAt, gone } of endpoints.values()) {
+        if (succeeded && endpoint.failing_since !== null) await repository.endpointSucceeded(trx, endpoint.id);
+        if (!gone && (succeeded || failedAt === undefined)) continue;
+        const failingSince = gone ? undefined : await repository.endpointFailed(trx, endpoint.id, failedAt ?? now);
+        const reason = gone ? 'gone' : failingSince !== undefined && now - failingSince >= deps.disableAfterFailingMs ? 'failing' : undefined;
+        if (reason && (await repository.disable(trx, endpoint.id, reason, now))) {
+          outcomes.push('disabled');
+          await deps.audit
+            .statement(SYSTEM, {
+              type: 'webhook_endpoint.disabled',
+              outcome: 'success',
+              reason: gone ? 'the receiver answered 410 Gone' : `every attempt failed for ${Math.round((now - (failingSince ?? now)) / 1000)} s`,
+              data: { endpointId: endpoint.id, reason },
+            })
+            .execute(trx);
+        }
       }
     });
-    deps.observer?.delivery(outcome);
+    for (const outcome of outcomes) deps.observer?.delivery(outcome);
   }
 
   function jitter(): number {
@@ -165,8 +192,10 @@ export function createWebhookDispatcher(deps: {
     // Long enough for one attempt with its timeout, then another node may take the delivery over.
     const lease = now + 2 * deps.timeoutMs + 5_000;
     const claimed = await repository.claimDue(db, now, lease, DELIVERIES_PER_PASS);
-    const endpoints = new Map<string, Promise<EndpointRow | undefined>>();
-    await Promise.all(claimed.map((delivery) => deliverOne(delivery, lease, endpoints)));
+    if (claimed.length === 0) return 0;
+    const endpoints = new Map((await repository.findEndpoints(db, [...new Set(claimed.map((d) => d.endpoint_id))])).map((e) => [e.id, e]));
+    const sent = (await Promise.all(claimed.map((delivery) => send(delivery, endpoints.get(delivery.endpoint_id))))).filter((s) => s !== undefined);
+    await record(sent, lease);
     return claimed.length;
   }
 

@@ -75,8 +75,12 @@ export const webhooksRepository = {
     return Number(result.numUpdatedRows) === 1;
   },
 
-  async insertAttempt(trx: Db, row: WebhookDeliveryAttemptsTable): Promise<void> {
-    await trx.insertInto('webhook_delivery_attempts').values(row).execute();
+  async insertAttempts(trx: Db, rows: WebhookDeliveryAttemptsTable[]): Promise<void> {
+    if (rows.length > 0) await trx.insertInto('webhook_delivery_attempts').values(rows).execute();
+  },
+
+  async findEndpoints(db: Db, ids: string[]): Promise<EndpointRow[]> {
+    return ids.length === 0 ? [] : db.selectFrom('webhook_endpoints').selectAll().where('id', 'in', ids).execute();
   },
 
   async endpointSucceeded(trx: Db, id: string): Promise<void> {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
-import { newEndpointSecret, nextAttemptAt, webhookHeaders, type RetryPolicy } from './webhooks.signing.ts';
+import { newEndpointSecret, nextAttemptAt, signerFor, webhookHeaders, type RetryPolicy } from './webhooks.signing.ts';
 import { randomBytes } from 'node:crypto';
 
 const bytes = (n: number) => new Uint8Array(randomBytes(n));
@@ -11,7 +11,7 @@ test('signatures verify with the reference library, one or two secrets (SEC-57)'
   const previous = newEndpointSecret(bytes);
   assert.match(current, /^whsec_[A-Za-z0-9+/]{43}=$/);
   const body = JSON.stringify({ type: 'user.created', timestamp: '2026-12-04T10:00:00.000Z', data: { userId: 'u1' } });
-  const headers = webhookHeaders({ messageId: 'msg_1', timestampMs: Date.now(), body, secrets: [current, previous] });
+  const headers = webhookHeaders({ messageId: 'msg_1', timestampMs: Date.now(), body, signers: [signerFor(current), signerFor(previous)] });
   assert.equal(headers['webhook-signature']?.split(' ').length, 2);
   assert.deepEqual(new Webhook(current).verify(body, headers), JSON.parse(body));
   assert.deepEqual(new Webhook(previous).verify(body, headers), JSON.parse(body));

@@ -4,9 +4,14 @@ import { Webhook } from 'standardwebhooks';
  * Standard Webhooks signing (SEC-57) with the reference library: `v1,<base64 HMAC-SHA256 of
  * "id.timestamp.body">` per secret, space-separated when a rotation overlap sends two.
  */
-export function signatureHeader(secrets: readonly string[], messageId: string, timestampMs: number, body: string): string {
+export function signatureHeader(signers: readonly Webhook[], messageId: string, timestampMs: number, body: string): string {
   const at = new Date(Math.floor(timestampMs / 1000) * 1000);
-  return secrets.map((secret) => new Webhook(secret).sign(messageId, at, body)).join(' ');
+  return signers.map((signer) => signer.sign(messageId, at, body)).join(' ');
+}
+
+/** A signer for one `whsec_…` secret (the reference library's; keep it, decoding the secret once). */
+export function signerFor(secret: string): Webhook {
+  return new Webhook(secret);
 }
 
 /** A new endpoint secret: `whsec_` and 32 random bytes in base64 (the spec allows 24 to 64). */
@@ -15,13 +20,13 @@ export function newEndpointSecret(randomBytes: (n: number) => Uint8Array): strin
 }
 
 /** The headers of one attempt. */
-export function webhookHeaders(input: { messageId: string; timestampMs: number; body: string; secrets: readonly string[] }): Record<string, string> {
+export function webhookHeaders(input: { messageId: string; timestampMs: number; body: string; signers: readonly Webhook[] }): Record<string, string> {
   return {
     'content-type': 'application/json',
     'user-agent': 'Latchkey-Webhooks/1',
     'webhook-id': input.messageId,
     'webhook-timestamp': String(Math.floor(input.timestampMs / 1000)),
-    'webhook-signature': signatureHeader(input.secrets, input.messageId, input.timestampMs, input.body),
+    'webhook-signature': signatureHeader(input.signers, input.messageId, input.timestampMs, input.body),
   };
 }
 

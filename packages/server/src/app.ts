@@ -1,7 +1,9 @@
+import { hostname } from 'node:os';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import serverPackage from '../package.json' with { type: 'json' };
 import type { Config } from './config/schema.ts';
 import { ProblemSchema } from './contract/schemas.ts';
 import { createDatabase, type DatabaseHandle } from './db/create-db.ts';
@@ -29,6 +31,7 @@ import { MANAGEMENT_PREFIX, managementRoutes } from './modules/management/manage
 import { createAuditChainService, createAuditService, createCheckpointSigner, type AuditChainService } from './modules/audit/audit.module.ts';
 import { auditKeyRoutes } from './modules/audit/audit.routes.ts';
 import { createMetrics, installMetricsEndpoint, installMetricsHooks } from './modules/metrics/metrics.module.ts';
+import { createSiemRepository, createSiemService, createSiemSinks, type SiemService } from './modules/siem/siem.module.ts';
 import { createMailer, createNotifier } from './modules/mail/mail.module.ts';
 import { createSecretBox } from './platform/secret-box.ts';
 import { createTotpService, totpRoutes } from './modules/totp/totp.module.ts';
@@ -44,6 +47,8 @@ import {
 import { loadProviderNames } from './modules/passkey-names/passkey-names.ts';
 import { createSessionsService, sessionRoutes } from './modules/sessions/sessions.module.ts';
 import { createTelemetryService, telemetryRoutes } from './modules/telemetry/telemetry.module.ts';
+import { createExperimentsRepository, createExperimentsService } from './modules/experiments/experiments.module.ts';
+import { experimentAdminRoutes, experimentRoutes } from './modules/experiments/experiments.routes.ts';
 import {
   createAuthenticationService,
   createChallengeCodec,
@@ -60,6 +65,8 @@ import { cryptoRandom, type Random } from './platform/random.ts';
 import { deriveAtRestKeys, deriveServerKeys, deriveWebhookSecretBoxKeys } from './platform/keys.ts';
 import { createUserAgentParser } from './platform/user-agent.ts';
 import { createTokenSigningKeys, createTokensService } from './modules/tokens/tokens.module.ts';
+import { createAuditSearchService, createSupportService, createUserSearchService } from './modules/support/support.module.ts';
+import { supportRoutes } from './modules/support/support.routes.ts';
 import { tokenAdminRoutes, tokenRoutes } from './modules/tokens/tokens.routes.ts';
 import {
   createWebhookDispatcher,
@@ -84,6 +91,8 @@ export interface AppOverrides {
 }
 
 const SWEEP_INTERVAL_MS = 60_000;
+/** How stale a node's view of the A/B tests may be: a stop (roll-out) reaches every node within this. */
+const EXPERIMENTS_REFRESH_MS = 2_000;
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -93,6 +102,8 @@ declare module 'fastify' {
     auditChain: AuditChainService;
     /** The webhook dispatcher (one pass now); for tests and tools. */
     webhookDispatcher: WebhookDispatcher;
+    /** The SIEM export (its lag); undefined when no sink is configured. */
+    siem: SiemService | undefined;
   }
 }
 
@@ -336,6 +347,9 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   const management = createManagementService({ db, directory, sessions, passkeys, audit, clock, appendTokens });
   await app.register(managementRoutes, { prefix: MANAGEMENT_PREFIX, management, apiKeys, auth });
   await app.register(tokenAdminRoutes, { prefix: MANAGEMENT_PREFIX, tokens, auth });
+  const experiments = createExperimentsService({ db, repository: createExperimentsRepository(), audit, clock, random, bucketKey: keys.experimentBuckets, refreshMs: EXPERIMENTS_REFRESH_MS });
+  await app.register(experimentAdminRoutes, { prefix: MANAGEMENT_PREFIX, experiments, auth });
+  await app.register(experimentRoutes, { experiments, auth, limiter: telemetryLimiter });
 
   const allowlist = parseAllowlist(webhookConfig.allowedTargets);
   if (!allowlist.ok) throw new Error(`LATCHKEY_WEBHOOK_ALLOWED_TARGETS: ${allowlist.problem}`); // config/load.ts reports it first
@@ -450,6 +464,32 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     hasTotp: async (userId) => totpEnabled && (await totp.isEnrolled(userId)),
   });
   hasPassword = (userId) => passwords.hasPassword(userId);
+  // The support console's data (issue 13): reads over the modules above, scoped like the management API.
+  await app.register(supportRoutes, {
+    prefix: MANAGEMENT_PREFIX,
+    auth,
+    search: createUserSearchService({ db, directory, ownerOfCredential: (id) => passkeys.ownerOf(id), countPasskeys: (ids) => passkeys.countByUsers(ids) }),
+    support: createSupportService({
+      db,
+      directory,
+      listPasskeys: (userId) => passkeys.list(userId),
+      listSessions: (userId) => sessions.listForUser(userId),
+      recoveryCodesLeft: (userId) => recovery.remaining(userId),
+      hasPassword: (userId) => passwords.hasPassword(userId),
+      hasTotp: (userId) => totp.isEnrolled(userId),
+      emailCodesEnabled,
+      lockoutState: (userId) => lockout.stateOfUser(userId),
+    }),
+    auditSearch: createAuditSearchService({
+      db,
+      dialect: database.dialect,
+      checkpointKey: auditChain.publicJwk,
+      // A checkpoint's worth of the newest rows at least, back to the signed checkpoint below them.
+      verifyMinRows: config.audit.checkpointEveryEvents,
+      now: () => clock.now(),
+    }),
+    recordRead: (context, read) => management.recordRead(context, read),
+  });
   const passwordIpLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perIpPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('password_totp_ip') });
   await app.register(passwordRoutes, { auth, cookies, clock, passwords, ipLimiter: passwordIpLimiter, enabled: passwordsEnabled });
   await app.register(totpRoutes, { auth, totp, ipLimiter: passwordIpLimiter, enabled: totpEnabled, cookies, clock });
@@ -516,6 +556,31 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     sealFailureLogged = clock.now();
     app.log.error({ err }, 'audit sealing failed');
   });
+  // SIEM export (README, "Sending events to a SIEM"): off the request path, from the sealed chain.
+  const siemSinks = createSiemSinks(config.siem, { hostname: hostname(), procId: String(process.pid), stdout: process.stdout });
+  let siem: SiemService | undefined;
+  if (siemSinks.length > 0) {
+    // The gauges read the lag of the service they are handed to, at scrape time.
+    const observer = metrics?.siem(() => siem?.lag() ?? Promise.resolve([]));
+    siem = createSiemService({
+      chain: auditChain,
+      repository: createSiemRepository(db),
+      clock,
+      random,
+      sinks: siemSinks,
+      ocsf: { productVersion: serverPackage.version, service: { name: config.rp.name, uid: config.rp.id } },
+      userNames: config.siem.includeUsername
+        ? async (ids) => new Map((await Promise.all(ids.map((id) => accounts.findById(id)))).flatMap((u) => (u ? [[u.id, u.username] as const] : [])))
+        : undefined,
+      batchSize: config.siem.batchSize,
+      pollIntervalMs: config.siem.pollIntervalMs,
+      startFrom: config.siem.startFrom,
+      observer,
+      log: app.log,
+    });
+    siem.start();
+  }
+  app.decorate('siem', siem);
   const sweeper = setInterval(() => {
     sweep().catch((err: unknown) => app.log.warn({ err }, 'sweep failed'));
   }, SWEEP_INTERVAL_MS);
@@ -531,6 +596,8 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     // Counts of the batched limiters and the audit tallies reach the database before it closes (best effort).
     await Promise.all([authLimiter.flush(), telemetryLimiter.flush(), audit.flushTallies(db)]).catch(() => {});
     await auditChain.close();
+    // A batch in flight finishes (or fails within the send timeout); the cursors stay where delivery got to.
+    await siem?.close();
     await mailer.drain();
     mailer.close();
     if (!overrides.verifier) await verifier.close();

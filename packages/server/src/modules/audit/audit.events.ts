@@ -46,6 +46,10 @@ export const AuditEventTypes = [
   // Signed tokens (issue 11 item 4): kind, audience, jti and kid in data; never the token.
   'token.issued',
   'login_result.redeemed',
+  // A/B tests (issue 14 item 3): key, feature and (on stop) the winner in data.
+  'experiment.created',
+  'experiment.started',
+  'experiment.stopped',
   // Webhooks (issue 12): endpoint changes with the key as actor; `disabled` by the dispatcher (actor_kind 'system') on 410 or long failure.
   'webhook_endpoint.created',
   'webhook_endpoint.updated',

@@ -23,9 +23,9 @@ for (const dialect of dialects) {
     try {
       await migrateToLatest(database.db);
       assert.ok(!(await auditIndexes(database.db, dialect)).includes('audit_events_actor'));
-      const down = await createMigrator(database.db).migrateTo('2026_12_03_tokens');
+      const down = await createMigrator(database.db).migrateTo('2026_12_04_siem_cursors');
       assert.equal(down.error, undefined);
-      assert.ok(down.results?.some((r) => r.migrationName === '2026_12_04_audit_actor_index' && r.status === 'Success'));
+      assert.ok(down.results?.some((r) => r.migrationName === '2026_12_04_sign_in_audit_index' && r.status === 'Success'));
       assert.ok((await auditIndexes(database.db, dialect)).includes('audit_events_actor'));
       await migrateToLatest(database.db);
       assert.ok(!(await auditIndexes(database.db, dialect)).includes('audit_events_actor'));

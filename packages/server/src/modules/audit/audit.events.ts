@@ -46,6 +46,10 @@ export const AuditEventTypes = [
   // Signed tokens (issue 11 item 4): kind, audience, jti and kid in data; never the token.
   'token.issued',
   'login_result.redeemed',
+  // A/B tests (issue 14 item 3): key, feature and (on stop) the winner in data.
+  'experiment.created',
+  'experiment.started',
+  'experiment.stopped',
 ] as const;
 
 export type AuditEventType = (typeof AuditEventTypes)[number];

@@ -6,6 +6,8 @@ import type { EmailCodesTable, FailureCountersTable, RecoveryCodesTable } from '
 import type { PasswordsTable } from '../modules/passwords/passwords.tables.ts';
 import type { TotpSecretsTable } from '../modules/totp/totp.tables.ts';
 import type { RedeemedLoginResultsTable, SigningKeysTable } from '../modules/tokens/tokens.tables.ts';
+import type { DeviceSignalsTable } from '../modules/intelligence/intelligence.tables.ts';
+import type { RolloutRulesTable, RolloutStateTable } from '../modules/rollout/rollout.tables.ts';
 import type { SessionsTable } from '../modules/sessions/sessions.tables.ts';
 import type { ChallengesTable, ConsumedChallengesTable, CredentialsTable } from '../modules/webauthn/webauthn.tables.ts';
 
@@ -43,4 +45,7 @@ export interface Database {
   signing_keys: SigningKeysTable;
   redeemed_login_results: RedeemedLoginResultsTable;
   append_tokens: AppendTokensTable;
+  rollout_rules: RolloutRulesTable;
+  rollout_state: RolloutStateTable;
+  device_signals: DeviceSignalsTable;
 }

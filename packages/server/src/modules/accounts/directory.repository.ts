@@ -1,5 +1,6 @@
 import { sql, type Insertable, type Kysely, type Updateable } from 'kysely';
 import type { Database } from '../../db/database.ts';
+import type { Selectable } from 'kysely';
 import type { UsersTable } from './accounts.tables.ts';
 
 /**
@@ -15,6 +16,8 @@ export interface DirectoryUser {
   externalId: string | null;
   status: 'active' | 'disabled';
   createdAt: number;
+  /** Rollout segment (modules/rollout), null when none. */
+  segment: string | null;
 }
 
 /** Where a listing continues: after this (created_at, id). */
@@ -23,9 +26,9 @@ export interface DirectoryPosition {
   id: string;
 }
 
-const COLUMNS = ['id', 'username', 'display_name', 'email', 'external_id', 'status', 'created_at'] as const;
+const COLUMNS = ['id', 'username', 'display_name', 'email', 'external_id', 'status', 'created_at', 'segment'] as const;
 
-function toUser(row: Pick<UsersTable, (typeof COLUMNS)[number]>): DirectoryUser {
+function toUser(row: Pick<Selectable<UsersTable>, (typeof COLUMNS)[number]>): DirectoryUser {
   return {
     id: row.id,
     username: row.username,
@@ -34,6 +37,7 @@ function toUser(row: Pick<UsersTable, (typeof COLUMNS)[number]>): DirectoryUser 
     externalId: row.external_id,
     status: row.status === 'active' ? 'active' : 'disabled',
     createdAt: Number(row.created_at),
+    segment: row.segment ?? null,
   };
 }
 
@@ -136,7 +140,7 @@ export function createDirectoryRepository() {
     async updateProfile(
       db: Kysely<Database>,
       id: string,
-      changes: { displayName?: string; email?: { address: string; key: string } | null },
+      changes: { displayName?: string; email?: { address: string; key: string } | null; segment?: string | null },
       now: number,
     ): Promise<boolean | 'email'> {
       if (changes.email) {
@@ -145,6 +149,7 @@ export function createDirectoryRepository() {
       }
       const set: Updateable<UsersTable> = {};
       if (changes.displayName !== undefined) set.display_name = changes.displayName;
+      if (changes.segment !== undefined) set.segment = changes.segment;
       if (changes.email !== undefined) {
         set.email = changes.email?.address ?? null;
         set.email_key = changes.email?.key ?? null;

@@ -14,6 +14,8 @@ export const API_KEY_SCOPES = {
   'tokens:issue': 'Reserved: issue tokens for a user (a later release)',
   'tokens:redeem': 'Redeem a login result online (POST /login-results/redeem): verified and used up, a second redemption is refused',
   'append_tokens:issue': 'Issue one-time append tokens that let a user add a passkey without a Latchkey sign-in (and create a user by externalId on the way)',
+  'rollout:read': 'Read rollout rules and preview how many users and devices a rule reaches',
+  'rollout:write': 'Change rollout rules (percentage, filters, allow and deny lists, kill switch); every change is audited',
 } as const;
 
 export type ApiKeyScope = keyof typeof API_KEY_SCOPES;

@@ -344,7 +344,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     parseUserAgent,
     providerOf,
     lookupKeyOf: (username) => accounts.lookupKeyOf(username),
-    passkeyFacts: (by) => repository.passkeyFacts(db, by),
+    passkeyFacts: (by, trx) => repository.passkeyFacts(trx ?? db, by),
     deviceIdKey: keys.deviceIds,
     variantFor: overrides.variantFor,
     config: config.intelligence,

@@ -184,7 +184,7 @@ export const PasskeyDecisionsBody = Type.Object(
         conditionalMediation: Type.Optional(Type.Boolean({ description: 'isConditionalMediationAvailable()' })),
         hybridTransport: Type.Optional(Type.Boolean({ description: 'A phone can be used (getClientCapabilities().hybridTransport)' })),
         capabilities: Type.Optional(
-          Type.Record(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9:_-]{0,63}$' }), Type.Boolean(), {
+          Type.Record(Type.String(), Type.Boolean(), {
             maxProperties: 40,
             description: 'PublicKeyCredential.getClientCapabilities() as returned; the explicit fields above win',
           }),

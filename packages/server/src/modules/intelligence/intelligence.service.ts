@@ -84,7 +84,7 @@ export function createIntelligenceService(deps: {
   /** accounts: the uniqueness key of a username (or a tag that matches nobody). */
   lookupKeyOf: (username: string) => string;
   /** webauthn: a user and the facts of their passkeys. */
-  passkeyFacts: (by: { usernameKey: string } | { userId: string }) => Promise<PasskeyFactsOfUser | undefined>;
+  passkeyFacts: (by: { usernameKey: string } | { userId: string }, trx?: Kysely<Database>) => Promise<PasskeyFactsOfUser | undefined>;
   /** HKDF subkey `deviceIds`: device ids are stored and bucketed as HMACs under it. */
   deviceIdKey: Uint8Array;
   variantFor?: VariantFor | undefined;
@@ -186,7 +186,8 @@ export function createIntelligenceService(deps: {
       // A credential id is kept only when it is one of the signed-in user's own passkeys.
       let credentialId: string | null = null;
       if (kind === 'success' && input.credentialId && input.userId) {
-        const facts = await deps.passkeyFacts({ userId: input.userId });
+        // In the caller's transaction: on SQLite a second connection would wait for it.
+        const facts = await deps.passkeyFacts({ userId: input.userId }, trx);
         if (facts?.passkeys.some((p) => p.id === input.credentialId)) credentialId = input.credentialId;
       }
       const ua = describe(input.userAgent);

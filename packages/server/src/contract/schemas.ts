@@ -152,24 +152,26 @@ export const CeremonyReportBody = Type.Object(
   { additionalProperties: false },
 );
 
-/** Reason codes of passkey decisions (modules/intelligence/intelligence.rules.ts; README "Passkey intelligence"). */
-export const DecisionReasonSchema = Type.Union(
-  [
-    'eligible',
-    'kill_switch',
-    'rollout_excluded',
-    'no_webauthn',
-    'no_platform_authenticator',
-    'no_conditional_mediation',
-    'no_passkeys',
-    'passkeys_on_other_ecosystem_no_hybrid',
-    'recent_failures_auto_heal',
-    'declined_recently',
-    'has_usable_passkey',
-    'not_signed_in',
-    'signed_in',
-    'passkey_offered',
-  ].map((r) => Type.Literal(r)),
+/** Reason codes of passkey decisions (modules/intelligence/intelligence.rules.ts; README "Passkey intelligence"). Stable: clients switch on them. */
+export const DECISION_REASONS = [
+  'eligible',
+  'kill_switch',
+  'rollout_excluded',
+  'no_webauthn',
+  'no_platform_authenticator',
+  'no_conditional_mediation',
+  'no_passkeys',
+  'passkeys_on_other_ecosystem_no_hybrid',
+  'recent_failures_auto_heal',
+  'declined_recently',
+  'has_usable_passkey',
+  'not_signed_in',
+  'signed_in',
+  'passkey_offered',
+] as const;
+
+const DecisionReasonSchema = Type.Union(
+  DECISION_REASONS.map((r) => Type.Literal(r)),
   { description: 'Why a part is or is not offered (README, "Passkey intelligence")' },
 );
 

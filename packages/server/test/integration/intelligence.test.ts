@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createApiKeysService } from '../../src/modules/api-keys/api-keys.module.ts';
-import { createAuditService } from '../../src/modules/audit/audit.module.ts';
-import { cryptoRandom } from '../../src/platform/random.ts';
+import { createTestApiKey } from '../helpers/api-keys.ts';
 import { newAuthenticator, signUp } from '../helpers/flows.ts';
 import { TestClient, type TestResponse } from '../helpers/test-client.ts';
 import { dialects, startTestServer, type TestServer } from '../helpers/test-server.ts';
@@ -33,12 +31,7 @@ for (const dialect of dialects) {
 
     before(async () => {
       server = await startTestServer(dialect, { config: { intelligence: { perIpPerHour: 100_000 }, telemetry: { perIpPerHour: 100_000 } } });
-      const audit = createAuditService({ clock: server.clock, random: cryptoRandom, parseUserAgent: () => ({ os: null, browser: null, device: null }) });
-      const made = await createApiKeysService({ db: server.database.db, clock: server.clock, random: cryptoRandom, audit }).create({
-        name: 'rollout admin',
-        scopes: ['users:write', 'rollout:read', 'rollout:write'],
-        context: { requestId: 'setup', ip: null, userAgent: null, actor: { kind: 'cli', id: null } },
-      });
+      const made = await createTestApiKey(server, ['users:write', 'rollout:read', 'rollout:write'], 'rollout admin');
       root = new TestClient(server.url, null);
       root.bearer = made.secret;
     });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { decide, ecosystemOf, type DecisionInput, type Decisions, type PasskeyFact, type RolloutPhases } from './intelligence.rules.ts';
+import { REASON_CODES, decide, ecosystemOf, type DecisionInput, type Decisions, type PasskeyFact, type RolloutPhases } from './intelligence.rules.ts';
 
 const IN: RolloutPhases = { device: { included: true, reason: 'no_rule' }, user: { included: true, reason: 'no_rule' } };
 const KILLED: RolloutPhases = { device: { included: false, reason: 'kill_switch' }, user: { included: false, reason: 'kill_switch' } };
@@ -197,6 +198,11 @@ describe('passkey intelligence decisions', () => {
       ['Passkey', ['internal'], 'linux', 'unknown'],
     ];
     for (const [provider, transports, createdOs, expected] of table) assert.equal(ecosystemOf({ provider, transports, createdOs }), expected, provider);
+  });
+
+  test('the README documents every reason code in its table', () => {
+    const readme = readFileSync(new URL('../../../../../README.md', import.meta.url), 'utf8');
+    for (const code of REASON_CODES) assert.ok(readme.includes(`| \`${code}\` |`), code);
   });
 
   test('one decision takes microseconds (printed, not asserted)', () => {

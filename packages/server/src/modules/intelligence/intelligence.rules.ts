@@ -3,23 +3,10 @@
  * what the client reports, what the server knows and the rollout outcomes. No I/O, no clock.
  */
 
-/** Every reason a decision can give (README "Passkey intelligence" has the table). Stable: clients switch on them. */
-export const REASON_CODES = [
-  'eligible',
-  'kill_switch',
-  'rollout_excluded',
-  'no_webauthn',
-  'no_platform_authenticator',
-  'no_conditional_mediation',
-  'no_passkeys',
-  'passkeys_on_other_ecosystem_no_hybrid',
-  'recent_failures_auto_heal',
-  'declined_recently',
-  'has_usable_passkey',
-  'not_signed_in',
-  'signed_in',
-  'passkey_offered',
-] as const;
+import { DECISION_REASONS } from '../../contract/schemas.ts';
+
+/** Every reason a decision can give (the contract's list; README "Passkey intelligence" has the table). */
+export const REASON_CODES = DECISION_REASONS;
 export type ReasonCode = (typeof REASON_CODES)[number];
 
 /** Where a passkey lives, as far as the server can tell. */

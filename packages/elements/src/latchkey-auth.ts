@@ -448,7 +448,7 @@ export class LatchkeyAuth extends LatchkeyElement {
             <p id="hint" class="hint">${t.usernameHint}</p>
             <div class="actions">
               ${this.#offers('passkeyButton')
-                ? html`<button type="submit" id="passkey-button" class="primary" part="button primary-button" ?disabled=${this.busy}>${t.signIn}</button>`
+                ? html`<button type="submit" class="primary" part="button primary-button" ?disabled=${this.busy}>${t.signIn}</button>`
                 : this.fallback
                   ? html`<button type="button" class="link" part="button" @click=${() => this.emit('latchkey-fallback', { reason: this.decisions?.passkeyButton.reason })}>${t.otherWays}</button>`
                   : nothing}

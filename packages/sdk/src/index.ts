@@ -10,6 +10,7 @@ export {
   type DecisionReason,
   type PasskeyDecisions,
   type PasskeyDecisionsRequest,
+  type ExperimentAssignment,
   type Ceremony,
   type LatchkeyClientOptions,
   type Passkey,

@@ -44,6 +44,8 @@ import {
 import { loadProviderNames } from './modules/passkey-names/passkey-names.ts';
 import { createSessionsService, sessionRoutes } from './modules/sessions/sessions.module.ts';
 import { createTelemetryService, telemetryRoutes } from './modules/telemetry/telemetry.module.ts';
+import { createExperimentsRepository, createExperimentsService } from './modules/experiments/experiments.module.ts';
+import { experimentAdminRoutes, experimentRoutes } from './modules/experiments/experiments.routes.ts';
 import {
   createAuthenticationService,
   createChallengeCodec,
@@ -79,6 +81,8 @@ export interface AppOverrides {
 }
 
 const SWEEP_INTERVAL_MS = 60_000;
+/** How stale a node's view of the A/B tests may be: a stop (roll-out) reaches every node within this. */
+const EXPERIMENTS_REFRESH_MS = 2_000;
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -312,6 +316,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   });
   await app.register(tokenRoutes, { tokens, keys: signingKeys, auth });
   await app.register(sessionRoutes, { db, sessions, audit, auth, cookies });
+  const experiments = createExperimentsService({ db, repository: createExperimentsRepository(), audit, clock, random, bucketKey: keys.experimentBuckets, refreshMs: EXPERIMENTS_REFRESH_MS });
   // Gradual rollout and passkey intelligence (issue 14): rules evaluated from a snapshot every node refreshes.
   const deviceHistory = createDeviceHistory(db);
   const rollout = createRolloutService({
@@ -346,7 +351,10 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     lookupKeyOf: (username) => accounts.lookupKeyOf(username),
     passkeyFacts: (by, trx) => repository.passkeyFacts(trx ?? db, by),
     deviceIdKey: keys.deviceIds,
-    variantFor: overrides.variantFor,
+    // The append prompt's variant: the signed-in user's arm of a running A/B test (or its rolled-out winner).
+    variantFor:
+      overrides.variantFor ??
+      (async (feature, subject) => (feature === 'append_prompt' && subject.userId ? (await experiments.variantFor('append_prompt', subject.userId))?.variant : undefined)),
     config: config.intelligence,
   });
   const decisionsLimiter = createBatchedRateLimiter({ db, clock, limit: config.intelligence.perIpPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('decisions') });
@@ -362,6 +370,8 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   await app.register(managementRoutes, { prefix: MANAGEMENT_PREFIX, management, apiKeys, auth });
   await app.register(tokenAdminRoutes, { prefix: MANAGEMENT_PREFIX, tokens, auth });
   await app.register(rolloutAdminRoutes, { prefix: MANAGEMENT_PREFIX, rollout, auth });
+  await app.register(experimentAdminRoutes, { prefix: MANAGEMENT_PREFIX, experiments, auth });
+  await app.register(experimentRoutes, { experiments, auth, limiter: telemetryLimiter });
 
   const codeIpLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perIpPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('email_code_ip') });
   const perClientLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perAddressPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('email_code_client') });

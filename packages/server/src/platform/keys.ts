@@ -31,6 +31,8 @@ export const KEY_LABELS = {
   rolloutBucketing: 'latchkey/v2/rollout-bucketing',
   /** HMAC under which device ids the elements report are stored (modules/intelligence: device_signals). */
   deviceIds: 'latchkey/v2/device-ids',
+  /** HMAC that puts a user in an A/B test arm (modules/experiments): nobody outside can tell the arms apart. */
+  experimentBuckets: 'latchkey/v2/experiment-buckets',
 } as const;
 
 export type KeyName = keyof typeof KEY_LABELS;

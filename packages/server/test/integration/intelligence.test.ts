@@ -31,7 +31,7 @@ for (const dialect of dialects) {
 
     before(async () => {
       server = await startTestServer(dialect, { config: { intelligence: { perIpPerHour: 100_000 }, telemetry: { perIpPerHour: 100_000 } } });
-      const made = await createTestApiKey(server, ['users:write', 'rollout:read', 'rollout:write'], 'rollout admin');
+      const made = await createTestApiKey(server, ['users:write', 'rollout:read', 'rollout:write', 'experiments:write'], 'rollout admin');
       root = new TestClient(server.url, null);
       root.bearer = made.secret;
     });
@@ -171,6 +171,34 @@ for (const dialect of dialects) {
       await server.database.db.updateTable('device_signals').set((eb) => ({ created_at: eb('created_at', '-', 15 * 86_400_000) })).where('user_id', '=', user.id).execute();
       assert.deepEqual(short(await ask(client, { client: capable })).appendPrompt, [true, 'eligible']);
       assert.equal((await server.client().post(`${DECISIONS}/declines`, {})).status, 401, 'signed out: nothing to decline');
+    });
+
+    test('the append prompt carries the signed-in user\'s arm of a running A/B test ("default" without one)', async () => {
+      const client = server.client();
+      await signUp(client, newAuthenticator(), 'intel-variant');
+      assert.equal((await ask(client, { client: capable })).body.appendPrompt.variant, 'default');
+      const created = await root.post(`${ADMIN}/experiments`, {
+        key: 'append-copy-intel',
+        feature: 'append_prompt',
+        metric: 'passkey_created',
+        variants: [{ key: 'control' }, { key: 'faster-sign-in' }],
+        baselineRate: 0.2,
+        minimumDetectableEffect: 0.05,
+      });
+      assert.equal(created.status, 201, created.text);
+      assert.equal((await root.post(`${ADMIN}/experiments/append-copy-intel/start`)).status, 200);
+      const assigned = (await client.get('/api/v1/experiments/assignments')).body.assignments.append_prompt?.variant;
+      assert.ok(assigned === 'control' || assigned === 'faster-sign-in', String(assigned));
+      // The experiments module refreshes its list every 2 s.
+      const deadline = Date.now() + 5000;
+      let variant = 'default';
+      while (variant === 'default' && Date.now() < deadline) {
+        variant = (await ask(client, { client: capable })).body.appendPrompt.variant;
+        if (variant === 'default') await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      assert.equal(variant, assigned);
+      // Not offered: no variant to show.
+      assert.equal((await ask(client, { client: { ...capable, platformAuthenticator: false } })).body.appendPrompt.variant, 'default');
     });
 
     test('bad input is a 400 problem: unknown fields, a malformed device id, a wrong type', async () => {

@@ -49,6 +49,10 @@ export const AuditEventTypes = [
   // Rollout and passkey intelligence (issue 14): a rule changed (before/after in data, actor the key); a "not now" to the append prompt.
   'rollout_rule.changed',
   'passkey.append_declined',
+  // A/B tests (issue 14 item 3): key, feature and (on stop) the winner in data.
+  'experiment.created',
+  'experiment.started',
+  'experiment.stopped',
 ] as const;
 
 export type AuditEventType = (typeof AuditEventTypes)[number];

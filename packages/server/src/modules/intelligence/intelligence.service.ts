@@ -36,7 +36,7 @@ export type DecisionsWithVariant = Omit<Decisions, 'appendPrompt'> & { appendPro
  * The seam for A/B experiments (issue 14 item 3): which variant of a feature a subject sees.
  * Undefined means "default"; until experiments exist, nobody has another.
  */
-export type VariantFor = (feature: RolloutFeature, subject: { userId: string | null; deviceKey: string | null }) => string | undefined;
+export type VariantFor = (feature: RolloutFeature, subject: { userId: string | null; deviceKey: string | null }) => string | undefined | Promise<string | undefined>;
 
 export interface IntelligenceConfig {
   autoHealAfterFailures: number;
@@ -156,7 +156,7 @@ export function createIntelligenceService(deps: {
         },
         autoHealAfter: deps.config.autoHealAfterFailures,
       });
-      const variant = variantFor('append_prompt', { userId: request.sessionUserId, deviceKey }) ?? 'default';
+      const variant = (decisions.appendPrompt.offer ? await variantFor('append_prompt', { userId: request.sessionUserId, deviceKey }) : undefined) ?? 'default';
       return { ...decisions, appendPrompt: { ...decisions.appendPrompt, variant } };
     },
 

@@ -14,7 +14,7 @@ import { createTestDatabase, dialects, startTestServer, type TestServer } from '
 
 const ADMIN = '/api/admin/v1';
 const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
-const ALL_SCOPES = ['users:read', 'users:write', 'users:delete', 'users:import', 'sessions:write', 'audit:read', 'api_keys:manage', 'tokens:issue', 'tokens:redeem', 'append_tokens:issue', 'rollout:read', 'rollout:write'];
+const ALL_SCOPES = ['users:read', 'users:write', 'users:delete', 'users:import', 'sessions:write', 'audit:read', 'api_keys:manage', 'tokens:issue', 'tokens:redeem', 'append_tokens:issue', 'rollout:read', 'rollout:write', 'experiments:read', 'experiments:write'];
 
 /** Runs `latchkey <args>` as an operator would (a child process), against the given database. */
 function runCli(databaseUrl: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -197,6 +197,11 @@ for (const dialect of dialects) {
         ['PATCH', '/rollout-rules/autofill', 'rollout:write', { killSwitch: true }],
         ['DELETE', '/rollout-rules/autofill', 'rollout:write'],
         ['POST', '/rollout-rules/autofill/preview', 'rollout:read', {}],
+        ['POST', '/experiments', 'experiments:write', {}],
+        ['GET', '/experiments', 'experiments:read'],
+        ['GET', '/experiments/abc', 'experiments:read'],
+        ['POST', '/experiments/abc/start', 'experiments:write', {}],
+        ['POST', '/experiments/abc/stop', 'experiments:write', {}],
       ];
       for (const [method, path, scope, body] of routes) {
         const key = await makeKey(ALL_SCOPES.filter((s) => s !== scope));

@@ -201,6 +201,24 @@ for (const dialect of dialects) {
       assert.equal((await ask(client, { client: { ...capable, platformAuthenticator: false } })).body.appendPrompt.variant, 'default');
     });
 
+    test('device history is kept 90 days: the minute sweep deletes older rows, and the device id is stored only as an HMAC', async () => {
+      const id = deviceId('sweep');
+      await report(server.client(), { ceremony: 'authentication', outcome: 'cancelled', deviceId: id });
+      const rows = await server.database.db.selectFrom('device_signals').selectAll().where('created_at', '>=', server.clock.now() - 1000).execute();
+      assert.ok(rows.length >= 1);
+      assert.ok(rows.every((r) => !r.device_key.includes(id) && r.device_key.length === 32));
+      const audit = await server.database.db.selectFrom('audit_events').select('data').where('type', '=', 'ceremony.reported').execute();
+      assert.ok(audit.every((a) => !(a.data ?? '').includes(id)), 'not in the audit row');
+      server.clock.advance(91 * 86_400_000);
+      try {
+        await server.app.sweep();
+        const left = await server.database.db.selectFrom('device_signals').select('id').execute();
+        assert.equal(left.length, 0);
+      } finally {
+        server.clock.advance(-91 * 86_400_000);
+      }
+    });
+
     test('bad input is a 400 problem: unknown fields, a malformed device id, a wrong type', async () => {
       const bodies: unknown[] = [
         {},

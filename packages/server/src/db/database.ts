@@ -9,6 +9,7 @@ import type { TotpSecretsTable } from '../modules/totp/totp.tables.ts';
 import type { RedeemedLoginResultsTable, SigningKeysTable } from '../modules/tokens/tokens.tables.ts';
 import type { DeviceSignalsTable } from '../modules/intelligence/intelligence.tables.ts';
 import type { RolloutRulesTable, RolloutStateTable } from '../modules/rollout/rollout.tables.ts';
+import type { SiemCursorsTable } from '../modules/siem/siem.tables.ts';
 import type { SessionsTable } from '../modules/sessions/sessions.tables.ts';
 import type { ChallengesTable, ConsumedChallengesTable, CredentialsTable } from '../modules/webauthn/webauthn.tables.ts';
 
@@ -51,4 +52,5 @@ export interface Database {
   device_signals: DeviceSignalsTable;
   experiments: ExperimentsTable;
   experiment_exposures: ExperimentExposuresTable;
+  siem_cursors: SiemCursorsTable;
 }

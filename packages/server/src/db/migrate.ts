@@ -14,6 +14,7 @@ import * as usernameSkeletonConformance from './migrations/2026_12_03_0100_usern
 import * as tokens from './migrations/2026_12_03_tokens.ts';
 import * as experiments from './migrations/2026_12_04_experiments.ts';
 import * as rollout from './migrations/2026_12_04_rollout.ts';
+import * as siemCursors from './migrations/2026_12_04_siem_cursors.ts';
 
 /** Explicit import map: the order is the file names' order, and nothing is found by scanning folders. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -31,6 +32,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_03_tokens': tokens,
   '2026_12_04_experiments': experiments,
   '2026_12_04_rollout': rollout,
+  '2026_12_04_siem_cursors': siemCursors,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

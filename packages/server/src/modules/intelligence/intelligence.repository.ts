@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
+import { preparedQuery } from '../../db/prepared-query.ts';
 import type { DeviceSignalsTable } from './intelligence.tables.ts';
 
 export interface DeviceSignal {
@@ -12,6 +13,17 @@ export interface DeviceSignal {
 /** The newest signals of one device read per decision: at most this many (bounded, by index). */
 export const SIGNALS_PER_DECISION = 50;
 
+// Read on every decision: compiled once (db/prepared-query.ts).
+const recentSignals = preparedQuery<{ deviceKey: string; since: number }, { kind: string; ceremony: string | null; credential_id: string | null; created_at: number }>((db, p) =>
+  db
+    .selectFrom('device_signals')
+    .select(['kind', 'ceremony', 'credential_id', 'created_at'])
+    .where('device_key', '=', p('deviceKey'))
+    .where('created_at', '>', p('since'))
+    .orderBy('created_at', 'desc')
+    .limit(SIGNALS_PER_DECISION),
+);
+
 export function createIntelligenceRepository() {
   return {
     async insert(db: Kysely<Database>, row: DeviceSignalsTable): Promise<void> {
@@ -20,14 +32,7 @@ export function createIntelligenceRepository() {
 
     /** The device's newest signals since `since`, newest first (index device_key, created_at). */
     async recent(db: Kysely<Database>, deviceKey: string, since: number): Promise<DeviceSignal[]> {
-      const rows = await db
-        .selectFrom('device_signals')
-        .select(['kind', 'ceremony', 'credential_id', 'created_at'])
-        .where('device_key', '=', deviceKey)
-        .where('created_at', '>', since)
-        .orderBy('created_at', 'desc')
-        .limit(SIGNALS_PER_DECISION)
-        .execute();
+      const rows = await recentSignals.rows(db, { deviceKey, since });
       return rows.map((r) => ({
         kind: r.kind === 'success' ? 'success' : r.kind === 'declined' ? 'declined' : 'failure',
         ceremony: r.ceremony === 'registration' ? 'registration' : r.ceremony === 'authentication' ? 'authentication' : null,

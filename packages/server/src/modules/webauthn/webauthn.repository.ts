@@ -31,6 +31,27 @@ function parseTransports(json: string | null): string[] {
   }
 }
 
+type PasskeyFactsRow = {
+  user_id: string;
+  external_id: string | null;
+  segment: string | null;
+  id: string | null;
+  aaguid: string | null;
+  transports: string | null;
+  backed_up: number | null;
+  device_type: string | null;
+  created_os: string | null;
+  created_browser: string | null;
+};
+const PASSKEY_FACT_COLUMNS = ['u.id as user_id', 'u.external_id', 'u.segment', 'c.id', 'c.aaguid', 'c.transports', 'c.backed_up', 'c.device_type', 'c.created_os', 'c.created_browser'] as const;
+// Passkey decisions ask on every page load: compiled once (db/prepared-query.ts).
+const passkeyFactsByUsernameKey = preparedQuery<{ usernameKey: string }, PasskeyFactsRow>((db, p) =>
+  db.selectFrom('users as u').leftJoin('credentials as c', 'c.user_id', 'u.id').select(PASSKEY_FACT_COLUMNS).where('u.username_key', '=', p('usernameKey')).where('u.status', '=', 'active').limit(100),
+);
+const passkeyFactsByUserId = preparedQuery<{ userId: string }, PasskeyFactsRow>((db, p) =>
+  db.selectFrom('users as u').leftJoin('credentials as c', 'c.user_id', 'u.id').select(PASSKEY_FACT_COLUMNS).where('u.id', '=', p('userId')).where('u.status', '=', 'active').limit(100),
+);
+
 // The statements every ceremony runs are compiled once (db/prepared-query.ts).
 const insertChallenge = preparedInsert<ChallengeRow>('challenges');
 const consumeChallenge = preparedQuery<{ challenge: string }, ChallengeRow>((db, p) =>
@@ -191,13 +212,7 @@ export function createWebauthnRepository() {
      * username that does not exist (it returns no row), so both cost the same.
      */
     async passkeyFacts(db: Kysely<Database>, by: { usernameKey: string } | { userId: string }): Promise<PasskeyFactsOfUser | undefined> {
-      let query = db
-        .selectFrom('users as u')
-        .leftJoin('credentials as c', 'c.user_id', 'u.id')
-        .select(['u.id as user_id', 'u.external_id', 'u.segment', 'c.id', 'c.aaguid', 'c.transports', 'c.backed_up', 'c.device_type', 'c.created_os', 'c.created_browser'])
-        .where('u.status', '=', 'active');
-      query = 'usernameKey' in by ? query.where('u.username_key', '=', by.usernameKey) : query.where('u.id', '=', by.userId);
-      const rows = await query.limit(100).execute();
+      const rows = 'usernameKey' in by ? await passkeyFactsByUsernameKey.rows(db, by) : await passkeyFactsByUserId.rows(db, by);
       const first = rows[0];
       if (!first) return undefined;
       return {

@@ -11,6 +11,7 @@ import type { DeviceSignalsTable } from '../modules/intelligence/intelligence.ta
 import type { RolloutRulesTable, RolloutStateTable } from '../modules/rollout/rollout.tables.ts';
 import type { SiemCursorsTable } from '../modules/siem/siem.tables.ts';
 import type { SessionsTable } from '../modules/sessions/sessions.tables.ts';
+import type { WebhookDeliveriesTable, WebhookDeliveryAttemptsTable, WebhookEndpointsTable, WebhookOutboxTable } from '../modules/webhooks/webhooks.tables.ts';
 import type { ChallengesTable, ConsumedChallengesTable, CredentialsTable } from '../modules/webauthn/webauthn.tables.ts';
 
 export interface ServerSecretsTable {
@@ -53,4 +54,8 @@ export interface Database {
   experiments: ExperimentsTable;
   experiment_exposures: ExperimentExposuresTable;
   siem_cursors: SiemCursorsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_outbox: WebhookOutboxTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
 }

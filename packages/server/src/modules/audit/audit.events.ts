@@ -46,6 +46,9 @@ export const AuditEventTypes = [
   // Signed tokens (issue 11 item 4): kind, audience, jti and kid in data; never the token.
   'token.issued',
   'login_result.redeemed',
+  // Rollout and passkey intelligence (issue 14): a rule changed (before/after in data, actor the key); a "not now" to the append prompt.
+  'rollout_rule.changed',
+  'passkey.append_declined',
   // A/B tests (issue 14 item 3): key, feature and (on stop) the winner in data.
   'experiment.created',
   'experiment.started',

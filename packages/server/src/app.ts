@@ -25,6 +25,8 @@ import { PUBLIC_ROUTE, SIGNED_IN } from './http/openapi.ts';
 import { createAccountsService, createUserDirectory } from './modules/accounts/accounts.module.ts';
 import { createApiKeysService } from './modules/api-keys/api-keys.module.ts';
 import { createManagementService } from './modules/management/management.module.ts';
+import { createStaffService } from './modules/staff/staff.module.ts';
+import { staffRoutes } from './modules/staff/staff.routes.ts';
 import { createAppendTokensService } from './modules/append-tokens/append-tokens.module.ts';
 import { MANAGEMENT_PREFIX, managementRoutes } from './modules/management/management.routes.ts';
 import { createAuditChainService, createAuditService, createCheckpointSigner, type AuditChainService } from './modules/audit/audit.module.ts';
@@ -75,6 +77,11 @@ export interface AppOverrides {
 }
 
 const SWEEP_INTERVAL_MS = 60_000;
+
+/** Where people reach this server: the first allowed origin (links in mails, the console's enrolment URL). */
+export function publicOriginOf(config: Readonly<Config>): string {
+  return config.rp.origins[0] ?? `http://localhost:${config.server.port}`;
+}
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -253,11 +260,15 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   // Every sign-in and every ceremony report passes these: counted in memory, written once a second.
   const authLimiter = createBatchedRateLimiter({ db, clock, limit: config.auth.perIpPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('auth') });
   const apiKeys = createApiKeysService({ db, clock, random, audit, failureLimiter: authLimiter });
+  const directory = createUserDirectory({ clock, random });
+  // Enrolment links for new staff (POST /staff) live longer than a backend's append token (at most 15 minutes).
+  const staffEnrollTokens = createAppendTokensService({ db, clock, random, audit, ttlSeconds: 900 });
+  const staff = createStaffService({ db, clock, audit, directory, appendTokens: staffEnrollTokens, countPasskeys: (trx, userId) => repository.countByUser(trx, userId) });
   const auth = createAuth(sessions, cookies, {
     clock,
     maxAgeSeconds: config.auth.stepUpMaxAgeSeconds,
     hasPasskey: async (userId) => (await repository.countByUser(db, userId)) > 0,
-  }, apiKeys);
+  }, apiKeys, staff);
   const signupLimiter = createRateLimiter({ db, clock, limit: config.signup.perIpPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('signup') });
 
   const telemetryLimiter = createBatchedRateLimiter({ db, clock, limit: config.telemetry.perIpPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('telemetry') });
@@ -265,7 +276,6 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   const csrfGuard = createCsrfGuard(config.rp.origins, (origin, request) => warnRefusedOrigin('csrf', origin, request));
   app.addHook('preHandler', (request, _reply, done) => done(csrfGuard(request)));
 
-  const directory = createUserDirectory({ clock, random });
   const signingKeys = createTokenSigningKeys({ db, clock, random, keys, config });
   await signingKeys.refresh();
   signingKeys.start((err) => app.log.warn({ err }, 'signing key refresh failed'));
@@ -314,6 +324,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   const management = createManagementService({ db, directory, sessions, passkeys, audit, clock, appendTokens });
   await app.register(managementRoutes, { prefix: MANAGEMENT_PREFIX, management, apiKeys, auth });
   await app.register(tokenAdminRoutes, { prefix: MANAGEMENT_PREFIX, tokens, auth });
+  await app.register(staffRoutes, { prefix: MANAGEMENT_PREFIX, staff, auth, stepUpMaxAgeSeconds: config.auth.stepUpMaxAgeSeconds, publicOrigin: publicOriginOf(config) });
 
   const codeIpLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perIpPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('email_code_ip') });
   const perClientLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perAddressPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('email_code_client') });

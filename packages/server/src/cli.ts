@@ -15,6 +15,12 @@ import { systemClock } from './platform/clock.ts';
 import { cryptoRandom } from './platform/random.ts';
 import { createTokenSigningKeys } from './modules/tokens/tokens.module.ts';
 import { KEYS_USAGE, runKeysCommand } from './modules/tokens/tokens.cli.ts';
+import { runStaffCommand, STAFF_USAGE, StaffUsageError } from './modules/staff/staff.cli.ts';
+import { createStaffService } from './modules/staff/staff.module.ts';
+import { enrollUrlOf } from './modules/staff/staff.routes.ts';
+import { createUserDirectory } from './modules/accounts/accounts.module.ts';
+import { createAppendTokensService } from './modules/append-tokens/append-tokens.module.ts';
+import { createWebauthnRepository } from './modules/webauthn/webauthn.module.ts';
 
 const USAGE = `Usage: latchkey <command>
 
@@ -26,10 +32,14 @@ Commands:
                    lift the lock on e-mail codes for an address (after too many wrong codes);
                    a passkey sign-in of the account lifts it too
 ${API_KEYS_USAGE}
+${STAFF_USAGE}
 ${KEYS_USAGE}
 ${AUDIT_USAGE}
 
 The database comes from LATCHKEY_DATABASE_URL (default sqlite:./data/latchkey.db).`;
+
+/** How long the enrolment link `staff add` prints stays valid (append tokens allow at most 15 minutes). */
+const STAFF_ENROLL_TTL_SECONDS = 900;
 
 function operatorName(): string | null {
   try {
@@ -68,6 +78,37 @@ async function run(command: string | undefined, args: string[]): Promise<number>
       } catch (error) {
         if (error instanceof UsageError) {
           process.stderr.write(`latchkey: ${error.message}\n\n${USAGE}\n`);
+          return 64;
+        }
+        if (error instanceof AppError) {
+          process.stderr.write(`latchkey: ${error.detail ?? error.title} (${error.code})\n`);
+          return 1;
+        }
+        throw error;
+      }
+    } else if (command === 'staff') {
+      // Like api-keys: the first admin is made on a fresh install, before the first start.
+      await migrateToLatest(database.db);
+      const audit = createAuditService({ clock: systemClock, random: cryptoRandom, parseUserAgent: () => ({ os: null, browser: null, device: null }) });
+      const directory = createUserDirectory({ clock: systemClock, random: cryptoRandom });
+      // An enrolment link lives longer than a backend's append token: the person may open it a few minutes later.
+      const appendTokens = createAppendTokensService({ db: database.db, clock: systemClock, random: cryptoRandom, audit, ttlSeconds: STAFF_ENROLL_TTL_SECONDS });
+      const passkeys = createWebauthnRepository();
+      const staff = createStaffService({ db: database.db, clock: systemClock, audit, directory, appendTokens, countPasskeys: (db, userId) => passkeys.countByUser(db, userId) });
+      const context = { requestId: `cli-${cryptoRandom.uuid()}`, ip: null, userAgent: null, actor: { kind: 'cli' as const, id: operatorName() } };
+      const origin = config.rp.origins[0] ?? `http://localhost:${config.server.port}`;
+      try {
+        const out = await runStaffCommand(args, {
+          staff,
+          context,
+          enrollUrl: (token) => enrollUrlOf(origin, token),
+          findUserId: async (username) => (await directory.findByUsername(database.db, username))?.id,
+          progress: (line) => process.stderr.write(`${line}\n`),
+        });
+        process.stdout.write(`${out}\n`);
+      } catch (error) {
+        if (error instanceof StaffUsageError) {
+          process.stderr.write(`latchkey: ${error.message}\n\n${STAFF_USAGE}\n`);
           return 64;
         }
         if (error instanceof AppError) {

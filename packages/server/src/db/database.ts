@@ -7,6 +7,7 @@ import type { PasswordsTable } from '../modules/passwords/passwords.tables.ts';
 import type { TotpSecretsTable } from '../modules/totp/totp.tables.ts';
 import type { RedeemedLoginResultsTable, SigningKeysTable } from '../modules/tokens/tokens.tables.ts';
 import type { SessionsTable } from '../modules/sessions/sessions.tables.ts';
+import type { StaffMembersTable, SupportRecoveriesTable } from '../modules/staff/staff.tables.ts';
 import type { ChallengesTable, ConsumedChallengesTable, CredentialsTable } from '../modules/webauthn/webauthn.tables.ts';
 
 export interface ServerSecretsTable {
@@ -43,4 +44,6 @@ export interface Database {
   signing_keys: SigningKeysTable;
   redeemed_login_results: RedeemedLoginResultsTable;
   append_tokens: AppendTokensTable;
+  staff_members: StaffMembersTable;
+  support_recoveries: SupportRecoveriesTable;
 }

@@ -72,6 +72,13 @@ const EXPECTED: [code: string, status: number][] = [
   ['signing_key_unavailable', 503],
   ['append_token_invalid', 401],
   ['user_disabled', 409],
+  ['staff_passkey_required', 403],
+  ['reason_required', 400],
+  ['staff_target_forbidden', 403],
+  ['last_admin', 409],
+  ['own_role_raise', 403],
+  ['staff_not_found', 404],
+  ['already_staff', 409],
 ];
 
 describe('error registry', () => {

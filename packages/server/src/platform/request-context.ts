@@ -9,5 +9,10 @@ export interface RequestContext {
    * a passkey was added with. Absent: the user
    * the event is about acts for themselves.
    */
-  actor?: { kind: 'api_key' | 'cli' | 'user' | 'append_token'; id: string | null };
+  actor?: { kind: 'api_key' | 'cli' | 'user' | 'append_token' | 'staff'; id: string | null };
+  /**
+   * Why a staff member (or a key's caller) did this: the written reason a destructive management
+   * action carries, recorded on every audit row of that action (SEC-47).
+   */
+  reason?: string;
 }

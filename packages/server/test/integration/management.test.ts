@@ -202,16 +202,20 @@ for (const dialect of dialects) {
         assert.equal(row?.actor_id, key.apiKey.id);
       }
       assert.equal((await root.get(`${ADMIN}/users/${user.id}`)).body.status, 'active', 'nothing happened');
-      // The inventory: the OpenAPI document lists exactly these operations, each with an operationId and the key scheme.
+      // The inventory: the OpenAPI document lists exactly these operations under the scopes of this
+      // API (the staff and console scopes have their own matrix, staff-matrix.test.ts), each with an
+      // operationId and the key scheme naming its scope.
       const doc = (await new TestClient(server.url, null).get('/openapi.json')).body;
-      const documented = Object.entries(doc.paths as Record<string, Record<string, { operationId?: string; security?: unknown }>>)
+      const documented = Object.entries(doc.paths as Record<string, Record<string, { operationId?: string; security?: { apiKey?: string[] }[] }>>)
         .filter(([path]) => path.startsWith(ADMIN))
         .flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ method: method.toUpperCase(), path, op })))
-        .filter((o) => o.method !== 'HEAD');
+        .filter((o) => o.method !== 'HEAD' && ALL_SCOPES.includes(o.op.security?.[0]?.apiKey?.[0] ?? ''));
       assert.equal(documented.length, routes.length, documented.map((o) => `${o.method} ${o.path}`).join('\n'));
       for (const { method, path, op } of documented) {
         assert.ok(op.operationId, `${method} ${path} has an operationId`);
-        assert.deepEqual(op.security, [{ apiKey: [] }], `${method} ${path}`);
+        const scope = routes.find(([m, p]) => m === method && (ADMIN + p).replace(user.id, '{id}').replace(/\/abc$/, path.endsWith('{credentialId}') ? '/{credentialId}' : path.endsWith('{sessionId}') ? '/{sessionId}' : '/{id}') === path)?.[2];
+        assert.ok(scope, `${method} ${path} is in the list`);
+        assert.deepEqual(op.security, [{ apiKey: [scope] }, { bearer: [scope] }, { cookie: [scope] }], `${method} ${path}`);
       }
       assert.equal(doc.components.securitySchemes.apiKey.scheme, 'bearer');
       assert.ok(doc.paths[`${ADMIN}/users/import`].post.requestBody.content['application/x-ndjson'], 'the import documents its NDJSON body');

@@ -14,6 +14,13 @@ export const API_KEY_SCOPES = {
   'tokens:issue': 'Reserved: issue tokens for a user (a later release)',
   'tokens:redeem': 'Redeem a login result online (POST /login-results/redeem): verified and used up, a second redemption is refused',
   'append_tokens:issue': 'Issue one-time append tokens that let a user add a passkey without a Latchkey sign-in (and create a user by externalId on the way)',
+  'audit:export': 'Export the audit log (CSV or NDJSON)',
+  'recovery:start': "Start an account recovery for a user (a one-time link by e-mail or a code to read out)",
+  'lockouts:lift': "Lift the locks and delays that failed attempts put on a user's fallback methods",
+  'settings:read': 'Read the effective server configuration (secrets masked)',
+  'staff:read': 'List staff members and their roles',
+  'staff:manage': "Add, change and remove staff members, and act on a staff member's own account",
+  'console:access': 'Staff roles only (an API key cannot hold it): sign in to the support console and read one\'s own staff profile (GET /me)',
 } as const;
 
 export type ApiKeyScope = keyof typeof API_KEY_SCOPES;
@@ -23,6 +30,9 @@ export const ALL_SCOPES = Object.keys(API_KEY_SCOPES) as ApiKeyScope[];
 export function isApiKeyScope(value: string): value is ApiKeyScope {
   return Object.hasOwn(API_KEY_SCOPES, value);
 }
+
+/** Scopes only a staff role holds: a key that held them would be a staff member without a person. */
+export const STAFF_ONLY_SCOPES: readonly ApiKeyScope[] = ['console:access'];
 
 /**
  * A scope list as a person or a request writes it (`users:read,users:write`): trimmed, without
@@ -34,6 +44,7 @@ export function parseScopes(input: readonly string[]): { ok: true; scopes: ApiKe
     const scope = raw.trim();
     if (scope === '') continue;
     if (!isApiKeyScope(scope)) return { ok: false, problem: `unknown scope "${scope.slice(0, 40)}" (known: ${ALL_SCOPES.join(', ')})` };
+    if (STAFF_ONLY_SCOPES.includes(scope)) return { ok: false, problem: `${scope} is held by staff roles only, never by a key` };
     if (!scopes.includes(scope)) scopes.push(scope);
   }
   if (scopes.length === 0) return { ok: false, problem: 'at least one scope is needed' };

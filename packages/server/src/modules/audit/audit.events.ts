@@ -46,6 +46,12 @@ export const AuditEventTypes = [
   // Signed tokens (issue 11 item 4): kind, audience, jti and kid in data; never the token.
   'token.issued',
   'login_result.redeemed',
+  // Staff and the support console (issue 13): the actor is the staff member (actor_kind 'staff'), the reason on the row.
+  'staff.added',
+  'staff.role_changed',
+  'staff.removed',
+  'recovery.support_started',
+  'lockout.lifted',
 ] as const;
 
 export type AuditEventType = (typeof AuditEventTypes)[number];

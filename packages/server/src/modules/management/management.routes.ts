@@ -80,7 +80,7 @@ const Cursor = Type.Optional(Type.String({ minLength: 1, maxLength: 512, descrip
  * with its scope in `config.scope` (a route without one fails startup, SEC-44).
  */
 export async function managementRoutes(app: FastifyInstance, deps: { management: ManagementService; apiKeys: ApiKeysService; auth: Auth }): Promise<void> {
-  installScopeGuard(app, deps.auth.authorize);
+  installScopeGuard(app, deps.auth);
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const m = deps.management;
   const tags = ['management: users'];

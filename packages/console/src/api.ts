@@ -116,7 +116,7 @@ export interface StaffMember {
   displayName: string;
   role: Role;
   createdAt: string;
-  createdBy: string | null;
+  createdBy: { kind: string; id: string | null };
 }
 
 export interface ApiKey {
@@ -274,8 +274,8 @@ export class AdminApi {
   staff(): Promise<{ items: StaffMember[] }> {
     return this.get('/staff');
   }
-  async addStaff(username: string, role: Role, reason: string): Promise<StaffMember & { enrollUrl?: string }> {
-    return (await this.request<StaffMember & { enrollUrl?: string }>('POST', '/staff', { body: { username, role }, reason })).body;
+  async addStaff(username: string, role: Role, reason: string): Promise<{ member: StaffMember; userCreated: boolean; enrollUrl?: string }> {
+    return (await this.request<{ member: StaffMember; userCreated: boolean; enrollUrl?: string }>('POST', '/staff', { body: { username, role }, reason })).body;
   }
   async changeRole(userId: string, role: Role, reason: string): Promise<unknown> {
     return (await this.request('PATCH', `/staff/${encodeURIComponent(userId)}`, { body: { role }, reason })).body;

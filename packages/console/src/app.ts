@@ -316,11 +316,8 @@ export class LatchkeyConsole extends LitElement {
     const nav = me ? NAV.filter((item) => item.scopes.some((scope) => ctx.can(scope))) : [];
     const current = this.route.name === 'user' ? 'find' : this.route.name;
     return html`<div @click=${this.#onClick}>
-      <a class="skip" href="#main" @click=${(e: Event) => {
-        e.preventDefault();
-        this.renderRoot.querySelector<HTMLElement>('main')?.focus();
-      }}>${t.skipToContent}</a>
       <header>
+        <button type="button" class="skip" @click=${() => this.renderRoot.querySelector<HTMLElement>('main')?.focus()}>${t.skipToContent}</button>
         <div class="bar">
           <p class="brand">
             <svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path fill="currentColor" d="M7 14a3 3 0 1 1 0-6 3 3 0 0 1 0 6Zm5.65-4A6 6 0 1 0 12.65 14H16v3h3v-3h2v-4Z"/></svg>

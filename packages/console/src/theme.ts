@@ -185,6 +185,11 @@ export const base = css`
     padding: 0.2rem 0.6rem;
     font-size: 0.875rem;
   }
+  button[aria-pressed='true'] {
+    background: var(--lk-info-bg);
+    border-color: var(--lk-accent);
+    color: var(--lk-accent);
+  }
   button:disabled {
     opacity: 0.6;
     cursor: progress;

@@ -145,6 +145,16 @@ export class StaffPage extends AdminPage {
     return this.t[`role_${role}` as StringKey] ?? role;
   }
 
+  /** Who added them: a staff member by name when known, else the kind (command line, API key). */
+  #creator(m: StaffMember) {
+    const by = m.createdBy;
+    if (by.kind === 'staff' && by.id) {
+      const who = this.staff?.find((s) => s.userId === by.id);
+      return who ? who.username : html`<span class="mono">${by.id.slice(0, 8)}</span>`;
+    }
+    return this.t[`actor_${by.kind}` as StringKey] ?? by.kind;
+  }
+
   async #add(event: SubmitEvent): Promise<void> {
     event.preventDefault();
     const form = event.target as HTMLFormElement;
@@ -160,7 +170,7 @@ export class StaffPage extends AdminPage {
     if (!added) return;
     form.reset();
     this.enrollUrl = added.enrollUrl ?? '';
-    this.say(this.f('staffAdded', { name: added.username ?? username, role: this.#role(role) }));
+    this.say(this.f('staffAdded', { name: added.member.username, role: this.#role(role) }));
     await this.load();
   }
 
@@ -234,7 +244,7 @@ export class StaffPage extends AdminPage {
                       </select>`
                     : this.#role(m.role)}</td>
                   <td>${this.ctx.tr.dateTime(m.createdAt)}</td>
-                  <td class="mono">${m.createdBy ?? '—'}</td>
+                  <td>${this.#creator(m)}</td>
                   ${manage
                     ? html`<td><button type="button" class="danger small" aria-label=${this.f('removeLabel', { name: m.username })} @click=${() => this.#remove(m)}>${t.remove}</button></td>`
                     : nothing}
@@ -321,7 +331,7 @@ export class ApiKeysPage extends AdminPage {
   override render() {
     const t = this.t;
     // A key can grant only scopes its creator holds: the staff member's own.
-    const scopes = this.ctx.me?.scopes ?? [];
+    const scopes = (this.ctx.me?.scopes ?? []).filter((s) => s !== 'console:access');
     return this.frame(
       'apiKeysTitle',
       html`${this.secret

@@ -375,6 +375,17 @@ export class LatchkeyClient {
     return answer;
   }
 
+  /**
+   * Redeems a recovery that support started: the code an agent read out (XXXX-XXXX-XXXX) or the
+   * `support-code` of the mailed link (`#support-code=…` in the page's URL). Opens the same restricted
+   * session as `recover` (`scope: 'recovery'`): register a passkey next with `addPasskey`.
+   */
+  async recoverWithSupportCode(code: string): Promise<{ user: User; session: Session }> {
+    const answer = (await this.request<{ user: User; session: Session }>('POST', '/recovery/support', { code })).body;
+    this.#remember(answer);
+    return answer;
+  }
+
   /** Records a ceremony's client-side outcome; never throws (telemetry must not break sign-in). */
   async reportCeremony(report: CeremonyReport): Promise<void> {
     try {

@@ -25,8 +25,10 @@ import { PUBLIC_ROUTE, SIGNED_IN } from './http/openapi.ts';
 import { createAccountsService, createUserDirectory } from './modules/accounts/accounts.module.ts';
 import { createApiKeysService } from './modules/api-keys/api-keys.module.ts';
 import { createManagementService } from './modules/management/management.module.ts';
-import { createStaffService } from './modules/staff/staff.module.ts';
-import { staffRoutes } from './modules/staff/staff.routes.ts';
+import { createLockoutLifter, createStaffService, createSupportRecoveryService } from './modules/staff/staff.module.ts';
+import { staffRoutes, supportActionRoutes } from './modules/staff/staff.routes.ts';
+import { supportRecoveryRoutes } from './modules/staff/support-recovery.routes.ts';
+import { redactConfig } from './config/load.ts';
 import { createAppendTokensService } from './modules/append-tokens/append-tokens.module.ts';
 import { MANAGEMENT_PREFIX, managementRoutes } from './modules/management/management.routes.ts';
 import { createAuditChainService, createAuditService, createCheckpointSigner, type AuditChainService } from './modules/audit/audit.module.ts';
@@ -324,7 +326,6 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   const management = createManagementService({ db, directory, sessions, passkeys, audit, clock, appendTokens });
   await app.register(managementRoutes, { prefix: MANAGEMENT_PREFIX, management, apiKeys, auth });
   await app.register(tokenAdminRoutes, { prefix: MANAGEMENT_PREFIX, tokens, auth });
-  await app.register(staffRoutes, { prefix: MANAGEMENT_PREFIX, staff, auth, stepUpMaxAgeSeconds: config.auth.stepUpMaxAgeSeconds, publicOrigin: publicOriginOf(config) });
 
   const codeIpLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perIpPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('email_code_ip') });
   const perClientLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perAddressPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('email_code_client') });
@@ -354,6 +355,23 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     lockout,
     isActive: async (userId) => (await accounts.findById(userId))?.status === 'active',
   });
+  // Staff and the support console (issue 13): /me, /staff, support actions and settings under the
+  // management prefix; the user's side of a support recovery on the public API.
+  const supportRecovery = createSupportRecoveryService({
+    db, clock, random, audit, accounts, sessions, mailer, rpName: config.rp.name, recoveryUrl: config.auth.supportRecoveryUrl ?? `${publicOriginOf(config)}/`,
+  });
+  const staffDeps = {
+    staff,
+    auth,
+    stepUpMaxAgeSeconds: config.auth.stepUpMaxAgeSeconds,
+    publicOrigin: publicOriginOf(config),
+    recovery: supportRecovery,
+    lockouts: createLockoutLifter({ db, audit, lockout, userExists: async (trx, userId) => (await directory.findById(trx, userId)) !== undefined }),
+    settings: redactConfig(config),
+  };
+  await app.register(staffRoutes, { prefix: MANAGEMENT_PREFIX, ...staffDeps });
+  await app.register(supportActionRoutes, { prefix: MANAGEMENT_PREFIX, ...staffDeps });
+  await app.register(supportRecoveryRoutes, { recovery: supportRecovery, auth, cookies, clock, accounts, ipLimiter: codeIpLimiter });
   await app.register(fallbackRoutes, {
     auth,
     cookies,
@@ -433,6 +451,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
       repository.deleteExpiredChallenges(db, now),
       sessions.sweepExpired(),
       appendTokens.sweep(),
+      supportRecovery.sweep(),
       signupLimiter.sweep(),
       codeIpLimiter.sweep(),
       perClientLimiter.sweep(),

@@ -79,6 +79,8 @@ const EXPECTED: [code: string, status: number][] = [
   ['own_role_raise', 403],
   ['staff_not_found', 404],
   ['already_staff', 409],
+  ['recovery_email_missing', 409],
+  ['support_code_invalid', 401],
 ];
 
 describe('error registry', () => {

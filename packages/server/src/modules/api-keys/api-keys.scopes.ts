@@ -7,6 +7,7 @@ export const API_KEY_SCOPES = {
   'users:read': 'Look up and list users, their passkeys and sessions',
   'users:write': 'Create users, change display name and e-mail, disable and re-enable, delete a passkey',
   'users:delete': 'Delete (erase) a user',
+  'users:export': 'Export every user with their passkeys (NDJSON)',
   'users:import': 'Import users with their passkeys (attaching a passkey lets its holder sign in as the user: grant it sparingly)',
   'sessions:write': "End one or all of a user's sessions",
   'audit:read': "Read a user's audit events",

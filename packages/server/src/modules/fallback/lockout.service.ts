@@ -92,6 +92,23 @@ export function createLockout(deps: {
       };
     },
 
+    /**
+     * Support lifts every lock and delay on one account's fallback methods (issue 13): what was
+     * counted, by method, in the caller's transaction. The address-wide e-mail-code lock (NIST:
+     * at most 100 failures) and each client's delays on that address go too.
+     */
+    async liftUser(db: Kysely<Database>, userId: string): Promise<LiftedLock[]> {
+      const counters = await deps.repository.countersOfUser(db, userId);
+      await deps.repository.deleteCounters(db, counters.map((c) => c.key));
+      const now = deps.clock.now();
+      return counters.map((c) => {
+        const method: LiftedLock['method'] = c.key.startsWith('pwd:') ? 'password' : c.key.startsWith('totp:') ? 'totp' : c.key.startsWith('recovery:') ? 'recovery_code' : 'email_code';
+        const scope: LiftedLock['scope'] = method === 'email_code' && c.key.split(':').length > 2 ? 'client' : 'account';
+        const locked = (scope === 'account' && c.count >= deps.hardLimit) || c.lastFailureAt + delaySeconds(c.count) * 1000 > now;
+        return { method, scope, failures: c.count, locked };
+      });
+    },
+
     /** Counts a failure without a guess in flight (the unit tests set up counts with it). */
     async fail(key: string): Promise<number> {
       return deps.repository.countFailure(deps.db, key, deps.clock.now());
@@ -109,3 +126,11 @@ export function createLockout(deps: {
 }
 
 export type Lockout = ReturnType<typeof createLockout>;
+
+/** One counter support lifted: which method, whether address-wide or one client's, and whether it was holding the user back. */
+export interface LiftedLock {
+  method: 'password' | 'email_code' | 'totp' | 'recovery_code';
+  scope: 'account' | 'client';
+  failures: number;
+  locked: boolean;
+}

@@ -154,7 +154,7 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
   });
 
   r.get('/users/export', {
-    config: { scope: 'users:read' },
+    config: { scope: 'users:export' },
     schema: {
       tags,
       security,
@@ -249,7 +249,7 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
   }, async (request) => userJson(await m.updateUser(request.params.id, request.body, requestContext(request))));
 
   r.post('/users/:id/disable', {
-    config: { scope: 'users:write' },
+    config: { scope: 'users:write', destructive: true },
     schema: {
       tags,
       security,
@@ -261,12 +261,12 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
   }, async (request) => userJson(await m.disableUser(request.params.id, requestContext(request))));
 
   r.post('/users/:id/enable', {
-    config: { scope: 'users:write' },
+    config: { scope: 'users:write', destructive: true },
     schema: { tags, security, operationId: 'enableUser', summary: 'Re-enable a disabled user', params: userParams, response: { 200: ManagedUserSchema, ...withUser } },
   }, async (request) => userJson(await m.enableUser(request.params.id, requestContext(request))));
 
   r.delete('/users/:id', {
-    config: { scope: 'users:delete' },
+    config: { scope: 'users:delete', destructive: true },
     schema: {
       tags,
       security,
@@ -287,7 +287,7 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
   }, async (request) => read(request, { passkeys: await m.listPasskeys(request.params.id) }, { userId: request.params.id }));
 
   r.delete('/users/:id/passkeys/:credentialId', {
-    config: { scope: 'users:write' },
+    config: { scope: 'users:write', destructive: true },
     schema: {
       tags,
       security,
@@ -311,7 +311,7 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
   });
 
   r.delete('/users/:id/sessions/:sessionId', {
-    config: { scope: 'sessions:write' },
+    config: { scope: 'sessions:write', destructive: true },
     schema: {
       tags,
       security,
@@ -326,7 +326,7 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
   });
 
   r.delete('/users/:id/sessions', {
-    config: { scope: 'sessions:write' },
+    config: { scope: 'sessions:write', destructive: true },
     schema: { tags, security, operationId: 'revokeUserSessions', summary: "End every session of a user", params: userParams, response: { 200: Type.Object({ revoked: Type.Integer() }), ...withUser } },
   }, async (request) => ({ revoked: await m.revokeAllSessions(request.params.id, requestContext(request)) }));
 

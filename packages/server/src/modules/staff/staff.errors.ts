@@ -28,4 +28,14 @@ export const StaffErrors = defineErrors({
   },
   staff_not_found: { status: 404, title: 'No such staff member' },
   already_staff: { status: 409, title: 'This user is a staff member already', description: 'Change the role with PATCH /staff/{userId}.' },
+  recovery_email_missing: {
+    status: 409,
+    title: 'The user has no verified e-mail address',
+    description: 'Send no link: start the recovery with method "code" and read the code out to the user.',
+  },
+  support_code_invalid: {
+    status: 401,
+    title: 'This recovery code or link is not valid',
+    description: 'Unknown, used or expired (codes from support last 15 minutes and work once): ask support for a new one.',
+  },
 });

@@ -8,6 +8,8 @@ import type { ApiKeyScope } from '../api-keys/api-keys.module.ts';
 import type { StaffMember } from './staff.repository.ts';
 import { ROLE_DEFINITIONS, STAFF_ROLES, type StaffRole } from './staff.roles.ts';
 import type { StaffService } from './staff.service.ts';
+import type { SupportRecoveryService } from './support-recovery.service.ts';
+import type { LockoutLifter } from './lockout-lift.service.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -47,7 +49,16 @@ export function enrollUrlOf(publicOrigin: string, token: string): string {
  */
 export async function staffRoutes(
   app: FastifyInstance,
-  deps: { staff: StaffService; auth: Auth; stepUpMaxAgeSeconds: number; publicOrigin: string },
+  deps: {
+    staff: StaffService;
+    auth: Auth;
+    stepUpMaxAgeSeconds: number;
+    publicOrigin: string;
+    recovery: SupportRecoveryService;
+    lockouts: LockoutLifter;
+    /** The effective configuration with its secrets masked (config/load.ts redactConfig). */
+    settings: unknown;
+  },
 ): Promise<void> {
   installScopeGuard(app, deps.auth);
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -165,4 +176,82 @@ export async function staffRoutes(
     await deps.staff.remove({ userId: request.params.userId, context: requestContext(request) });
     return reply.code(204).send(null);
   });
+}
+
+/** Support actions on one user and the settings page: registered under the same guard (see staffRoutes). */
+export async function supportActionRoutes(app: FastifyInstance, deps: Parameters<typeof staffRoutes>[1]): Promise<void> {
+  installScopeGuard(app, deps.auth);
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const security = [{ apiKey: [] }];
+  const problem = { $ref: 'Problem#' };
+  const errors = { 400: problem, 401: problem, 403: problem };
+  const userParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+  r.post('/users/:id/recovery', {
+    config: { scope: 'recovery:start', destructive: true },
+    schema: {
+      tags: ['management: support'],
+      security,
+      operationId: 'startUserRecovery',
+      summary: 'Start an account recovery for a user: a one-time link by e-mail, or a one-time code to read out',
+      description:
+        'The user redeems it on the app\'s recovery path (POST /api/v1/recovery/support, the SDK\'s recoverWithSupportCode): a restricted recovery session that can only enrol a passkey. 15 minutes, single use, stored hashed; a new one replaces an unused one. `code` is in this answer only. 409 recovery_email_missing (no verified address), 409 user_disabled. Support cannot start one for a staff member (403 staff_target_forbidden).',
+      params: userParams,
+      body: Type.Object(
+        { method: Type.Union([Type.Literal('email'), Type.Literal('code')]), reason: Type.Optional(ReasonSchema) },
+        { additionalProperties: false },
+      ),
+      response: {
+        201: Type.Object({
+          method: Type.Union([Type.Literal('email'), Type.Literal('code')]),
+          expiresAt: Type.String({ format: 'date-time' }),
+          code: Type.Optional(Type.String({ description: 'method "code": XXXX-XXXX-XXXX, shown once: read it out to the user' })),
+        }),
+        ...errors,
+        404: problem,
+        409: problem,
+      },
+    },
+  }, async (request, reply) => {
+    const started = await deps.recovery.start({ userId: request.params.id, method: request.body.method, context: requestContext(request) });
+    return reply.code(201).header('cache-control', 'no-store').send({ method: started.method, expiresAt: iso(started.expiresAt), ...(started.code ? { code: started.code } : {}) });
+  });
+
+  r.post('/users/:id/lockouts/lift', {
+    config: { scope: 'lockouts:lift', destructive: true },
+    schema: {
+      tags: ['management: support'],
+      security,
+      operationId: 'liftUserLockout',
+      summary: "Lift the locks and delays failed attempts put on a user's password, e-mail codes, TOTP and recovery codes",
+      description: 'Includes the address-wide e-mail-code lock after 100 failures (NIST SP 800-63B-4 §3.2.2) and every client\'s delay on that address. `lifted` lists what was counted; empty when nothing was.',
+      params: userParams,
+      body: Type.Object({ reason: Type.Optional(ReasonSchema) }, { additionalProperties: false }),
+      response: {
+        200: Type.Object({
+          lifted: Type.Array(
+            Type.Object({
+              method: Type.Union([Type.Literal('password'), Type.Literal('email_code'), Type.Literal('totp'), Type.Literal('recovery_code')]),
+              scope: Type.Union([Type.Literal('account'), Type.Literal('client')], { description: "account: the method's own counter; client: one client's delay on the e-mail address" }),
+              failures: Type.Integer(),
+              locked: Type.Boolean({ description: 'Whether it was holding the user back (locked or delayed) when lifted' }),
+            }),
+          ),
+        }),
+        ...errors,
+        404: problem,
+      },
+    },
+  }, async (request) => ({ lifted: await deps.lockouts.lift(request.params.id, requestContext(request)) }));
+
+  r.get('/settings', {
+    config: { scope: 'settings:read' },
+    schema: {
+      tags: ['management: settings'],
+      security,
+      operationId: 'getSettings',
+      summary: 'The effective configuration, secrets masked (***)',
+      response: { 200: Type.Object({}, { additionalProperties: true, description: 'The configuration object (README, Configuration), with secrets and URL passwords as ***' }), ...errors },
+    },
+  }, async () => deps.settings);
 }

@@ -65,6 +65,8 @@ import { cryptoRandom, type Random } from './platform/random.ts';
 import { deriveAtRestKeys, deriveServerKeys } from './platform/keys.ts';
 import { createUserAgentParser } from './platform/user-agent.ts';
 import { createTokenSigningKeys, createTokensService } from './modules/tokens/tokens.module.ts';
+import { createAuditSearchService, createSupportService, createUserSearchService } from './modules/support/support.module.ts';
+import { supportRoutes } from './modules/support/support.routes.ts';
 import { tokenAdminRoutes, tokenRoutes } from './modules/tokens/tokens.routes.ts';
 
 export interface AppOverrides {
@@ -418,6 +420,25 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     hasTotp: async (userId) => totpEnabled && (await totp.isEnrolled(userId)),
   });
   hasPassword = (userId) => passwords.hasPassword(userId);
+  // The support console's data (issue 13): reads over the modules above, scoped like the management API.
+  await app.register(supportRoutes, {
+    prefix: MANAGEMENT_PREFIX,
+    auth,
+    search: createUserSearchService({ db, directory, ownerOfCredential: (id) => passkeys.ownerOf(id), countPasskeys: (ids) => passkeys.countByUsers(ids) }),
+    support: createSupportService({
+      db,
+      directory,
+      listPasskeys: (userId) => passkeys.list(userId),
+      listSessions: (userId) => sessions.listForUser(userId),
+      recoveryCodesLeft: (userId) => recovery.remaining(userId),
+      hasPassword: (userId) => passwords.hasPassword(userId),
+      hasTotp: (userId) => totp.isEnrolled(userId),
+      emailCodesEnabled,
+      lockoutState: (userId) => lockout.stateOfUser(userId),
+    }),
+    auditSearch: createAuditSearchService({ db, dialect: database.dialect, checkpointKey: auditChain.publicJwk, now: () => clock.now() }),
+    recordRead: (context, read) => management.recordRead(context, read),
+  });
   const passwordIpLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perIpPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('password_totp_ip') });
   await app.register(passwordRoutes, { auth, cookies, clock, passwords, ipLimiter: passwordIpLimiter, enabled: passwordsEnabled });
   await app.register(totpRoutes, { auth, totp, ipLimiter: passwordIpLimiter, enabled: totpEnabled, cookies, clock });

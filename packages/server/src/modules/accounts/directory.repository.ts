@@ -1,5 +1,6 @@
 import { sql, type Insertable, type Kysely, type Updateable } from 'kysely';
 import type { Database } from '../../db/database.ts';
+import { dialectOf } from '../../db/columns.ts';
 import type { UsersTable } from './accounts.tables.ts';
 
 /**
@@ -41,6 +42,10 @@ function toUser(row: Pick<UsersTable, (typeof COLUMNS)[number]>): DirectoryUser 
 function prefixPattern(text: string): string {
   return `${text.replace(/[!%_]/g, (c) => `!${c}`)}%`;
 }
+
+/** Above every code point: `key < prefix + TOP` holds for every key that starts with `prefix`. */
+const TOP = '\u{10FFFF}';
+const PREFIXES_PER_STATEMENT = 250;
 
 export type DirectoryLookup = { id: string } | { externalId: string } | { usernameKey: string } | { emailKey: string };
 
@@ -104,6 +109,29 @@ export function createDirectoryRepository() {
       }
       const rows = await query.orderBy('created_at').orderBy('id').limit(input.limit).execute();
       return rows.map(toUser);
+    },
+
+    /**
+     * Users whose username key starts with one of `prefixes`, at most `perPrefix` per prefix (the
+     * shortest keys first), in one statement: one index range scan per prefix, never a table scan.
+     * PostgreSQL compares in code point order on its `COLLATE "C"` index (migration
+     * 2026_12_04_console_search); SQLite's BINARY order already is. Returns which prefix found each.
+     */
+    async findByUsernameKeyPrefixes(db: Kysely<Database>, prefixes: readonly string[], perPrefix: number): Promise<{ prefix: string; user: DirectoryUser }[]> {
+      const key = dialectOf(db) === 'postgres' ? sql`username_key COLLATE "C"` : sql.ref('username_key');
+      const columns = sql.join(COLUMNS.map((c) => sql.ref(c)));
+      const found: { prefix: string; user: DirectoryUser }[] = [];
+      // SQLite allows 500 terms in a compound SELECT (SQLITE_MAX_COMPOUND_SELECT): chunks of 250.
+      for (let start = 0; start < prefixes.length; start += PREFIXES_PER_STATEMENT) {
+        const chunk = prefixes.slice(start, start + PREFIXES_PER_STATEMENT);
+        const parts = chunk.map(
+          (prefix, i) =>
+            sql`SELECT * FROM (SELECT ${sql.lit(i)} AS p, ${columns} FROM users WHERE ${key} >= ${prefix} AND ${key} < ${prefix + TOP} ORDER BY ${key} LIMIT ${sql.lit(perPrefix)}) AS ${sql.raw(`r${i}`)}`,
+        );
+        const { rows } = await sql<Pick<UsersTable, (typeof COLUMNS)[number]> & { p: number | string }>`${sql.join(parts, sql` UNION ALL `)}`.execute(db);
+        for (const r of rows) found.push({ prefix: chunk[Number(r.p)] ?? '', user: toUser(r) });
+      }
+      return found;
     },
 
     /**

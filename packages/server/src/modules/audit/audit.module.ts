@@ -14,5 +14,6 @@ export { AuditEventTypes, type AuditEventType } from './audit.events.ts';
 export { searchAuditEvents, type AuditRecord, type AuditFilter } from './audit.query.ts';
 export { createAuditChainService, type AuditChainService, type SealedEvent } from './audit-chain.service.ts';
 export { createCheckpointSigner, type AuditPublicJwk } from './audit-chain.keys.ts';
-export { verifyAuditChain, type VerifyResult } from './audit-chain.verify.ts';
+export { verifyAuditChain, verifyRecentAuditChain, type VerifyResult } from './audit-chain.verify.ts';
+export type { Checkpoint } from './audit-chain.repository.ts';
 export { AUDIT_USAGE, runAuditCommand } from './audit.cli.ts';

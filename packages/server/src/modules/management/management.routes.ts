@@ -61,7 +61,7 @@ const ManagedSessionSchema = Type.Object({
 const iso = (ms: number) => new Date(ms).toISOString();
 const userJson = (u: DirectoryUser) => ({ ...u, createdAt: iso(u.createdAt) });
 const auditJson = (e: AuditRecord) => {
-  const { at, subjectUserId: _subject, ...rest } = e;
+  const { at, subjectUserId: _subject, reason: _reason, device: _device, userAgent: _userAgent, ...rest } = e;
   return { ...rest, at: iso(at) };
 };
 

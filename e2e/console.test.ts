@@ -71,7 +71,7 @@ class Person {
 
   /** Fills the reason dialog and confirms; the virtual authenticator answers any step-up. */
   async confirmWithReason(reason: string, confirm: string | RegExp): Promise<void> {
-    const dialog = this.page.getByRole('dialog');
+    const dialog = this.page.locator('lk-action-dialog dialog');
     await dialog.getByLabel(/Reason|Begründung/).fill(reason);
     await dialog.getByRole('button', { name: confirm }).click();
     await dialog.waitFor({ state: 'hidden' });
@@ -107,12 +107,16 @@ class Person {
     await this.page.waitForFunction(() => document.documentElement.lang === 'en');
   }
 
-  /** Enrols the passkey of an enrolment URL and signs in to the console with it. */
-  async enrolAndSignIn(enrollUrl: string): Promise<void> {
+  async openEnrolment(enrollUrl: string): Promise<void> {
     const url = new URL(enrollUrl);
     await this.goto(`${url.pathname}${url.hash}`);
     assert.equal(await this.heading(), 'Set up your staff passkey');
     assert.equal(new URL(this.page.url()).hash, '', 'the token leaves the address bar at once');
+  }
+
+  /** Enrols the passkey of an enrolment URL (null: the enrolment page is open) and signs in to the console with it. */
+  async enrolAndSignIn(enrollUrl: string | null): Promise<void> {
+    if (enrollUrl) await this.openEnrolment(enrollUrl);
     await this.click('Create a passkey');
     await this.page.getByText(/Your passkey is set up/).waitFor();
     await this.page.getByRole('link', { name: 'Go to sign-in' }).click();
@@ -131,6 +135,14 @@ class Person {
       },
       { method, path, body },
     );
+  }
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
@@ -202,8 +214,151 @@ describe('support console', () => {
     assert.match(url, /\/admin\/enroll#token=lk_append_/);
     await alice.page.screenshot({ path: `${SHOTS}14-staff-added.png`, fullPage: true, animations: 'disabled' });
     await sam.open();
-    await sam.enrolAndSignIn(url);
+    await sam.openEnrolment(url);
+    await sam.capture('09-enroll');
+    await sam.enrolAndSignIn(null);
     const nav = await sam.page.getByRole('navigation', { name: 'Console sections' }).getByRole('link').allInnerTexts();
     assert.deepEqual(nav, ['Find a user', 'Audit log'], 'support sees no staff, API keys or settings');
+  });
+
+  test('support finds a user by a typo\'d prefix with the keyboard, reads the explained failure, revokes a session (reason + step-up)', async () => {
+    const authenticator = newAuthenticator();
+    johnPhone = server.client();
+    johnId = (await signUp(johnPhone, authenticator, 'john.smith')).user.id;
+    for (const other of ['joan.miller', 'johanna.berg']) await signUp(server.client(), newAuthenticator(), other);
+    const laptop = server.client();
+    assert.equal((await authenticate(laptop, authenticator, { username: 'john.smith' })).verify.status, 200);
+    // A sign-in relayed by a look-alike site: the passkey signed for another origin.
+    const phished = await authenticate(server.client(), authenticator, { username: 'john.smith' }, { clientData: { origin: 'https://login-examp1e.com' } });
+    assert.equal(phished.verify.status, 401);
+
+    await sam.goto('/admin');
+    const search = sam.page.getByRole('combobox', { name: /Username, e-mail/ });
+    await search.pressSequentially('jhon', { delay: 40 });
+    const option = sam.page.getByRole('option', { name: /john\.smith/ });
+    await option.waitFor();
+    assert.match(await option.innerText(), /similar name/, 'found one typo away');
+    await sam.capture('03-find-results');
+    await search.press('ArrowDown');
+    await search.press('ArrowUp');
+    assert.equal(await option.getAttribute('aria-selected'), 'true');
+    await search.press('Enter');
+    await sam.page.getByRole('heading', { level: 1, name: 'john.smith' }).waitFor();
+    assert.equal(new URL(sam.page.url()).pathname, `/admin/users/${johnId}`);
+
+    const failure = sam.page.locator('ol.timeline > li[data-outcome="failure"]').first();
+    await failure.waitFor();
+    assert.match(await failure.innerText(), /What it means[\s\S]*Possible phishing[\s\S]*What to tell the user/i);
+    await sam.capture('04-user-support');
+
+    // Long enough after sign-in that a destructive action needs a fresh passkey confirmation.
+    server.clock.advance(20 * 60_000);
+    assert.equal(await sam.page.evaluate(async () => (await (await fetch('/api/admin/v1/me')).json()).stepUpValidUntil), null);
+    const sessions = sam.page.getByRole('button', { name: /^Revoke the session from/ });
+    assert.equal(await sessions.count(), 2);
+    await sessions.first().click();
+    await sam.confirmWithReason('Caller lost the laptop, ticket SUP-881', 'Revoke');
+    await sam.page.locator('p.notice', { hasText: 'The session is revoked.' }).waitFor();
+    assert.equal(await sessions.count(), 1);
+    assert.notEqual(await sam.page.evaluate(async () => (await (await fetch('/api/admin/v1/me')).json()).stepUpValidUntil), null, 'the passkey step-up ran');
+    const alive = [(await johnPhone.get('/api/v1/session')).status, (await laptop.get('/api/v1/session')).status].sort();
+    assert.deepEqual(alive, [200, 401], 'exactly one of john\'s sessions ended');
+    const audit = await sam.page.evaluate(async () => (await (await fetch('/api/admin/v1/audit/events?type=session.revoked')).json()) as { items: { reason: string | null; actor: { kind: string } }[] });
+    assert.equal(audit.items[0]?.reason, 'Caller lost the laptop, ticket SUP-881');
+    assert.equal(audit.items[0]?.actor.kind, 'staff');
+  });
+
+  test('support gives a one-time recovery code in large type; the user redeems it and enrols a new passkey', async () => {
+    await sam.click('Give a one-time recovery code');
+    await sam.confirmWithReason('Verified caller by callback, lost phone', 'Give a one-time recovery code');
+    const codeDialog = sam.page.getByRole('dialog', { name: 'One-time recovery code' });
+    await codeDialog.waitFor();
+    const code = (await sam.page.getByTestId('recovery-code').innerText()).trim();
+    assert.match(code, /^[A-Z0-9]{4}(-[A-Z0-9]{4})+$/);
+    const fontSize = await sam.page.getByTestId('recovery-code').evaluate((el) => Number.parseFloat(getComputedStyle(el).fontSize));
+    assert.ok(fontSize >= 28, `large, readable type (${fontSize}px)`);
+    await sam.axe('recovery code dialog');
+    await sam.page.screenshot({ path: `${SHOTS}05-recovery-code.png`, animations: 'disabled' });
+    await codeDialog.getByRole('button', { name: 'I have read it out' }).click();
+    assert.equal(await sam.page.getByTestId('recovery-code').innerText(), '', 'shown once');
+
+    // The user, on the site's recovery path (the SDK of /latchkey.js), with a new device.
+    await john.open();
+    await john.page.goto(`${origin}/`);
+    const result = await john.page.evaluate(async (supportCode) => {
+      const { LatchkeyClient } = (await import('/latchkey.js' as string)) as typeof import('../packages/sdk/src/index.ts');
+      const client = new LatchkeyClient();
+      const recovered = await client.recoverWithSupportCode(supportCode);
+      const scope = recovered.session.scope;
+      await client.addPasskey();
+      const after = await client.getSession();
+      return { scope, afterScope: after?.session.scope ?? null, username: after?.user.username ?? null };
+    }, code);
+    assert.deepEqual(result, { scope: 'recovery', afterScope: 'full', username: 'john.smith' });
+    const overview = await sam.page.evaluate(async (id) => (await (await fetch(`/api/admin/v1/users/${id}/overview`)).json()) as { passkeys: unknown[] }, johnId);
+    assert.equal(overview.passkeys.length, 2, 'a new passkey was enrolled');
+    await sam.page.reload();
+    await sam.page.locator('ol.timeline').waitFor();
+    assert.match(await sam.page.locator('ol.timeline').innerText(), /Recovery started by support/);
+  });
+
+  test('an auditor sees the audit log, its chain verdict and the export, no action buttons, and a forced call is refused', async () => {
+    await alice.page.getByRole('link', { name: 'Staff', exact: true }).click();
+    await alice.page.getByLabel('Username').fill('ada');
+    await alice.page.getByLabel('Role', { exact: true }).selectOption('auditor');
+    await alice.click('Add');
+    await alice.confirmWithReason('Quarterly access review', 'Add');
+    const url = await alice.page.getByTestId('enroll-url').innerText();
+    await ada.open();
+    await ada.enrolAndSignIn(url);
+    const nav = await ada.page.getByRole('navigation', { name: 'Console sections' }).getByRole('link').allInnerTexts();
+    assert.deepEqual(nav, ['Find a user', 'Audit log', 'Staff', 'Settings']);
+
+    await ada.page.getByRole('link', { name: 'Audit log' }).click();
+    await ada.page.locator('[data-verdict]').waitFor();
+    assert.equal(await ada.page.locator('[data-verdict]').getAttribute('data-verdict'), 'ok');
+    await ada.page.locator('tbody tr').first().waitFor();
+    await ada.capture('06-audit');
+    await ada.page.getByLabel('Event type').fill('session.revoked');
+    await ada.click('Search');
+    await until(async () => (await ada.page.locator('tbody tr').count()) > 0 && (await ada.page.locator('tbody tr', { hasNotText: 'session.revoked' }).count()) === 0);
+    const [download] = await Promise.all([ada.page.waitForEvent('download'), ada.click('Export CSV')]);
+    assert.match(download.suggestedFilename(), /^latchkey-audit-.*\.csv$/);
+    const csv = readFileSync((await download.path())!, 'utf8');
+    assert.match(csv, /session\.revoked/);
+    assert.match(csv, /Caller lost the laptop, ticket SUP-881/);
+
+    await ada.goto(`/admin/users/${johnId}`);
+    await ada.page.locator('ol.timeline').waitFor();
+    for (const name of ['Disable account', 'Revoke all sessions', 'Give a one-time recovery code', 'Lift lockout']) {
+      assert.equal(await ada.page.getByRole('button', { name }).count(), 0, `no ${name} for an auditor`);
+    }
+    assert.equal(await ada.page.getByRole('button', { name: /^(Revoke the session|Delete passkey)/ }).count(), 0);
+    await ada.capture('07-user-auditor');
+    // The server decides: the same calls made by hand are refused.
+    assert.deepEqual(await ada.forced('POST', `/api/admin/v1/users/${johnId}/disable`, { reason: 'curious auditor' }), { status: 403, code: 'insufficient_scope' });
+    assert.deepEqual(await ada.forced('DELETE', `/api/admin/v1/users/${johnId}/sessions`), { status: 403, code: 'insufficient_scope' });
+    assert.deepEqual(await sam.forced('POST', '/api/admin/v1/staff', { username: 'mallory', role: 'admin', reason: 'promote a friend' }), { status: 403, code: 'insufficient_scope' });
+    const samExport = await sam.page.evaluate(async () => (await fetch('/api/admin/v1/audit/export?format=csv')).status);
+    assert.equal(samExport, 403, 'support cannot export');
+  });
+
+  test('the admin creates an API key with scope checkboxes (secret shown once, copy button) and revokes it', async () => {
+    await alice.page.getByRole('link', { name: 'API keys' }).click();
+    await alice.page.getByLabel('Name').fill('crm backend');
+    await alice.page.getByRole('checkbox', { name: 'users:read' }).check();
+    await alice.page.getByRole('checkbox', { name: 'append_tokens:issue' }).check();
+    await alice.click('Create an API key');
+    await alice.confirmWithReason('CRM integration, change CHG-42', 'Create an API key');
+    const secret = await alice.page.getByTestId('api-key-secret').innerText();
+    assert.match(secret, /^lk_live_/);
+    await alice.page.getByRole('button', { name: 'Copy' }).waitFor();
+    await alice.capture('15-api-key-created');
+    const lookup = await fetch(`${server.url}/api/admin/v1/users/${johnId}`, { headers: { authorization: `Bearer ${secret}` } });
+    assert.equal(lookup.status, 200, 'the new key works');
+    await alice.page.getByRole('button', { name: 'Revoke the key crm backend' }).click();
+    await alice.confirmWithReason('Rotated', 'Revoke');
+    await alice.page.locator('p.notice', { hasText: 'The key is revoked.' }).waitFor();
+    assert.equal((await fetch(`${server.url}/api/admin/v1/users/${johnId}`, { headers: { authorization: `Bearer ${secret}` } })).status, 401);
   });
 });

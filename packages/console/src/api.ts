@@ -37,8 +37,10 @@ export interface ManagedUser {
 }
 
 export interface ConsolePasskey extends Passkey {
+  /** BE flag. */
   backupEligible?: boolean;
-  backupState?: boolean;
+  /** BS flag at its last use. */
+  synced?: boolean;
 }
 
 export interface ManagedSession {
@@ -53,8 +55,11 @@ export interface ManagedSession {
 }
 
 export interface Lockout {
-  factor: string;
-  until: string | null;
+  factor: 'password' | 'totp' | 'recovery_code' | 'email_code';
+  failures: number;
+  locked: boolean;
+  lastFailureAt: string;
+  delayedUntil: string | null;
 }
 
 /** The user page's data: the overview endpoint, or the same put together from the older routes. */
@@ -106,7 +111,7 @@ export interface AuditEvent {
 export interface ChainVerdict {
   ok: boolean;
   checkedEvents: number;
-  firstBad?: { id?: string; sequence?: number; [key: string]: unknown } | null;
+  firstBad?: { seq: number | null; eventId: string | null; tampering: string; detail: string } | null;
   lastCheckpoint?: unknown;
 }
 
@@ -232,7 +237,7 @@ export class AdminApi {
   }
 
   timeline(id: string, cursor?: string): Promise<Page<TimelineItem>> {
-    return this.get(`/users/${encodeURIComponent(id)}/timeline`, { cursor, limit: 25 });
+    return this.get(`/users/${encodeURIComponent(id)}/timeline`, { cursor, limit: 25, lang: this.lang });
   }
 
   auditEvents(filters: Record<string, string>, cursor?: string): Promise<Page<AuditEvent>> {

@@ -319,7 +319,7 @@ export class ApiKeysPage extends AdminPage {
     const done = await this.dialog.open({
       title: this.f('confirm_key_revoke', { name: key.name }),
       text: this.t.confirm_key_revoke_text,
-      confirmLabel: this.t.revoke,
+      confirmLabel: this.t.revokeKey,
       danger: true,
       run: (reason) => this.ctx.api.revokeApiKey(key.id, reason),
     });
@@ -376,7 +376,7 @@ export class ApiKeysPage extends AdminPage {
                       <td><span class=${k.revokedAt ? 'badge bad' : 'badge ok'}>${k.revokedAt ? t.revoked : t.active}</span></td>
                       <td>${k.revokedAt
                         ? nothing
-                        : html`<button type="button" class="danger small" aria-label=${this.f('revokeKeyLabel', { name: k.name })} @click=${() => this.#revoke(k)}>${t.revoke}</button>`}</td>
+                        : html`<button type="button" class="danger small" aria-label=${this.f('revokeKeyLabel', { name: k.name })} @click=${() => this.#revoke(k)}>${t.revokeKey}</button>`}</td>
                     </tr>`,
                   )}
                 </tbody>

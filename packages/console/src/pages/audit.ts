@@ -151,7 +151,7 @@ export class AuditPage extends ConsolePage {
     if (v === null) return nothing;
     if (v === 'unknown') return html`<span class="badge" data-verdict="unknown">${this.t.chainUnknown}</span>`;
     if (v.ok) return html`<span class="badge ok" data-verdict="ok">✓ ${this.f('chainOk', { n: v.checkedEvents })}</span>`;
-    return html`<span class="badge bad" data-verdict="bad">✗ ${this.f('chainBad', { id: String(v.firstBad?.id ?? v.firstBad?.sequence ?? '?') })}</span>`;
+    return html`<span class="badge bad" data-verdict="bad">✗ ${this.f('chainBad', { id: String(v.firstBad?.eventId ?? v.firstBad?.seq ?? '?') })}</span>`;
   }
 
   #field(name: Filter, label: StringKey, input: unknown) {

@@ -161,7 +161,16 @@ export class UserPage extends ConsolePage {
     void this.load();
   }
 
+  #loadedLang = '';
+
+  protected override willUpdate(changed: Map<PropertyKey, unknown>): void {
+    super.willUpdate(changed);
+    // Titles and explanations come from the server in the console's language: ask again on a switch.
+    if (changed.has('ctx') && this.#loadedLang && this.ctx.tr.lang !== this.#loadedLang) void this.load();
+  }
+
   async load(): Promise<void> {
+    this.#loadedLang = this.ctx.tr.lang;
     try {
       const [data, timeline] = await Promise.all([
         this.ctx.api.overview(this.userId),
@@ -309,7 +318,7 @@ export class UserPage extends ConsolePage {
       can('users:write') && user.status === 'active' ? html`<button type="button" class="danger" @click=${() => this.#disable(false)}>${t.disable}</button>` : nothing,
       can('users:write') && user.status === 'disabled' ? html`<button type="button" @click=${() => this.#disable(true)}>${t.enable}</button>` : nothing,
       can('sessions:write') && this.data!.sessions.length > 0 ? html`<button type="button" @click=${this.#revokeAll}>${t.revokeAll}</button>` : nothing,
-      can('lockouts:lift') ? html`<button type="button" @click=${this.#lift}>${t.liftLockout}</button>` : nothing,
+      can('lockouts:lift') && (this.data!.lockouts === null || this.data!.lockouts.length > 0) ? html`<button type="button" @click=${this.#lift}>${t.liftLockout}</button>` : nothing,
       can('recovery:start') && user.email ? html`<button type="button" @click=${() => this.#recovery('email')}>${t.recoveryLink}</button>` : nothing,
       can('recovery:start') ? html`<button type="button" id="recovery-code" @click=${() => this.#recovery('code')}>${t.recoveryCode}</button>` : nothing,
     ].filter((b) => b !== nothing);
@@ -342,7 +351,16 @@ export class UserPage extends ConsolePage {
         ${lockouts !== null
           ? html`<dt>${t.lockout}</dt>
               <dd>${lockouts.length
-                ? lockouts.map((l) => html`<span class="badge bad">${this.f('lockedUntil', { factor: l.factor, time: this.ctx.tr.dateTime(l.until) })}</span> `)
+                ? lockouts.map((l) => {
+                    const key = FACTOR[l.factor];
+                    const factor = key ? t[key] : l.factor;
+                    const text = l.locked
+                      ? this.f('lockoutLocked', { factor, n: l.failures })
+                      : l.delayedUntil
+                        ? this.f('lockoutDelayed', { factor, n: l.failures, time: this.ctx.tr.dateTime(l.delayedUntil) })
+                        : this.f('lockoutCounting', { factor, n: l.failures });
+                    return html`<span class=${l.locked ? 'badge bad' : 'badge warn'}>${text}</span> `;
+                  })
                 : t.notLocked}</dd>`
           : nothing}
       </dl>
@@ -369,7 +387,7 @@ export class UserPage extends ConsolePage {
             ${list.map((p) => {
               const synced = p.deviceType === 'multiDevice' || p.backedUp;
               const be = p.backupEligible ?? p.deviceType === 'multiDevice';
-              const bs = p.backupState ?? p.backedUp;
+              const bs = p.synced ?? p.backedUp;
               return html`<li class="item">
                 ${this.#passkeyIcon(p)}
                 <div class="body">
@@ -472,6 +490,14 @@ export class UserPage extends ConsolePage {
       </dialog>`;
   }
 }
+
+/** Lockout factors and fallbacks under one set of names. */
+const FACTOR: Record<string, StringKey> = {
+  password: 'fallback_password',
+  totp: 'fallback_totp',
+  recovery_code: 'fallback_recoveryCodes',
+  email_code: 'fallback_emailCode',
+};
 
 export function deviceName(browser: string | null | undefined, os: string | null | undefined): string {
   return [browser, os].filter(Boolean).join(' · ');

@@ -318,10 +318,10 @@ describe('support console', () => {
     await ada.page.locator('[data-verdict]').waitFor();
     assert.equal(await ada.page.locator('[data-verdict]').getAttribute('data-verdict'), 'ok');
     await ada.page.locator('tbody tr').first().waitFor();
-    await ada.capture('06-audit');
     await ada.page.getByLabel('Event type').fill('session.revoked');
     await ada.click('Search');
     await until(async () => (await ada.page.locator('tbody tr').count()) > 0 && (await ada.page.locator('tbody tr', { hasNotText: 'session.revoked' }).count()) === 0);
+    await ada.capture('06-audit');
     const [download] = await Promise.all([ada.page.waitForEvent('download'), ada.click('Export CSV')]);
     assert.match(download.suggestedFilename(), /^latchkey-audit-.*\.csv$/);
     const csv = readFileSync((await download.path())!, 'utf8');

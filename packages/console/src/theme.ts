@@ -198,6 +198,10 @@ export const base = css`
     outline: 3px solid var(--lk-focus);
     outline-offset: 2px;
   }
+  /* Headings take focus only so that a screen reader starts there after a route change. */
+  h1[tabindex='-1']:focus {
+    outline: none;
+  }
   table {
     width: 100%;
     border-collapse: collapse;

@@ -46,6 +46,12 @@ export class AuditPage extends ConsolePage {
       .table-wrap {
         overflow-x: auto;
       }
+      td.nowrap {
+        white-space: nowrap;
+      }
+      td .mono {
+        overflow-wrap: normal;
+      }
       .buttons {
         display: flex;
         flex-wrap: wrap;
@@ -205,10 +211,10 @@ export class AuditPage extends ConsolePage {
                 const subject = e.userId ?? e.subjectUserId ?? null;
                 const reason = e.reason ?? (typeof e.data?.reason === 'string' ? e.data.reason : null);
                 return html`<tr>
-                  <td><time datetime=${e.at}>${this.ctx.tr.dateTime(e.at)}</time></td>
-                  <td class="mono">${e.type}${e.errorCode ? html`<br /><span class="muted">${e.errorCode}</span>` : nothing}</td>
+                  <td class="nowrap"><time datetime=${e.at}>${this.ctx.tr.dateTime(e.at)}</time></td>
+                  <td class="nowrap"><span class="mono">${e.type}</span>${e.errorCode ? html`<br /><span class="mono muted">${e.errorCode}</span>` : nothing}</td>
                   <td><span class=${e.outcome === 'failure' ? 'badge bad' : e.outcome === 'success' ? 'badge ok' : 'badge'}>${t[`outcome_${e.outcome}` as StringKey] ?? e.outcome}</span></td>
-                  <td>${actorKind ? (t[`actor_${actorKind}` as StringKey] ?? actorKind) : '—'}${actorId ? html`<br /><span class="mono muted">${actorId}</span>` : nothing}</td>
+                  <td>${actorKind ? (t[`actor_${actorKind}` as StringKey] ?? actorKind) : '—'}${actorId ? html` <span class="mono muted" title=${actorId}>${actorId.slice(0, 8)}</span>` : nothing}</td>
                   <td>${subject ? html`<a class="mono" href=${userPath(subject)}>${subject.slice(0, 8)}</a>` : '—'}</td>
                   <td>${reason ?? ''}</td>
                 </tr>`;

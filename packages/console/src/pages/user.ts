@@ -464,7 +464,7 @@ export class UserPage extends ConsolePage {
       <div class="head">
         <h1 tabindex="-1">${d ? d.user.displayName || d.user.username : this.error ? t.profile : t.loading}</h1>
         ${d
-          ? html`<span class="muted">${d.user.username}</span>
+          ? html`${d.user.displayName && d.user.displayName !== d.user.username ? html`<span class="muted">${d.user.username}</span>` : nothing}
               <span class=${d.user.status === 'active' ? 'badge ok' : 'badge bad'}>${t[`status_${d.user.status}` as StringKey]}</span>`
           : nothing}
       </div>

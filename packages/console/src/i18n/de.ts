@@ -197,6 +197,8 @@ export const de: Strings = {
   actor: 'Akteur',
   subject: 'Nutzer',
   reason: 'Begründung',
+  detail: 'Detail',
+  eventsShownOne: '1 Ereignis angezeigt',
   eventsShown: '{n} Ereignisse angezeigt',
 
   staffTitle: 'Mitarbeitende',

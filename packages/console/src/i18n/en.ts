@@ -195,6 +195,8 @@ export const en = {
   actor: 'Actor',
   subject: 'User',
   reason: 'Reason',
+  detail: 'Detail',
+  eventsShownOne: '1 event shown',
   eventsShown: '{n} events shown',
 
   staffTitle: 'Staff',

@@ -30,7 +30,7 @@ export class AuditPage extends ConsolePage {
         display: grid;
         grid-template-columns: repeat(auto-fill, minmax(12rem, 1fr));
         gap: 0 0.75rem;
-        align-items: end;
+        align-items: start;
       }
       .top {
         display: flex;
@@ -45,6 +45,9 @@ export class AuditPage extends ConsolePage {
       }
       .table-wrap {
         overflow-x: auto;
+      }
+      .buttons-cell {
+        align-self: end;
       }
       td.nowrap {
         white-space: nowrap;
@@ -96,6 +99,10 @@ export class AuditPage extends ConsolePage {
       });
   }
 
+  #shown(n: number): string {
+    return n === 1 ? this.t.eventsShownOne : this.f('eventsShown', { n });
+  }
+
   #read(form: HTMLFormElement): Record<string, string> {
     const data = new FormData(form);
     const filters: Record<string, string> = {};
@@ -115,7 +122,7 @@ export class AuditPage extends ConsolePage {
       this.events = cursor ? [...(this.events ?? []), ...page.items] : page.items;
       this.nextCursor = page.nextCursor;
       this.error = '';
-      this.ctx.announce(this.f('eventsShown', { n: this.events.length }));
+      this.ctx.announce(this.#shown(this.events.length));
     } catch (error) {
       this.error = this.describe(error);
     } finally {
@@ -185,7 +192,7 @@ export class AuditPage extends ConsolePage {
             <option value="success">${t.outcome_success}</option>
             <option value="failure">${t.outcome_failure}</option>
           </select>`)}
-          <div class="field row">
+          <div class="field row buttons-cell">
             <button type="submit" class="primary" ?disabled=${this.busy}>${t.search}</button>
             <button type="button" @click=${this.#reset}>${t.reset}</button>
           </div>
@@ -200,7 +207,7 @@ export class AuditPage extends ConsolePage {
       ${this.error ? html`<p class="notice error" role="alert">${this.error}</p>` : nothing}
       ${this.notice ? html`<p class="notice success">${this.notice}</p>` : nothing}
       <section class="card" aria-labelledby="events-title">
-        <h2 id="events-title">${this.events ? this.f('eventsShown', { n: this.events.length }) : t.loading}</h2>
+        <h2 id="events-title">${this.events ? this.#shown(this.events.length) : t.loading}</h2>
         <div class="table-wrap">
           <table>
             <thead><tr><th scope="col">${t.time}</th><th scope="col">${t.event}</th><th scope="col">${t.filterOutcome}</th><th scope="col">${t.actor}</th><th scope="col">${t.subject}</th><th scope="col">${t.reason}</th></tr></thead>

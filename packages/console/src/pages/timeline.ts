@@ -70,7 +70,7 @@ export function renderTimelineItem(item: TimelineItem, tr: Translator) {
   const { t } = tr;
   const device = item.device ? [item.device.browser, item.device.os].filter(Boolean).join(' · ') : '';
   const outcomeClass = item.outcome === 'failure' ? 'badge bad' : item.outcome === 'success' ? 'badge ok' : 'badge';
-  const details = [device && `${t.device}: ${device}`, item.ip && `${t.ip}: ${item.ip}`, item.code && `${t.code}: ${item.code}`, item.reason && `${t.reason}: ${item.reason}`].filter(Boolean);
+  const details = [device && `${t.device}: ${device}`, item.ip && `${t.ip}: ${item.ip}`, item.code && `${t.code}: ${item.code}`, item.reason && `${item.outcome === 'failure' ? t.detail : t.reason}: ${item.reason}`].filter(Boolean);
   return html`<li data-outcome=${item.outcome} data-type=${item.type}>
     <div class="when"><time datetime=${item.at}>${tr.dateTime(item.at)}</time></div>
     <div class="what">

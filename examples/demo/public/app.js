@@ -33,6 +33,23 @@ if (page === 'home') {
   auth.addEventListener('latchkey-error', () => {
     document.getElementById('notice').textContent = '';
   });
+  // A recovery support started for this user: the mailed link ends in #support-code=… (the SDK's
+  // recoverWithSupportCode). It opens the same restricted session as self-service recovery, and
+  // the account page asks for a new passkey.
+  const supportCode = new URLSearchParams(location.hash.slice(1)).get('support-code');
+  if (supportCode) {
+    history.replaceState(null, '', '/');
+    latchkey.recoverWithSupportCode(supportCode).then(
+      () => {
+        sessionStorage.setItem('demo:notice', 'support-recovery');
+        location.assign('/account.html');
+      },
+      (error) => {
+        document.getElementById('notice').textContent =
+          error.code === 'support_code_invalid' ? 'This recovery link has expired or was used already: ask support for a new one.' : 'The recovery could not start; try again.';
+      },
+    );
+  }
   if (new URLSearchParams(location.search).has('signed-out')) {
     document.getElementById('notice').textContent = 'Signed out.';
     history.replaceState(null, '', '/');
@@ -60,6 +77,8 @@ if (page === 'account') {
             ? 'Signed in with a code from your e-mail.'
             : notice === 'recovery'
               ? 'Your e-mail and recovery code checked out.'
+              : notice === 'support-recovery'
+                ? 'Support started the recovery of your account.'
               : notice === 'recovered'
                 ? 'Your account is recovered: sign in with the new passkey from now on. Make new recovery codes below.'
                 : 'Signed in.';

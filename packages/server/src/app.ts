@@ -49,6 +49,8 @@ import {
 import { loadProviderNames } from './modules/passkey-names/passkey-names.ts';
 import { createSessionsService, sessionRoutes } from './modules/sessions/sessions.module.ts';
 import { createTelemetryService, telemetryRoutes } from './modules/telemetry/telemetry.module.ts';
+import { createExperimentsRepository, createExperimentsService } from './modules/experiments/experiments.module.ts';
+import { experimentAdminRoutes, experimentRoutes } from './modules/experiments/experiments.routes.ts';
 import {
   createAuthenticationService,
   createChallengeCodec,
@@ -81,6 +83,8 @@ export interface AppOverrides {
 }
 
 const SWEEP_INTERVAL_MS = 60_000;
+/** How stale a node's view of the A/B tests may be: a stop (roll-out) reaches every node within this. */
+const EXPERIMENTS_REFRESH_MS = 2_000;
 
 /** Where people reach this server: the first allowed origin (links in mails, the console's enrolment URL). */
 export function publicOriginOf(config: Readonly<Config>): string {
@@ -325,9 +329,14 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   await app.register(telemetryRoutes, { telemetry: createTelemetryService({ db, audit }), auth, limiter: telemetryLimiter });
   installWellKnown(app, config);
   await app.register(auditKeyRoutes, { jwk: auditChain.publicJwk });
-  const management = createManagementService({ db, directory, sessions, passkeys, audit, clock, appendTokens });
+  const management = createManagementService({
+    db, directory, sessions, passkeys, audit, clock, appendTokens, isStaff: async (trx, userId) => (await staff.roleOf(userId, trx)) !== undefined,
+  });
   await app.register(managementRoutes, { prefix: MANAGEMENT_PREFIX, management, apiKeys, auth });
   await app.register(tokenAdminRoutes, { prefix: MANAGEMENT_PREFIX, tokens, auth });
+  const experiments = createExperimentsService({ db, repository: createExperimentsRepository(), audit, clock, random, bucketKey: keys.experimentBuckets, refreshMs: EXPERIMENTS_REFRESH_MS });
+  await app.register(experimentAdminRoutes, { prefix: MANAGEMENT_PREFIX, experiments, auth });
+  await app.register(experimentRoutes, { experiments, auth, limiter: telemetryLimiter });
 
   const codeIpLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perIpPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('email_code_ip') });
   const perClientLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perAddressPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('email_code_client') });

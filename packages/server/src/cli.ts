@@ -41,6 +41,37 @@ The database comes from LATCHKEY_DATABASE_URL (default sqlite:./data/latchkey.db
 /** How long the enrolment link `staff add` prints stays valid (append tokens allow at most 15 minutes). */
 const STAFF_ENROLL_TTL_SECONDS = 900;
 
+/** Audit rows the CLI writes: no user agent to parse. */
+function cliAudit() {
+  return createAuditService({ clock: systemClock, random: cryptoRandom, parseUserAgent: () => ({ os: null, browser: null, device: null }) });
+}
+
+/** The operator on the command line is the actor of what the CLI does. */
+function cliContext() {
+  return { requestId: `cli-${cryptoRandom.uuid()}`, ip: null, userAgent: null, actor: { kind: 'cli' as const, id: operatorName() } };
+}
+
+/**
+ * Prints what a sub-command returns; a usage mistake exits 64 with the usage, a refusal of the
+ * service (an AppError) exits 1 naming its code.
+ */
+async function printOutcome(run: () => Promise<string>, usage: string, isUsageError: (error: unknown) => boolean): Promise<number> {
+  try {
+    process.stdout.write(`${await run()}\n`);
+    return 0;
+  } catch (error) {
+    if (isUsageError(error)) {
+      process.stderr.write(`latchkey: ${(error as Error).message}\n\n${usage}\n`);
+      return 64;
+    }
+    if (error instanceof AppError) {
+      process.stderr.write(`latchkey: ${error.detail ?? error.title} (${error.code})\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
 function operatorName(): string | null {
   try {
     return userInfo().username;
@@ -70,53 +101,27 @@ async function run(command: string | undefined, args: string[]): Promise<number>
     } else if (command === 'api-keys') {
       // A fresh install has no tables yet: the first key must be makeable before the first start.
       await migrateToLatest(database.db);
-      const audit = createAuditService({ clock: systemClock, random: cryptoRandom, parseUserAgent: () => ({ os: null, browser: null, device: null }) });
-      const service = createApiKeysService({ db: database.db, clock: systemClock, random: cryptoRandom, audit });
-      const context = { requestId: `cli-${cryptoRandom.uuid()}`, ip: null, userAgent: null, actor: { kind: 'cli' as const, id: operatorName() } };
-      try {
-        process.stdout.write(`${await runApiKeysCommand(args, service, context, systemClock.now())}\n`);
-      } catch (error) {
-        if (error instanceof UsageError) {
-          process.stderr.write(`latchkey: ${error.message}\n\n${USAGE}\n`);
-          return 64;
-        }
-        if (error instanceof AppError) {
-          process.stderr.write(`latchkey: ${error.detail ?? error.title} (${error.code})\n`);
-          return 1;
-        }
-        throw error;
-      }
+      const service = createApiKeysService({ db: database.db, clock: systemClock, random: cryptoRandom, audit: cliAudit() });
+      return await printOutcome(() => runApiKeysCommand(args, service, cliContext(), systemClock.now()), USAGE, (e) => e instanceof UsageError);
     } else if (command === 'staff') {
       // Like api-keys: the first admin is made on a fresh install, before the first start.
       await migrateToLatest(database.db);
-      const audit = createAuditService({ clock: systemClock, random: cryptoRandom, parseUserAgent: () => ({ os: null, browser: null, device: null }) });
+      const audit = cliAudit();
       const directory = createUserDirectory({ clock: systemClock, random: cryptoRandom });
       // An enrolment link lives longer than a backend's append token: the person may open it a few minutes later.
       const appendTokens = createAppendTokensService({ db: database.db, clock: systemClock, random: cryptoRandom, audit, ttlSeconds: STAFF_ENROLL_TTL_SECONDS });
       const passkeys = createWebauthnRepository();
       const staff = createStaffService({ db: database.db, clock: systemClock, audit, directory, appendTokens, countPasskeys: (db, userId) => passkeys.countByUser(db, userId) });
-      const context = { requestId: `cli-${cryptoRandom.uuid()}`, ip: null, userAgent: null, actor: { kind: 'cli' as const, id: operatorName() } };
       const origin = config.rp.origins[0] ?? `http://localhost:${config.server.port}`;
-      try {
-        const out = await runStaffCommand(args, {
+      const runStaff = () =>
+        runStaffCommand(args, {
           staff,
-          context,
+          context: cliContext(),
           enrollUrl: (token) => enrollUrlOf(origin, token),
           findUserId: async (username) => (await directory.findByUsername(database.db, username))?.id,
           progress: (line) => process.stderr.write(`${line}\n`),
         });
-        process.stdout.write(`${out}\n`);
-      } catch (error) {
-        if (error instanceof StaffUsageError) {
-          process.stderr.write(`latchkey: ${error.message}\n\n${STAFF_USAGE}\n`);
-          return 64;
-        }
-        if (error instanceof AppError) {
-          process.stderr.write(`latchkey: ${error.detail ?? error.title} (${error.code})\n`);
-          return 1;
-        }
-        throw error;
-      }
+      return await printOutcome(runStaff, STAFF_USAGE, (e) => e instanceof StaffUsageError);
     } else if (command === 'keys') {
       await migrateToLatest(database.db);
       const keys = deriveServerKeys(await loadServerSecret(database.db, cryptoRandom, config.secrets.serverSecret));

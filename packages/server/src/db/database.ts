@@ -3,6 +3,7 @@ import type { AppendTokensTable } from '../modules/append-tokens/append-tokens.t
 import type { ApiKeysTable } from '../modules/api-keys/api-keys.tables.ts';
 import type { AuditChainTable, AuditCheckpointsTable, AuditEventsTable, AuditRetentionTable, AuditSealStateTable } from '../modules/audit/audit.tables.ts';
 import type { EmailCodesTable, FailureCountersTable, RecoveryCodesTable } from '../modules/fallback/fallback.tables.ts';
+import type { ExperimentExposuresTable, ExperimentsTable } from '../modules/experiments/experiments.tables.ts';
 import type { PasswordsTable } from '../modules/passwords/passwords.tables.ts';
 import type { TotpSecretsTable } from '../modules/totp/totp.tables.ts';
 import type { RedeemedLoginResultsTable, SigningKeysTable } from '../modules/tokens/tokens.tables.ts';
@@ -46,4 +47,6 @@ export interface Database {
   append_tokens: AppendTokensTable;
   staff_members: StaffMembersTable;
   support_recoveries: SupportRecoveriesTable;
+  experiments: ExperimentsTable;
+  experiment_exposures: ExperimentExposuresTable;
 }

@@ -81,6 +81,13 @@ const EXPECTED: [code: string, status: number][] = [
   ['already_staff', 409],
   ['recovery_email_missing', 409],
   ['support_code_invalid', 401],
+  ['experiment_not_found', 404],
+  ['experiment_exists', 409],
+  ['experiment_conflict', 409],
+  ['experiment_state', 409],
+  ['experiment_not_running', 409],
+  ['variant_mismatch', 409],
+  ['invalid_experiment', 400],
 ];
 
 describe('error registry', () => {

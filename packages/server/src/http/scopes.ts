@@ -36,7 +36,9 @@ function targetOf(request: FastifyRequest): string | undefined {
  * schemes), so the document lists what every operation needs. State-changing requests that act
  * on a staff member's account need staff:manage; destructive ones also step-up and a reason.
  */
-export function installScopeGuard(app: FastifyInstance, auth: ScopeGuardAuth): void {
+export function installScopeGuard(app: FastifyInstance, guard: ScopeGuardAuth | ScopeGuardAuth['authorize']): void {
+  // A bare authorize function (the form before staff): scopes only, no step-up, reason or staff-target rules.
+  const auth: ScopeGuardAuth = typeof guard === 'function' ? { authorize: guard, confirmDestructive: async () => {} } : guard;
   app.addHook('onRoute', (route) => {
     const config = route.config as { scope?: unknown; destructive?: unknown } | undefined;
     const scope = config?.scope;

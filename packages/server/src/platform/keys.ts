@@ -27,6 +27,8 @@ export const KEY_LABELS = {
   tokenSigningKeys: 'latchkey/v2/token-signing-keys',
   /** Ed25519 seed of the key that signs audit-chain checkpoints (modules/audit/audit-chain.keys.ts). */
   auditCheckpoints: 'latchkey/v2/audit-checkpoints',
+  /** HMAC that puts a user in an A/B test arm (modules/experiments): nobody outside can tell the arms apart. */
+  experimentBuckets: 'latchkey/v2/experiment-buckets',
 } as const;
 
 export type KeyName = keyof typeof KEY_LABELS;

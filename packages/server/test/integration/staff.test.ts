@@ -5,6 +5,8 @@ import { newAuthenticator, signUp } from '../helpers/flows.ts';
 import { enrollTokenIn, enrollWithToken, makeStaff, runCli, signIn } from '../helpers/staff.ts';
 import type { TestClient, TestResponse } from '../helpers/test-client.ts';
 import { createTestDatabase, dialects, startTestServer, type TestServer } from '../helpers/test-server.ts';
+import { createDatabase } from '../../src/db/create-db.ts';
+import { createMigrator, migrateToLatest } from '../../src/db/migrate.ts';
 import { TestClient as Client } from '../helpers/test-client.ts';
 
 const ADMIN = '/api/admin/v1';
@@ -94,5 +96,29 @@ for (const dialect of dialects) {
       assertProblem(await other.client.get(`${ADMIN}/me`), 401, 'unauthorized');
       assert.ok(rootId);
     });
+  });
+
+  test(`the staff migration goes up, down and up again; an unknown role cannot be stored (${dialect})`, async () => {
+    const fresh = await createTestDatabase(dialect);
+    const database = createDatabase(fresh.url);
+    try {
+      await migrateToLatest(database.db);
+      const tables = async () => (await database.db.introspection.getTables()).map((t) => t.name);
+      assert.ok((await tables()).includes('staff_members') && (await tables()).includes('support_recoveries'));
+      const migrations = (await createMigrator(database.db).getMigrations()).map((m) => m.name);
+      const before = migrations[migrations.indexOf('2026_12_04_staff') - 1] ?? '';
+      const down = await createMigrator(database.db).migrateTo(before);
+      assert.equal(down.error, undefined);
+      assert.ok(down.results?.some((r) => r.migrationName === '2026_12_04_staff' && r.status === 'Success'));
+      assert.ok(!(await tables()).includes('staff_members'));
+      await migrateToLatest(database.db);
+      assert.ok((await tables()).includes('staff_members'));
+      const now = Date.now();
+      await database.db.insertInto('users').values({ id: 'u1', username: 'u1', username_key: 'u1', username_skeleton: 'u1', display_name: 'u1', user_handle: 'h1', external_id: null, status: 'active', created_at: now, email: null, email_key: null, email_verified_at: null }).execute();
+      await assert.rejects(database.db.insertInto('staff_members').values({ user_id: 'u1', role: 'root', created_at: now, created_by_kind: 'cli', created_by_id: null }).execute());
+    } finally {
+      await database.close();
+      await fresh.drop();
+    }
   });
 }

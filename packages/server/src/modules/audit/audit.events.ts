@@ -52,6 +52,10 @@ export const AuditEventTypes = [
   'staff.removed',
   'recovery.support_started',
   'lockout.lifted',
+  // A/B tests (issue 14 item 3): key, feature and (on stop) the winner in data.
+  'experiment.created',
+  'experiment.started',
+  'experiment.stopped',
 ] as const;
 
 export type AuditEventType = (typeof AuditEventTypes)[number];

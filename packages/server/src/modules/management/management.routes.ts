@@ -7,7 +7,7 @@ import { CommonErrors } from '../../errors/common.errors.ts';
 import { requestContext, type Auth } from '../../http/auth.ts';
 import { installScopeGuard } from '../../http/scopes.ts';
 import type { DirectoryUser } from '../accounts/accounts.module.ts';
-import type { ApiKeysService } from '../api-keys/api-keys.module.ts';
+import type { ApiKeyScope, ApiKeysService } from '../api-keys/api-keys.module.ts';
 import { apiKeyRoutes } from '../api-keys/api-keys.routes.ts';
 import type { AuditRecord } from '../audit/audit.module.ts';
 import type { ManagementService } from './management.service.ts';
@@ -34,12 +34,13 @@ const AuditEventSchema = Type.Object({
   type: Type.String(),
   outcome: Type.Union([Type.Literal('success'), Type.Literal('failure')]),
   actor: Type.Object({
-    kind: Type.Union([Type.String(), Type.Null()], { description: '"user", "api_key" or "cli"' }),
-    id: Type.Union([Type.String(), Type.Null()], { description: 'User id or API key id' }),
+    kind: Type.Union([Type.String(), Type.Null()], { description: '"user", "staff", "api_key", "append_token" or "cli"' }),
+    id: Type.Union([Type.String(), Type.Null()], { description: 'User id (also of a staff member) or API key id' }),
   }),
   credentialId: Type.Union([Type.String(), Type.Null()]),
   sessionId: Type.Union([Type.String(), Type.Null()]),
   errorCode: Type.Union([Type.String(), Type.Null()]),
+  reason: Type.Union([Type.String(), Type.Null()], { description: "A staff member's written reason for the action (or why a request was refused)" }),
   requestId: Type.Union([Type.String(), Type.Null()]),
   ip: Type.Union([Type.String(), Type.Null()]),
   os: Type.Union([Type.String(), Type.Null()]),
@@ -90,6 +91,9 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
   const withUser = { ...errors, 404: problem };
   const userParams = Type.Object({ id: UserId });
 
+
+  /** Whether the caller (already authorised for `scope`) may change staff members' accounts. */
+  const canManageStaff = async (request: FastifyRequest, scope: ApiKeyScope) => (await deps.auth.authorize(request, scope)).scopes.includes('staff:manage');
 
   // Every successful read is audited before the answer leaves (no audit row, no data).
   const reads = new WeakMap<FastifyRequest, { userId?: string; count?: number }>();
@@ -196,7 +200,7 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
         415: problem,
       },
     },
-  }, async (request) => m.importUsers(request.body, requestContext(request)));
+  }, async (request) => m.importUsers(request.body, requestContext(request), await canManageStaff(request, 'users:import')));
 
   r.get('/users/:id', {
     config: { scope: 'users:read' },
@@ -398,7 +402,7 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
       },
     },
   }, async (request, reply) => {
-    const issued = await m.issueAppendToken(request.body, requestContext(request));
+    const issued = await m.issueAppendToken(request.body, requestContext(request), await canManageStaff(request, 'append_tokens:issue'));
     return reply.code(201).send({ token: issued.token, expiresAt: iso(issued.expiresAt), user: userJson(issued.user), userCreated: issued.userCreated });
   });
 }

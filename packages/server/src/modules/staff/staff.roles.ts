@@ -10,7 +10,7 @@ export function isStaffRole(value: string): value is StaffRole {
 /**
  * The one map from staff roles to the management API's scopes (api-keys.scopes.ts): a staff
  * session is authorised by the same `authorize(request, scope)` as an API key. The README's
- * roles table is written from this map (test/integration/staff-readme.test.ts checks it).
+ * roles table is written from this map (staff.docs.ts; staff.roles.test.ts checks it).
  */
 export const ROLE_DEFINITIONS: Record<StaffRole, { summary: string; scopes: readonly ApiKeyScope[] }> = {
   admin: {

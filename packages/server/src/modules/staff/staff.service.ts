@@ -21,7 +21,7 @@ export interface AddedStaffMember {
 
 export interface StaffService {
   /** The role of a user, read from the database on every call (a change counts on the next request). */
-  roleOf(userId: string): Promise<StaffRole | undefined>;
+  roleOf(userId: string, db?: Kysely<Database>): Promise<StaffRole | undefined>;
   list(): Promise<StaffMember[]>;
   get(userId: string): Promise<StaffMember | undefined>;
   /** Makes a user (created when `username` names nobody yet) a staff member. 409 already_staff. */
@@ -67,7 +67,7 @@ export function createStaffService(deps: {
   }
 
   return {
-    roleOf: (userId) => repository.roleOf(db, userId),
+    roleOf: (userId, trx = db) => repository.roleOf(trx, userId),
     list: () => repository.list(db),
     async get(userId) {
       return (await repository.list(db, userId))[0];

@@ -12,9 +12,9 @@ import * as sessionSecondFactor from './migrations/2026_12_03_0100_sessions.ts';
 import * as sealChain from './migrations/2026_12_03_seal_chain.ts';
 import * as usernameSkeletonConformance from './migrations/2026_12_03_0100_username_skeleton_conformance.ts';
 import * as tokens from './migrations/2026_12_03_tokens.ts';
+import * as consoleSearch from './migrations/2026_12_04_console_search.ts';
 import * as experiments from './migrations/2026_12_04_experiments.ts';
 import * as staff from './migrations/2026_12_04_staff.ts';
-import * as consoleSearch from './migrations/2026_12_04_console_search.ts';
 
 /** Explicit import map: the order is the file names' order, and nothing is found by scanning folders. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -30,9 +30,9 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_03_passkey_append': appendTokens,
   '2026_12_03_seal_chain': sealChain,
   '2026_12_03_tokens': tokens,
+  '2026_12_04_console_search': consoleSearch,
   '2026_12_04_experiments': experiments,
   '2026_12_04_staff': staff,
-  '2026_12_04_console_search': consoleSearch,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

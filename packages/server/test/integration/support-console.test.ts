@@ -5,7 +5,9 @@ import type { Database } from '../../src/db/database.ts';
 import { createTestApiKey } from '../helpers/api-keys.ts';
 import { authenticate, newAuthenticator, signUp } from '../helpers/flows.ts';
 import { TestClient, type TestResponse } from '../helpers/test-client.ts';
-import { dialects, startTestServer, type TestServer } from '../helpers/test-server.ts';
+import { createDatabase } from '../../src/db/create-db.ts';
+import { createMigrator, migrateToLatest } from '../../src/db/migrate.ts';
+import { createTestDatabase, dialects, startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 const ADMIN = '/api/admin/v1';
 const CHROME_ON_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
@@ -341,5 +343,30 @@ for (const dialect of dialects) {
         await asAttacker(server, (db) => db.updateTable('audit_events').set({ ip: victim.ip }).where('id', '=', victim.id).execute().then(() => undefined));
       }
     });
+  });
+}
+
+for (const dialect of dialects) {
+  test(`the console search migration goes up, down and up again (${dialect})`, async () => {
+    const fresh = await createTestDatabase(dialect);
+    const database = createDatabase(fresh.url);
+    try {
+      await migrateToLatest(database.db);
+      const indexes = async () =>
+        dialect === 'postgres'
+          ? (await sql<{ name: string }>`SELECT indexname AS name FROM pg_indexes WHERE tablename IN ('users', 'audit_events')`.execute(database.db)).rows.map((r) => r.name)
+          : (await sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'index'`.execute(database.db)).rows.map((r) => r.name);
+      const ours = dialect === 'postgres' ? ['users_username_key_c', 'audit_events_type_created_at'] : ['audit_events_type_created_at'];
+      for (const name of ours) assert.ok((await indexes()).includes(name), name);
+      const down = await createMigrator(database.db).migrateTo('2026_12_03_tokens');
+      assert.equal(down.error, undefined);
+      assert.ok(down.results?.some((r) => r.migrationName === '2026_12_04_console_search' && r.status === 'Success'));
+      for (const name of ours) assert.ok(!(await indexes()).includes(name), name);
+      await migrateToLatest(database.db);
+      for (const name of ours) assert.ok((await indexes()).includes(name), name);
+    } finally {
+      await database.close();
+      await fresh.drop();
+    }
   });
 }

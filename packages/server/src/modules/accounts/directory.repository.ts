@@ -45,7 +45,6 @@ function prefixPattern(text: string): string {
 
 /** Above every code point: `key < prefix + TOP` holds for every key that starts with `prefix`. */
 const TOP = '\u{10FFFF}';
-const PREFIXES_PER_STATEMENT = 250;
 
 export type DirectoryLookup = { id: string } | { externalId: string } | { usernameKey: string } | { emailKey: string };
 
@@ -118,20 +117,26 @@ export function createDirectoryRepository() {
      * 2026_12_04_console_search); SQLite's BINARY order already is. Returns which prefix found each.
      */
     async findByUsernameKeyPrefixes(db: Kysely<Database>, prefixes: readonly string[], perPrefix: number): Promise<{ prefix: string; user: DirectoryUser }[]> {
-      const key = dialectOf(db) === 'postgres' ? sql`username_key COLLATE "C"` : sql.ref('username_key');
+      if (prefixes.length === 0) return [];
       const columns = sql.join(COLUMNS.map((c) => sql.ref(c)));
-      const found: { prefix: string; user: DirectoryUser }[] = [];
-      // SQLite allows 500 terms in a compound SELECT (SQLITE_MAX_COMPOUND_SELECT): chunks of 250.
-      for (let start = 0; start < prefixes.length; start += PREFIXES_PER_STATEMENT) {
-        const chunk = prefixes.slice(start, start + PREFIXES_PER_STATEMENT);
-        const parts = chunk.map(
-          (prefix, i) =>
-            sql`SELECT * FROM (SELECT ${sql.lit(i)} AS p, ${columns} FROM users WHERE ${key} >= ${prefix} AND ${key} < ${prefix + TOP} ORDER BY ${key} LIMIT ${sql.lit(perPrefix)}) AS ${sql.raw(`r${i}`)}`,
-        );
-        const { rows } = await sql<Pick<UsersTable, (typeof COLUMNS)[number]> & { p: number | string }>`${sql.join(parts, sql` UNION ALL `)}`.execute(db);
-        for (const r of rows) found.push({ prefix: chunk[Number(r.p)] ?? '', user: toUser(r) });
+      type Found = Pick<UsersTable, (typeof COLUMNS)[number]> & { p: number | string };
+      if (dialectOf(db) === 'postgres') {
+        // One small statement however many prefixes: an index range scan per array element.
+        const key = sql`username_key COLLATE "C"`;
+        const { rows } = await sql<Found>`
+          SELECT q.i AS p, u.* FROM unnest(${[...prefixes]}::text[], ${prefixes.map((p) => p + TOP)}::text[]) WITH ORDINALITY AS q(lo, hi, i)
+          CROSS JOIN LATERAL (SELECT ${columns} FROM users WHERE ${key} >= q.lo AND ${key} < q.hi ORDER BY ${key} LIMIT ${sql.lit(perPrefix)}) AS u`.execute(db);
+        return rows.map((r) => ({ prefix: prefixes[Number(r.p) - 1] ?? '', user: toUser(r) }));
       }
-      return found;
+      // SQLite: one statement too, a VALUES list of ranges; the correlated subquery keeps each
+      // range to its first `perPrefix` keys (an index range search per row of the list).
+      const ranges = sql.join(prefixes.map((prefix, i) => sql`(${sql.lit(i)}, ${prefix}, ${prefix + TOP})`));
+      const { rows } = await sql<Found>`
+        WITH q(i, lo, hi) AS (VALUES ${ranges})
+        SELECT q.i AS p, ${sql.join(COLUMNS.map((c) => sql.ref(`u.${c}`)))} FROM q JOIN users u ON u.rowid IN (
+          SELECT rowid FROM users WHERE username_key >= q.lo AND username_key < q.hi ORDER BY username_key LIMIT ${sql.lit(perPrefix)}
+        )`.execute(db);
+      return rows.map((r) => ({ prefix: prefixes[Number(r.p)] ?? '', user: toUser(r) }));
     },
 
     /**

@@ -50,6 +50,9 @@ export const EVENT_TITLES: Record<AuditEventType, Record<Language, string>> = {
   'passkey.imported': { en: 'Passkey imported', de: 'Passkey importiert' },
   'token.issued': { en: 'Signed token issued', de: 'Signiertes Token ausgestellt' },
   'login_result.redeemed': { en: 'Login result redeemed by the app', de: 'Login-Ergebnis von der App eingelöst' },
+  'experiment.created': { en: 'A/B test created', de: 'A/B-Test angelegt' },
+  'experiment.started': { en: 'A/B test started', de: 'A/B-Test gestartet' },
+  'experiment.stopped': { en: 'A/B test stopped', de: 'A/B-Test beendet' },
 };
 
 const CEREMONY: Record<string, Record<Language, string>> = {

@@ -63,7 +63,8 @@ export function createUserSearchService(deps: {
       if (name.ok) {
         // The exact name first, then shorter names (closer to what was typed), then alphabetical.
         for (const { user } of await directory.findByUsernameKeyPrefixes(db, [name.key], limit)) add(user, 'prefix', keyOf(user) === name.key ? 0 : 1);
-        if (found.size < limit) {
+        // An exact identifier answers the query: no typo hunt (it would only add noise and time).
+        if (found.size < limit && ![...found.values()].some((f) => RANK[f.match] === 0)) {
           const variants = minimalPrefixes(editVariants(name.key), name.key);
           // Longer matched variants keep more of what was typed: rank them first.
           for (const { prefix, user } of await directory.findByUsernameKeyPrefixes(db, variants, limit)) add(user, 'fuzzy', 100 - prefix.length);

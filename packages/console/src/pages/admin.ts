@@ -54,6 +54,12 @@ const adminStyles = css`
     overflow-wrap: anywhere;
     user-select: all;
   }
+  .settings {
+    display: grid;
+    grid-template-columns: repeat(auto-fill, minmax(22rem, 1fr));
+    gap: 0 1rem;
+    align-items: start;
+  }
   pre {
     font-family: var(--lk-mono);
     font-size: 0.875rem;
@@ -430,16 +436,20 @@ export class SettingsPage extends AdminPage {
       'settingsTitle',
       html`<p>${t.settingsIntro}</p>
         ${settings === null && !this.error ? html`<p class="muted">${t.loading}</p>` : nothing}
+        <div class="settings">
         ${sections.map(([name, section]) =>
           section && typeof section === 'object' && !Array.isArray(section)
             ? html`<section class="card" aria-labelledby=${`s-${name}`}>
                 <h2 id=${`s-${name}`} class="mono">${name}</h2>
-                <dl class="facts">
-                  ${Object.entries(section as Record<string, unknown>).map(([key, value]) => html`<dt class="mono">${key}</dt><dd class="mono">${this.#value(value)}</dd>`)}
-                </dl>
+                ${Object.keys(section).length === 0
+                  ? html`<p class="muted">—</p>`
+                  : html`<dl class="facts">
+                      ${Object.entries(section as Record<string, unknown>).map(([key, value]) => html`<dt class="mono">${key}</dt><dd class="mono">${this.#value(value)}</dd>`)}
+                    </dl>`}
               </section>`
             : html`<section class="card" aria-labelledby=${`s-${name}`}><h2 id=${`s-${name}`} class="mono">${name}</h2><p class="mono">${this.#value(section)}</p></section>`,
-        )}`,
+        )}
+        </div>`,
     );
   }
 }

@@ -331,6 +331,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   await app.register(auditKeyRoutes, { jwk: auditChain.publicJwk });
   const management = createManagementService({
     db, directory, sessions, passkeys, audit, clock, appendTokens, isStaff: async (trx, userId) => (await staff.roleOf(userId, trx)) !== undefined,
+    refuseIfLastAdmin: (trx, userId) => staff.refuseIfLastAdmin(trx, userId),
   });
   await app.register(managementRoutes, { prefix: MANAGEMENT_PREFIX, management, apiKeys, auth });
   await app.register(tokenAdminRoutes, { prefix: MANAGEMENT_PREFIX, tokens, auth });

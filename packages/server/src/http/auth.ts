@@ -152,6 +152,8 @@ export function createAuth(
       if (reason === undefined) throw StaffErrors.reason_required();
     }
     if (targetUserId !== undefined && !found.scopes.includes('staff:manage') && (await staff.roleOf(targetUserId))) {
+      // Audited as a refusal for the scope it lacks (SEC-50), answered with the reason.
+      await apiKeys.deny(contextOf(request, found), 'staff:manage');
       throw StaffErrors.staff_target_forbidden();
     }
   }

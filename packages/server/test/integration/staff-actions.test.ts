@@ -113,7 +113,11 @@ for (const dialect of dialects) {
 
     test("support cannot touch a staff member's account: disabling or recovering the admin is 403; deletion and exports are not theirs", async () => {
       await stepUp(support.client, support.authenticator);
-      assertProblem(await support.client.post(`${ADMIN}/users/${adminId}/disable`, { reason: 'take over' }), 403, 'staff_target_forbidden');
+      const refused = await support.client.post(`${ADMIN}/users/${adminId}/disable`, { reason: 'take over' });
+      assertProblem(refused, 403, 'staff_target_forbidden');
+      const [denied] = await auditRows(refused.headers.get('x-request-id') ?? '');
+      assert.equal(denied?.type, 'authorization.denied', 'the attempt is audited');
+      assert.equal(denied?.actor_id, support.userId);
       assertProblem(await support.client.post(`${ADMIN}/users/${adminId}/recovery`, { method: 'code', reason: 'take over' }), 403, 'staff_target_forbidden');
       assertProblem(await support.client.patch(`${ADMIN}/users/${adminId}`, { email: 'evil@example.test' }), 403, 'staff_target_forbidden');
       assertProblem(await support.client.delete(`${ADMIN}/users/${adminId}/sessions`, reason('take over')), 403, 'staff_target_forbidden');
@@ -144,6 +148,8 @@ for (const dialect of dialects) {
       await stepUp(admin, adminAuthenticator);
       assertProblem(await admin.patch(`${ADMIN}/staff/${adminId}`, { role: 'support', reason: 'step down' }), 409, 'last_admin');
       assertProblem(await admin.delete(`${ADMIN}/staff/${adminId}`, reason('leaving')), 409, 'last_admin');
+      assertProblem(await admin.post(`${ADMIN}/users/${adminId}/disable`, { reason: 'oops' }), 409, 'last_admin', "the last admin's account cannot be disabled");
+      assertProblem(await admin.delete(`${ADMIN}/users/${adminId}`, reason('oops')), 409, 'last_admin', '… nor deleted');
       const second = await makeStaff(server, admin, 'act-admin-2', 'admin');
       const demoted = await admin.patch(`${ADMIN}/staff/${adminId}`, { role: 'auditor', reason: 'hand over to act-admin-2' });
       assert.equal(demoted.status, 200, demoted.text);

@@ -45,6 +45,8 @@ export function createManagementService(deps: {
   appendTokens: AppendTokensService;
   /** Whether a user is a staff member: their account is changed only by holders of staff:manage. */
   isStaff(db: Kysely<Database>, userId: string): Promise<boolean>;
+  /** 409 last_admin for the only admin's account: disabling or deleting it would leave nobody to run the console. */
+  refuseIfLastAdmin(db: Kysely<Database>, userId: string): Promise<void>;
 }) {
   const { db, directory, audit } = deps;
 
@@ -110,6 +112,7 @@ export function createManagementService(deps: {
     /** Disabled: no sign-in by any method, and every session ends in the same commit (SEC-28). */
     async disableUser(id: string, context: RequestContext): Promise<DirectoryUser> {
       return db.transaction().execute(async (trx) => {
+        await deps.refuseIfLastAdmin(trx, id);
         const changed = await directory.setStatus(trx, id, 'disabled');
         const revoked = await revokeAll(trx, id, context, 'account_disabled');
         if (changed) await audit.record(trx, context, { type: 'account.disabled', outcome: 'success', subjectUserId: id, data: { sessionsRevoked: revoked } });
@@ -132,6 +135,7 @@ export function createManagementService(deps: {
      */
     async deleteUser(id: string, context: RequestContext): Promise<void> {
       await db.transaction().execute(async (trx) => {
+        await deps.refuseIfLastAdmin(trx, id);
         if (!(await directory.delete(trx, id))) throw noSuchUser();
         await audit.record(trx, context, { type: 'account.deleted', outcome: 'success', subjectUserId: id });
       });

@@ -28,6 +28,8 @@ export interface StaffService {
   add(input: { target: StaffTarget; role: StaffRole; context: RequestContext }): Promise<AddedStaffMember>;
   /** 409 last_admin for the last admin's demotion; 403 own_role_raise for oneself. */
   changeRole(input: { userId: string; role: StaffRole; context: RequestContext }): Promise<StaffMember>;
+  /** 409 last_admin when the user is the only admin (their account must not be disabled or deleted), in the caller's transaction. */
+  refuseIfLastAdmin(db: Kysely<Database>, userId: string): Promise<void>;
   /** The user stays a user; only the role goes. 409 last_admin for the last admin. */
   remove(input: { userId: string; context: RequestContext }): Promise<StaffMember>;
 }
@@ -71,6 +73,10 @@ export function createStaffService(deps: {
     list: () => repository.list(db),
     async get(userId) {
       return (await repository.list(db, userId))[0];
+    },
+
+    async refuseIfLastAdmin(trx, userId) {
+      if ((await repository.roleOf(trx, userId)) === 'admin' && (await repository.countAdminsLocked(trx)) <= 1) throw StaffErrors.last_admin();
     },
 
     async add({ target, role, context }) {

@@ -1,7 +1,9 @@
+import { hostname } from 'node:os';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import serverPackage from '../package.json' with { type: 'json' };
 import type { Config } from './config/schema.ts';
 import { ProblemSchema } from './contract/schemas.ts';
 import { createDatabase, type DatabaseHandle } from './db/create-db.ts';
@@ -34,6 +36,7 @@ import { MANAGEMENT_PREFIX, managementRoutes } from './modules/management/manage
 import { createAuditChainService, createAuditService, createCheckpointSigner, type AuditChainService } from './modules/audit/audit.module.ts';
 import { auditKeyRoutes } from './modules/audit/audit.routes.ts';
 import { createMetrics, installMetricsEndpoint, installMetricsHooks } from './modules/metrics/metrics.module.ts';
+import { createSiemRepository, createSiemService, createSiemSinks, type SiemService } from './modules/siem/siem.module.ts';
 import { createMailer, createNotifier } from './modules/mail/mail.module.ts';
 import { createSecretBox } from './platform/secret-box.ts';
 import { createTotpService, totpRoutes } from './modules/totp/totp.module.ts';
@@ -97,6 +100,8 @@ declare module 'fastify' {
     sweep(): Promise<void>;
     /** The audit sealer (seal now, read the chain); for tests and tools. */
     auditChain: AuditChainService;
+    /** The SIEM export (its lag); undefined when no sink is configured. */
+    siem: SiemService | undefined;
   }
 }
 
@@ -446,7 +451,14 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
       emailCodesEnabled,
       lockoutState: (userId) => lockout.stateOfUser(userId),
     }),
-    auditSearch: createAuditSearchService({ db, dialect: database.dialect, checkpointKey: auditChain.publicJwk, now: () => clock.now() }),
+    auditSearch: createAuditSearchService({
+      db,
+      dialect: database.dialect,
+      checkpointKey: auditChain.publicJwk,
+      // A checkpoint's worth of the newest rows at least, back to the signed checkpoint below them.
+      verifyMinRows: config.audit.checkpointEveryEvents,
+      now: () => clock.now(),
+    }),
     recordRead: (context, read) => management.recordRead(context, read),
   });
   const passwordIpLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perIpPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('password_totp_ip') });
@@ -503,6 +515,31 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     sealFailureLogged = clock.now();
     app.log.error({ err }, 'audit sealing failed');
   });
+  // SIEM export (README, "Sending events to a SIEM"): off the request path, from the sealed chain.
+  const siemSinks = createSiemSinks(config.siem, { hostname: hostname(), procId: String(process.pid), stdout: process.stdout });
+  let siem: SiemService | undefined;
+  if (siemSinks.length > 0) {
+    // The gauges read the lag of the service they are handed to, at scrape time.
+    const observer = metrics?.siem(() => siem?.lag() ?? Promise.resolve([]));
+    siem = createSiemService({
+      chain: auditChain,
+      repository: createSiemRepository(db),
+      clock,
+      random,
+      sinks: siemSinks,
+      ocsf: { productVersion: serverPackage.version, service: { name: config.rp.name, uid: config.rp.id } },
+      userNames: config.siem.includeUsername
+        ? async (ids) => new Map((await Promise.all(ids.map((id) => accounts.findById(id)))).flatMap((u) => (u ? [[u.id, u.username] as const] : [])))
+        : undefined,
+      batchSize: config.siem.batchSize,
+      pollIntervalMs: config.siem.pollIntervalMs,
+      startFrom: config.siem.startFrom,
+      observer,
+      log: app.log,
+    });
+    siem.start();
+  }
+  app.decorate('siem', siem);
   const sweeper = setInterval(() => {
     sweep().catch((err: unknown) => app.log.warn({ err }, 'sweep failed'));
   }, SWEEP_INTERVAL_MS);
@@ -514,6 +551,8 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     // Counts of the batched limiters and the audit tallies reach the database before it closes (best effort).
     await Promise.all([authLimiter.flush(), telemetryLimiter.flush(), audit.flushTallies(db)]).catch(() => {});
     await auditChain.close();
+    // A batch in flight finishes (or fails within the send timeout); the cursors stay where delivery got to.
+    await siem?.close();
     await mailer.drain();
     mailer.close();
     if (!overrides.verifier) await verifier.close();

@@ -235,6 +235,12 @@ function crossFieldProblems(config: Config, where: Map<string, string>, rpIdVali
       `${nameOf('/emailCode/addressCeilingPerHour', where)}: must not be lower than ${nameOf('/emailCode/perAddressPerHour', where)} (the address-wide ceiling is above the per-client quota)`,
     );
   }
+  if (config.siem.syslogTransport === 'tcp' && config.server.environment === 'production') {
+    problems.push(`${nameOf('/siem/syslogTransport', where)}: tcp sends the audit log unencrypted; use tls in production`);
+  }
+  if ((config.siem.syslogCertFile === undefined) !== (config.siem.syslogKeyFile === undefined)) {
+    problems.push(`${nameOf('/siem/syslogCertFile', where)} and ${nameOf('/siem/syslogKeyFile', where)}: set both (a client certificate needs its key) or neither`);
+  }
   if (config.session.absoluteTimeoutSeconds < config.session.idleTimeoutSeconds) {
     problems.push(`${nameOf('/session/absoluteTimeoutSeconds', where)}: must not be shorter than ${nameOf('/session/idleTimeoutSeconds', where)}`);
   }

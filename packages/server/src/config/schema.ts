@@ -278,6 +278,30 @@ export const ConfigSchema = Type.Object(
       },
       { ...strict, default: {} },
     ),
+    siem: Type.Object(
+      {
+        syslogHost: Type.Optional(Type.String({ minLength: 1, description: 'Send every audit event as OCSF JSON in RFC 5424 syslog to this host (TCP, TLS unless syslogTransport says tcp); unset: no syslog export' })),
+        syslogPort: Type.Integer({ default: 6514, minimum: 1, maximum: 65535, description: 'Port of the syslog receiver (6514: syslog over TLS, RFC 5425)' }),
+        syslogTransport: Type.Union([Type.Literal('tls'), Type.Literal('tcp')], {
+          default: 'tls',
+          description: 'tls (RFC 5425), or tcp: unencrypted, for tests and a receiver on the same host only (refused when LATCHKEY_ENV=production)',
+        }),
+        syslogCaFile: Type.Optional(Type.String({ minLength: 1, description: 'PEM file of the CA(s) that signed the receiver\'s certificate (default: the system\'s CAs)' })),
+        syslogCertFile: Type.Optional(Type.String({ minLength: 1, description: 'PEM client certificate, for a receiver that requires mutual TLS (with syslogKeyFile)' })),
+        syslogKeyFile: Type.Optional(Type.String({ minLength: 1, description: 'PEM private key of the client certificate' })),
+        syslogServername: Type.Optional(Type.String({ minLength: 1, description: 'Name the receiver\'s certificate must carry (default: syslogHost)' })),
+        syslogFacility: Type.Integer({ default: 10, minimum: 0, maximum: 23, description: 'Syslog facility (10: authpriv, security/authorization)' }),
+        file: Type.Optional(Type.String({ minLength: 1, description: 'Also (or only) append every audit event as one line of OCSF JSON (NDJSON) to this file; - for stdout' })),
+        includeUsername: Type.Boolean({ default: false, description: 'Put the username in user.name (personal data; off: the user id only)' }),
+        startFrom: Type.Union([Type.Literal('beginning'), Type.Literal('now')], {
+          default: 'beginning',
+          description: 'Where a sink exporting for the first time starts: the oldest audit event kept, or events sealed from now on',
+        }),
+        batchSize: Type.Integer({ default: 500, minimum: 1, maximum: 5000, description: 'Events read and sent per batch (the only ones held in memory)' }),
+        pollIntervalMs: Type.Integer({ default: 1000, minimum: 50, maximum: 60_000, description: 'How often each sink looks for newly sealed events' }),
+      },
+      { ...strict, default: {} },
+    ),
     log: Type.Object(
       {
         level: Type.Union(
@@ -364,4 +388,17 @@ export const ENVIRONMENT: ReadonlyArray<{ env: string; path: readonly [string, s
   { env: 'LATCHKEY_METRICS_PORT', path: ['metrics', 'port'] },
   { env: 'LATCHKEY_METRICS_HOST', path: ['metrics', 'host'] },
   { env: 'LATCHKEY_METRICS_TOKEN', path: ['metrics', 'token'] },
+  { env: 'LATCHKEY_SIEM_SYSLOG_HOST', path: ['siem', 'syslogHost'] },
+  { env: 'LATCHKEY_SIEM_SYSLOG_PORT', path: ['siem', 'syslogPort'] },
+  { env: 'LATCHKEY_SIEM_SYSLOG_TRANSPORT', path: ['siem', 'syslogTransport'] },
+  { env: 'LATCHKEY_SIEM_SYSLOG_CA_FILE', path: ['siem', 'syslogCaFile'] },
+  { env: 'LATCHKEY_SIEM_SYSLOG_CERT_FILE', path: ['siem', 'syslogCertFile'] },
+  { env: 'LATCHKEY_SIEM_SYSLOG_KEY_FILE', path: ['siem', 'syslogKeyFile'] },
+  { env: 'LATCHKEY_SIEM_SYSLOG_SERVERNAME', path: ['siem', 'syslogServername'] },
+  { env: 'LATCHKEY_SIEM_SYSLOG_FACILITY', path: ['siem', 'syslogFacility'] },
+  { env: 'LATCHKEY_SIEM_FILE', path: ['siem', 'file'] },
+  { env: 'LATCHKEY_SIEM_INCLUDE_USERNAME', path: ['siem', 'includeUsername'] },
+  { env: 'LATCHKEY_SIEM_START_FROM', path: ['siem', 'startFrom'] },
+  { env: 'LATCHKEY_SIEM_BATCH_SIZE', path: ['siem', 'batchSize'] },
+  { env: 'LATCHKEY_SIEM_POLL_INTERVAL_MS', path: ['siem', 'pollIntervalMs'] },
 ];

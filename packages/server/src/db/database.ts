@@ -7,6 +7,7 @@ import type { ExperimentExposuresTable, ExperimentsTable } from '../modules/expe
 import type { PasswordsTable } from '../modules/passwords/passwords.tables.ts';
 import type { TotpSecretsTable } from '../modules/totp/totp.tables.ts';
 import type { RedeemedLoginResultsTable, SigningKeysTable } from '../modules/tokens/tokens.tables.ts';
+import type { SiemCursorsTable } from '../modules/siem/siem.tables.ts';
 import type { SessionsTable } from '../modules/sessions/sessions.tables.ts';
 import type { StaffMembersTable, SupportRecoveriesTable } from '../modules/staff/staff.tables.ts';
 import type { ChallengesTable, ConsumedChallengesTable, CredentialsTable } from '../modules/webauthn/webauthn.tables.ts';
@@ -49,4 +50,5 @@ export interface Database {
   support_recoveries: SupportRecoveriesTable;
   experiments: ExperimentsTable;
   experiment_exposures: ExperimentExposuresTable;
+  siem_cursors: SiemCursorsTable;
 }

@@ -347,6 +347,41 @@ for (const dialect of dialects) {
 }
 
 for (const dialect of dialects) {
+  test(`the chain verdict is bounded: from a signed checkpoint a checkpoint's worth below the top, and still finds tampering after it (${dialect})`, async () => {
+    const server = await startTestServer(dialect, { config: { audit: { checkpointEveryEvents: 5 } } });
+    try {
+      const reader = new TestClient(server.url, null);
+      reader.bearer = (await createTestApiKey(server, ['audit:read'], 'auditor')).secret;
+      for (let i = 0; i < 6; i++) {
+        await signUp(server.client(), newAuthenticator(), `bounded-${i}`);
+        await server.app.auditChain.seal();
+      }
+      const top = Number((await server.database.db.selectFrom('audit_chain').select((eb) => eb.fn.max('seq').as('max')).executeTakeFirstOrThrow()).max);
+      const r = await reader.get(`${ADMIN}/audit/verification`);
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.body.ok, true, r.text);
+      assert.equal(r.body.scope, 'since_checkpoint');
+      assert.ok(r.body.startCheckpoint.seq <= top - 5, r.text);
+      assert.equal(r.body.fromSeq, r.body.startCheckpoint.seq + 1);
+      assert.equal(r.body.toSeq, top);
+      assert.equal(r.body.checkedEvents, top - r.body.startCheckpoint.seq);
+      assert.ok(r.body.checkedEvents < top, 'not the whole chain');
+
+      const victim = await server.database.db
+        .selectFrom('audit_chain')
+        .innerJoin('audit_events', 'audit_events.id', 'audit_chain.event_id')
+        .select(['audit_events.id', 'audit_chain.seq'])
+        .where('audit_chain.seq', '=', top - 1)
+        .executeTakeFirstOrThrow();
+      await asAttacker(server, (db) => db.updateTable('audit_events').set({ reason: 'rewritten' }).where('id', '=', victim.id).execute().then(() => undefined));
+      const bad = await reader.get(`${ADMIN}/audit/verification`);
+      assert.equal(bad.body.ok, false, bad.text);
+      assert.deepEqual([bad.body.firstBad.seq, bad.body.firstBad.eventId, bad.body.firstBad.tampering], [top - 1, victim.id, 'edited']);
+    } finally {
+      await server.close();
+    }
+  });
+
   test(`the console search migration goes up, down and up again (${dialect})`, async () => {
     const fresh = await createTestDatabase(dialect);
     const database = createDatabase(fresh.url);

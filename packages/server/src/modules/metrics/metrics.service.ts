@@ -41,6 +41,15 @@ export interface Metrics {
   /** The callback a limiter calls on each refusal. */
   rateLimitRefused(limiter: string): () => void;
   junkRegistrationVerify(code: string): void;
+  /** The SIEM export's counters, and its lag read at scrape time. */
+  siem(lag: () => Promise<ReadonlyArray<{ sink: string; events: number; seconds: number }>>): SiemCounters;
+}
+
+/** What the SIEM exporter counts into (modules/siem SiemObserver). */
+export interface SiemCounters {
+  exported(sink: string, count: number): void;
+  sendError(sink: string): void;
+  dropped(sink: string, reason: string, count: number): void;
 }
 
 /**
@@ -222,6 +231,56 @@ export function createMetrics(deps: { database: DatabaseHandle; collectProcessMe
 
     junkRegistrationVerify(code: string): void {
       junk.inc({ code });
+    },
+
+    siem(lag): SiemCounters {
+      const exported = new Counter({
+        name: 'latchkey_siem_events_exported_total',
+        help: 'Audit events delivered to a SIEM sink (syslog, ndjson), counted when the sink\'s cursor moves past them',
+        labelNames: ['sink'],
+        registers: [registry],
+      });
+      const errors = new Counter({
+        name: 'latchkey_siem_send_errors_total',
+        help: 'Failed sends to a SIEM sink (connection refused or lost, TLS, timeout, write error); the batch is sent again after a backoff',
+        labelNames: ['sink'],
+        registers: [registry],
+      });
+      const dropped = new Counter({
+        name: 'latchkey_siem_events_dropped_total',
+        help: 'Audit events that did not reach a SIEM sink whole, by reason: expired (deleted by retention before export), data_truncated (sent without unmapped.latchkey.data, too large)',
+        labelNames: ['sink', 'reason'],
+        registers: [registry],
+      });
+      let pending: Promise<ReadonlyArray<{ sink: string; events: number; seconds: number }>> | undefined;
+      // One lag query per scrape for both gauges.
+      const read = () => {
+        pending ??= lag().finally(() => setTimeout(() => (pending = undefined), 0));
+        return pending;
+      };
+      new Gauge({
+        name: 'latchkey_siem_lag_events',
+        help: 'Sealed audit events a SIEM sink has not received yet (newest chain seq minus the sink\'s cursor)',
+        labelNames: ['sink'],
+        registers: [registry],
+        async collect() {
+          for (const l of await read().catch(() => [])) this.set({ sink: l.sink }, l.events);
+        },
+      });
+      new Gauge({
+        name: 'latchkey_siem_lag_seconds',
+        help: 'Age of the oldest audit event a SIEM sink has not received yet (0 when it is up to date)',
+        labelNames: ['sink'],
+        registers: [registry],
+        async collect() {
+          for (const l of await read().catch(() => [])) this.set({ sink: l.sink }, l.seconds);
+        },
+      });
+      return {
+        exported: (sink, count) => exported.inc({ sink }, count),
+        sendError: (sink) => errors.inc({ sink }),
+        dropped: (sink, reason, count) => dropped.inc({ sink, reason }, count),
+      };
     },
   };
 }

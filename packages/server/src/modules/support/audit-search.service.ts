@@ -41,7 +41,7 @@ export function createAuditSearchService(deps: {
   db: Kysely<Database>;
   dialect: Dialect;
   checkpointKey: AuditPublicJwk;
-  /** At least this many of the newest chain rows are verified (default 10,000, a checkpoint's worth). */
+  /** At least this many of the newest chain rows are verified (default 10,000: a checkpoint's worth by default). */
   verifyMinRows?: number;
   now(): number;
 }): AuditSearchService {

@@ -315,7 +315,7 @@ export async function supportRoutes(app: FastifyInstance, deps: SupportRouteDeps
       operationId: 'getAuditVerification',
       summary: "The audit hash chain's verdict over its newest part",
       description:
-        'Bounded: verifies the chain from the newest signed checkpoint that is at least 10,000 rows below the top (`scope: since_checkpoint`, `fromSeq`), or the whole chain when it is shorter or has no such checkpoint (`whole_chain`): every hash, every sealed event unchanged, every checkpoint signature. Older rows are covered by the checkpoint’s signature; `npm run latchkey -- audit verify` checks the whole chain. `firstBad` names the first bad row (edited, deleted, reordered, inserted, truncated).',
+        'Bounded: verifies the chain from the newest signed checkpoint that is at least LATCHKEY_AUDIT_CHECKPOINT_EVERY_EVENTS (10,000) rows below the top (`scope: since_checkpoint`, `fromSeq`), or the whole chain when it is shorter or has no such checkpoint (`whole_chain`): every hash, every sealed event unchanged, every checkpoint signature. Older rows are covered by the checkpoint’s signature; `npm run latchkey -- audit verify` checks the whole chain. `firstBad` names the first bad row (edited, deleted, reordered, inserted, truncated).',
       response: {
         200: Type.Object({
           ok: Type.Boolean(),

@@ -1,5 +1,25 @@
 import { css } from 'lit';
 
+/** The dark theme's tokens: under `prefers-color-scheme: dark` unless light was chosen, and when dark was chosen. */
+const darkTokens = css`
+  --lk-bg: #15181d;
+  --lk-surface: #1e2228;
+  --lk-fg: #e6e9ed;
+  --lk-muted: #a3adb8;
+  --lk-border: #3d444d;
+  --lk-accent: #a8c7fa;
+  --lk-accent-fg: #062e6f;
+  --lk-danger: #ffb4ab;
+  --lk-danger-bg: #3b1512;
+  --lk-warning: #ffd68a;
+  --lk-warning-bg: #3a2a05;
+  --lk-success: #80d99a;
+  --lk-success-bg: #0f2e19;
+  --lk-info-bg: #17263d;
+  --lk-focus: #a8c7fa;
+  color-scheme: dark;
+`;
+
 /**
  * Colour tokens for the whole document, light by default, dark under `prefers-color-scheme: dark`
  * unless the user picked a theme (`data-theme` on <html>, set by the toggle). Custom properties
@@ -31,41 +51,11 @@ export const documentTheme = css`
   }
   @media (prefers-color-scheme: dark) {
     :root:not([data-theme='light']) {
-      --lk-bg: #15181d;
-      --lk-surface: #1e2228;
-      --lk-fg: #e6e9ed;
-      --lk-muted: #a3adb8;
-      --lk-border: #3d444d;
-      --lk-accent: #a8c7fa;
-      --lk-accent-fg: #062e6f;
-      --lk-danger: #ffb4ab;
-      --lk-danger-bg: #3b1512;
-      --lk-warning: #ffd68a;
-      --lk-warning-bg: #3a2a05;
-      --lk-success: #80d99a;
-      --lk-success-bg: #0f2e19;
-      --lk-info-bg: #17263d;
-      --lk-focus: #a8c7fa;
-      color-scheme: dark;
+      ${darkTokens}
     }
   }
   :root[data-theme='dark'] {
-    --lk-bg: #15181d;
-    --lk-surface: #1e2228;
-    --lk-fg: #e6e9ed;
-    --lk-muted: #a3adb8;
-    --lk-border: #3d444d;
-    --lk-accent: #a8c7fa;
-    --lk-accent-fg: #062e6f;
-    --lk-danger: #ffb4ab;
-    --lk-danger-bg: #3b1512;
-    --lk-warning: #ffd68a;
-    --lk-warning-bg: #3a2a05;
-    --lk-success: #80d99a;
-    --lk-success-bg: #0f2e19;
-    --lk-info-bg: #17263d;
-    --lk-focus: #a8c7fa;
-    color-scheme: dark;
+    ${darkTokens}
   }
   html,
   body {

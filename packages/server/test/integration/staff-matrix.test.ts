@@ -44,6 +44,7 @@ for (const dialect of dialects) {
     let server: TestServer;
     let dropFresh: () => Promise<void>;
     let operations: Operation[];
+    let adminAuthenticator: ReturnType<typeof newAuthenticator>;
     const principals: { name: string; client: TestClient; scopes: readonly string[] }[] = [];
 
     before(async () => {
@@ -53,9 +54,9 @@ for (const dialect of dialects) {
       assert.equal(cli.code, 0, cli.stderr);
       server = await startTestServer(dialect, { config: { database: { url: fresh.url } } });
       const admin = server.client();
-      const authenticator = newAuthenticator();
-      await enrollWithToken(admin, authenticator, enrollTokenIn(cli.stdout));
-      await signIn(admin, authenticator);
+      adminAuthenticator = newAuthenticator();
+      await enrollWithToken(admin, adminAuthenticator, enrollTokenIn(cli.stdout));
+      await signIn(admin, adminAuthenticator);
       principals.push({ name: 'admin', client: admin, scopes: ROLE_DEFINITIONS.admin.scopes });
       for (const role of STAFF_ROLES.filter((r) => r !== 'admin')) {
         const { client } = await makeStaff(server, admin, `matrix-${role}`, role);
@@ -121,6 +122,43 @@ for (const dialect of dialects) {
         }
       }
       assert.equal(rows.length, operations.length * principals.length);
+    });
+
+    test('every destructive route asks a staff member for a recent step-up, then for a reason; an API key for neither', async () => {
+      const destructive = operations.filter((o) => o.destructive);
+      assert.ok(destructive.length >= 13, destructive.map((o) => o.operationId).join());
+      const admin = principals[0]?.client;
+      assert.ok(admin);
+      const urlOf = (op: Operation) => ADMIN + op.path.slice(ADMIN.length).replace(/\{[A-Za-z]+\}/g, NOBODY);
+      const withReason = (op: Operation) => (op.method === 'DELETE' ? undefined : (BODIES[op.operationId] ?? { reason: 'matrix test' }));
+      const withoutReason = (op: Operation) => {
+        if (op.method === 'DELETE') return undefined;
+        const { reason: _reason, ...rest } = (BODIES[op.operationId] ?? {}) as Record<string, unknown>;
+        return rest;
+      };
+      server.clock.advance(6 * 60_000);
+      for (const op of destructive) {
+        const r = await admin.request(op.method, urlOf(op), withReason(op), op.method === 'DELETE' ? { headers: { 'latchkey-reason': 'matrix%20test' } } : {});
+        assert.equal(r.status, 403, `${op.operationId} without a recent step-up: ${r.text}`);
+        assert.equal(r.body.code, 'step_up_required', op.operationId);
+      }
+      const options = await admin.post('/api/v1/session/step-up/options', {});
+      assert.equal(options.status, 200, options.text);
+      const verify = await admin.post('/api/v1/session/step-up/verify', await adminAuthenticator.getAssertion(options.body));
+      assert.equal(verify.status, 200, verify.text);
+      for (const op of destructive) {
+        const r = await admin.request(op.method, urlOf(op), withoutReason(op));
+        assert.equal(r.status, 400, `${op.operationId} without a reason: ${r.text}`);
+        assert.equal(r.body.code, 'reason_required', op.operationId);
+      }
+      // A key that holds every scope it can: no step-up, no reason; the answers are the route's own (404 for nobody).
+      const key = await createTestApiKey(server, ROLE_DEFINITIONS.admin.scopes.filter((s) => s !== 'console:access'));
+      const backend = new TestClient(server.url, null);
+      backend.bearer = key.secret;
+      for (const op of destructive) {
+        const r = await backend.request(op.method, urlOf(op), withoutReason(op));
+        assert.ok(r.body?.code !== 'step_up_required' && r.body?.code !== 'reason_required', `${op.operationId}: ${r.text}`);
+      }
     });
 
     test('without credentials every admin route is 401', async () => {

@@ -98,7 +98,7 @@ export function createLockout(deps: {
      * at most 100 failures) and each client's delays on that address go too.
      */
     async liftUser(db: Kysely<Database>, userId: string): Promise<LiftedLock[]> {
-      const counters = await deps.repository.countersOfUser(db, userId);
+      const counters = await deps.repository.liftableCountersOfUser(db, userId);
       await deps.repository.deleteCounters(db, counters.map((c) => c.key));
       const now = deps.clock.now();
       return counters.map((c) => {
@@ -117,14 +117,14 @@ export function createLockout(deps: {
       const rows = await deps.repository.countersOfUser(deps.db, userId);
       const now = deps.clock.now();
       return rows.map((r) => {
-        const count = r.count;
+        const count = Number(r.count);
         const factor: LockoutState['factor'] = r.key.startsWith('totp:') ? 'totp' : r.key.startsWith('recovery:') ? 'recovery_code' : r.key.startsWith('pwd:') ? 'password' : 'email_code';
-        const delayedUntil = r.lastFailureAt + delaySeconds(count) * 1000;
+        const delayedUntil = Number(r.last_failure_at) + delaySeconds(count) * 1000;
         return {
           factor,
           failures: count,
           locked: count >= deps.hardLimit,
-          lastFailureAt: r.lastFailureAt,
+          lastFailureAt: Number(r.last_failure_at),
           delayedUntil: count < deps.hardLimit && delayedUntil > now ? delayedUntil : null,
         };
       });

@@ -135,7 +135,7 @@ const checkpointJson = (c: { kind: 'periodic' | 'retention'; seq: number; hash: 
  * successful read is audited as `management.read` before the answer leaves.
  */
 export async function supportRoutes(app: FastifyInstance, deps: SupportRouteDeps): Promise<void> {
-  installScopeGuard(app, deps.auth);
+  installScopeGuard(app, deps.auth.authorize);
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const security = [{ apiKey: [] }];
   const problem = { $ref: 'Problem#' };

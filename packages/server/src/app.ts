@@ -67,12 +67,22 @@ import {
 } from './modules/webauthn/webauthn.module.ts';
 import { systemClock, type Clock } from './platform/clock.ts';
 import { cryptoRandom, type Random } from './platform/random.ts';
-import { deriveAtRestKeys, deriveServerKeys } from './platform/keys.ts';
+import { deriveAtRestKeys, deriveServerKeys, deriveWebhookSecretBoxKeys } from './platform/keys.ts';
 import { createUserAgentParser } from './platform/user-agent.ts';
 import { createTokenSigningKeys, createTokensService } from './modules/tokens/tokens.module.ts';
 import { createAuditSearchService, createSupportService, createUserSearchService } from './modules/support/support.module.ts';
 import { supportRoutes } from './modules/support/support.routes.ts';
 import { tokenAdminRoutes, tokenRoutes } from './modules/tokens/tokens.routes.ts';
+import {
+  createWebhookDispatcher,
+  createWebhookHttpClient,
+  createWebhookOutbox,
+  createWebhooksService,
+  parseAllowlist,
+  webhooksRepository,
+  type WebhookDispatcher,
+} from './modules/webhooks/webhooks.module.ts';
+import { webhookRoutes } from './modules/webhooks/webhooks.routes.ts';
 
 export interface AppOverrides {
   clock?: Clock;
@@ -100,6 +110,8 @@ declare module 'fastify' {
     sweep(): Promise<void>;
     /** The audit sealer (seal now, read the chain); for tests and tools. */
     auditChain: AuditChainService;
+    /** The webhook dispatcher (one pass now); for tests and tools. */
+    webhookDispatcher: WebhookDispatcher;
     /** The SIEM export (its lag); undefined when no sink is configured. */
     siem: SiemService | undefined;
   }
@@ -227,11 +239,22 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   if (docsEnabled) await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, transformStaticCSP: () => HTML_CSP, uiConfig: { validatorUrl: null } });
 
   const parseUserAgent = createUserAgentParser();
+  // The webhook outbox rides on audit rows: subscribed types get their outbox row in the same commit (SEC-56).
+  const webhookConfig = config.webhooks;
+  const webhookOutbox = createWebhookOutbox({
+    db,
+    clock,
+    refreshMs: webhookConfig.subscriptionRefreshMs,
+    signinFailedPerMinute: webhookConfig.signinFailedPerMinute,
+    onDropped: metrics && ((reason) => metrics.webhookDropped(reason)),
+  });
+  await webhookOutbox.refresh();
   const audit = createAuditService({
     clock,
     random,
     parseUserAgent,
     onTally: metrics && ((_type, code) => metrics.junkRegistrationVerify(code)),
+    companion: (row) => webhookOutbox.companion(row),
   });
   // Every key is its own HKDF subkey of the server secret (platform/keys.ts), derived once here;
   // services get the key they need, never the secret.
@@ -343,6 +366,45 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   const experiments = createExperimentsService({ db, repository: createExperimentsRepository(), audit, clock, random, bucketKey: keys.experimentBuckets, refreshMs: EXPERIMENTS_REFRESH_MS });
   await app.register(experimentAdminRoutes, { prefix: MANAGEMENT_PREFIX, experiments, auth });
   await app.register(experimentRoutes, { experiments, auth, limiter: telemetryLimiter });
+
+  const allowlist = parseAllowlist(webhookConfig.allowedTargets);
+  if (!allowlist.ok) throw new Error(`LATCHKEY_WEBHOOK_ALLOWED_TARGETS: ${allowlist.problem}`); // config/load.ts reports it first
+  const webhookBox = createSecretBox({ keys: deriveWebhookSecretBoxKeys(keys, config.secrets.encryptionKey), randomBytes: random.bytes });
+  const webhookHttp = createWebhookHttpClient({ timeoutMs: webhookConfig.timeoutMs, allowlist: allowlist.allowlist, clock });
+  const webhookDispatcher = createWebhookDispatcher({
+    db,
+    clock,
+    random,
+    box: webhookBox,
+    audit,
+    http: webhookHttp,
+    policy: {
+      baseMs: webhookConfig.retryBaseMs,
+      maxDelayMs: webhookConfig.retryMaxDelayMs,
+      maxAttempts: webhookConfig.maxAttempts,
+      retryAfterMaxMs: webhookConfig.retryAfterMaxSeconds * 1000,
+    },
+    timeoutMs: webhookConfig.timeoutMs,
+    pollIntervalMs: webhookConfig.pollIntervalMs,
+    secretOverlapMs: webhookConfig.secretOverlapSeconds * 1000,
+    disableAfterFailingMs: webhookConfig.disableAfterFailingSeconds * 1000,
+    isActive: () => webhookOutbox.active,
+    ...(metrics ? { observer: { delivery: (outcome) => metrics.webhookDelivery(outcome) } } : {}),
+  });
+  metrics?.observeWebhookBacklog(() => webhooksRepository.backlog(db, clock.now()));
+  const webhooks = createWebhooksService({
+    db,
+    clock,
+    random,
+    audit,
+    box: webhookBox,
+    allowHttp: webhookConfig.allowHttp,
+    allowlist: allowlist.allowlist,
+    secretOverlapMs: webhookConfig.secretOverlapSeconds * 1000,
+    changed: () => webhookOutbox.refresh(),
+    kick: () => webhookDispatcher.kick(),
+  });
+  await app.register(webhookRoutes, { prefix: MANAGEMENT_PREFIX, webhooks, auth });
 
   const codeIpLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perIpPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('email_code_ip') });
   const perClientLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perAddressPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('email_code_client') });
@@ -504,10 +566,24 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
       audit.flushTallies(db),
       tokens.sweep(),
       auditChain.sweep(),
+      // Outbox rows written while an endpoint existed are fanned out (or dropped) even if none is enabled now.
+      webhookDispatcher.fanOut(),
+      webhooksRepository.sweepFinished(db, now - webhookConfig.deliveryRetentionDays * 86_400_000),
     ]);
   };
   app.decorate('sweep', sweep);
   app.decorate('auditChain', auditChain);
+  app.decorate('webhookDispatcher', webhookDispatcher);
+  const logWebhookError = (what: string) => {
+    let logged = 0;
+    return (err: unknown) => {
+      if (clock.now() - logged < SWEEP_INTERVAL_MS) return;
+      logged = clock.now();
+      app.log.error({ err }, what);
+    };
+  };
+  webhookOutbox.start(logWebhookError('webhook subscriptions refresh failed'));
+  webhookDispatcher.start(logWebhookError('webhook dispatch failed'));
   // Seals off the request path: sign-ins only insert their audit rows (modules/audit/audit-chain.service.ts).
   let sealFailureLogged = 0;
   auditChain.start((err) => {
@@ -548,6 +624,10 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   app.addHook('onClose', async () => {
     clearInterval(sweeper);
     signingKeys.stop();
+    webhookOutbox.stop();
+    // Attempts in flight finish and record their outcome (each bounded by the webhook timeout).
+    await webhookDispatcher.close();
+    await webhookHttp.close();
     // Counts of the batched limiters and the audit tallies reach the database before it closes (best effort).
     await Promise.all([authLimiter.flush(), telemetryLimiter.flush(), audit.flushTallies(db)]).catch(() => {});
     await auditChain.close();

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Value } from 'typebox/value';
+import { parseAllowlist } from '../modules/webhooks/webhooks.module.ts';
 import { ConfigSchema, ENVIRONMENT, type Config } from './schema.ts';
 
 /** Thrown when configuration is invalid; `problems` names every bad variable or key at once. */
@@ -244,6 +245,8 @@ function crossFieldProblems(config: Config, where: Map<string, string>, rpIdVali
   if (config.session.absoluteTimeoutSeconds < config.session.idleTimeoutSeconds) {
     problems.push(`${nameOf('/session/absoluteTimeoutSeconds', where)}: must not be shorter than ${nameOf('/session/idleTimeoutSeconds', where)}`);
   }
+  const allowlist = parseAllowlist(config.webhooks.allowedTargets);
+  if (!allowlist.ok) problems.push(`${nameOf('/webhooks/allowedTargets', where)}: ${allowlist.problem}`);
   return problems;
 }
 

@@ -10,6 +10,7 @@ import type { RedeemedLoginResultsTable, SigningKeysTable } from '../modules/tok
 import type { SiemCursorsTable } from '../modules/siem/siem.tables.ts';
 import type { SessionsTable } from '../modules/sessions/sessions.tables.ts';
 import type { StaffMembersTable, SupportRecoveriesTable } from '../modules/staff/staff.tables.ts';
+import type { WebhookDeliveriesTable, WebhookDeliveryAttemptsTable, WebhookEndpointsTable, WebhookOutboxTable } from '../modules/webhooks/webhooks.tables.ts';
 import type { ChallengesTable, ConsumedChallengesTable, CredentialsTable } from '../modules/webauthn/webauthn.tables.ts';
 
 export interface ServerSecretsTable {
@@ -51,4 +52,8 @@ export interface Database {
   experiments: ExperimentsTable;
   experiment_exposures: ExperimentExposuresTable;
   siem_cursors: SiemCursorsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_outbox: WebhookOutboxTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
 }

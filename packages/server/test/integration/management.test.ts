@@ -204,6 +204,17 @@ for (const dialect of dialects) {
         ['GET', '/experiments/x', 'experiments:read'],
         ['POST', '/experiments/x/start', 'experiments:write', {}],
         ['POST', '/experiments/x/stop', 'experiments:write', { winner: null }],
+        ['GET', '/webhook-event-types', 'webhooks:read'],
+        ['POST', '/webhook-endpoints', 'webhooks:manage', { url: 'https://hooks.example.com/', eventTypes: ['*'] }],
+        ['GET', '/webhook-endpoints', 'webhooks:read'],
+        ['GET', '/webhook-endpoints/abc', 'webhooks:read'],
+        ['PATCH', '/webhook-endpoints/abc', 'webhooks:manage', { enabled: false }],
+        ['DELETE', '/webhook-endpoints/abc', 'webhooks:manage'],
+        ['POST', '/webhook-endpoints/abc/rotate-secret', 'webhooks:manage', {}],
+        ['POST', '/webhook-endpoints/abc/test', 'webhooks:manage', {}],
+        ['GET', '/webhook-endpoints/abc/deliveries', 'webhooks:read'],
+        ['GET', '/webhook-endpoints/abc/deliveries/def', 'webhooks:read'],
+        ['POST', '/webhook-endpoints/abc/deliveries/def/redeliver', 'webhooks:manage', {}],
       ];
       for (const [method, path, scope, body] of routes) {
         const key = await makeKey(ALL_SCOPES.filter((s) => s !== scope));

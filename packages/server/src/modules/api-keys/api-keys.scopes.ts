@@ -18,6 +18,8 @@ export const API_KEY_SCOPES = {
   'experiments:read': 'List A/B tests of passkey UX and read their results',
   'experiments:write': 'Create, start and stop A/B tests (stopping with a winner rolls it out to everybody)',
   'append_tokens:issue': 'Issue one-time append tokens that let a user add a passkey without a Latchkey sign-in (and create a user by externalId on the way)',
+  'webhooks:read': 'List webhook endpoints, the event catalogue and the delivery log (payloads included; never a secret)',
+  'webhooks:manage': 'Add, change, delete webhook endpoints, rotate their secrets, redeliver and send test events',
   'recovery:start': "Start an account recovery for a user (a one-time link by e-mail or a code to read out)",
   'lockouts:lift': "Lift the locks and delays that failed attempts put on a user's fallback methods",
   'settings:read': 'Read the effective server configuration (secrets masked)',

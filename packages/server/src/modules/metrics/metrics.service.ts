@@ -41,6 +41,12 @@ export interface Metrics {
   /** The callback a limiter calls on each refusal. */
   rateLimitRefused(limiter: string): () => void;
   junkRegistrationVerify(code: string): void;
+  /** A webhook attempt's outcome: delivered, retry, failed (gave up), disabled (the endpoint). */
+  webhookDelivery(outcome: string): void;
+  /** A webhook event not written to the outbox, and why (signin_failed_rate). */
+  webhookDropped(reason: string): void;
+  /** Where the webhook backlog gauges read from at scrape time (set once webhooks exist). */
+  observeWebhookBacklog(read: () => Promise<{ depth: number; oldestAgeSeconds: number }>): void;
   /** The SIEM export's counters, and its lag read at scrape time. */
   siem(lag: () => Promise<ReadonlyArray<{ sink: string; events: number; seconds: number }>>): SiemCounters;
 }
@@ -174,6 +180,47 @@ export function createMetrics(deps: { database: DatabaseHandle; collectProcessMe
     });
   }
 
+  const webhookDeliveries = new Counter({
+    name: 'latchkey_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by outcome: delivered (2xx), retry (failed, tried again later), failed (gave up), disabled (410 or failing too long: the endpoint was disabled)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  for (const outcome of ['delivered', 'retry', 'failed', 'disabled']) webhookDeliveries.labels({ outcome });
+  const webhookDrops = new Counter({
+    name: 'latchkey_webhook_events_dropped_total',
+    help: 'Webhook events not written to the outbox, by reason (signin_failed_rate: over LATCHKEY_WEBHOOK_SIGNIN_FAILED_PER_MINUTE)',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  let readBacklog: (() => Promise<{ depth: number; oldestAgeSeconds: number }>) | undefined;
+  let backlog: Promise<{ depth: number; oldestAgeSeconds: number }> | undefined;
+  // One query per scrape for both gauges.
+  const backlogNow = () => {
+    backlog ??= (readBacklog?.() ?? Promise.resolve({ depth: 0, oldestAgeSeconds: 0 })).finally(() => {
+      setImmediate(() => {
+        backlog = undefined;
+      });
+    });
+    return backlog;
+  };
+  new Gauge({
+    name: 'latchkey_webhook_queue_depth',
+    help: 'Webhook events waiting: outbox rows not yet fanned out plus deliveries pending (due or waiting for a retry)',
+    registers: [registry],
+    async collect() {
+      this.set((await backlogNow().catch(() => ({ depth: 0 }))).depth);
+    },
+  });
+  new Gauge({
+    name: 'latchkey_webhook_oldest_pending_age_seconds',
+    help: 'Age of the oldest webhook event still waiting (0 when none)',
+    registers: [registry],
+    async collect() {
+      this.set((await backlogNow().catch(() => ({ oldestAgeSeconds: 0 }))).oldestAgeSeconds);
+    },
+  });
+
   const routeSeries = new Map<string, RouteSeries>();
 
   return {
@@ -231,6 +278,18 @@ export function createMetrics(deps: { database: DatabaseHandle; collectProcessMe
 
     junkRegistrationVerify(code: string): void {
       junk.inc({ code });
+    },
+
+    webhookDelivery(outcome: string): void {
+      webhookDeliveries.inc({ outcome });
+    },
+
+    webhookDropped(reason: string): void {
+      webhookDrops.inc({ reason });
+    },
+
+    observeWebhookBacklog(read) {
+      readBacklog = read;
     },
 
     siem(lag): SiemCounters {

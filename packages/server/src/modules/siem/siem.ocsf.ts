@@ -122,6 +122,13 @@ export const OCSF_MAPPING: Record<AuditEventType, Rule> = {
   'experiment.created': { class: 'entityManagement', activity: 1, entity: { type: 'Experiment', idKey: 'key' } },
   'experiment.started': { class: 'entityManagement', activity: 10, entity: { type: 'Experiment', idKey: 'key' } },
   'experiment.stopped': { class: 'entityManagement', activity: 11, entity: { type: 'Experiment', idKey: 'key' } },
+  'webhook_endpoint.created': { class: 'entityManagement', activity: 1, severity: 2, entity: { type: 'Webhook Endpoint', idKey: 'endpointId' } },
+  'webhook_endpoint.updated': { class: 'entityManagement', activity: 3, entity: { type: 'Webhook Endpoint', idKey: 'endpointId' } },
+  'webhook_endpoint.deleted': { class: 'entityManagement', activity: 4, entity: { type: 'Webhook Endpoint', idKey: 'endpointId' } },
+  'webhook_endpoint.secret_rotated': { class: 'entityManagement', activity: 99, name: 'Secret Rotated', severity: 2, entity: { type: 'Webhook Endpoint', idKey: 'endpointId' } },
+  'webhook_endpoint.disabled': { class: 'entityManagement', activity: 9, severity: 3, entity: { type: 'Webhook Endpoint', idKey: 'endpointId' }, note: 'by the server (actor system): 410 Gone or failing too long' },
+  'webhook_endpoint.tested': { class: 'entityManagement', activity: 99, name: 'Test Sent', entity: { type: 'Webhook Endpoint', idKey: 'endpointId' } },
+  'webhook_delivery.redelivered': { class: 'entityManagement', activity: 99, name: 'Redelivery Requested', entity: { type: 'Webhook Delivery', idKey: 'deliveryId' } },
   // Management API calls: API Activity (6003).
   'management.read': { class: 'apiActivity', activity: 2 },
   'authorization.denied': { class: 'apiActivity', activity: 99, name: 'Authorize', failureSeverity: 3 },

@@ -53,6 +53,13 @@ export const EVENT_TITLES: Record<AuditEventType, Record<Language, string>> = {
   'experiment.created': { en: 'A/B test created', de: 'A/B-Test angelegt' },
   'experiment.started': { en: 'A/B test started', de: 'A/B-Test gestartet' },
   'experiment.stopped': { en: 'A/B test stopped', de: 'A/B-Test beendet' },
+  'webhook_endpoint.created': { en: 'Webhook endpoint added', de: 'Webhook-Endpunkt hinzugefügt' },
+  'webhook_endpoint.updated': { en: 'Webhook endpoint changed', de: 'Webhook-Endpunkt geändert' },
+  'webhook_endpoint.deleted': { en: 'Webhook endpoint deleted', de: 'Webhook-Endpunkt gelöscht' },
+  'webhook_endpoint.secret_rotated': { en: 'Webhook secret rotated', de: 'Webhook-Geheimnis erneuert' },
+  'webhook_endpoint.disabled': { en: 'Webhook endpoint disabled', de: 'Webhook-Endpunkt deaktiviert' },
+  'webhook_endpoint.tested': { en: 'Webhook test sent', de: 'Webhook-Test gesendet' },
+  'webhook_delivery.redelivered': { en: 'Webhook sent again', de: 'Webhook erneut gesendet' },
 };
 
 const CEREMONY: Record<string, Record<Language, string>> = {

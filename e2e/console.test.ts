@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { addPlatformAuthenticator, launchChromium } from './browser.ts';
 import { authenticate, newAuthenticator, signUp } from '../packages/server/test/helpers/flows.ts';
+import { createTestApiKey } from '../packages/server/test/helpers/api-keys.ts';
 import { enrollTokenIn, runCli } from '../packages/server/test/helpers/staff.ts';
 import type { TestClient } from '../packages/server/test/helpers/test-client.ts';
 import { createTestDatabase, freePort, startTestServer, TEST_ORIGIN, type TestServer } from '../packages/server/test/helpers/test-server.ts';
@@ -190,7 +191,16 @@ describe('support console', () => {
     });
     assert.equal(focused, 'q', 'the search box has focus after sign-in');
     await alice.capture('02-find-empty');
+    // A webhook endpoint, added by the company's backend with an API key (the console lists it).
+    const hooks = (await createTestApiKey(server, ['webhooks:manage', 'webhooks:read'], 'hooks')).secret;
+    const made = await fetch(`${server.url}/api/admin/v1/webhook-endpoints`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${hooks}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ url: 'https://hooks.example.com/latchkey', eventTypes: ['user.*', 'session.*'], description: 'CRM sync' }),
+    });
+    assert.equal(made.status, 201, await made.text());
     for (const [link, heading, shot] of [
+      ['Webhooks', 'Webhook endpoints', '16-webhooks'],
       ['Staff', 'Staff', '10-staff'],
       ['API keys', 'API keys', '11-api-keys'],
       ['Settings', 'Effective configuration', '12-settings'],
@@ -299,7 +309,7 @@ describe('support console', () => {
     assert.equal(overview.passkeys.length, 2, 'a new passkey was enrolled');
     await sam.page.reload();
     await sam.page.locator('ol.timeline').waitFor();
-    assert.match(await sam.page.locator('ol.timeline').innerText(), /Recovery started by support/);
+    assert.match(await sam.page.locator('ol.timeline').innerText(), /Support started a recovery/);
   });
 
   test('an auditor sees the audit log, its chain verdict and the export, no action buttons, and a forced call is refused', async () => {
@@ -312,7 +322,7 @@ describe('support console', () => {
     await ada.open();
     await ada.enrolAndSignIn(url);
     const nav = await ada.page.getByRole('navigation', { name: 'Console sections' }).getByRole('link').allInnerTexts();
-    assert.deepEqual(nav, ['Find a user', 'Audit log', 'Staff', 'Settings']);
+    assert.deepEqual(nav, ['Find a user', 'Audit log', 'Staff', 'Webhooks', 'Settings']);
 
     await ada.page.getByRole('link', { name: 'Audit log' }).click();
     await ada.page.locator('[data-verdict]').waitFor();

@@ -299,6 +299,16 @@ export class AdminApi {
     return this.request('DELETE', `/api-keys/${encodeURIComponent(id)}`, { reason });
   }
 
+  webhookEndpoints(): Promise<{ endpoints: WebhookEndpoint[] }> {
+    return this.get('/webhook-endpoints');
+  }
+  webhookDeliveries(id: string): Promise<{ deliveries: WebhookDelivery[] }> {
+    return this.get(`/webhook-endpoints/${encodeURIComponent(id)}/deliveries`, { limit: 20 });
+  }
+  deleteWebhookEndpoint(id: string, reason: string): Promise<unknown> {
+    return this.request('DELETE', `/webhook-endpoints/${encodeURIComponent(id)}`, { reason });
+  }
+
   settings(): Promise<Record<string, unknown>> {
     return this.get('/settings');
   }
@@ -323,3 +333,25 @@ function normaliseOverview(o: Record<string, unknown> & { user: ManagedUser }): 
 }
 
 export { LatchkeyError };
+
+export interface WebhookEndpoint {
+  id: string;
+  url: string;
+  description: string;
+  eventTypes: string[];
+  enabled: boolean;
+  disabledReason: string | null;
+  failingSince: string | null;
+  createdAt: string;
+}
+
+export interface WebhookDelivery {
+  id: string;
+  eventType: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  lastAttemptAt: string | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  createdAt: string;
+}

@@ -14,6 +14,7 @@ const NAV: { route: Route['name']; path: string; label: StringKey; scopes: strin
   { route: 'audit', path: `${BASE}/audit`, label: 'navAudit', scopes: ['audit:read'] },
   { route: 'staff', path: `${BASE}/staff`, label: 'navStaff', scopes: ['staff:manage', 'staff:read'] },
   { route: 'api-keys', path: `${BASE}/api-keys`, label: 'navApiKeys', scopes: ['api_keys:manage'] },
+  { route: 'webhooks', path: `${BASE}/webhooks`, label: 'navWebhooks', scopes: ['webhooks:read'] },
   { route: 'settings', path: `${BASE}/settings`, label: 'navSettings', scopes: ['settings:read'] },
 ];
 
@@ -304,6 +305,8 @@ export class LatchkeyConsole extends LitElement {
         return html`<lk-api-keys-page .ctx=${ctx}></lk-api-keys-page>`;
       case 'settings':
         return html`<lk-settings-page .ctx=${ctx}></lk-settings-page>`;
+      case 'webhooks':
+        return html`<lk-webhooks-page .ctx=${ctx}></lk-webhooks-page>`;
       default:
         return html`<lk-not-found-page .ctx=${ctx}></lk-not-found-page>`;
     }

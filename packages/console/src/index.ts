@@ -7,6 +7,7 @@ import { LkActionDialog } from './action-dialog.ts';
 import { LatchkeyConsole } from './app.ts';
 import { AuditPage } from './pages/audit.ts';
 import { ApiKeysPage, SettingsPage, StaffPage } from './pages/admin.ts';
+import { WebhooksPage } from './pages/webhooks.ts';
 import { FindPage } from './pages/find.ts';
 import { EnrollPage, NotFoundPage, SignInPage } from './pages/sign-in.ts';
 import { UserPage } from './pages/user.ts';
@@ -24,6 +25,7 @@ const ELEMENTS: Record<string, CustomElementConstructor> = {
   'lk-staff-page': StaffPage,
   'lk-api-keys-page': ApiKeysPage,
   'lk-settings-page': SettingsPage,
+  'lk-webhooks-page': WebhooksPage,
 };
 
 /** Registers every console element (once) and adopts the document-level colour tokens. */

@@ -6,6 +6,7 @@ export type Route =
   | { name: 'staff' }
   | { name: 'api-keys' }
   | { name: 'settings' }
+  | { name: 'webhooks' }
   | { name: 'enroll' }
   | { name: 'not-found' };
 
@@ -24,7 +25,7 @@ export function parseRoute(pathname: string): Route {
       return { name: 'not-found' };
     }
   }
-  if (parts.length === 1 && (first === 'audit' || first === 'staff' || first === 'api-keys' || first === 'settings' || first === 'enroll')) return { name: first };
+  if (parts.length === 1 && (first === 'audit' || first === 'staff' || first === 'api-keys' || first === 'settings' || first === 'webhooks' || first === 'enroll')) return { name: first };
   return { name: 'not-found' };
 }
 

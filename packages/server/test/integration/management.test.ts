@@ -237,7 +237,13 @@ for (const dialect of dialects) {
       assert.equal(documented.length, routes.length, documented.map((o) => `${o.method} ${o.path}`).join('\n'));
       for (const { method, path, op } of documented) {
         assert.ok(op.operationId, `${method} ${path} has an operationId`);
-        const scope = routes.find(([m, p]) => m === method && (ADMIN + p).replace(user.id, '{id}').replace(/\/abc$/, path.endsWith('{credentialId}') ? '/{credentialId}' : path.endsWith('{sessionId}') ? '/{sessionId}' : '/{id}') === path)?.[2];
+        // The documented path as a pattern ({id} matches one segment) against the concrete paths above.
+        const pattern = new RegExp(`^${path.replace(/\{[A-Za-z]+\}/g, '[^/]+')}$`);
+        const literal = (m: string, concrete: string) => concrete !== path && documented.some((o) => o.method === m && o.path === concrete);
+        const scope = routes.find(([m, p]) => {
+          const concrete = ADMIN + (p.split('?')[0] ?? '');
+          return m === method && pattern.test(concrete) && !literal(m, concrete);
+        })?.[2];
         assert.ok(scope, `${method} ${path} is in the list`);
         assert.deepEqual(op.security, [{ apiKey: [scope] }, { bearer: [scope] }, { cookie: [scope] }], `${method} ${path}`);
       }

@@ -31,6 +31,9 @@ const BODIES: Record<string, unknown> = {
   addStaffMember: { userId: NOBODY, role: 'auditor', reason: 'matrix test' },
   changeStaffRole: { role: 'auditor', reason: 'matrix test' },
   startUserRecovery: { method: 'code', reason: 'matrix test' },
+  // 127.0.0.1 is refused (SEC-59), so an allowed call ends in 400 and nothing is ever delivered.
+  createWebhookEndpoint: { url: 'https://127.0.0.1/hook', eventTypes: ['user.created'], reason: 'matrix test' },
+  updateWebhookEndpoint: { description: 'matrix', reason: 'matrix test' },
 };
 
 /**

@@ -7,6 +7,8 @@ import type { ExperimentExposuresTable, ExperimentsTable } from '../modules/expe
 import type { PasswordsTable } from '../modules/passwords/passwords.tables.ts';
 import type { TotpSecretsTable } from '../modules/totp/totp.tables.ts';
 import type { RedeemedLoginResultsTable, SigningKeysTable } from '../modules/tokens/tokens.tables.ts';
+import type { DeviceSignalsTable } from '../modules/intelligence/intelligence.tables.ts';
+import type { RolloutRulesTable, RolloutStateTable } from '../modules/rollout/rollout.tables.ts';
 import type { SiemCursorsTable } from '../modules/siem/siem.tables.ts';
 import type { SessionsTable } from '../modules/sessions/sessions.tables.ts';
 import type { StaffMembersTable, SupportRecoveriesTable } from '../modules/staff/staff.tables.ts';
@@ -49,6 +51,9 @@ export interface Database {
   append_tokens: AppendTokensTable;
   staff_members: StaffMembersTable;
   support_recoveries: SupportRecoveriesTable;
+  rollout_rules: RolloutRulesTable;
+  rollout_state: RolloutStateTable;
+  device_signals: DeviceSignalsTable;
   experiments: ExperimentsTable;
   experiment_exposures: ExperimentExposuresTable;
   siem_cursors: SiemCursorsTable;

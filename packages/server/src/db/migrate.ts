@@ -14,6 +14,7 @@ import * as usernameSkeletonConformance from './migrations/2026_12_03_0100_usern
 import * as tokens from './migrations/2026_12_03_tokens.ts';
 import * as consoleSearch from './migrations/2026_12_04_console_search.ts';
 import * as experiments from './migrations/2026_12_04_experiments.ts';
+import * as rollout from './migrations/2026_12_04_rollout.ts';
 import * as siemCursors from './migrations/2026_12_04_siem_cursors.ts';
 import * as staff from './migrations/2026_12_04_staff.ts';
 import * as webhooks from './migrations/2026_12_04_webhooks.ts';
@@ -34,6 +35,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_03_tokens': tokens,
   '2026_12_04_console_search': consoleSearch,
   '2026_12_04_experiments': experiments,
+  '2026_12_04_rollout': rollout,
   '2026_12_04_siem_cursors': siemCursors,
   '2026_12_04_staff': staff,
   '2026_12_04_webhooks': webhooks,

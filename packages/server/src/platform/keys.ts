@@ -27,6 +27,10 @@ export const KEY_LABELS = {
   tokenSigningKeys: 'latchkey/v2/token-signing-keys',
   /** Ed25519 seed of the key that signs audit-chain checkpoints (modules/audit/audit-chain.keys.ts). */
   auditCheckpoints: 'latchkey/v2/audit-checkpoints',
+  /** Rollout bucketing (modules/rollout): each feature's salt is HMAC(this key, feature). */
+  rolloutBucketing: 'latchkey/v2/rollout-bucketing',
+  /** HMAC under which device ids the elements report are stored (modules/intelligence: device_signals). */
+  deviceIds: 'latchkey/v2/device-ids',
   /** HMAC that puts a user in an A/B test arm (modules/experiments): nobody outside can tell the arms apart. */
   experimentBuckets: 'latchkey/v2/experiment-buckets',
   /** AES-256-GCM of webhook endpoint secrets (`whsec_…`, modules/webhooks): a box no other kind opens. */

@@ -52,6 +52,9 @@ export const AuditEventTypes = [
   'staff.removed',
   'recovery.support_started',
   'lockout.lifted',
+  // Rollout and passkey intelligence (issue 14): a rule changed (before/after in data, actor the key); a "not now" to the append prompt.
+  'rollout_rule.changed',
+  'passkey.append_declined',
   // A/B tests (issue 14 item 3): key, feature and (on stop) the winner in data.
   'experiment.created',
   'experiment.started',

@@ -14,6 +14,8 @@ import { createTestDatabase, dialects, startTestServer, type TestServer } from '
 
 const ADMIN = '/api/admin/v1';
 const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
+/** The staff and console scopes: their routes are in the roles × routes matrix (staff-matrix.test.ts). */
+const STAFF_SCOPES = ['console:access', 'staff:read', 'staff:manage', 'settings:read', 'recovery:start', 'lockouts:lift'];
 const ALL_SCOPES = ['users:read', 'users:write', 'users:delete', 'users:export', 'users:import', 'sessions:write', 'audit:read', 'audit:export', 'experiments:read', 'experiments:write', 'api_keys:manage', 'tokens:issue', 'tokens:redeem', 'append_tokens:issue', 'rollout:read', 'rollout:write'];
 
 /** Runs `latchkey <args>` as an operator would (a child process), against the given database. */
@@ -240,7 +242,7 @@ for (const dialect of dialects) {
       const documented = Object.entries(doc.paths as Record<string, Record<string, { operationId?: string; security?: { apiKey?: string[] }[] }>>)
         .filter(([path]) => path.startsWith(ADMIN))
         .flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ method: method.toUpperCase(), path, op })))
-        .filter((o) => o.method !== 'HEAD' && ALL_SCOPES.includes(o.op.security?.[0]?.apiKey?.[0] ?? ''));
+        .filter((o) => o.method !== 'HEAD' && !STAFF_SCOPES.includes(o.op.security?.[0]?.apiKey?.[0] ?? ''));
       assert.equal(documented.length, routes.length, documented.map((o) => `${o.method} ${o.path}`).join('\n'));
       for (const { method, path, op } of documented) {
         assert.ok(op.operationId, `${method} ${path} has an operationId`);

@@ -103,9 +103,10 @@ export class LatchkeyElement extends LitElement {
   /**
    * Asks the server what to offer on this device (POST /api/v1/passkey-decisions) and tells the
    * page (`latchkey-decisions`). Undefined when it cannot be reached in time: the caller then
-   * shows what it showed before decisions existed.
+   * shows what it showed before decisions existed. With `identifier` (identifier-first, the
+   * username typed), the passkey button is decided for that account.
    */
-  protected async decide(): Promise<PasskeyDecisions | undefined> {
+  protected async decide(identifier?: string): Promise<PasskeyDecisions | undefined> {
     const caps = await this.caps();
     const deviceId = this.deviceId();
     let timer: number | undefined;
@@ -114,6 +115,7 @@ export class LatchkeyElement extends LitElement {
         this.client.passkeyDecisions({
           client: { webauthn: caps.webauthn, platformAuthenticator: caps.platformAuthenticator, conditionalMediation: caps.conditionalGet, hybridTransport: caps.hybrid },
           ...(deviceId ? { deviceId } : {}),
+          ...(identifier ? { identifier } : {}),
         }),
         new Promise<undefined>((resolve) => {
           timer = globalThis.setTimeout(resolve, DECISION_TIMEOUT_MS) as unknown as number;

@@ -36,6 +36,16 @@ interface Action {
 
 type View = 'loading' | 'start' | 'returning' | 'done' | 'unsupported';
 
+/** The decisions asked for one typed username: the answer while it comes, then the decisions. */
+interface Typed {
+  identifier: string;
+  answer: Promise<PasskeyDecisions | undefined>;
+  decisions?: PasskeyDecisions | undefined;
+}
+
+/** Quiet time after the last keystroke before the server is asked about the typed username. */
+const IDENTIFIER_DEBOUNCE_MS = 350;
+
 /**
  * Sign-in and sign-up with passkeys in one box: identifier-first with a username, discoverable
  * without one, passkey autofill (conditional UI) where the browser offers it, and a one-tap
@@ -54,6 +64,8 @@ type View = 'loading' | 'start' | 'returning' | 'done' | 'unsupported';
  * Before it shows the passkey button, autofill or "Create account", it asks the server what to
  * offer on this device (`POST /api/v1/passkey-decisions`: rollout rules, kill switch, the
  * device's failures); `data-passkey-button` says why. Unreachable in time: it shows them all.
+ * Once a username is typed it asks again for that account (debounced; a submit waits for the
+ * answer, at most 1.5 s): no passkey button for a username whose passkeys this device cannot reach.
  *
  * @prop {Partial<Strings>} strings - Overrides of the built-in strings.
  * @prop {LatchkeyClient} client - The SDK client to use (e.g. one in bearer mode).
@@ -142,6 +154,9 @@ export class LatchkeyAuth extends LatchkeyElement {
   #focus: string | undefined;
   /** Set when autofill ended on its own (for tests and debugging: `data-conditional`). */
   #conditionalFailed: string | undefined;
+  /** The decisions for the typed username (identifier-first); `decisions` stays the page's. */
+  #typed: Typed | undefined;
+  #typing: ReturnType<typeof setTimeout> | undefined;
 
   constructor() {
     super();
@@ -167,6 +182,7 @@ export class LatchkeyAuth extends LatchkeyElement {
     super.disconnectedCallback();
     this.#conditional?.controller.abort();
     this.#conditional = undefined;
+    clearTimeout(this.#typing);
   }
 
   protected override updated(changed: PropertyValues): void {
@@ -174,7 +190,7 @@ export class LatchkeyAuth extends LatchkeyElement {
     // Hosts and tests can tell when an action has finished.
     this.setAttribute('aria-busy', String(this.busy || this.view === 'loading'));
     this.dataset.view = this.view;
-    this.dataset.passkeyButton = this.decisions?.passkeyButton.reason ?? 'unknown';
+    this.dataset.passkeyButton = this.#decided('passkeyButton')?.passkeyButton.reason ?? 'unknown';
     this.dataset.conditional = this.#conditional ? 'pending' : (this.#conditionalFailed ?? 'off');
     if (this.#focus) {
       const target = this.renderRoot.querySelector<HTMLElement>(this.#focus);
@@ -200,7 +216,28 @@ export class LatchkeyAuth extends LatchkeyElement {
 
   /** Whether the server's decisions allow a part (no decisions: yes, as before they existed). */
   #offers(part: 'passkeyButton' | 'autofill' | 'passkeyFirstSignUp'): boolean {
-    return this.decisions?.[part].offer !== false;
+    return this.#decided(part)?.[part].offer !== false;
+  }
+
+  /** The decisions a part follows: the button those for the username in the field, once known. */
+  #decided(part: 'passkeyButton' | 'autofill' | 'passkeyFirstSignUp'): PasskeyDecisions | undefined {
+    const typed = this.#typed;
+    if (part === 'passkeyButton' && this.view === 'start' && typed?.decisions && typed.identifier === this.#username.trim()) return typed.decisions;
+    return this.decisions;
+  }
+
+  /** Asks about the username in the field, unless that is already asked; the answer re-renders. */
+  #askTyped(): Promise<PasskeyDecisions | undefined> {
+    clearTimeout(this.#typing);
+    const identifier = this.#username.trim();
+    if (this.#typed?.identifier === identifier) return this.#typed.answer;
+    const typed: Typed = { identifier, answer: this.decide(identifier) };
+    this.#typed = typed;
+    void typed.answer.then((decisions) => {
+      typed.decisions = decisions;
+      if (this.#typed === typed) this.requestUpdate();
+    });
+    return typed.answer;
   }
 
   #readRemembered(): string | null {
@@ -365,14 +402,22 @@ export class LatchkeyAuth extends LatchkeyElement {
     if (restartAutofill && this.view === 'start') void this.#startConditional();
   }
 
-  #onSubmit(event: SubmitEvent): void {
+  async #onSubmit(event: SubmitEvent): Promise<void> {
     event.preventDefault();
     if (this.busy) return;
+    const username = this.#username.trim();
+    // Identifier-first: the button is for this account only if the server, asked about it, agrees
+    // (an answer still on its way is waited for; none in time: as before).
+    if (username && this.decisions) {
+      this.busy = true;
+      await this.#askTyped();
+      this.busy = false;
+    }
     if (!this.#offers('passkeyButton')) {
-      this.emit('latchkey-fallback', { reason: this.decisions?.passkeyButton.reason ?? 'not_offered' });
+      this.emit('latchkey-fallback', { reason: this.#decided('passkeyButton')?.passkeyButton.reason ?? 'not_offered' });
       return;
     }
-    void this.#signIn(this.#username.trim(), 'modal');
+    void this.#signIn(username, 'modal');
   }
 
   #onCreate(): void {
@@ -383,6 +428,10 @@ export class LatchkeyAuth extends LatchkeyElement {
   #onInput(event: InputEvent): void {
     this.#username = (event.target as HTMLInputElement).value;
     if (this.invalid) this.invalid = false;
+    clearTimeout(this.#typing);
+    // Only when the page's own answer came: an unreachable server is not asked once per keystroke.
+    if (this.decisions && this.#username.trim()) this.#typing = setTimeout(() => void this.#askTyped(), IDENTIFIER_DEBOUNCE_MS);
+    this.requestUpdate();
   }
 
   #useAnother(): void {
@@ -450,7 +499,7 @@ export class LatchkeyAuth extends LatchkeyElement {
               ${this.#offers('passkeyButton')
                 ? html`<button type="submit" class="primary" part="button primary-button" ?disabled=${this.busy}>${t.signIn}</button>`
                 : this.fallback
-                  ? html`<button type="button" class="link" part="button" @click=${() => this.emit('latchkey-fallback', { reason: this.decisions?.passkeyButton.reason })}>${t.otherWays}</button>`
+                  ? html`<button type="button" class="link" part="button" @click=${() => this.emit('latchkey-fallback', { reason: this.#decided('passkeyButton')?.passkeyButton.reason })}>${t.otherWays}</button>`
                   : nothing}
               ${this.noSignup || !this.#offers('passkeyFirstSignUp')
                 ? nothing

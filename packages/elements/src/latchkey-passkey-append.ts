@@ -1,12 +1,24 @@
 import { css, html, nothing, type PropertyValues } from 'lit';
 import { errorName, LatchkeyElement } from './base.ts';
 import type { PasskeyDetail } from './latchkey-passkeys.ts';
+import type { Strings } from './strings.ts';
 import { theme } from './theme.ts';
 
 /** Where "Not now" is remembered, per user: a timestamp (epoch ms), nothing else. */
 export const APPEND_DISMISSED_KEY = 'latchkey:append-dismissed:';
 
 type State = 'checking' | 'hidden' | 'offer' | 'done';
+
+/** What one arm of an `append_prompt` A/B test shows (`variants` property, keyed by the variant's key). */
+export interface AppendVariant {
+  /** Overrides of the strings for this arm, e.g. `appendTitle`, `appendText`, `appendCreate`, `appendLater`. */
+  strings?: Partial<Strings>;
+  /** Wait this long (ms, at most 60 000) after the decision before showing the prompt. */
+  delay?: number;
+}
+
+/** Arms that show the built-in copy unless `variants` names them. */
+const BUILT_IN = new Set(['default', 'control']);
 
 /**
  * Offers to create a passkey after a sign-in that did not use one (the session's `amr` has no
@@ -21,6 +33,13 @@ type State = 'checking' | 'hidden' | 'offer' | 'done';
  * passkey goes to the token's user (no session is opened; the token is used up). Set the
  * attribute only when you want the offer shown; "Not now" then hides it without remembering.
  *
+ * A/B tests: the decision names the user's arm of a running `append_prompt` experiment
+ * (`data-variant`); the `variants` property gives each arm its copy and timing. `default` and
+ * `control` show the built-in copy. When the prompt is on screen (at least half of it in the
+ * viewport), the exposure is reported once (`POST /api/v1/experiments/{key}/exposures`); not for
+ * a concluded experiment, nor for an arm this page has no entry for (that arm shows the built-in
+ * copy, `data-variant-copy="missing"`), nor on `force` or `append-token` pages (no decision).
+ *
  * @element latchkey-passkey-append
  *
  * @attr api-base - Base URL of the Latchkey API; same origin when absent.
@@ -30,6 +49,8 @@ type State = 'checking' | 'hidden' | 'offer' | 'done';
  * @attr no-conditional-create - Skip the silent conditional create attempt.
  * @attr no-telemetry - Do not report ceremony outcomes to the server.
  * @attr append-token - A one-time append token from your backend: add the passkey to that user, without a Latchkey session.
+ *
+ * @prop {Record<string, AppendVariant>} variants - Copy and timing per A/B variant: `{ 'faster': { strings: { appendTitle: '…' }, delay: 2000 } }`.
  *
  * @fires {CustomEvent<PasskeyDetail>} latchkey-passkey-added - A passkey was created (by the button or silently).
  * @fires {CustomEvent<{until: number}>} latchkey-append-dismissed - The user chose "Not now" (also recorded by the server).
@@ -50,6 +71,8 @@ export class LatchkeyPasskeyAppend extends LatchkeyElement {
     force: { type: Boolean },
     noConditionalCreate: { type: Boolean, attribute: 'no-conditional-create' },
     appendToken: { type: String, attribute: 'append-token' },
+    variants: { type: Object, attribute: false },
+    variant: { state: true },
     state: { state: true },
     busy: { state: true },
     message: { state: true },
@@ -73,6 +96,10 @@ export class LatchkeyPasskeyAppend extends LatchkeyElement {
   declare force: boolean;
   declare noConditionalCreate: boolean;
   declare appendToken: string | undefined;
+  /** Copy and timing per A/B variant key (see `AppendVariant`). */
+  declare variants: Record<string, AppendVariant> | undefined;
+  /** The arm the decision named ("default" when there is none). */
+  declare variant: string;
   declare state: State;
   declare busy: boolean;
   declare message: string;
@@ -80,12 +107,17 @@ export class LatchkeyPasskeyAppend extends LatchkeyElement {
 
   #userId = '';
   #pending: AbortController | undefined;
+  #delay: ReturnType<typeof setTimeout> | undefined;
+  #seen: IntersectionObserver | undefined;
+  #exposed = false;
 
   constructor() {
     super();
     this.snoozeDays = 30;
     this.force = false;
     this.noConditionalCreate = false;
+    this.variants = undefined;
+    this.variant = 'default';
     this.state = 'checking';
     this.busy = false;
     this.message = '';
@@ -100,6 +132,9 @@ export class LatchkeyPasskeyAppend extends LatchkeyElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.#abortPending();
+    clearTimeout(this.#delay);
+    this.#seen?.disconnect();
+    this.#seen = undefined;
   }
 
   protected override updated(changed: PropertyValues): void {
@@ -107,6 +142,52 @@ export class LatchkeyPasskeyAppend extends LatchkeyElement {
     this.setAttribute('aria-busy', String(this.busy || this.state === 'checking'));
     this.dataset.state = this.state;
     this.dataset.conditional = this.#pending ? 'pending' : 'off';
+    if (this.state === 'offer' && !this.#exposed && !this.#seen) this.#watchExposure();
+  }
+
+  /** This arm's entry in `variants`, if the page gave one. */
+  #arm(): AppendVariant | undefined {
+    return Object.hasOwn(this.variants ?? {}, this.variant) ? this.variants?.[this.variant] : undefined;
+  }
+
+  protected override get t(): Strings {
+    const arm = this.#arm()?.strings;
+    return arm ? { ...super.t, ...arm } : super.t;
+  }
+
+  /** Reports the exposure once, when the offer is on screen (IntersectionObserver; at once without one). */
+  #watchExposure(): void {
+    this.dataset.variantCopy = this.#arm() ? 'page' : BUILT_IN.has(this.variant) ? 'built-in' : 'missing';
+    // No experiment, or an arm this page has no copy for: reporting the built-in copy as that arm would skew it.
+    if (this.variant === 'default' || this.dataset.variantCopy === 'missing') {
+      this.#exposed = true;
+      return;
+    }
+    const box = this.renderRoot.querySelector('section');
+    if (!box || typeof IntersectionObserver === 'undefined') {
+      void this.#expose();
+      return;
+    }
+    this.#seen = new IntersectionObserver(
+      (entries) => {
+        if (!entries.some((entry) => entry.isIntersecting)) return;
+        this.#seen?.disconnect();
+        void this.#expose();
+      },
+      { threshold: 0.5 },
+    );
+    this.#seen.observe(box);
+  }
+
+  async #expose(): Promise<void> {
+    if (this.#exposed) return;
+    this.#exposed = true;
+    // The decision names the arm; the experiment's key and whether it concluded come from the
+    // assignment (reportExposure sends nothing for a concluded one). A different arm there means the
+    // experiment changed in between: nothing is reported.
+    const assignments = await this.client.getExperimentAssignments().catch(() => undefined);
+    const assignment = assignments?.append_prompt;
+    if (assignment?.variant === this.variant) await this.client.reportExposure(assignment);
   }
 
   #dismissedUntil(): number {
@@ -138,14 +219,26 @@ export class LatchkeyPasskeyAppend extends LatchkeyElement {
     if (!this.force) {
       const decisions = await this.decide();
       this.dataset.reason = decisions?.appendPrompt.reason ?? 'unknown';
-      this.dataset.variant = decisions?.appendPrompt.variant ?? 'default';
+      this.variant = decisions?.appendPrompt.variant ?? 'default';
+      this.dataset.variant = this.variant;
       if (decisions && !decisions.appendPrompt.offer) {
         this.state = 'hidden';
         return;
       }
     }
+    // A timing arm shows the prompt later (the element stays hidden until then).
+    const delay = Math.min(Math.max(Number(this.#arm()?.delay) || 0, 0), 60_000);
+    if (delay > 0) {
+      this.#delay = setTimeout(() => this.#offer(caps.conditionalCreate), delay);
+      return;
+    }
+    this.#offer(caps.conditionalCreate);
+  }
+
+  #offer(conditionalCreate: boolean): void {
+    if (!this.isConnected) return;
     this.state = 'offer';
-    if (caps.conditionalCreate && !this.noConditionalCreate) void this.#conditionalCreate();
+    if (conditionalCreate && !this.noConditionalCreate) void this.#conditionalCreate();
   }
 
   /** Runs alongside the offer: the password manager may create a passkey without a prompt. */

@@ -51,6 +51,12 @@ const IDENTIFIER_DEBOUNCE_MS = 350;
  * without one, passkey autofill (conditional UI) where the browser offers it, and a one-tap
  * "Continue as …" on a device that signed in before.
  *
+ * Before it shows the passkey button, autofill or "Create account", it asks the server what to
+ * offer on this device (`POST /api/v1/passkey-decisions`: rollout rules, kill switch, the
+ * device's failures); `data-passkey-button` says why. Unreachable in time: it shows them all.
+ * Once a username is typed it asks again for that account (debounced; a submit waits for the
+ * answer, at most 1.5 s): no passkey button for a username whose passkeys this device cannot reach.
+ *
  * @element latchkey-auth
  *
  * @attr api-base - Base URL of the Latchkey API; same origin when absent.
@@ -60,12 +66,6 @@ const IDENTIFIER_DEBOUNCE_MS = 350;
  * @attr no-signup - Hide "Create account".
  * @attr fallback - Offer "Try another way" after a failure (fires `latchkey-fallback`).
  * @attr no-telemetry - Do not report ceremony outcomes to the server.
- *
- * Before it shows the passkey button, autofill or "Create account", it asks the server what to
- * offer on this device (`POST /api/v1/passkey-decisions`: rollout rules, kill switch, the
- * device's failures); `data-passkey-button` says why. Unreachable in time: it shows them all.
- * Once a username is typed it asks again for that account (debounced; a submit waits for the
- * answer, at most 1.5 s): no passkey button for a username whose passkeys this device cannot reach.
  *
  * @prop {Partial<Strings>} strings - Overrides of the built-in strings.
  * @prop {LatchkeyClient} client - The SDK client to use (e.g. one in bearer mode).

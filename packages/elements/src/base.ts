@@ -101,14 +101,14 @@ export class LatchkeyElement extends LitElement {
     this.report({ ceremony: kind, mode, outcome: 'started' });
     try {
       const result = await run();
-      this.report({ ceremony: kind, mode, outcome: 'completed' });
+      this.report({ ceremony: kind, mode, outcome: 'completed', durationMs: Date.now() - started });
       return result;
     } catch (error) {
       const name = errorName(error);
       // AbortError: the page's own Cancel button; NotAllowedError: the browser's cancel or timeout.
       const outcome =
         name === 'AbortError' ? 'cancelled' : name === 'NotAllowedError' ? (Date.now() - started >= TIMEOUT_MS ? 'timed_out' : 'cancelled') : 'error';
-      this.report({ ceremony: kind, mode, outcome, ...(outcome === 'error' ? { errorName: name } : {}) });
+      this.report({ ceremony: kind, mode, outcome, durationMs: Date.now() - started, ...(outcome === 'error' ? { errorName: name } : {}) });
       throw error;
     }
   }

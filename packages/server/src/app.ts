@@ -61,6 +61,9 @@ import { deriveAtRestKeys, deriveServerKeys } from './platform/keys.ts';
 import { createUserAgentParser } from './platform/user-agent.ts';
 import { createTokenSigningKeys, createTokensService } from './modules/tokens/tokens.module.ts';
 import { tokenAdminRoutes, tokenRoutes } from './modules/tokens/tokens.routes.ts';
+import { createAnalyticsRepository, createAnalyticsService, createRollupWorker, type RollupWorker } from './modules/analytics/analytics.module.ts';
+import { analyticsRoutes } from './modules/analytics/analytics.routes.ts';
+import { listAuditEventsBetween } from './modules/audit/audit.module.ts';
 
 export interface AppOverrides {
   clock?: Clock;
@@ -81,6 +84,8 @@ declare module 'fastify' {
     sweep(): Promise<void>;
     /** The audit sealer (seal now, read the chain); for tests and tools. */
     auditChain: AuditChainService;
+    /** The analytics rollup worker (fold sealed events into the rollups now); for tests and tools. */
+    analyticsRollup: RollupWorker;
   }
 }
 
@@ -313,6 +318,34 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   const management = createManagementService({ db, directory, sessions, passkeys, audit, clock, appendTokens });
   await app.register(managementRoutes, { prefix: MANAGEMENT_PREFIX, management, apiKeys, auth });
   await app.register(tokenAdminRoutes, { prefix: MANAGEMENT_PREFIX, tokens, auth });
+  // Adoption analytics: the rollups are folded off the request path from the sealed audit chain.
+  const analyticsRepository = createAnalyticsRepository(database.dialect);
+  const providersOf = async (ids: readonly string[]) => {
+    const aaguids = await repository.aaguidsOf(db, ids);
+    return new Map([...aaguids].map(([id, aaguid]) => [id, providerOf(aaguid).name]));
+  };
+  const providerOfAaguid = (aaguid: string) => providerOf(aaguid).name;
+  const analyticsRollup = createRollupWorker({
+    db,
+    clock,
+    repository: analyticsRepository,
+    readAfter: async (seq, limit) => (await auditChain.readSealedAfter(seq, limit)).map(({ seq: s, event }) => ({ seq: s, ...event })),
+    providersOf,
+    providerOfAaguid,
+    batchSize: config.analytics.batchSize,
+    lateReportDays: config.analytics.lateReportDays,
+  });
+  const analytics = createAnalyticsService({
+    db,
+    clock,
+    repository: analyticsRepository,
+    pseudonymKey: keys.analyticsPseudonyms,
+    listEventsBetween: (range) => listAuditEventsBetween(db, range),
+    providersOf,
+    providerOfAaguid,
+    config: config.analytics,
+  });
+  await app.register(analyticsRoutes, { prefix: MANAGEMENT_PREFIX, analytics, auth });
 
   const codeIpLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perIpPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('email_code_ip') });
   const perClientLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perAddressPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('email_code_client') });
@@ -429,10 +462,12 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
       audit.flushTallies(db),
       tokens.sweep(),
       auditChain.sweep(),
+      analyticsRollup.sweep(),
     ]);
   };
   app.decorate('sweep', sweep);
   app.decorate('auditChain', auditChain);
+  app.decorate('analyticsRollup', analyticsRollup);
   // Seals off the request path: sign-ins only insert their audit rows (modules/audit/audit-chain.service.ts).
   let sealFailureLogged = 0;
   auditChain.start((err) => {
@@ -440,6 +475,15 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     sealFailureLogged = clock.now();
     app.log.error({ err }, 'audit sealing failed');
   });
+  let rollupFailureLogged = 0;
+  const rollups = setInterval(() => {
+    analyticsRollup.run().catch((err: unknown) => {
+      if (clock.now() - rollupFailureLogged < SWEEP_INTERVAL_MS) return;
+      rollupFailureLogged = clock.now();
+      app.log.error({ err }, 'analytics rollup failed');
+    });
+  }, config.analytics.rollupIntervalMs);
+  rollups.unref();
   const sweeper = setInterval(() => {
     sweep().catch((err: unknown) => app.log.warn({ err }, 'sweep failed'));
   }, SWEEP_INTERVAL_MS);
@@ -447,10 +491,12 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
 
   app.addHook('onClose', async () => {
     clearInterval(sweeper);
+    clearInterval(rollups);
     signingKeys.stop();
     // Counts of the batched limiters and the audit tallies reach the database before it closes (best effort).
     await Promise.all([authLimiter.flush(), telemetryLimiter.flush(), audit.flushTallies(db)]).catch(() => {});
     await auditChain.close();
+    await analyticsRollup.close();
     await mailer.drain();
     mailer.close();
     if (!overrides.verifier) await verifier.close();

@@ -14,7 +14,7 @@ import { createTestDatabase, dialects, startTestServer, type TestServer } from '
 
 const ADMIN = '/api/admin/v1';
 const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
-const ALL_SCOPES = ['users:read', 'users:write', 'users:delete', 'users:import', 'sessions:write', 'audit:read', 'api_keys:manage', 'tokens:issue', 'tokens:redeem', 'append_tokens:issue'];
+const ALL_SCOPES = ['users:read', 'users:write', 'users:delete', 'users:import', 'sessions:write', 'audit:read', 'api_keys:manage', 'tokens:issue', 'tokens:redeem', 'append_tokens:issue', 'analytics:read', 'analytics:export'];
 
 /** Runs `latchkey <args>` as an operator would (a child process), against the given database. */
 function runCli(databaseUrl: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

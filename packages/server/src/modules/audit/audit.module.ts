@@ -11,7 +11,7 @@
  */
 export { createAuditService, sanitizeForLog, type AuditService, type AuditEvent, type AuditEntry } from './audit.service.ts';
 export { AuditEventTypes, type AuditEventType } from './audit.events.ts';
-export { searchAuditEvents, type AuditRecord, type AuditFilter } from './audit.query.ts';
+export { searchAuditEvents, listAuditEventsBetween, type AuditRecord, type AuditFilter } from './audit.query.ts';
 export { createAuditChainService, type AuditChainService, type SealedEvent } from './audit-chain.service.ts';
 export { createCheckpointSigner, type AuditPublicJwk } from './audit-chain.keys.ts';
 export { verifyAuditChain, type VerifyResult } from './audit-chain.verify.ts';

@@ -175,6 +175,13 @@ export function createWebauthnRepository() {
       return Number(row.n);
     },
 
+    /** The AAGUIDs of these credentials (the ones that still exist), for the analytics' provider dimension. */
+    async aaguidsOf(db: Kysely<Database>, ids: readonly string[]): Promise<Map<string, string>> {
+      if (ids.length === 0) return new Map();
+      const rows = await db.selectFrom('credentials').select(['id', 'aaguid']).where('id', 'in', [...ids]).execute();
+      return new Map(rows.map((r) => [r.id, r.aaguid]));
+    },
+
     async listByUser(db: Kysely<Database>, userId: string): Promise<CredentialSummary[]> {
       return db.selectFrom('credentials').select(LIST_COLUMNS).where('user_id', '=', userId).orderBy('created_at').execute();
     },

@@ -168,7 +168,7 @@ export function createAnalyticsRepository(dialect: Dialect) {
           sql<boolean>`(day, metric, detail, device, os, browser, provider) > (${sql.join(after.map((v) => sql`${v}`))})`,
         );
       }
-      const rows = await query.orderBy(['day', 'metric', 'detail', 'device', 'os', 'browser', 'provider']).limit(limit).execute();
+      const rows = await query.orderBy('day').orderBy('metric').orderBy('detail').orderBy('device').orderBy('os').orderBy('browser').orderBy('provider').limit(limit).execute();
       return rows.map((r) => ({ ...r, count: Number(r.count) }));
     },
 

@@ -12,7 +12,10 @@ export function countsOf(rows: Iterable<{ metric: string; detail: string; count:
   const counts = new Map<string, Map<string, number>>();
   for (const r of rows) {
     let details = counts.get(r.metric);
-    if (!details) counts.set(r.metric, (details = new Map()));
+    if (!details) {
+      details = new Map();
+      counts.set(r.metric, details);
+    }
     details.set(r.detail, (details.get(r.detail) ?? 0) + r.count);
   }
   return counts;

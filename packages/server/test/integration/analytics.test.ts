@@ -2,11 +2,13 @@
 // small hand-built history whose every number below was counted by hand.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createDatabase } from '../../src/db/create-db.ts';
+import { createMigrator, migrateToLatest } from '../../src/db/migrate.ts';
 import { EVENT_COLUMNS, ROLLUP_COLUMNS } from '../../src/modules/analytics/analytics.module.ts';
 import { createTestApiKey } from '../helpers/api-keys.ts';
 import { authenticate, newAuthenticator, signUp } from '../helpers/flows.ts';
 import type { TestClient } from '../helpers/test-client.ts';
-import { dialects, startTestServer, type TestServer } from '../helpers/test-server.ts';
+import { createTestDatabase, dialects, startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 const CHROME_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36';
 const SAFARI_IOS = 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.5 Mobile/15E148 Safari/604.1';
@@ -247,5 +249,28 @@ for (const dialect of dialects) {
       }
       assert.equal((await get('/analytics/kpis?by=country')).body.code, 'invalid_request');
     });
+  });
+}
+
+const ANALYTICS_TABLES = ['analytics_daily', 'analytics_state', 'analytics_seen_reports', 'analytics_passkey_users', 'analytics_user_days'];
+for (const dialect of dialects) {
+  test(`the analytics migration goes up, down and up again (${dialect})`, async () => {
+    const fresh = await createTestDatabase(dialect);
+    const database = createDatabase(fresh.url);
+    try {
+      const tables = async () => (await database.db.introspection.getTables()).map((t) => t.name);
+      await migrateToLatest(database.db);
+      for (const t of ANALYTICS_TABLES) assert.ok((await tables()).includes(t), t);
+      const down = await createMigrator(database.db).migrateTo('2026_12_03_tokens');
+      assert.equal(down.error, undefined);
+      assert.ok(down.results?.some((r) => r.migrationName === '2026_12_04_analytics' && r.status === 'Success'));
+      assert.ok(!(await tables()).some((t) => ANALYTICS_TABLES.includes(t)));
+      await migrateToLatest(database.db);
+      const state = await database.db.selectFrom('analytics_state').selectAll().execute();
+      assert.deepEqual(state.map((r) => [Number(r.id), Number(r.last_seq)]), [[1, 0]]);
+    } finally {
+      await database.close();
+      await fresh.drop();
+    }
   });
 }

@@ -312,7 +312,7 @@ async function runOne(dialect: string): Promise<Record<string, unknown>> {
     cleanup = () => cluster.stop();
   }
   try {
-    const database = createDatabase(url, { poolSize: 5 });
+    const database = createDatabase(url, { poolSize: 5, sqliteWalLimitMb: 64 });
     await migrateToLatest(database.db);
     // The last generated day is yesterday (UTC): every event is in the past for the server.
     const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;

@@ -19,7 +19,7 @@ import { dirname } from 'node:path';
 import { buildApp } from '../packages/server/src/app.ts';
 import { loadConfig } from '../packages/server/src/config/load.ts';
 import { createDatabase, type DatabaseHandle } from '../packages/server/src/db/create-db.ts';
-import type { Database } from '../packages/server/src/db/database.ts';
+import type { Config } from '../packages/server/src/config/schema.ts';
 import { migrateToLatest } from '../packages/server/src/db/migrate.ts';
 import { createApiKeysService } from '../packages/server/src/modules/api-keys/api-keys.module.ts';
 import { createAuditService } from '../packages/server/src/modules/audit/audit.module.ts';
@@ -52,7 +52,10 @@ type Weighted<T> = [weight: number, value: T][];
 function pick<T>(r: () => number, table: Weighted<T>): T {
   const total = table.reduce((s, [w]) => s + w, 0);
   let x = r() * total;
-  for (const [w, v] of table) if ((x -= w) < 0) return v;
+  for (const [w, v] of table) {
+    x -= w;
+    if (x < 0) return v;
+  }
   return table[table.length - 1]![1];
 }
 
@@ -192,7 +195,7 @@ function generator(db: DatabaseHandle['db'], firstDay: number) {
   }
 
   async function population(): Promise<void> {
-    const rows: Database['users'][] = [];
+    const rows: Record<string, unknown>[] = [];
     const creds: { id: string; user: User; at: number }[] = [];
     for (let i = 0; i < USERS; i++) {
       const platform = pick(r, POPULATION);
@@ -205,9 +208,9 @@ function generator(db: DatabaseHandle['db'], firstDay: number) {
         creds.push({ id: user.credential, user, at: firstDay - DAY_MS });
       }
       users.push(user);
-      rows.push({ id: user.id, username: `user-${i}`, username_key: `user-${i}`, display_name: `User ${i}`, user_handle: hex(16), external_id: null, status: 'active', created_at: firstDay - 30 * DAY_MS } as Database['users']);
+      rows.push({ id: user.id, username: `user-${i}`, username_key: `user-${i}`, display_name: `User ${i}`, user_handle: hex(16), external_id: null, status: 'active', created_at: firstDay - 30 * DAY_MS });
     }
-    for (let i = 0; i < rows.length; i += 1000) await db.insertInto('users').values(rows.slice(i, i + 1000)).execute();
+    for (let i = 0; i < rows.length; i += 1000) await db.insertInto('users').values(rows.slice(i, i + 1000) as never).execute();
     await insertCredentials(creds);
   }
 
@@ -332,7 +335,7 @@ async function runOne(dialect: string): Promise<Record<string, unknown>> {
       overrides: {
         database: { url, poolSize: 5 },
         server: { verifyWorkers: 0, port: 0 },
-        log: { level: 'silent' },
+        log: { level: 'silent' as Config['log']['level'] },
         analytics: { rollupIntervalMs: 3_600_000 },
         audit: { retentionDays: 0 },
       },

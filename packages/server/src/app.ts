@@ -340,6 +340,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     clock,
     repository: analyticsRepository,
     pseudonymKey: keys.analyticsPseudonyms,
+    audit,
     listEventsBetween: (range) => listAuditEventsBetween(db, range),
     providersOf,
     providerOfAaguid,

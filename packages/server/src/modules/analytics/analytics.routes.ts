@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Auth } from '../../http/auth.ts';
+import { requestContext, type Auth } from '../../http/auth.ts';
 import { installScopeGuard } from '../../http/scopes.ts';
 import { EVENT_COLUMNS, ROLLUP_COLUMNS, serialize } from './analytics.export.ts';
 import type { AnalyticsService } from './analytics.service.ts';
@@ -197,6 +197,7 @@ export async function analyticsRoutes(app: FastifyInstance, deps: { analytics: A
   }, async (request, reply) => {
     const range = analytics.range(request.query.from, request.query.to);
     const format = request.query.format ?? 'csv';
+    await analytics.recordExport(requestContext(request), 'rollups', range, format);
     return reply
       .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson')
       .header('content-disposition', `attachment; filename="latchkey-rollups-${range.from}-${range.to}.${format}"`)
@@ -217,6 +218,7 @@ export async function analyticsRoutes(app: FastifyInstance, deps: { analytics: A
   }, async (request, reply) => {
     const range = analytics.range(request.query.from, request.query.to);
     const format = request.query.format ?? 'csv';
+    await analytics.recordExport(requestContext(request), 'events', range, format);
     return reply
       .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson')
       .header('content-disposition', `attachment; filename="latchkey-events-${range.from}-${range.to}.${format}"`)

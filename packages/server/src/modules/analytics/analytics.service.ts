@@ -2,7 +2,8 @@ import { createHmac } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
 import type { Clock } from '../../platform/clock.ts';
-import type { AuditRecord } from '../audit/audit.module.ts';
+import type { AuditRecord, AuditService } from '../audit/audit.module.ts';
+import type { RequestContext } from '../../platform/request-context.ts';
 import { dayOf, dayStart, family, reportDay } from './analytics.facts.ts';
 import { AnalyticsErrors } from './analytics.errors.ts';
 import type { AnalyticsRepository, Dimension, RollupRow } from './analytics.repository.ts';
@@ -45,6 +46,8 @@ export interface AnalyticsService {
   savings(to: string | undefined): Promise<SavingsReport>;
   exportRollups(range: Range): AsyncGenerator<RollupExportRow>;
   exportEvents(range: Range): AsyncGenerator<EventExportRow>;
+  /** Audits a BI export (`analytics.exported`, the key as actor): bulk reads leave a trace. */
+  recordExport(context: RequestContext, kind: 'rollups' | 'events', range: Range, format: string): Promise<void>;
 }
 
 export interface AnalyticsServiceDeps {
@@ -53,6 +56,7 @@ export interface AnalyticsServiceDeps {
   repository: AnalyticsRepository;
   /** HKDF subkey `analyticsPseudonyms` (platform/keys.ts). */
   pseudonymKey: Uint8Array;
+  audit: Pick<AuditService, 'record'>;
   listEventsBetween(range: { from: number; to: number; after?: { at: number; id: string }; limit: number }): Promise<AuditRecord[]>;
   providersOf(credentialIds: readonly string[]): Promise<Map<string, string>>;
   providerOfAaguid(aaguid: string): string;
@@ -92,22 +96,25 @@ export function createAnalyticsService(deps: AnalyticsServiceDeps): AnalyticsSer
     return daysBetween(range).map((day) => ({ day, kpis: kpisOf(countsOf(byDay.get(day) ?? [])) }));
   }
 
+  function range(from: string | undefined, to: string | undefined): Range {
+    const today = dayOf(deps.clock.now());
+    const end = to ?? today;
+    const start = from ?? dayOf(dayStart(end) - (SAVINGS_WINDOW_DAYS - 1) * DAY_MS);
+    for (const [name, value] of [['from', start], ['to', end]] as const) {
+      const at = dayStart(value);
+      if (!DAY.test(value) || !Number.isFinite(at) || dayOf(at) !== value) {
+        throw AnalyticsErrors.analytics_range_invalid({ detail: `${name}: a UTC day as YYYY-MM-DD` });
+      }
+    }
+    if (start > end) throw AnalyticsErrors.analytics_range_invalid({ detail: 'from is after to' });
+    if ((dayStart(end) - dayStart(start)) / DAY_MS + 1 > deps.config.maxRangeDays) {
+      throw AnalyticsErrors.analytics_range_invalid({ detail: `at most ${deps.config.maxRangeDays} days` });
+    }
+    return { from: start, to: end };
+  }
+
   return {
-    range(from, to) {
-      const today = dayOf(deps.clock.now());
-      const end = to ?? today;
-      const start = from ?? dayOf(dayStart(end) - (SAVINGS_WINDOW_DAYS - 1) * DAY_MS);
-      for (const [name, value] of [['from', start], ['to', end]] as const) {
-        if (!DAY.test(value) || dayOf(dayStart(value) || Number.NaN) !== value) {
-          throw AnalyticsErrors.analytics_range_invalid({ detail: `${name}: a UTC day as YYYY-MM-DD` });
-        }
-      }
-      if (start > end) throw AnalyticsErrors.analytics_range_invalid({ detail: 'from is after to' });
-      if ((dayStart(end) - dayStart(start)) / DAY_MS + 1 > deps.config.maxRangeDays) {
-        throw AnalyticsErrors.analytics_range_invalid({ detail: `at most ${deps.config.maxRangeDays} days` });
-      }
-      return { from: start, to: end };
-    },
+    range,
 
     async kpis(range, by) {
       const rows = await repository.sums(db, range.from, range.to, by);
@@ -129,7 +136,7 @@ export function createAnalyticsService(deps: AnalyticsServiceDeps): AnalyticsSer
     },
 
     async savings(to) {
-      const end = this.range(undefined, to);
+      const end = range(undefined, to);
       const rows = await repository.sums(db, end.from, end.to, undefined);
       const days = series(end, rows);
       const total = kpisOf(countsOf(rows));
@@ -155,6 +162,10 @@ export function createAnalyticsService(deps: AnalyticsServiceDeps): AnalyticsSer
         costs,
       });
       return { ...end, inputs: { ...inputs, adoption: projection.adoptionTrend, login: projection.loginTrend }, assumptions: costs, horizons: projection.horizons };
+    },
+
+    async recordExport(context, kind, range, format) {
+      await deps.audit.record(db, context, { type: 'analytics.exported', outcome: 'success', data: { kind, from: range.from, to: range.to, format } });
     },
 
     async *exportRollups(range) {

@@ -234,6 +234,11 @@ for (const dialect of dialects) {
       assert.ok(u1.includes(signIns[0].user_pseudonym), 'one user, one pseudonym across events');
       const late = events.find((e) => e.error === 'SecurityError');
       assert.equal(late.day, d1, 'a late report is exported with the day it counts for');
+      const audited = await server.database.db.selectFrom('audit_events').select(['actor_kind', 'data']).where('type', '=', 'analytics.exported').execute();
+      assert.ok(audited.every((e) => e.actor_kind === 'api_key'), 'the key is the actor');
+      assert.deepEqual(audited.map((e) => JSON.parse(e.data!)).filter((d) => d.kind === 'events').map((d) => [d.from, d.to, d.format]), [
+        [d1, d3, 'csv'], [d1, d3, 'ndjson'], [d1, d3, 'ndjson'],
+      ], 'each export is audited');
     });
 
     test('scopes: read and export are separate; no key is 401; a bad range is 400 analytics_range_invalid', async () => {

@@ -79,6 +79,14 @@ export interface Ceremony<T> {
   binding: string | null;
 }
 
+/** The arm of one feature under test (`GET /api/v1/experiments/assignments`). */
+export interface ExperimentAssignment {
+  experiment: string;
+  variant: string;
+  /** The experiment stopped and rolled this variant out to everybody: show it, report nothing. */
+  concluded: boolean;
+}
+
 /** One client-side ceremony outcome for `POST /api/v1/telemetry/ceremonies`. */
 export interface CeremonyReport {
   /** `append`: a prompt to create a passkey offered to a signed-in user (the adoption-rate funnel). */
@@ -380,6 +388,32 @@ export class LatchkeyClient {
     ).body;
     this.#remember(answer);
     return answer;
+  }
+
+  /**
+   * The signed-in user's arm of each passkey UX feature under test (`append_prompt`,
+   * `passkey_button`); a feature missing from the answer shows its default. Empty when signed out.
+   */
+  async getExperimentAssignments(): Promise<Record<string, ExperimentAssignment>> {
+    try {
+      return (await this.request<{ assignments: Record<string, ExperimentAssignment> }>('GET', '/experiments/assignments')).body.assignments;
+    } catch (error) {
+      if (error instanceof LatchkeyError && error.status === 401) return {};
+      throw error;
+    }
+  }
+
+  /**
+   * Call when a variant is actually on screen: only shown variants are counted. Nothing is sent for
+   * a concluded experiment (its winner is everybody's now); never throws (like telemetry).
+   */
+  async reportExposure(assignment: ExperimentAssignment): Promise<void> {
+    if (assignment.concluded) return;
+    try {
+      await this.request('POST', `/experiments/${encodeURIComponent(assignment.experiment)}/exposures`, { variant: assignment.variant }, {}, true);
+    } catch {
+      // Ignored on purpose: a lost exposure makes the experiment slower to conclude, never wrong.
+    }
   }
 
   /** Records a ceremony's client-side outcome; never throws (telemetry must not break sign-in). */

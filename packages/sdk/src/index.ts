@@ -6,6 +6,7 @@ export {
   LatchkeyClient,
   LatchkeyError,
   type CeremonyReport,
+  type ExperimentAssignment,
   type Ceremony,
   type LatchkeyClientOptions,
   type Passkey,

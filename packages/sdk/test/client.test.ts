@@ -54,6 +54,27 @@ for (const dialect of dialects) {
       assert.equal((await client.getSession())?.user.id, signedUp.user.id);
     });
 
+    test('experiments: the signed-in user\'s arm, and an exposure reported once it is shown', async () => {
+      const { secret } = await createTestApiKey(server, ['experiments:read', 'experiments:write'], 'sdk experiments');
+      const admin = (path: string, body: unknown) =>
+        fetch(`${server.url}/api/admin/v1${path}`, { method: 'POST', headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      assert.equal((await admin('/experiments', { key: 'sdk-copy', feature: 'append_prompt', metric: 'passkey_created', variants: [{ key: 'control' }, { key: 'b' }] })).status, 201);
+      assert.equal((await admin('/experiments/sdk-copy/start', {})).status, 200);
+
+      const client = new LatchkeyClient({ baseUrl: server.url, auth: 'bearer' });
+      assert.deepEqual(await client.getExperimentAssignments(), {}, 'signed out: no arms, no error');
+      const authenticator = new SoftAuthenticator({ origin: TEST_ORIGIN, rpId: 'localhost' });
+      const registration = await client.startRegistration({ username: 'sdk-ab' });
+      await client.finishRegistration((await authenticator.createCredential(registration.options as never)) as unknown as Record<string, unknown>, registration.binding);
+      const { append_prompt: arm } = await client.getExperimentAssignments();
+      assert.ok(arm && arm.experiment === 'sdk-copy' && ['control', 'b'].includes(arm.variant));
+      await client.reportExposure(arm);
+      const rows = await server.database.db.selectFrom('experiment_exposures').select(['variant']).execute();
+      assert.deepEqual(rows.map((r) => r.variant), [arm.variant]);
+      await client.reportExposure({ ...arm, variant: arm.variant === 'b' ? 'control' : 'b' });
+      assert.equal((await server.database.db.selectFrom('experiment_exposures').select(['variant']).execute()).length, 1, 'a wrong arm is refused, silently for the page');
+    });
+
     test('an append token adds a passkey to its user without a session (startRegistration({ appendToken }))', async () => {
       const { secret } = await createTestApiKey(server, ['append_tokens:issue'], 'sdk backend');
       const issued = await fetch(`${server.url}/api/admin/v1/append-tokens`, {

@@ -44,6 +44,8 @@ import {
 import { loadProviderNames } from './modules/passkey-names/passkey-names.ts';
 import { createSessionsService, sessionRoutes } from './modules/sessions/sessions.module.ts';
 import { createTelemetryService, telemetryRoutes } from './modules/telemetry/telemetry.module.ts';
+import { createExperimentsRepository, createExperimentsService } from './modules/experiments/experiments.module.ts';
+import { experimentAdminRoutes, experimentRoutes } from './modules/experiments/experiments.routes.ts';
 import {
   createAuthenticationService,
   createChallengeCodec,
@@ -77,6 +79,8 @@ export interface AppOverrides {
 }
 
 const SWEEP_INTERVAL_MS = 60_000;
+/** How stale a node's view of the A/B tests may be: a stop (roll-out) reaches every node within this. */
+const EXPERIMENTS_REFRESH_MS = 2_000;
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -347,6 +351,9 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     config: config.analytics,
   });
   await app.register(analyticsRoutes, { prefix: MANAGEMENT_PREFIX, analytics, auth });
+  const experiments = createExperimentsService({ db, repository: createExperimentsRepository(), audit, clock, random, bucketKey: keys.experimentBuckets, refreshMs: EXPERIMENTS_REFRESH_MS });
+  await app.register(experimentAdminRoutes, { prefix: MANAGEMENT_PREFIX, experiments, auth });
+  await app.register(experimentRoutes, { experiments, auth, limiter: telemetryLimiter });
 
   const codeIpLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perIpPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('email_code_ip') });
   const perClientLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perAddressPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('email_code_client') });

@@ -4,6 +4,7 @@ import type { ApiKeysTable } from '../modules/api-keys/api-keys.tables.ts';
 import type { AuditChainTable, AuditCheckpointsTable, AuditEventsTable, AuditRetentionTable, AuditSealStateTable } from '../modules/audit/audit.tables.ts';
 import type { EmailCodesTable, FailureCountersTable, RecoveryCodesTable } from '../modules/fallback/fallback.tables.ts';
 import type { AnalyticsDailyTable, AnalyticsPasskeyUsersTable, AnalyticsSeenReportsTable, AnalyticsStateTable, AnalyticsUserDaysTable } from '../modules/analytics/analytics.tables.ts';
+import type { ExperimentExposuresTable, ExperimentsTable } from '../modules/experiments/experiments.tables.ts';
 import type { PasswordsTable } from '../modules/passwords/passwords.tables.ts';
 import type { TotpSecretsTable } from '../modules/totp/totp.tables.ts';
 import type { RedeemedLoginResultsTable, SigningKeysTable } from '../modules/tokens/tokens.tables.ts';
@@ -49,4 +50,6 @@ export interface Database {
   analytics_seen_reports: AnalyticsSeenReportsTable;
   analytics_passkey_users: AnalyticsPasskeyUsersTable;
   analytics_user_days: AnalyticsUserDaysTable;
+  experiments: ExperimentsTable;
+  experiment_exposures: ExperimentExposuresTable;
 }

@@ -13,6 +13,7 @@ import * as sealChain from './migrations/2026_12_03_seal_chain.ts';
 import * as usernameSkeletonConformance from './migrations/2026_12_03_0100_username_skeleton_conformance.ts';
 import * as tokens from './migrations/2026_12_03_tokens.ts';
 import * as analytics from './migrations/2026_12_04_analytics.ts';
+import * as experiments from './migrations/2026_12_04_experiments.ts';
 
 /** Explicit import map: the order is the file names' order, and nothing is found by scanning folders. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_03_seal_chain': sealChain,
   '2026_12_03_tokens': tokens,
   '2026_12_04_analytics': analytics,
+  '2026_12_04_experiments': experiments,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

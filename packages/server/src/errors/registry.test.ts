@@ -73,6 +73,13 @@ const EXPECTED: [code: string, status: number][] = [
   ['analytics_range_invalid', 400],
   ['append_token_invalid', 401],
   ['user_disabled', 409],
+  ['experiment_not_found', 404],
+  ['experiment_exists', 409],
+  ['experiment_conflict', 409],
+  ['experiment_state', 409],
+  ['experiment_not_running', 409],
+  ['variant_mismatch', 409],
+  ['invalid_experiment', 400],
 ];
 
 describe('error registry', () => {

@@ -29,6 +29,8 @@ export const KEY_LABELS = {
   auditCheckpoints: 'latchkey/v2/audit-checkpoints',
   /** HMAC that replaces user ids in the analytics' BI export of the event stream (modules/analytics). */
   analyticsPseudonyms: 'latchkey/v2/analytics-pseudonyms',
+  /** HMAC that puts a user in an A/B test arm (modules/experiments): nobody outside can tell the arms apart. */
+  experimentBuckets: 'latchkey/v2/experiment-buckets',
 } as const;
 
 export type KeyName = keyof typeof KEY_LABELS;

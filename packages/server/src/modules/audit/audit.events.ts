@@ -48,6 +48,10 @@ export const AuditEventTypes = [
   'login_result.redeemed',
   // Adoption analytics (issue 14): a BI export (kind, from, to, format in data), the API key as actor.
   'analytics.exported',
+  // A/B tests (issue 14 item 3): key, feature and (on stop) the winner in data.
+  'experiment.created',
+  'experiment.started',
+  'experiment.stopped',
 ] as const;
 
 export type AuditEventType = (typeof AuditEventTypes)[number];

@@ -177,9 +177,13 @@ for (const dialect of dialects) {
         { outcome: 'cancelled', errorName: 'NotAllowedError', count: 1 },
         { outcome: 'error', errorName: 'SecurityError', count: 1 },
       ]);
-      // Folding again with nothing new changes nothing (the watermark holds).
+      // Folding again with nothing new changes nothing (the watermark holds); the sweep keeps the
+      // user-days of the late-report window before the newest (all three days here) and the rollups.
       await fold();
+      await server.app.sweep();
       assert.deepEqual((await kpis(`from=${d1}&to=${d3}`)).total, body.total);
+      const userDays = await server.database.db.selectFrom('analytics_user_days').select('day').execute();
+      assert.equal(userDays.length, 7);
     });
 
     test('the savings projection uses the configured costs and the measured rates', async () => {
@@ -253,6 +257,17 @@ for (const dialect of dialects) {
         assert.equal(r.body.code, 'analytics_range_invalid', query);
       }
       assert.equal((await get('/analytics/kpis?by=country')).body.code, 'invalid_request');
+    });
+
+    test('the sweep drops the user-days behind the worker (late-report window + 2 days), never the rollups', async () => {
+      const before = (await kpis(`from=${d1}&to=${d3}`)).total;
+      server.clock.set(Date.parse(`${d3}T12:00:00.000Z`) + 20 * DAY_MS);
+      await signUp(browser(server, CHROME_WINDOWS), newAuthenticator(), 'analytics-later');
+      await fold();
+      await server.app.sweep();
+      const days = await server.database.db.selectFrom('analytics_user_days').select('day').execute();
+      assert.deepEqual(days.map((d) => d.day), [day(server.clock.now())]);
+      assert.deepEqual((await kpis(`from=${d1}&to=${d3}`)).total, before);
     });
   });
 }

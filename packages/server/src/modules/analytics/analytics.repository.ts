@@ -172,10 +172,16 @@ export function createAnalyticsRepository(dialect: Dialect) {
       return rows.map((r) => ({ ...r, count: Number(r.count) }));
     },
 
-    /** Sweep: report ids older than the late-report window, and user-days older than `beforeDay`. */
-    async sweep(db: Kysely<Database>, seenBefore: number, beforeDay: string): Promise<void> {
+    /**
+     * Sweep: report ids seen before `seenBefore`, and user-days more than `keepDays` before the
+     * newest one (the worker's frontier, not the clock: a backlog being folded keeps its recent days).
+     */
+    async sweep(db: Kysely<Database>, seenBefore: number, keepDays: number): Promise<void> {
       await db.deleteFrom('analytics_seen_reports').where('seen_at', '<', seenBefore).execute();
-      await db.deleteFrom('analytics_user_days').where('day', '<', beforeDay).execute();
+      const newest = await db.selectFrom('analytics_user_days').select(sql<string | null>`max(day)`.as('day')).executeTakeFirst();
+      if (!newest?.day) return;
+      const before = new Date(Date.parse(`${newest.day}T00:00:00.000Z`) - keepDays * 86_400_000).toISOString().slice(0, 10);
+      await db.deleteFrom('analytics_user_days').where('day', '<', before).execute();
     },
   };
 }

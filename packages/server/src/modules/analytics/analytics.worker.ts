@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
 import type { Clock } from '../../platform/clock.ts';
-import { activityOf, dayOf, dimensionsOf, factsOf, passkeyHolderOf, type AnalyticsEvent, type Fact } from './analytics.facts.ts';
+import { activityOf, dimensionsOf, factsOf, passkeyHolderOf, type AnalyticsEvent, type Fact } from './analytics.facts.ts';
 import type { AnalyticsRepository, RollupDelta, UserDay } from './analytics.repository.ts';
 
 const DAY_MS = 86_400_000;
@@ -140,8 +140,7 @@ export function createRollupWorker(deps: RollupWorkerDeps): RollupWorker {
     },
     async sweep() {
       const now = deps.clock.now();
-      const keep = (deps.lateReportDays + 2) * DAY_MS;
-      await repository.sweep(db, now - keep, dayOf(now - keep));
+      await repository.sweep(db, now - (deps.lateReportDays + 2) * DAY_MS, deps.lateReportDays + 2);
     },
     async close() {
       await running?.catch(() => 0);

@@ -183,45 +183,37 @@ export async function analyticsRoutes(app: FastifyInstance, deps: { analytics: A
 
   const exported = { 200: { description: 'The rows, streamed', content: { 'text/csv': { schema: { type: 'string' } }, 'application/x-ndjson': { schema: { type: 'string' } } } } };
 
-  r.get('/analytics/export/rollups', {
-    config: { scope: 'analytics:export' },
-    schema: {
-      tags,
-      security,
-      operationId: 'exportAnalyticsRollups',
-      summary: 'The daily rollups for BI (CSV or NDJSON)',
-      description: exportDescription(ROLLUP_COLUMNS),
-      querystring: ExportQuery,
-      response: { ...exported, 400: problem, 401: problem, 403: problem },
-    },
-  }, async (request, reply) => {
-    const range = analytics.range(request.query.from, request.query.to);
-    const format = request.query.format ?? 'csv';
-    await analytics.recordExport(requestContext(request), 'rollups', range, format);
-    return reply
-      .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson')
-      .header('content-disposition', `attachment; filename="latchkey-rollups-${range.from}-${range.to}.${format}"`)
-      .send(Readable.from(serialize(analytics.exportRollups(range), ROLLUP_COLUMNS, format)));
-  });
-
-  r.get('/analytics/export/events', {
-    config: { scope: 'analytics:export' },
-    schema: {
-      tags,
-      security,
+  const exports = [
+    { kind: 'rollups', operationId: 'exportAnalyticsRollups', summary: 'The daily rollups for BI (CSV or NDJSON)', columns: ROLLUP_COLUMNS, extra: '' },
+    {
+      kind: 'events',
       operationId: 'exportAnalyticsEvents',
       summary: 'The pseudonymised event stream for BI (CSV or NDJSON)',
-      description: `${exportDescription(EVENT_COLUMNS)} User ids are replaced by an HMAC pseudonym (its own server key); no IP addresses, user agents, usernames or e-mail addresses.`,
-      querystring: ExportQuery,
-      response: { ...exported, 400: problem, 401: problem, 403: problem },
+      columns: EVENT_COLUMNS,
+      extra: ' User ids are replaced by an HMAC pseudonym (its own server key); no IP addresses, user agents, usernames or e-mail addresses.',
     },
-  }, async (request, reply) => {
-    const range = analytics.range(request.query.from, request.query.to);
-    const format = request.query.format ?? 'csv';
-    await analytics.recordExport(requestContext(request), 'events', range, format);
-    return reply
-      .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson')
-      .header('content-disposition', `attachment; filename="latchkey-events-${range.from}-${range.to}.${format}"`)
-      .send(Readable.from(serialize(analytics.exportEvents(range), EVENT_COLUMNS, format)));
-  });
+  ] as const;
+  for (const e of exports) {
+    r.get(`/analytics/export/${e.kind}`, {
+      config: { scope: 'analytics:export' },
+      schema: {
+        tags,
+        security,
+        operationId: e.operationId,
+        summary: e.summary,
+        description: `${exportDescription(e.columns)}${e.extra} Each export is audited (\`analytics.exported\`).`,
+        querystring: ExportQuery,
+        response: { ...exported, 400: problem, 401: problem, 403: problem },
+      },
+    }, async (request, reply) => {
+      const range = analytics.range(request.query.from, request.query.to);
+      const format = request.query.format ?? 'csv';
+      await analytics.recordExport(requestContext(request), e.kind, range, format);
+      const rows = e.kind === 'rollups' ? serialize(analytics.exportRollups(range), ROLLUP_COLUMNS, format) : serialize(analytics.exportEvents(range), EVENT_COLUMNS, format);
+      return reply
+        .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson')
+        .header('content-disposition', `attachment; filename="latchkey-${e.kind}-${range.from}-${range.to}.${format}"`)
+        .send(Readable.from(rows));
+    });
+  }
 }

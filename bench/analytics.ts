@@ -413,7 +413,11 @@ async function runOne(dialect: string): Promise<Record<string, unknown>> {
 }
 
 const results = [];
-for (const dialect of DIALECTS) results.push(await runOne(dialect));
+for (const dialect of DIALECTS) {
+  const result = await runOne(dialect);
+  results.push(result);
+  process.stderr.write(`${dialect}: ${JSON.stringify(result)}\n`);
+}
 mkdirSync(dirname(OUT), { recursive: true });
 writeFileSync(OUT, `${JSON.stringify({ at: new Date().toISOString(), results }, null, 2)}\n`);
 for (const r of results) {

@@ -15,10 +15,14 @@
  *   --server-env=LATCHKEY_METRICS_TOKEN=0123456789abcdef (LATCHKEY_* settings for the Latchkey server, comma-separated;
  *     the bench clears the caller's own LATCHKEY_* variables)
  *   --noise-budget=150 (seconds into the run after which no more waiting for a quiet box / re-runs)
+ *   --webhook-receiver (a local HTTP receiver answering 204, and a webhook endpoint on it subscribed to `*`,
+ *     made through the management API before the load: every sign-up and sign-in is also an outbox row and
+ *     a signed delivery; sets LATCHKEY_WEBHOOK_ALLOW_HTTP and LATCHKEY_WEBHOOK_ALLOWED_TARGETS=127.0.0.1)
  * Only 127.0.0.1 is used.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -62,6 +66,10 @@ const serverEnv = Object.fromEntries(
       return [key, value.join('=')];
     }),
 );
+const webhookReceiver = args['webhook-receiver'] === 'true';
+if (webhookReceiver) Object.assign(serverEnv, { LATCHKEY_WEBHOOK_ALLOW_HTTP: 'true', LATCHKEY_WEBHOOK_ALLOWED_TARGETS: '127.0.0.1', ...serverEnv });
+/** Webhooks the receiver got, over the whole run. */
+let webhooksReceived = 0;
 /** The box is shared: wait for it to be quiet before a target and re-run a disturbed one, within this budget. */
 const NOISE_BUDGET_S = Number(args['noise-budget'] ?? 150);
 const QUIET_CORES = 0.15;
@@ -133,6 +141,50 @@ async function waitForQuiet(maxMs: number): Promise<number> {
 
 function withTaskset(pin: string | undefined, argv: string[]): [string, string[]] {
   return pin === undefined ? [argv[0] as string, argv.slice(1)] : ['taskset', ['-c', pin, ...argv]];
+}
+
+/** The receiver of --webhook-receiver: 127.0.0.1, answers 204 to everything, counts. */
+let receiverPort: Promise<number> | undefined;
+function startReceiver(): Promise<number> {
+  receiverPort ??= new Promise((resolve) => {
+    const server = createHttpServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        webhooksReceived += 1;
+        res.writeHead(204).end();
+      });
+    });
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : 0);
+    });
+    server.unref();
+  });
+  return receiverPort;
+}
+
+/** An API key by the CLI, then the endpoint through the management API (as an operator would). */
+async function addWebhookEndpoint(databaseUrl: string, port: number): Promise<void> {
+  const receiver = await startReceiver();
+  const cli = await new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, ['packages/server/src/cli.ts', 'api-keys', 'create', '--name', 'bench', '--scopes', 'webhooks:manage'], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', LATCHKEY_DATABASE_URL: databaseUrl },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout?.on('data', (d) => (out += d));
+    child.stderr?.on('data', (d) => (out += d));
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`api-keys create failed: ${out}`))));
+  });
+  const key = /lk_live_[a-z2-7]{16}_[A-Za-z0-9_-]{43}/.exec(cli)?.[0];
+  if (!key) throw new Error(`no API key in: ${cli}`);
+  const answer = await fetch(`http://127.0.0.1:${port}/api/admin/v1/webhook-endpoints`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ url: `http://127.0.0.1:${receiver}/hooks`, eventTypes: ['*'] }),
+  });
+  if (answer.status !== 201) throw new Error(`webhook endpoint not created: ${answer.status} ${await answer.text()}`);
 }
 
 async function waitHealthy(port: number, child: ChildProcess, log: () => string): Promise<void> {
@@ -217,6 +269,7 @@ async function runTarget(target: Target, tmp: string, pg: { url: string; pid: nu
   child.stderr?.on('data', (d) => (log = (log + d).slice(-4000)));
   try {
     await waitHealthy(port, child, () => log);
+    if (webhookReceiver && target.kind === 'latchkey') await addWebhookEndpoint(env.LATCHKEY_DATABASE_URL as string, port);
     const loadArgs = [
       process.execPath,
       'bench/load.ts',
@@ -444,3 +497,4 @@ writeFileSync(
   `${JSON.stringify({ at: new Date().toISOString(), command, seconds, machine, settings: { clients, duration, warmup, regs, client, rounds, serverNodeOptions }, raw, runs, failures, ratios, goals, markdown }, null, 2)}\n`,
 );
 process.stdout.write(`\n${markdown}\n\n(${seconds} s; ${machine.nproc} cores, ${machine.cpu}, node ${machine.node}; written to bench/out/latest.json)\n`);
+if (webhookReceiver) process.stdout.write(`webhook receiver: ${webhooksReceived} webhooks received over the whole run\n`);

@@ -1,4 +1,4 @@
-// `npm test`: the whole suite. Brings Node 24, dependencies, PostgreSQL and Chromium if missing,
+// `npm test`: the whole suite. Brings Node 24, dependencies, PostgreSQL, Chromium and rsyslog if missing,
 // runs every test file on SQLite and PostgreSQL, and cleans up after itself.
 //   TEST_DIALECTS=sqlite npm test        only SQLite
 //   npm test -- packages/server/test/integration/registration.test.ts   some files
@@ -26,6 +26,18 @@ function ensureChromium() {
   throw new Error('The browser tests need Chromium: `sudo apt-get install chromium` (or set LATCHKEY_CHROMIUM to a Chromium binary)');
 }
 
+// The SIEM tests send to a real syslog receiver: Debian's rsyslog with its OpenSSL TLS driver.
+function ensureRsyslog() {
+  const driver = ['/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_ossl.so', '/usr/lib/aarch64-linux-gnu/rsyslog/lmnsd_ossl.so'];
+  if (existsSync('/usr/sbin/rsyslogd') && driver.some((p) => existsSync(p))) return;
+  if (process.getuid?.() === 0) {
+    log('rsyslog is not installed; installing Debian\'s rsyslog and rsyslog-openssl for the SIEM tests (apt-get)…');
+    execFileSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsyslog rsyslog-openssl >/dev/null'], { stdio: 'inherit' });
+    return;
+  }
+  throw new Error('The SIEM tests need a real syslog receiver: `sudo apt-get install rsyslog rsyslog-openssl`');
+}
+
 let postgres;
 const cleanup = () => postgres?.stop();
 process.on('SIGINT', () => {
@@ -35,6 +47,7 @@ process.on('SIGINT', () => {
 
 try {
   ensureChromium();
+  ensureRsyslog();
   if (dialects.includes('postgres')) {
     log('Starting a throwaway PostgreSQL cluster…');
     postgres = await startPostgres();

@@ -1,7 +1,9 @@
+import { hostname } from 'node:os';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import serverPackage from '../package.json' with { type: 'json' };
 import type { Config } from './config/schema.ts';
 import { ProblemSchema } from './contract/schemas.ts';
 import { createDatabase, type DatabaseHandle } from './db/create-db.ts';
@@ -29,6 +31,7 @@ import { MANAGEMENT_PREFIX, managementRoutes } from './modules/management/manage
 import { createAuditChainService, createAuditService, createCheckpointSigner, type AuditChainService } from './modules/audit/audit.module.ts';
 import { auditKeyRoutes } from './modules/audit/audit.routes.ts';
 import { createMetrics, installMetricsEndpoint, installMetricsHooks } from './modules/metrics/metrics.module.ts';
+import { createSiemRepository, createSiemService, createSiemSinks, type SiemService } from './modules/siem/siem.module.ts';
 import { createMailer, createNotifier } from './modules/mail/mail.module.ts';
 import { createSecretBox } from './platform/secret-box.ts';
 import { createTotpService, totpRoutes } from './modules/totp/totp.module.ts';
@@ -59,13 +62,25 @@ import {
 } from './modules/webauthn/webauthn.module.ts';
 import { systemClock, type Clock } from './platform/clock.ts';
 import { cryptoRandom, type Random } from './platform/random.ts';
-import { deriveAtRestKeys, deriveServerKeys } from './platform/keys.ts';
+import { deriveAtRestKeys, deriveServerKeys, deriveWebhookSecretBoxKeys } from './platform/keys.ts';
 import { createUserAgentParser } from './platform/user-agent.ts';
 import { createTokenSigningKeys, createTokensService } from './modules/tokens/tokens.module.ts';
+import { createAuditSearchService, createSupportService, createUserSearchService } from './modules/support/support.module.ts';
+import { supportRoutes } from './modules/support/support.routes.ts';
 import { tokenAdminRoutes, tokenRoutes } from './modules/tokens/tokens.routes.ts';
 import { createAnalyticsRepository, createAnalyticsService, createRollupWorker, type RollupWorker } from './modules/analytics/analytics.module.ts';
 import { analyticsRoutes } from './modules/analytics/analytics.routes.ts';
 import { listAuditEventsBetween } from './modules/audit/audit.module.ts';
+import {
+  createWebhookDispatcher,
+  createWebhookHttpClient,
+  createWebhookOutbox,
+  createWebhooksService,
+  parseAllowlist,
+  webhooksRepository,
+  type WebhookDispatcher,
+} from './modules/webhooks/webhooks.module.ts';
+import { webhookRoutes } from './modules/webhooks/webhooks.routes.ts';
 
 export interface AppOverrides {
   clock?: Clock;
@@ -90,6 +105,10 @@ declare module 'fastify' {
     auditChain: AuditChainService;
     /** The analytics rollup worker (fold sealed events into the rollups now); for tests and tools. */
     analyticsRollup: RollupWorker;
+    /** The webhook dispatcher (one pass now); for tests and tools. */
+    webhookDispatcher: WebhookDispatcher;
+    /** The SIEM export (its lag); undefined when no sink is configured. */
+    siem: SiemService | undefined;
   }
 }
 
@@ -215,11 +234,22 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   if (docsEnabled) await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, transformStaticCSP: () => HTML_CSP, uiConfig: { validatorUrl: null } });
 
   const parseUserAgent = createUserAgentParser();
+  // The webhook outbox rides on audit rows: subscribed types get their outbox row in the same commit (SEC-56).
+  const webhookConfig = config.webhooks;
+  const webhookOutbox = createWebhookOutbox({
+    db,
+    clock,
+    refreshMs: webhookConfig.subscriptionRefreshMs,
+    signinFailedPerMinute: webhookConfig.signinFailedPerMinute,
+    onDropped: metrics && ((reason) => metrics.webhookDropped(reason)),
+  });
+  await webhookOutbox.refresh();
   const audit = createAuditService({
     clock,
     random,
     parseUserAgent,
     onTally: metrics && ((_type, code) => metrics.junkRegistrationVerify(code)),
+    companion: (row) => webhookOutbox.companion(row),
   });
   // Every key is its own HKDF subkey of the server secret (platform/keys.ts), derived once here;
   // services get the key they need, never the secret.
@@ -355,6 +385,45 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   await app.register(experimentAdminRoutes, { prefix: MANAGEMENT_PREFIX, experiments, auth });
   await app.register(experimentRoutes, { experiments, auth, limiter: telemetryLimiter });
 
+  const allowlist = parseAllowlist(webhookConfig.allowedTargets);
+  if (!allowlist.ok) throw new Error(`LATCHKEY_WEBHOOK_ALLOWED_TARGETS: ${allowlist.problem}`); // config/load.ts reports it first
+  const webhookBox = createSecretBox({ keys: deriveWebhookSecretBoxKeys(keys, config.secrets.encryptionKey), randomBytes: random.bytes });
+  const webhookHttp = createWebhookHttpClient({ timeoutMs: webhookConfig.timeoutMs, allowlist: allowlist.allowlist, clock });
+  const webhookDispatcher = createWebhookDispatcher({
+    db,
+    clock,
+    random,
+    box: webhookBox,
+    audit,
+    http: webhookHttp,
+    policy: {
+      baseMs: webhookConfig.retryBaseMs,
+      maxDelayMs: webhookConfig.retryMaxDelayMs,
+      maxAttempts: webhookConfig.maxAttempts,
+      retryAfterMaxMs: webhookConfig.retryAfterMaxSeconds * 1000,
+    },
+    timeoutMs: webhookConfig.timeoutMs,
+    pollIntervalMs: webhookConfig.pollIntervalMs,
+    secretOverlapMs: webhookConfig.secretOverlapSeconds * 1000,
+    disableAfterFailingMs: webhookConfig.disableAfterFailingSeconds * 1000,
+    isActive: () => webhookOutbox.active,
+    ...(metrics ? { observer: { delivery: (outcome) => metrics.webhookDelivery(outcome) } } : {}),
+  });
+  metrics?.observeWebhookBacklog(() => webhooksRepository.backlog(db, clock.now()));
+  const webhooks = createWebhooksService({
+    db,
+    clock,
+    random,
+    audit,
+    box: webhookBox,
+    allowHttp: webhookConfig.allowHttp,
+    allowlist: allowlist.allowlist,
+    secretOverlapMs: webhookConfig.secretOverlapSeconds * 1000,
+    changed: () => webhookOutbox.refresh(),
+    kick: () => webhookDispatcher.kick(),
+  });
+  await app.register(webhookRoutes, { prefix: MANAGEMENT_PREFIX, webhooks, auth });
+
   const codeIpLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perIpPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('email_code_ip') });
   const perClientLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perAddressPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('email_code_client') });
   const perAddressLimiter = createRateLimiter({ db, clock, limit: config.emailCode.addressCeilingPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('email_code_address') });
@@ -429,6 +498,32 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     hasTotp: async (userId) => totpEnabled && (await totp.isEnrolled(userId)),
   });
   hasPassword = (userId) => passwords.hasPassword(userId);
+  // The support console's data (issue 13): reads over the modules above, scoped like the management API.
+  await app.register(supportRoutes, {
+    prefix: MANAGEMENT_PREFIX,
+    auth,
+    search: createUserSearchService({ db, directory, ownerOfCredential: (id) => passkeys.ownerOf(id), countPasskeys: (ids) => passkeys.countByUsers(ids) }),
+    support: createSupportService({
+      db,
+      directory,
+      listPasskeys: (userId) => passkeys.list(userId),
+      listSessions: (userId) => sessions.listForUser(userId),
+      recoveryCodesLeft: (userId) => recovery.remaining(userId),
+      hasPassword: (userId) => passwords.hasPassword(userId),
+      hasTotp: (userId) => totp.isEnrolled(userId),
+      emailCodesEnabled,
+      lockoutState: (userId) => lockout.stateOfUser(userId),
+    }),
+    auditSearch: createAuditSearchService({
+      db,
+      dialect: database.dialect,
+      checkpointKey: auditChain.publicJwk,
+      // A checkpoint's worth of the newest rows at least, back to the signed checkpoint below them.
+      verifyMinRows: config.audit.checkpointEveryEvents,
+      now: () => clock.now(),
+    }),
+    recordRead: (context, read) => management.recordRead(context, read),
+  });
   const passwordIpLimiter = createRateLimiter({ db, clock, limit: config.emailCode.perIpPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('password_totp_ip') });
   await app.register(passwordRoutes, { auth, cookies, clock, passwords, ipLimiter: passwordIpLimiter, enabled: passwordsEnabled });
   await app.register(totpRoutes, { auth, totp, ipLimiter: passwordIpLimiter, enabled: totpEnabled, cookies, clock });
@@ -471,11 +566,25 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
       tokens.sweep(),
       auditChain.sweep(),
       analyticsRollup.sweep(),
+      // Outbox rows written while an endpoint existed are fanned out (or dropped) even if none is enabled now.
+      webhookDispatcher.fanOut(),
+      webhooksRepository.sweepFinished(db, now - webhookConfig.deliveryRetentionDays * 86_400_000),
     ]);
   };
   app.decorate('sweep', sweep);
   app.decorate('auditChain', auditChain);
   app.decorate('analyticsRollup', analyticsRollup);
+  app.decorate('webhookDispatcher', webhookDispatcher);
+  const logWebhookError = (what: string) => {
+    let logged = 0;
+    return (err: unknown) => {
+      if (clock.now() - logged < SWEEP_INTERVAL_MS) return;
+      logged = clock.now();
+      app.log.error({ err }, what);
+    };
+  };
+  webhookOutbox.start(logWebhookError('webhook subscriptions refresh failed'));
+  webhookDispatcher.start(logWebhookError('webhook dispatch failed'));
   // Seals off the request path: sign-ins only insert their audit rows (modules/audit/audit-chain.service.ts).
   let sealFailureLogged = 0;
   auditChain.start((err) => {
@@ -492,6 +601,31 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     });
   }, config.analytics.rollupIntervalMs);
   rollups.unref();
+  // SIEM export (README, "Sending events to a SIEM"): off the request path, from the sealed chain.
+  const siemSinks = createSiemSinks(config.siem, { hostname: hostname(), procId: String(process.pid), stdout: process.stdout });
+  let siem: SiemService | undefined;
+  if (siemSinks.length > 0) {
+    // The gauges read the lag of the service they are handed to, at scrape time.
+    const observer = metrics?.siem(() => siem?.lag() ?? Promise.resolve([]));
+    siem = createSiemService({
+      chain: auditChain,
+      repository: createSiemRepository(db),
+      clock,
+      random,
+      sinks: siemSinks,
+      ocsf: { productVersion: serverPackage.version, service: { name: config.rp.name, uid: config.rp.id } },
+      userNames: config.siem.includeUsername
+        ? async (ids) => new Map((await Promise.all(ids.map((id) => accounts.findById(id)))).flatMap((u) => (u ? [[u.id, u.username] as const] : [])))
+        : undefined,
+      batchSize: config.siem.batchSize,
+      pollIntervalMs: config.siem.pollIntervalMs,
+      startFrom: config.siem.startFrom,
+      observer,
+      log: app.log,
+    });
+    siem.start();
+  }
+  app.decorate('siem', siem);
   const sweeper = setInterval(() => {
     sweep().catch((err: unknown) => app.log.warn({ err }, 'sweep failed'));
   }, SWEEP_INTERVAL_MS);
@@ -501,10 +635,16 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     clearInterval(sweeper);
     clearInterval(rollups);
     signingKeys.stop();
+    webhookOutbox.stop();
+    // Attempts in flight finish and record their outcome (each bounded by the webhook timeout).
+    await webhookDispatcher.close();
+    await webhookHttp.close();
     // Counts of the batched limiters and the audit tallies reach the database before it closes (best effort).
     await Promise.all([authLimiter.flush(), telemetryLimiter.flush(), audit.flushTallies(db)]).catch(() => {});
     await auditChain.close();
     await analyticsRollup.close();
+    // A batch in flight finishes (or fails within the send timeout); the cursors stay where delivery got to.
+    await siem?.close();
     await mailer.drain();
     mailer.close();
     if (!overrides.verifier) await verifier.close();

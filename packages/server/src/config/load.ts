@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Value } from 'typebox/value';
+import { parseAllowlist } from '../modules/webhooks/webhooks.module.ts';
 import { ConfigSchema, ENVIRONMENT, type Config } from './schema.ts';
 
 /** Thrown when configuration is invalid; `problems` names every bad variable or key at once. */
@@ -236,9 +237,17 @@ function crossFieldProblems(config: Config, where: Map<string, string>, rpIdVali
       `${nameOf('/emailCode/addressCeilingPerHour', where)}: must not be lower than ${nameOf('/emailCode/perAddressPerHour', where)} (the address-wide ceiling is above the per-client quota)`,
     );
   }
+  if (config.siem.syslogTransport === 'tcp' && config.server.environment === 'production') {
+    problems.push(`${nameOf('/siem/syslogTransport', where)}: tcp sends the audit log unencrypted; use tls in production`);
+  }
+  if ((config.siem.syslogCertFile === undefined) !== (config.siem.syslogKeyFile === undefined)) {
+    problems.push(`${nameOf('/siem/syslogCertFile', where)} and ${nameOf('/siem/syslogKeyFile', where)}: set both (a client certificate needs its key) or neither`);
+  }
   if (config.session.absoluteTimeoutSeconds < config.session.idleTimeoutSeconds) {
     problems.push(`${nameOf('/session/absoluteTimeoutSeconds', where)}: must not be shorter than ${nameOf('/session/idleTimeoutSeconds', where)}`);
   }
+  const allowlist = parseAllowlist(config.webhooks.allowedTargets);
+  if (!allowlist.ok) problems.push(`${nameOf('/webhooks/allowedTargets', where)}: ${allowlist.problem}`);
   return problems;
 }
 

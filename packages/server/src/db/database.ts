@@ -8,7 +8,9 @@ import type { ExperimentExposuresTable, ExperimentsTable } from '../modules/expe
 import type { PasswordsTable } from '../modules/passwords/passwords.tables.ts';
 import type { TotpSecretsTable } from '../modules/totp/totp.tables.ts';
 import type { RedeemedLoginResultsTable, SigningKeysTable } from '../modules/tokens/tokens.tables.ts';
+import type { SiemCursorsTable } from '../modules/siem/siem.tables.ts';
 import type { SessionsTable } from '../modules/sessions/sessions.tables.ts';
+import type { WebhookDeliveriesTable, WebhookDeliveryAttemptsTable, WebhookEndpointsTable, WebhookOutboxTable } from '../modules/webhooks/webhooks.tables.ts';
 import type { ChallengesTable, ConsumedChallengesTable, CredentialsTable } from '../modules/webauthn/webauthn.tables.ts';
 
 export interface ServerSecretsTable {
@@ -52,4 +54,9 @@ export interface Database {
   analytics_user_days: AnalyticsUserDaysTable;
   experiments: ExperimentsTable;
   experiment_exposures: ExperimentExposuresTable;
+  siem_cursors: SiemCursorsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_outbox: WebhookOutboxTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
 }

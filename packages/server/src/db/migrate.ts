@@ -13,7 +13,10 @@ import * as sealChain from './migrations/2026_12_03_seal_chain.ts';
 import * as usernameSkeletonConformance from './migrations/2026_12_03_0100_username_skeleton_conformance.ts';
 import * as tokens from './migrations/2026_12_03_tokens.ts';
 import * as analytics from './migrations/2026_12_04_analytics.ts';
+import * as consoleSearch from './migrations/2026_12_04_console_search.ts';
 import * as experiments from './migrations/2026_12_04_experiments.ts';
+import * as siemCursors from './migrations/2026_12_04_siem_cursors.ts';
+import * as webhooks from './migrations/2026_12_04_webhooks.ts';
 
 /** Explicit import map: the order is the file names' order, and nothing is found by scanning folders. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -30,7 +33,10 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_03_seal_chain': sealChain,
   '2026_12_03_tokens': tokens,
   '2026_12_04_analytics': analytics,
+  '2026_12_04_console_search': consoleSearch,
   '2026_12_04_experiments': experiments,
+  '2026_12_04_siem_cursors': siemCursors,
+  '2026_12_04_webhooks': webhooks,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

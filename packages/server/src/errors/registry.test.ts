@@ -80,6 +80,12 @@ const EXPECTED: [code: string, status: number][] = [
   ['experiment_not_running', 409],
   ['variant_mismatch', 409],
   ['invalid_experiment', 400],
+  ['webhook_url_invalid', 400],
+  ['webhook_url_refused', 400],
+  ['webhook_event_types_invalid', 400],
+  ['webhook_endpoint_not_found', 404],
+  ['webhook_delivery_not_found', 404],
+  ['webhook_endpoint_disabled', 409],
 ];
 
 describe('error registry', () => {

@@ -31,6 +31,8 @@ export const KEY_LABELS = {
   analyticsPseudonyms: 'latchkey/v2/analytics-pseudonyms',
   /** HMAC that puts a user in an A/B test arm (modules/experiments): nobody outside can tell the arms apart. */
   experimentBuckets: 'latchkey/v2/experiment-buckets',
+  /** AES-256-GCM of webhook endpoint secrets (`whsec_…`, modules/webhooks): a box no other kind opens. */
+  webhookSecrets: 'latchkey/v2/webhook-secrets',
 } as const;
 
 export type KeyName = keyof typeof KEY_LABELS;
@@ -85,5 +87,14 @@ export function deriveAtRestKeys(serverKeys: ServerKeys, serverSecret: Uint8Arra
  */
 export function deriveSigningKeyBoxKeys(serverKeys: ServerKeys, encryptionKey: string | undefined): AtRestKeys {
   const current = encryptionKey ? deriveSubkey(new TextEncoder().encode(encryptionKey), KEY_LABELS.tokenSigningKeys) : serverKeys.tokenSigningKeys;
+  return { current, legacyV1: current };
+}
+
+/**
+ * The secret-box keys for webhook endpoint secrets at rest: the `webhookSecrets` subkey of
+ * LATCHKEY_ENCRYPTION_KEY when set, else of the server secret (as for signing keys, no v1).
+ */
+export function deriveWebhookSecretBoxKeys(serverKeys: ServerKeys, encryptionKey: string | undefined): AtRestKeys {
+  const current = encryptionKey ? deriveSubkey(new TextEncoder().encode(encryptionKey), KEY_LABELS.webhookSecrets) : serverKeys.webhookSecrets;
   return { current, legacyV1: current };
 }

@@ -6,8 +6,9 @@ export interface RequestContext {
   /**
    * Who acts, when it is not (only) the user the event is about: an API key of the management
    * API, an operator on the command line, a signed-in user refused a scope, or the append token
-   * a passkey was added with. Absent: the user
+   * a passkey was added with, or the server itself (`system`: a webhook endpoint disabled for
+   * failing). Absent: the user
    * the event is about acts for themselves.
    */
-  actor?: { kind: 'api_key' | 'cli' | 'user' | 'append_token'; id: string | null };
+  actor?: { kind: 'api_key' | 'cli' | 'user' | 'append_token' | 'system'; id: string | null };
 }

@@ -19,7 +19,7 @@ export interface ServerProcess {
  * verify workers to spare the CPU), on 127.0.0.1; for fault tests that restart databases or kill
  * processes. `env` adds to or overrides the LATCHKEY_* settings (LATCHKEY_DATABASE_URL is needed).
  */
-export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+export async function startServerProcess(env: Record<string, string>, options: { startTimeoutMs?: number } = {}): Promise<ServerProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   let output = '';
@@ -40,7 +40,7 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   });
   child.stdout?.on('data', (d) => (output += d));
   child.stderr?.on('data', (d) => (output += d));
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + (options.startTimeoutMs ?? 20_000);
   for (;;) {
     try {
       if ((await fetch(`${url}/healthz`)).ok) break;

@@ -14,7 +14,7 @@ import { createTestDatabase, dialects, startTestServer, type TestServer } from '
 
 const ADMIN = '/api/admin/v1';
 const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
-const ALL_SCOPES = ['users:read', 'users:write', 'users:delete', 'users:import', 'sessions:write', 'audit:read', 'api_keys:manage', 'tokens:issue', 'tokens:redeem', 'append_tokens:issue', 'analytics:read', 'analytics:export'];
+const ALL_SCOPES = ['users:read', 'users:write', 'users:delete', 'users:import', 'sessions:write', 'audit:read', 'audit:export', 'experiments:read', 'experiments:write', 'api_keys:manage', 'tokens:issue', 'tokens:redeem', 'append_tokens:issue', 'analytics:read', 'analytics:export'];
 
 /** Runs `latchkey <args>` as an operator would (a child process), against the given database. */
 function runCli(databaseUrl: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -191,6 +191,30 @@ for (const dialect of dialects) {
         ['DELETE', '/api-keys/abc', 'api_keys:manage'],
         ['POST', '/login-results/redeem', 'tokens:redeem', { loginResult: 'x' }],
         ['POST', '/append-tokens', 'append_tokens:issue', { userId: user.id }],
+        // The support console's data (issue 13, support.routes.ts).
+        ['GET', '/users/search?q=mg', 'users:read'],
+        ['GET', `/users/${user.id}/timeline`, 'audit:read'],
+        ['GET', `/users/${user.id}/overview`, 'users:read'],
+        ['GET', '/audit/events', 'audit:read'],
+        ['GET', '/audit/export?format=csv', 'audit:export'],
+        ['GET', '/audit/verification', 'audit:read'],
+        // A/B tests (issue 14, experiments.routes.ts).
+        ['POST', '/experiments', 'experiments:write', { key: 'x' }],
+        ['GET', '/experiments', 'experiments:read'],
+        ['GET', '/experiments/x', 'experiments:read'],
+        ['POST', '/experiments/x/start', 'experiments:write', {}],
+        ['POST', '/experiments/x/stop', 'experiments:write', { winner: null }],
+        ['GET', '/webhook-event-types', 'webhooks:read'],
+        ['POST', '/webhook-endpoints', 'webhooks:manage', { url: 'https://hooks.example.com/', eventTypes: ['*'] }],
+        ['GET', '/webhook-endpoints', 'webhooks:read'],
+        ['GET', '/webhook-endpoints/abc', 'webhooks:read'],
+        ['PATCH', '/webhook-endpoints/abc', 'webhooks:manage', { enabled: false }],
+        ['DELETE', '/webhook-endpoints/abc', 'webhooks:manage'],
+        ['POST', '/webhook-endpoints/abc/rotate-secret', 'webhooks:manage', {}],
+        ['POST', '/webhook-endpoints/abc/test', 'webhooks:manage', {}],
+        ['GET', '/webhook-endpoints/abc/deliveries', 'webhooks:read'],
+        ['GET', '/webhook-endpoints/abc/deliveries/def', 'webhooks:read'],
+        ['POST', '/webhook-endpoints/abc/deliveries/def/redeliver', 'webhooks:manage', {}],
       ];
       for (const [method, path, scope, body] of routes) {
         const key = await makeKey(ALL_SCOPES.filter((s) => s !== scope));

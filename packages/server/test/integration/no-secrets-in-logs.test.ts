@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { generate } from 'otplib';
@@ -17,9 +20,11 @@ for (const dialect of dialects) {
   describe(`no secrets in logs or audit (${dialect})`, () => {
     let server: TestServer;
     let mailbox: Mailbox;
+    let siemDir: string;
     const lines: string[] = [];
     before(async () => {
       mailbox = await startMailbox();
+      siemDir = await mkdtemp(join(tmpdir(), 'latchkey-siem-canary-'));
       const stream = new Writable({
         write(chunk, _encoding, done) {
           lines.push(String(chunk));
@@ -27,13 +32,19 @@ for (const dialect of dialects) {
         },
       });
       server = await startTestServer(dialect, {
-        config: { mail: { smtpUrl: mailbox.url }, auth: { methods: ['passkey', 'email_code', 'password', 'totp'], passkeyFirst: false } },
+        config: {
+          mail: { smtpUrl: mailbox.url },
+          auth: { methods: ['passkey', 'email_code', 'password', 'totp'], passkeyFirst: false },
+          // The SIEM export is a log sink too (README, "Personal data in the events").
+          siem: { file: join(siemDir, 'ocsf.ndjson'), includeUsername: true, pollIntervalMs: 50 },
+        },
         logger: { level: 'trace', stream },
       });
     });
     after(async () => {
       await server.close();
       await mailbox.close();
+      await rm(siemDir, { recursive: true, force: true });
     });
 
     test('canary values of every flow are absent from every log line and audit row', async () => {
@@ -62,10 +73,22 @@ for (const dialect of dialects) {
       const audit = JSON.stringify(await server.database.db.selectFrom('audit_events').selectAll().execute());
       const log = lines.join('');
       assert.ok(lines.length > 20, 'the log captured the run');
+      await server.app.auditChain.seal();
+      await server.app.auditChain.seal();
+      const sealed = await server.app.auditChain.newestSeq();
+      let siem = '';
+      for (const deadline = Date.now() + 20_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+        siem = await readFile(join(siemDir, 'ocsf.ndjson'), 'utf8').catch(() => '');
+        if (siem.split('\n').length - 1 >= sealed) break;
+      }
+      assert.equal(siem.split('\n').length - 1, sealed, 'the SIEM file has every audit event');
       for (const secret of secrets) {
         assert.ok(!log.includes(secret), `a secret (${secret.slice(0, 3)}…) is in the log`);
         assert.ok(!audit.includes(secret), `a secret (${secret.slice(0, 3)}…) is in the audit table`);
+        assert.ok(!siem.includes(secret), `a secret (${secret.slice(0, 3)}…) is in the SIEM export`);
       }
+      assert.ok(siem.includes('"name":"canary-ann"'), 'usernames are exported when asked for');
+      assert.ok(!siem.includes('canary@example.test'), 'e-mail addresses are never exported');
     });
   });
 }

@@ -1,5 +1,6 @@
 import { sql, type Insertable, type Kysely, type Updateable } from 'kysely';
 import type { Database } from '../../db/database.ts';
+import { dialectOf } from '../../db/columns.ts';
 import type { UsersTable } from './accounts.tables.ts';
 
 /**
@@ -41,6 +42,9 @@ function toUser(row: Pick<UsersTable, (typeof COLUMNS)[number]>): DirectoryUser 
 function prefixPattern(text: string): string {
   return `${text.replace(/[!%_]/g, (c) => `!${c}`)}%`;
 }
+
+/** Above every code point: `key < prefix + TOP` holds for every key that starts with `prefix`. */
+const TOP = '\u{10FFFF}';
 
 export type DirectoryLookup = { id: string } | { externalId: string } | { usernameKey: string } | { emailKey: string };
 
@@ -104,6 +108,35 @@ export function createDirectoryRepository() {
       }
       const rows = await query.orderBy('created_at').orderBy('id').limit(input.limit).execute();
       return rows.map(toUser);
+    },
+
+    /**
+     * Users whose username key starts with one of `prefixes`, at most `perPrefix` per prefix (the
+     * shortest keys first), in one statement: one index range scan per prefix, never a table scan.
+     * PostgreSQL compares in code point order on its `COLLATE "C"` index (migration
+     * 2026_12_04_console_search); SQLite's BINARY order already is. Returns which prefix found each.
+     */
+    async findByUsernameKeyPrefixes(db: Kysely<Database>, prefixes: readonly string[], perPrefix: number): Promise<{ prefix: string; user: DirectoryUser }[]> {
+      if (prefixes.length === 0) return [];
+      const columns = sql.join(COLUMNS.map((c) => sql.ref(c)));
+      type Found = Pick<UsersTable, (typeof COLUMNS)[number]> & { p: number | string };
+      if (dialectOf(db) === 'postgres') {
+        // One small statement however many prefixes: an index range scan per array element.
+        const key = sql`username_key COLLATE "C"`;
+        const { rows } = await sql<Found>`
+          SELECT q.i AS p, u.* FROM unnest(${[...prefixes]}::text[], ${prefixes.map((p) => p + TOP)}::text[]) WITH ORDINALITY AS q(lo, hi, i)
+          CROSS JOIN LATERAL (SELECT ${columns} FROM users WHERE ${key} >= q.lo AND ${key} < q.hi ORDER BY ${key} LIMIT ${sql.lit(perPrefix)}) AS u`.execute(db);
+        return rows.map((r) => ({ prefix: prefixes[Number(r.p) - 1] ?? '', user: toUser(r) }));
+      }
+      // SQLite: one statement too, a VALUES list of ranges; the correlated subquery keeps each
+      // range to its first `perPrefix` keys (an index range search per row of the list).
+      const ranges = sql.join(prefixes.map((prefix, i) => sql`(${sql.lit(i)}, ${prefix}, ${prefix + TOP})`));
+      const { rows } = await sql<Found>`
+        WITH q(i, lo, hi) AS (VALUES ${ranges})
+        SELECT q.i AS p, ${sql.join(COLUMNS.map((c) => sql.ref(`u.${c}`)))} FROM q JOIN users u ON u.rowid IN (
+          SELECT rowid FROM users WHERE username_key >= q.lo AND username_key < q.hi ORDER BY username_key LIMIT ${sql.lit(perPrefix)}
+        )`.execute(db);
+      return rows.map((r) => ({ prefix: prefixes[Number(r.p)] ?? '', user: toUser(r) }));
     },
 
     /**

@@ -111,6 +111,11 @@ export function createUserDirectory(deps: { clock: Clock; random: Random }) {
       return normalized.ok ? repository.find(db, { emailKey: normalized.key }) : undefined;
     },
 
+    /** Users whose username key starts with one of these (already case-folded) prefixes; see the repository. */
+    async findByUsernameKeyPrefixes(db: Kysely<Database>, prefixes: readonly string[], perPrefix: number) {
+      return repository.findByUsernameKeyPrefixes(db, prefixes, perPrefix);
+    },
+
     /** `query` matches the start of the username (case-insensitively) or of the e-mail address. */
     async page(
       db: Kysely<Database>,

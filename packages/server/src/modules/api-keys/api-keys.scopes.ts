@@ -9,7 +9,8 @@ export const API_KEY_SCOPES = {
   'users:delete': 'Delete (erase) a user',
   'users:import': 'Import users with their passkeys (attaching a passkey lets its holder sign in as the user: grant it sparingly)',
   'sessions:write': "End one or all of a user's sessions",
-  'audit:read': "Read a user's audit events",
+  'audit:read': "Read audit events: a user's timeline, the audit search and the chain verdict",
+  'audit:export': 'Export the audit log (CSV or NDJSON, streamed)',
   'api_keys:manage': 'Create, list and revoke API keys (a key can never grant scopes it does not hold)',
   'tokens:issue': 'Reserved: issue tokens for a user (a later release)',
   'tokens:redeem': 'Redeem a login result online (POST /login-results/redeem): verified and used up, a second redemption is refused',
@@ -18,6 +19,8 @@ export const API_KEY_SCOPES = {
   'experiments:read': 'List A/B tests of passkey UX and read their results',
   'experiments:write': 'Create, start and stop A/B tests (stopping with a winner rolls it out to everybody)',
   'append_tokens:issue': 'Issue one-time append tokens that let a user add a passkey without a Latchkey sign-in (and create a user by externalId on the way)',
+  'webhooks:read': 'List webhook endpoints, the event catalogue and the delivery log (payloads included; never a secret)',
+  'webhooks:manage': 'Add, change, delete webhook endpoints, rotate their secrets, redeliver and send test events',
 } as const;
 
 export type ApiKeyScope = keyof typeof API_KEY_SCOPES;

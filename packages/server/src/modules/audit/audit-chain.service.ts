@@ -31,8 +31,12 @@ const DAY_MS = 86_400_000;
 export interface SealedEvent {
   seq: number;
   hash: string;
+  /** The previous chain row's hash (a consumer that keeps the last hash can check the link). */
+  prevHash: string;
   sealedAt: number;
   event: AuditRecord;
+  /** Why it failed, in words for operators (sanitized; never sent to clients, fine for a SIEM). */
+  reason: string | null;
 }
 
 export interface AuditChainService {
@@ -47,6 +51,8 @@ export interface AuditChainService {
    * webhooks and SIEM export consume. Keep the last `seq` you handled and pass it next time.
    */
   readSealedAfter(seq: number, limit: number): Promise<SealedEvent[]>;
+  /** The last seq sealed (0 when the chain is empty): how far a consumer has to go. */
+  newestSeq(): Promise<number>;
   /** Seals every `intervalMs` until `close`. */
   start(onError: (error: unknown) => void): void;
   /** Stops the loop and seals what is left (best effort). */
@@ -195,7 +201,12 @@ export function createAuditChainService(deps: AuditChainDeps): AuditChainService
     },
     async readSealedAfter(seq, limit) {
       const rows = await repository.chainAfter(db, seq, limit);
-      return rows.flatMap(({ row, event }) => (event ? [{ seq: row.seq, hash: row.hash, sealedAt: row.sealed_at, event: toAuditRecord(event) }] : []));
+      return rows.flatMap(({ row, event }) =>
+        event ? [{ seq: row.seq, hash: row.hash, prevHash: row.prev_hash, sealedAt: row.sealed_at, event: toAuditRecord(event), reason: event.reason }] : [],
+      );
+    },
+    async newestSeq() {
+      return (await repository.bounds(db))?.max ?? 0;
     },
     start(onError) {
       if (timer) return;

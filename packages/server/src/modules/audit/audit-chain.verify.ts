@@ -29,6 +29,32 @@ export interface VerifyOptions {
   chunk?: number;
   /** Called after each chunk. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Verify only the rows after this checkpoint (its signature checked like every other), taking
+   * its hash as the chain's state there: bounded work for a quick verdict. Rows at or below it
+   * are not re-hashed (the CLI's full verify does that).
+   */
+  startAt?: Checkpoint;
+}
+
+/**
+ * A bounded verify (the console's verdict): from the newest signed checkpoint at least
+ * `minRows` rows below the chain's top, else from the start of the chain (a short chain, or one
+ * without checkpoints yet). Returns the result and the checkpoint it started from.
+ */
+export async function verifyRecentAuditChain(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  options: Omit<VerifyOptions, 'startAt'> & { minRows: number },
+): Promise<{ result: VerifyResult; startAt: Checkpoint | undefined }> {
+  const repository = createAuditChainRepository(dialect);
+  const top = (await repository.bounds(db))?.max ?? 0;
+  const checkpoints = await repository.checkpoints(db);
+  const anchorSeq = checkpoints.filter((c) => c.kind === 'retention').at(-1)?.seq ?? 0;
+  const startAt = checkpoints
+    .filter((c) => c.seq > anchorSeq && c.seq <= top - options.minRows)
+    .reduce<Checkpoint | undefined>((a, c) => (!a || c.seq > a.seq ? c : a), undefined);
+  return { result: await verifyAuditChain(db, dialect, { ...options, ...(startAt ? { startAt } : {}) }), startAt };
 }
 
 /**
@@ -62,14 +88,15 @@ export async function verifyAuditChain(db: Kysely<Database>, dialect: Dialect, o
   const latest = checkpoints.reduce<Checkpoint | undefined>((a, c) => (!a || c.seq > a.seq ? c : a), undefined);
 
   const bounds = await repository.bounds(db);
-  const anchorSeq = anchor?.seq ?? 0;
+  const from = options.startAt && options.startAt.seq > (anchor?.seq ?? 0) ? options.startAt : anchor;
+  const anchorSeq = from?.seq ?? 0;
   // The chain starts right after the newest retention anchor (or at 1). Rows at or below the
   // anchor are covered by its signature and wait for the next sweep to delete them.
   const start = anchorSeq + 1;
-  const prevHash0 = anchor?.hash ?? GENESIS_HASH;
+  const prevHash0 = from?.hash ?? GENESIS_HASH;
   const firstAfter = (await repository.chainAfter(db, anchorSeq, 1))[0]?.row.seq;
   if (firstAfter !== undefined && firstAfter > start) {
-    return bad(start, null, 'deleted', `chain rows seq ${start}..${firstAfter - 1} are missing (the chain must go on right after ${anchor ? `the retention anchor at seq ${anchorSeq}` : 'genesis'})`);
+    return bad(start, null, 'deleted', `chain rows seq ${start}..${firstAfter - 1} are missing (the chain must go on right after ${from ? `the ${from.kind} checkpoint at seq ${anchorSeq}` : 'genesis'})`);
   }
   const total = bounds ? Math.max(0, bounds.max - start + 1) : 0;
 
@@ -78,7 +105,7 @@ export async function verifyAuditChain(db: Kysely<Database>, dialect: Dialect, o
   let prevPrevHash: string | undefined;
   let prevEventId: string | null = null;
   let newestCreatedAt = Number.NEGATIVE_INFINITY;
-  let lastMatched = anchor;
+  let lastMatched = from;
   for (;;) {
     const rows = await repository.chainAfter(db, expected - 1, chunk);
     for (const { row, event } of rows) {
@@ -90,7 +117,7 @@ export async function verifyAuditChain(db: Kysely<Database>, dialect: Dialect, o
       if (content && !link) {
         return row.seq > start
           ? bad(row.seq - 1, prevEventId, 'edited', `its chain row was rewritten to match (seq ${row.seq} chains from another hash)`)
-          : bad(row.seq, row.event_id, 'edited', `the first row does not chain from ${anchor ? 'the retention anchor' : 'genesis'}`);
+          : bad(row.seq, row.event_id, 'edited', `the first row does not chain from ${from ? `the ${from.kind} checkpoint at seq ${anchorSeq}` : 'genesis'}`);
       }
       if (!content && !link) {
         return row.prev_hash === prevPrevHash

@@ -52,6 +52,14 @@ export const AuditEventTypes = [
   'experiment.created',
   'experiment.started',
   'experiment.stopped',
+  // Webhooks (issue 12): endpoint changes with the key as actor; `disabled` by the dispatcher (actor_kind 'system') on 410 or long failure.
+  'webhook_endpoint.created',
+  'webhook_endpoint.updated',
+  'webhook_endpoint.deleted',
+  'webhook_endpoint.secret_rotated',
+  'webhook_endpoint.disabled',
+  'webhook_endpoint.tested',
+  'webhook_delivery.redelivered',
 ] as const;
 
 export type AuditEventType = (typeof AuditEventTypes)[number];

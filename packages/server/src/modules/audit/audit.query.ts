@@ -13,40 +13,62 @@ export interface AuditRecord {
   credentialId: string | null;
   sessionId: string | null;
   errorCode: string | null;
+  /** Why it failed, for operators and staff (never sent to the user). */
+  reason: string | null;
   requestId: string | null;
   ip: string | null;
+  /** The user agent as sent (sanitised, at most 512 characters): auditors' exports only. */
+  userAgent: string | null;
   os: string | null;
   browser: string | null;
-  /** desktop, mobile, tablet, … (ua-parser-js device type). */
+  /** 'desktop', 'mobile', 'tablet', … as parsed from the user agent. */
   device: string | null;
   data: Record<string, unknown> | null;
 }
 
 export interface AuditFilter {
-  subjectUserId: string;
+  /** Events about this user (index audit_events_subject). */
+  subjectUserId?: string;
+  /** Events by this kind of actor ('user', 'api_key', 'cli', 'staff', …), and this actor id (index audit_events_actor). */
+  actorKind?: string;
+  actorId?: string;
   types?: readonly string[];
   outcome?: 'success' | 'failure';
   /** Epoch ms, inclusive. */
   from?: number;
   /** Epoch ms, exclusive. */
   to?: number;
-  /** Newest first: continue with events older than this (created_at, id). */
+  /** Newest first (default): continue with events older than this (created_at, id). */
   before?: { at: number; id: string };
+  /** Oldest first: continue with events newer than this (created_at, id). */
+  after?: { at: number; id: string };
+  order?: 'desc' | 'asc';
   limit: number;
 }
 
-/** One page of a user's audit events, newest first (audit_events_subject index). */
+/**
+ * One page of audit events, newest first (or oldest first with `order: 'asc'`), by any
+ * combination of filters; each filter has an index that leads with it and continues with
+ * created_at (subject, actor, type), or the created_at index serves.
+ */
 export async function searchAuditEvents(db: Kysely<Database>, filter: AuditFilter): Promise<AuditRecord[]> {
-  let query = db.selectFrom('audit_events').selectAll().where('subject_user_id', '=', filter.subjectUserId);
+  let query = db.selectFrom('audit_events').selectAll();
+  if (filter.subjectUserId !== undefined) query = query.where('subject_user_id', '=', filter.subjectUserId);
+  if (filter.actorKind !== undefined) query = query.where('actor_kind', '=', filter.actorKind);
+  if (filter.actorId !== undefined) query = query.where('actor_id', '=', filter.actorId);
   if (filter.types && filter.types.length > 0) query = query.where('type', 'in', [...filter.types]);
   if (filter.outcome) query = query.where('outcome', '=', filter.outcome);
   if (filter.from !== undefined) query = query.where('created_at', '>=', filter.from);
   if (filter.to !== undefined) query = query.where('created_at', '<', filter.to);
-  const before = filter.before;
+  const { before, after } = filter;
   if (before) {
     query = query.where((eb) => eb.or([eb('created_at', '<', before.at), eb.and([eb('created_at', '=', before.at), eb('id', '<', before.id)])]));
   }
-  const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
+  if (after) {
+    query = query.where((eb) => eb.or([eb('created_at', '>', after.at), eb.and([eb('created_at', '=', after.at), eb('id', '>', after.id)])]));
+  }
+  const direction = filter.order === 'asc' ? 'asc' : 'desc';
+  const rows = await query.orderBy('created_at', direction).orderBy('id', direction).limit(filter.limit).execute();
   return rows.map(toAuditRecord);
 }
 
@@ -62,8 +84,10 @@ export function toAuditRecord(r: AuditEventsTable): AuditRecord {
     credentialId: r.credential_id,
     sessionId: r.session_id,
     errorCode: r.error_code,
+    reason: r.reason,
     requestId: r.request_id,
     ip: r.ip,
+    userAgent: r.user_agent,
     os: r.os,
     browser: r.browser,
     device: r.device,

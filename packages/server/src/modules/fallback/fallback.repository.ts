@@ -76,6 +76,20 @@ export function createFallbackRepository() {
       return Number(result.numUpdatedRows) === 1;
     },
 
+    /** The failure counters `clearCountersOfUser` would clear, for support to see (keys as stored). */
+    async countersOfUser(db: Kysely<Database>, userId: string): Promise<FailureCountersTable[]> {
+      return db
+        .selectFrom('failure_counters')
+        .selectAll()
+        .where((eb) =>
+          eb.or([
+            eb('key', 'in', [`totp:${userId}`, `recovery:${userId}`]),
+            eb('key', 'in', eb.selectFrom('users').select(sql<string>`'pwd:' || username_key`.as('k')).where('id', '=', userId)),
+            eb('key', 'in', eb.selectFrom('users').select(sql<string>`'otp:' || email_key`.as('k')).where('id', '=', userId).where('email_key', 'is not', null)),
+          ]),
+        )
+        .execute();
+    },
     async findCounter(db: Kysely<Database>, key: string): Promise<FailureCountersTable | undefined> {
       return db.selectFrom('failure_counters').selectAll().where('key', '=', key).executeTakeFirst();
     },

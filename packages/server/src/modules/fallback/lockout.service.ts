@@ -92,6 +92,27 @@ export function createLockout(deps: {
       };
     },
 
+    /**
+     * What support sees of an account's counters: per factor, the consecutive failures, whether
+     * it is locked (hard limit) or delayed, and until when. Only factors with a counter appear.
+     */
+    async stateOfUser(userId: string): Promise<LockoutState[]> {
+      const rows = await deps.repository.countersOfUser(deps.db, userId);
+      const now = deps.clock.now();
+      return rows.map((r) => {
+        const count = Number(r.count);
+        const factor: LockoutState['factor'] = r.key.startsWith('totp:') ? 'totp' : r.key.startsWith('recovery:') ? 'recovery_code' : r.key.startsWith('pwd:') ? 'password' : 'email_code';
+        const delayedUntil = Number(r.last_failure_at) + delaySeconds(count) * 1000;
+        return {
+          factor,
+          failures: count,
+          locked: count >= deps.hardLimit,
+          lastFailureAt: Number(r.last_failure_at),
+          delayedUntil: count < deps.hardLimit && delayedUntil > now ? delayedUntil : null,
+        };
+      });
+    },
+
     /** Counts a failure without a guess in flight (the unit tests set up counts with it). */
     async fail(key: string): Promise<number> {
       return deps.repository.countFailure(deps.db, key, deps.clock.now());
@@ -109,3 +130,14 @@ export function createLockout(deps: {
 }
 
 export type Lockout = ReturnType<typeof createLockout>;
+
+/** One factor's failure counter as support sees it (`stateOfUser`). */
+export interface LockoutState {
+  factor: 'password' | 'totp' | 'recovery_code' | 'email_code';
+  failures: number;
+  /** At the hard limit: the factor does not work until a passkey sign-in or support lifts it. */
+  locked: boolean;
+  lastFailureAt: number;
+  /** While the progressive delay runs (epoch ms); null when not delayed. */
+  delayedUntil: number | null;
+}

@@ -61,7 +61,8 @@ const ManagedSessionSchema = Type.Object({
 const iso = (ms: number) => new Date(ms).toISOString();
 const userJson = (u: DirectoryUser) => ({ ...u, createdAt: iso(u.createdAt) });
 const auditJson = (e: AuditRecord) => {
-  const { at, subjectUserId: _subject, ...rest } = e;
+  // The reason stays (a staff member's written reason is part of the record); the rest is in the audit search.
+  const { at, subjectUserId: _subject, device: _device, userAgent: _userAgent, ...rest } = e;
   return { ...rest, at: iso(at) };
 };
 

@@ -138,7 +138,7 @@ export function createManagementService(deps: {
      * Reads are audited too, with the key as actor and without a subject (so a user's own trail
      * stays about them): which operation, and which user when it named one.
      */
-    async recordRead(context: RequestContext, read: { operation: string; userId?: string; count?: number }): Promise<void> {
+    async recordRead(context: RequestContext, read: { operation: string; userId?: string; count?: number; filters?: Record<string, unknown> }): Promise<void> {
       await audit.record(db, context, { type: 'management.read', outcome: 'success', data: read });
     },
 

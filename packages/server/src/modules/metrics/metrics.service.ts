@@ -41,6 +41,21 @@ export interface Metrics {
   /** The callback a limiter calls on each refusal. */
   rateLimitRefused(limiter: string): () => void;
   junkRegistrationVerify(code: string): void;
+  /** A webhook attempt's outcome: delivered, retry, failed (gave up), disabled (the endpoint). */
+  webhookDelivery(outcome: string): void;
+  /** A webhook event not written to the outbox, and why (signin_failed_rate). */
+  webhookDropped(reason: string): void;
+  /** Where the webhook backlog gauges read from at scrape time (set once webhooks exist). */
+  observeWebhookBacklog(read: () => Promise<{ depth: number; oldestAgeSeconds: number }>): void;
+  /** The SIEM export's counters, and its lag read at scrape time. */
+  siem(lag: () => Promise<ReadonlyArray<{ sink: string; events: number; seconds: number }>>): SiemCounters;
+}
+
+/** What the SIEM exporter counts into (modules/siem SiemObserver). */
+export interface SiemCounters {
+  exported(sink: string, count: number): void;
+  sendError(sink: string): void;
+  dropped(sink: string, reason: string, count: number): void;
 }
 
 /**
@@ -165,6 +180,47 @@ export function createMetrics(deps: { database: DatabaseHandle; collectProcessMe
     });
   }
 
+  const webhookDeliveries = new Counter({
+    name: 'latchkey_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by outcome: delivered (2xx), retry (failed, tried again later), failed (gave up), disabled (410 or failing too long: the endpoint was disabled)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  for (const outcome of ['delivered', 'retry', 'failed', 'disabled']) webhookDeliveries.labels({ outcome });
+  const webhookDrops = new Counter({
+    name: 'latchkey_webhook_events_dropped_total',
+    help: 'Webhook events not written to the outbox, by reason (signin_failed_rate: over LATCHKEY_WEBHOOK_SIGNIN_FAILED_PER_MINUTE)',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  let readBacklog: (() => Promise<{ depth: number; oldestAgeSeconds: number }>) | undefined;
+  let backlog: Promise<{ depth: number; oldestAgeSeconds: number }> | undefined;
+  // One query per scrape for both gauges.
+  const backlogNow = () => {
+    backlog ??= (readBacklog?.() ?? Promise.resolve({ depth: 0, oldestAgeSeconds: 0 })).finally(() => {
+      setImmediate(() => {
+        backlog = undefined;
+      });
+    });
+    return backlog;
+  };
+  new Gauge({
+    name: 'latchkey_webhook_queue_depth',
+    help: 'Webhook events waiting: outbox rows not yet fanned out plus deliveries pending (due or waiting for a retry)',
+    registers: [registry],
+    async collect() {
+      this.set((await backlogNow().catch(() => ({ depth: 0 }))).depth);
+    },
+  });
+  new Gauge({
+    name: 'latchkey_webhook_oldest_pending_age_seconds',
+    help: 'Age of the oldest webhook event still waiting (0 when none)',
+    registers: [registry],
+    async collect() {
+      this.set((await backlogNow().catch(() => ({ oldestAgeSeconds: 0 }))).oldestAgeSeconds);
+    },
+  });
+
   const routeSeries = new Map<string, RouteSeries>();
 
   return {
@@ -222,6 +278,68 @@ export function createMetrics(deps: { database: DatabaseHandle; collectProcessMe
 
     junkRegistrationVerify(code: string): void {
       junk.inc({ code });
+    },
+
+    webhookDelivery(outcome: string): void {
+      webhookDeliveries.inc({ outcome });
+    },
+
+    webhookDropped(reason: string): void {
+      webhookDrops.inc({ reason });
+    },
+
+    observeWebhookBacklog(read) {
+      readBacklog = read;
+    },
+
+    siem(lag): SiemCounters {
+      const exported = new Counter({
+        name: 'latchkey_siem_events_exported_total',
+        help: 'Audit events delivered to a SIEM sink (syslog, ndjson), counted when the sink\'s cursor moves past them',
+        labelNames: ['sink'],
+        registers: [registry],
+      });
+      const errors = new Counter({
+        name: 'latchkey_siem_send_errors_total',
+        help: 'Failed sends to a SIEM sink (connection refused or lost, TLS, timeout, write error); the batch is sent again after a backoff',
+        labelNames: ['sink'],
+        registers: [registry],
+      });
+      const dropped = new Counter({
+        name: 'latchkey_siem_events_dropped_total',
+        help: 'Audit events that did not reach a SIEM sink whole, by reason: expired (deleted by retention before export), data_truncated (sent without unmapped.latchkey.data, too large)',
+        labelNames: ['sink', 'reason'],
+        registers: [registry],
+      });
+      let pending: Promise<ReadonlyArray<{ sink: string; events: number; seconds: number }>> | undefined;
+      // One lag query per scrape for both gauges.
+      const read = () => {
+        pending ??= lag().finally(() => setTimeout(() => (pending = undefined), 0));
+        return pending;
+      };
+      new Gauge({
+        name: 'latchkey_siem_lag_events',
+        help: 'Sealed audit events a SIEM sink has not received yet (newest chain seq minus the sink\'s cursor)',
+        labelNames: ['sink'],
+        registers: [registry],
+        async collect() {
+          for (const l of await read().catch(() => [])) this.set({ sink: l.sink }, l.events);
+        },
+      });
+      new Gauge({
+        name: 'latchkey_siem_lag_seconds',
+        help: 'Age of the oldest audit event a SIEM sink has not received yet (0 when it is up to date)',
+        labelNames: ['sink'],
+        registers: [registry],
+        async collect() {
+          for (const l of await read().catch(() => [])) this.set({ sink: l.sink }, l.seconds);
+        },
+      });
+      return {
+        exported: (sink, count) => exported.inc({ sink }, count),
+        sendError: (sink) => errors.inc({ sink }),
+        dropped: (sink, reason, count) => dropped.inc({ sink, reason }, count),
+      };
     },
   };
 }

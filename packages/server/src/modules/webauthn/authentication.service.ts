@@ -326,6 +326,7 @@ export function createAuthenticationService(deps: WebauthnDeps) {
               subjectUserId: user.id,
               sessionId: session.id,
               credentialId: credential.id,
+              data: { method: 'passkey', userVerified: info.userVerified },
             }),
           },
         );

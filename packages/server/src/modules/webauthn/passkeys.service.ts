@@ -9,6 +9,15 @@ export const PASSKEY_NAME_MAX = 64;
 /** The signed-in user's own passkeys: list, rename, delete. Another user's passkey is a 404 (SEC-45). */
 export function createPasskeysService(deps: WebauthnDeps) {
   return {
+    /** The user a credential ID belongs to, if any (support search). */
+    async ownerOf(credentialId: string): Promise<string | undefined> {
+      return deps.repository.ownerOf(deps.db, credentialId);
+    },
+
+    async countByUsers(userIds: readonly string[]): Promise<Map<string, number>> {
+      return deps.repository.countByUsers(deps.db, userIds);
+    },
+
     async list(userId: string): Promise<PasskeyView[]> {
       const rows = await deps.repository.listByUser(deps.db, userId);
       return rows.map((row) => toPasskeyView(row, deps.providerOf));

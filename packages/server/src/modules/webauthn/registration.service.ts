@@ -296,7 +296,7 @@ export function createRegistrationService(deps: WebauthnDeps) {
           }
           if (!existingUser) {
             session = await deps.sessions.create(trx, { userId: user.id, amr: ['passkey'], userVerified: info.userVerified, context });
-            await deps.audit.record(trx, context, { type: 'session.created', outcome: 'success', subjectUserId: user.id, sessionId: session.id, credentialId: row.id });
+            await deps.audit.record(trx, context, { type: 'session.created', outcome: 'success', subjectUserId: user.id, sessionId: session.id, credentialId: row.id, data: { method: 'passkey', userVerified: info.userVerified } });
           }
           return { user, passkey: toPasskeyView(row, deps.providerOf), ...(session ? { session } : {}) };
         });

@@ -9,3 +9,4 @@ export { WebauthnErrors } from './webauthn.errors.ts';
 export { SUPPORTED_ALGORITHMS, type WebauthnDeps } from './webauthn.deps.ts';
 export { exportPasskeys, type ExportedPasskey } from './passkey-export.ts';
 export { parseImportedPasskey, insertImportedPasskey, checkCoseKey, type ImportedPasskey } from './passkey-import.ts';
+export type { PasskeyView } from './passkey-view.ts';

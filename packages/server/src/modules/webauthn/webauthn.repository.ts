@@ -182,6 +182,23 @@ export function createWebauthnRepository() {
       return new Map(rows.map((r) => [r.id, r.aaguid]));
     },
 
+    /** Whose passkey this credential ID is (support: find a user by a credential ID from a log). */
+    async ownerOf(db: Kysely<Database>, credentialId: string): Promise<string | undefined> {
+      return (await db.selectFrom('credentials').select('user_id').where('id', '=', credentialId).executeTakeFirst())?.user_id;
+    },
+
+    /** How many passkeys each of these users has (search results). */
+    async countByUsers(db: Kysely<Database>, userIds: readonly string[]): Promise<Map<string, number>> {
+      if (userIds.length === 0) return new Map();
+      const rows = await db
+        .selectFrom('credentials')
+        .select(['user_id', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('user_id', 'in', [...userIds])
+        .groupBy('user_id')
+        .execute();
+      return new Map(rows.map((r) => [r.user_id, Number(r.n)]));
+    },
+
     async listByUser(db: Kysely<Database>, userId: string): Promise<CredentialSummary[]> {
       return db.selectFrom('credentials').select(LIST_COLUMNS).where('user_id', '=', userId).orderBy('created_at').execute();
     },

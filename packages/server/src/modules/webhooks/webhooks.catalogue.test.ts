@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { AuditEventTypes } from '../audit/audit.module.ts';
+import type { AuditRow } from '../audit/audit.module.ts';
+import { auditTypesOf, filterMatches, parseEventFilter, payloadOf, typesOf, webhookTypeOf, WEBHOOK_EVENT_TYPES } from './webhooks.catalogue.ts';
+
+const row = (over: Partial<AuditRow>): AuditRow => ({
+  id: '0190a0b0-0000-7000-8000-000000000001',
+  created_at: Date.UTC(2026, 11, 4, 10, 0, 0),
+  type: 'session.created',
+  outcome: 'success',
+  actor_user_id: 'u1',
+  actor_kind: 'user',
+  actor_id: 'u1',
+  subject_user_id: 'u1',
+  credential_id: 'cred-1',
+  session_id: 's1',
+  error_code: null,
+  reason: 'operator text',
+  request_id: 'r1',
+  ip: '203.0.113.7',
+  user_agent: 'Mozilla/5.0 canary-agent',
+  os: 'macOS',
+  browser: 'Safari',
+  device: 'desktop',
+  data: null,
+  ...over,
+});
+
+test('every mapped audit type exists, and every webhook type but the test event has a source', () => {
+  const catalogue = Object.keys(WEBHOOK_EVENT_TYPES);
+  for (const type of AuditEventTypes) {
+    const mapped = webhookTypeOf(type);
+    if (mapped) assert.ok(catalogue.includes(mapped), type);
+  }
+  for (const type of catalogue.filter((t) => t !== 'webhook.test')) {
+    assert.ok(AuditEventTypes.some((a) => webhookTypeOf(a) === type), `${type} has an audit source`);
+  }
+  assert.equal(webhookTypeOf('management.read'), undefined, 'reads never leave');
+  assert.equal(webhookTypeOf('__proto__'), undefined);
+});
+
+test('payloads are minimal: ids, types, times, outcome; never an address, a user agent, a reason or free text (SEC-60)', () => {
+  const body = payloadOf(row({ data: JSON.stringify({ method: 'password', email: 'ada@example.com' }) }), 'signin.succeeded');
+  const parsed = JSON.parse(body);
+  assert.deepEqual(parsed, {
+    type: 'signin.succeeded',
+    timestamp: '2026-12-04T10:00:00.000Z',
+    data: { eventId: '0190a0b0-0000-7000-8000-000000000001', userId: 'u1', actor: { kind: 'user', id: 'u1' }, passkeyId: 'cred-1', sessionId: 's1', method: 'password' },
+  });
+  for (const leak of ['203.0.113.7', 'canary-agent', 'operator text', 'ada@example.com', 'Safari']) assert.ok(!body.includes(leak), leak);
+  const failed = JSON.parse(payloadOf(row({ type: 'password.failed', outcome: 'failure', error_code: 'password_invalid', session_id: null }), 'signin.failed'));
+  assert.equal(failed.data.method, 'password');
+  assert.equal(failed.data.errorCode, 'password_invalid');
+  const updated = JSON.parse(payloadOf(row({ type: 'account.updated', data: JSON.stringify({ fields: ['displayName'], displayName: 'Ada' }) }), 'user.updated'));
+  assert.deepEqual(updated.data.fields, ['displayName']);
+  assert.ok(!JSON.stringify(updated).includes('Ada'));
+});
+
+test('filters: exact types, prefix.* and *, validated against the catalogue', () => {
+  assert.deepEqual(parseEventFilter(['passkey.*', ' user.created ', 'passkey.*']), { ok: true, filter: ['passkey.*', 'user.created'] });
+  assert.equal(parseEventFilter(['nope.*']).ok, false);
+  assert.equal(parseEventFilter(['user.create']).ok, false);
+  assert.equal(parseEventFilter([]).ok, false);
+  assert.ok(filterMatches(['passkey.*'], 'passkey.deleted'));
+  assert.ok(!filterMatches(['passkey.*'], 'passkeys.x'));
+  assert.ok(filterMatches(['*'], 'user.created'));
+  assert.ok(!filterMatches(['*'], 'webhook.test'), 'the test event goes only where it is sent');
+  const subscribed = auditTypesOf(typesOf([['signin.*']]));
+  assert.ok(subscribed.has('session.created') && subscribed.has('passkey.authentication_failed') && !subscribed.has('account.created'));
+});

@@ -1,0 +1,172 @@
+import type { AuditRow } from '../audit/audit.module.ts';
+
+/**
+ * The webhook event catalogue (SEC-60): which audit events leave as which webhook type. Types are
+ * `noun.past_tense` and hierarchical, so an endpoint can subscribe to `passkey.*`. Audit events not
+ * listed here (reads, refused API keys, telemetry, junk tallies) never leave as webhooks.
+ */
+export const WEBHOOK_EVENT_TYPES = {
+  'user.created': 'A user was created (sign-up, management API)',
+  'user.imported': 'A user was created or updated by an import',
+  'user.updated': 'Display name or e-mail address changed (the names of the fields, never their values)',
+  'user.disabled': 'A user was disabled (every session ended)',
+  'user.enabled': 'A disabled user was enabled again',
+  'user.deleted': 'A user was erased',
+  'passkey.created': 'A passkey was registered (or imported: `source`)',
+  'passkey.renamed': 'A passkey got a new name (the name is not sent)',
+  'passkey.deleted': 'A passkey was deleted',
+  'passkey.clone_suspected': 'A sign-in was refused because the signature counter did not grow (SEC-10)',
+  'signin.succeeded': 'A session was opened: `method` is passkey, email_code, password or recovery',
+  'signin.failed': 'A sign-in attempt failed, with its error code (per event; see the README for the rate bound)',
+  'session.revoked': 'A session was ended (sign-out, revocation, another sign-in replaced it)',
+  'stepup.succeeded': 'A session re-authenticated for a sensitive operation',
+  'recovery.started': 'Account recovery was started',
+  'recovery.completed': 'Account recovery finished: the user enrolled a new passkey',
+  'password.changed': 'A password was set or changed',
+  'totp.enrolled': 'A TOTP second factor was added',
+  'totp.removed': 'A TOTP second factor was removed',
+  'recovery_codes.generated': 'New recovery codes were made (the codes are not sent)',
+  'api_key.created': 'A management API key was created',
+  'api_key.revoked': 'A management API key was revoked',
+  'webhook_endpoint.disabled': 'A webhook endpoint was disabled (410 Gone or failing too long): the owner notice',
+  'webhook.test': 'Sent by POST /webhook-endpoints/{id}/test to that endpoint only',
+} as const;
+
+export type WebhookEventType = keyof typeof WEBHOOK_EVENT_TYPES;
+export const ALL_WEBHOOK_EVENT_TYPES = Object.keys(WEBHOOK_EVENT_TYPES) as WebhookEventType[];
+
+/** Audit type → webhook type (and the sign-in method a few of them imply). */
+const FROM_AUDIT: Readonly<Record<string, { type: WebhookEventType; method?: string }>> = {
+  'account.created': { type: 'user.created' },
+  'account.imported': { type: 'user.imported' },
+  'account.updated': { type: 'user.updated' },
+  'email.changed': { type: 'user.updated' },
+  'account.disabled': { type: 'user.disabled' },
+  'account.enabled': { type: 'user.enabled' },
+  'account.deleted': { type: 'user.deleted' },
+  'passkey.registered': { type: 'passkey.created' },
+  'passkey.imported': { type: 'passkey.created' },
+  'passkey.renamed': { type: 'passkey.renamed' },
+  'passkey.deleted': { type: 'passkey.deleted' },
+  'passkey.clone_suspected': { type: 'passkey.clone_suspected' },
+  'session.created': { type: 'signin.succeeded' },
+  'passkey.authentication_failed': { type: 'signin.failed', method: 'passkey' },
+  'password.failed': { type: 'signin.failed', method: 'password' },
+  'email_code.failed': { type: 'signin.failed', method: 'email_code' },
+  'session.revoked': { type: 'session.revoked' },
+  'session.stepped_up': { type: 'stepup.succeeded' },
+  'recovery.started': { type: 'recovery.started' },
+  'account.recovered': { type: 'recovery.completed' },
+  'password.changed': { type: 'password.changed' },
+  'totp.enrolled': { type: 'totp.enrolled' },
+  'totp.removed': { type: 'totp.removed' },
+  'recovery_codes.generated': { type: 'recovery_codes.generated' },
+  'api_key.created': { type: 'api_key.created' },
+  'api_key.revoked': { type: 'api_key.revoked' },
+  'webhook_endpoint.disabled': { type: 'webhook_endpoint.disabled' },
+};
+
+/** The webhook type an audit type leaves as, if any. */
+export function webhookTypeOf(auditType: string): WebhookEventType | undefined {
+  return Object.hasOwn(FROM_AUDIT, auditType) ? FROM_AUDIT[auditType]?.type : undefined;
+}
+
+/** Audit types that become `type` (the subscription cache maps subscribed webhook types back). */
+export function auditTypesOf(types: Iterable<WebhookEventType>): Set<string> {
+  const wanted = new Set(types);
+  return new Set(Object.entries(FROM_AUDIT).filter(([, to]) => wanted.has(to.type)).map(([from]) => from));
+}
+
+/**
+ * An endpoint's filter as written: event types, `prefix.*` (`passkey.*`) or `*`. Returns the
+ * problem with the first entry that names nothing in the catalogue.
+ */
+export function parseEventFilter(input: readonly string[]): { ok: true; filter: string[] } | { ok: false; problem: string } {
+  const filter: string[] = [];
+  for (const raw of input) {
+    const entry = raw.trim();
+    if (entry === '') continue;
+    if (expandPattern(entry).length === 0) return { ok: false, problem: `"${entry.slice(0, 64)}" matches no event type (GET /webhook-event-types lists them)` };
+    if (!filter.includes(entry)) filter.push(entry);
+  }
+  if (filter.length === 0) return { ok: false, problem: 'at least one event type is needed' };
+  return { ok: true, filter };
+}
+
+function expandPattern(pattern: string): WebhookEventType[] {
+  if (pattern === '*') return ALL_WEBHOOK_EVENT_TYPES.filter((t) => t !== 'webhook.test');
+  if (pattern.endsWith('.*')) {
+    const prefix = pattern.slice(0, -1);
+    return ALL_WEBHOOK_EVENT_TYPES.filter((t) => t.startsWith(prefix) && t !== 'webhook.test');
+  }
+  return Object.hasOwn(WEBHOOK_EVENT_TYPES, pattern) ? [pattern as WebhookEventType] : [];
+}
+
+/** Whether a filter lets `type` through. */
+export function filterMatches(filter: readonly string[], type: string): boolean {
+  return filter.some((pattern) => pattern === type || (type !== 'webhook.test' && (pattern === '*' || (pattern.endsWith('.*') && type.startsWith(pattern.slice(0, -1))))));
+}
+
+/** Every concrete type a set of filters lets through. */
+export function typesOf(filters: Iterable<readonly string[]>): Set<WebhookEventType> {
+  const types = new Set<WebhookEventType>();
+  for (const filter of filters) for (const pattern of filter) for (const t of expandPattern(pattern)) types.add(t);
+  return types;
+}
+
+/** The Standard Webhooks message id of an event: stable across attempts, redeliveries and nodes. */
+export function messageIdOf(eventId: string): string {
+  return `msg_${eventId}`;
+}
+
+/**
+ * The body every endpoint receives for an audit row (Standard Webhooks: `type`, `timestamp`,
+ * `data`). Minimal by design (SEC-60): ids, types, times, outcome and error code; never an IP
+ * address, a user agent, a username, an e-mail address, a passkey name or any secret.
+ */
+export function payloadOf(row: Readonly<AuditRow>, type: WebhookEventType): string {
+  const mapped = FROM_AUDIT[row.type];
+  const extra = parseData(row.data);
+  const data: Record<string, unknown> = { eventId: row.id };
+  if (row.subject_user_id) data.userId = row.subject_user_id;
+  if (row.actor_kind) data.actor = { kind: row.actor_kind, id: row.actor_id };
+  if (row.credential_id) data.passkeyId = row.credential_id;
+  if (row.session_id) data.sessionId = row.session_id;
+  if (row.outcome === 'failure' || row.error_code) data.errorCode = row.error_code;
+  switch (type) {
+    case 'signin.succeeded':
+      data.method = typeof extra.method === 'string' ? extra.method : extra.scope === 'recovery' ? 'recovery' : row.credential_id ? 'passkey' : 'unknown';
+      break;
+    case 'signin.failed':
+      data.method = mapped?.method ?? 'unknown';
+      break;
+    case 'passkey.created':
+      data.source = row.type === 'passkey.imported' ? 'import' : 'registration';
+      break;
+    case 'user.updated':
+      // Which fields changed, never their values.
+      data.fields = row.type === 'email.changed' ? ['email'] : Array.isArray(extra.fields) ? extra.fields.filter((f) => typeof f === 'string').slice(0, 10) : [];
+      break;
+    case 'webhook_endpoint.disabled':
+      data.endpointId = extra.endpointId;
+      data.reason = extra.reason;
+      break;
+    case 'api_key.created':
+    case 'api_key.revoked':
+      if (typeof extra.keyId === 'string') data.apiKeyId = extra.keyId;
+      break;
+    default:
+      break;
+  }
+  return JSON.stringify({ type, timestamp: new Date(row.created_at).toISOString(), data });
+}
+
+function parseData(data: string | null): Record<string, unknown> {
+  if (!data) return {};
+  try {
+    const parsed: unknown = JSON.parse(data);
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,141 @@
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { isIP } from 'node:net';
+import { Agent, buildConnector, request } from 'undici';
+import type { Clock } from '../../platform/clock.ts';
+import { checkAddress, isAllowlistedHost, type EgressAllowlist } from './webhooks.address.ts';
+
+/** What one POST to a receiver came to. */
+export interface SendResult {
+  /** The HTTP status, or null when no response came. */
+  status: number | null;
+  latencyMs: number;
+  /** Why no usable answer came: `timeout`, `address_refused: …`, `connection_refused`, …; null with a status. */
+  error: string | null;
+  /** The start of the response body (at most `excerptBytes`), for the delivery log. */
+  excerpt: string | null;
+  /** Retry-After of a 429 or 503, in seconds. */
+  retryAfterSeconds: number | null;
+}
+
+export interface WebhookHttpClient {
+  post(url: string, headers: Record<string, string>, body: string): Promise<SendResult>;
+  close(): Promise<void>;
+}
+
+/** The refusal a guarded connect ends with (SEC-59). */
+class AddressRefusedError extends Error {
+  readonly code = 'LATCHKEY_ADDRESS_REFUSED';
+}
+
+const EXCERPT_BYTES = 1024;
+
+/**
+ * The one HTTP client webhooks use: undici with a connector that resolves the host itself and
+ * checks every address against the SSRF rules before connecting to exactly that address (so a
+ * DNS answer that changes between the check and the connect cannot slip through: there is no
+ * second resolution). IP-literal hosts, which Node never looks up, are checked the same way.
+ * Redirects are never followed (undici's `request` does not), bodies are read up to 1 KiB, and
+ * connect, headers and body each have the timeout, as does the whole exchange.
+ */
+export function createWebhookHttpClient(options: { timeoutMs: number; allowlist: EgressAllowlist; clock: Clock }): WebhookHttpClient {
+  const guardedLookup = (
+    hostname: string,
+    lookupOptions: { family?: number | string; all?: boolean; hints?: number },
+    callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+  ): void => {
+    const family = lookupOptions.family === 'IPv4' ? 4 : lookupOptions.family === 'IPv6' ? 6 : typeof lookupOptions.family === 'number' ? lookupOptions.family : 0;
+    dnsLookup(hostname, { all: true, family, ...(lookupOptions.hints === undefined ? {} : { hints: lookupOptions.hints }) }, (err, addresses) => {
+      if (err) return callback(err, []);
+      if (!isAllowlistedHost(hostname, options.allowlist)) {
+        for (const { address } of addresses) {
+          const verdict = checkAddress(address, options.allowlist);
+          // One refused address refuses the name: a receiver does not need a private address too.
+          if (!verdict.ok) return callback(new AddressRefusedError(`${hostname} resolves to ${address}: ${verdict.reason}`), []);
+        }
+      }
+      if (lookupOptions.all) return callback(null, addresses);
+      const first = addresses[0];
+      if (!first) return callback(Object.assign(new Error(`${hostname}: no address`), { code: 'ENOTFOUND' }), []);
+      return callback(null, first.address, first.family);
+    });
+  };
+  const connect = buildConnector({ timeout: options.timeoutMs, lookup: guardedLookup } as buildConnector.BuildOptions);
+  const agent = new Agent({
+    connect: (connectOptions, callback) => {
+      const host = connectOptions.hostname.startsWith('[') ? connectOptions.hostname.slice(1, -1) : connectOptions.hostname;
+      if (isIP(host) !== 0) {
+        const verdict = checkAddress(host, options.allowlist);
+        if (!verdict.ok) {
+          callback(new AddressRefusedError(`${host}: ${verdict.reason}`), null);
+          return;
+        }
+      }
+      connect(connectOptions, callback);
+    },
+    headersTimeout: options.timeoutMs,
+    bodyTimeout: options.timeoutMs,
+    connections: 64,
+  });
+
+  return {
+    async post(url, headers, body) {
+      // A measurement, not a decision: the monotonic clock, not the injected one.
+      const started = performance.now();
+      const latency = () => Math.max(0, Math.round(performance.now() - started));
+      try {
+        const response = await request(url, { method: 'POST', headers, body, dispatcher: agent, signal: AbortSignal.timeout(options.timeoutMs) });
+        const excerpt = await readExcerpt(response.body);
+        const retryAfter = response.statusCode === 429 || response.statusCode === 503 ? parseRetryAfter(response.headers['retry-after'], options.clock.now()) : null;
+        return { status: response.statusCode, latencyMs: latency(), error: null, excerpt, retryAfterSeconds: retryAfter };
+      } catch (err) {
+        return { status: null, latencyMs: latency(), error: describe(err), excerpt: null, retryAfterSeconds: null };
+      }
+    },
+    close: () => agent.close(),
+  };
+}
+
+async function readExcerpt(body: AsyncIterable<Uint8Array> & { destroy(): unknown }): Promise<string | null> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= EXCERPT_BYTES) break;
+    }
+  } catch {
+    // A body that breaks off still leaves what came.
+  } finally {
+    body.destroy();
+  }
+  if (size === 0) return null;
+  return new TextDecoder('utf-8', { fatal: false }).decode(Buffer.concat(chunks).subarray(0, EXCERPT_BYTES));
+}
+
+/** RFC 9110 §10.2.3: delay-seconds or an HTTP-date. */
+export function parseRetryAfter(value: string | string[] | undefined, now: number): number | null {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (!text) return null;
+  if (/^\s*\d{1,9}\s*$/.test(text)) return Number(text.trim());
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? null : Math.max(0, Math.ceil((date - now) / 1000));
+}
+
+function describe(err: unknown): string {
+  const seen = new Set<unknown>();
+  let current: unknown = err;
+  // undici wraps the connector's error; the refusal may be a cause or two down.
+  while (current && typeof current === 'object' && !seen.has(current)) {
+    seen.add(current);
+    if (current instanceof AddressRefusedError) return `address_refused: ${current.message}`.slice(0, 300);
+    current = (current as { cause?: unknown }).cause;
+  }
+  const e = err as { name?: string; code?: string; message?: string };
+  if (e.name === 'TimeoutError' || e.name === 'AbortError' || e.code === 'UND_ERR_CONNECT_TIMEOUT' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT') return 'timeout';
+  if (e.code === 'ECONNREFUSED') return 'connection_refused';
+  if (e.code === 'ECONNRESET' || e.code === 'UND_ERR_SOCKET') return 'connection_reset';
+  if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return 'dns_failed';
+  if (typeof e.code === 'string' && /^[A-Z_0-9]{2,40}$/.test(e.code)) return `network_error: ${e.code}`;
+  return 'network_error';
+}

@@ -1,0 +1,178 @@
+import type { Kysely, Selectable } from 'kysely';
+import { dialectOf } from '../../db/columns.ts';
+import type { Database } from '../../db/database.ts';
+import { preparedInsert, type BoundStatement } from '../../db/prepared-query.ts';
+import type { WebhookDeliveriesTable, WebhookDeliveryAttemptsTable, WebhookEndpointsTable, WebhookOutboxTable } from './webhooks.tables.ts';
+
+export type EndpointRow = Selectable<WebhookEndpointsTable>;
+export type DeliveryRow = Selectable<WebhookDeliveriesTable>;
+export type AttemptRow = Selectable<WebhookDeliveryAttemptsTable>;
+export type OutboxRow = Selectable<WebhookOutboxTable>;
+
+type Db = Kysely<Database>;
+
+const insertOutboxRow = preparedInsert<WebhookOutboxTable>('webhook_outbox');
+
+/** Intention-named queries of the webhook tables; the only SQL of the module. */
+export const webhooksRepository = {
+  /** The outbox row, for the audit row's own commit (SEC-56). */
+  enqueue(row: WebhookOutboxTable): BoundStatement {
+    return insertOutboxRow.with(row);
+  },
+
+  async enabledFilters(db: Db): Promise<Pick<EndpointRow, 'id' | 'event_types' | 'created_at'>[]> {
+    return db.selectFrom('webhook_endpoints').select(['id', 'event_types', 'created_at']).where('enabled', '=', 1).execute();
+  },
+
+  /**
+   * The oldest outbox rows, locked for this transaction: on PostgreSQL other nodes skip them
+   * (`FOR UPDATE SKIP LOCKED`) and take the next ones; SQLite has one writer at a time anyway.
+   */
+  async claimOutbox(trx: Db, limit: number): Promise<OutboxRow[]> {
+    const query = trx.selectFrom('webhook_outbox').selectAll().orderBy('created_at').orderBy('id').limit(limit);
+    return (dialectOf(trx) === 'postgres' ? query.forUpdate().skipLocked() : query).execute();
+  },
+
+  async insertDeliveries(trx: Db, rows: WebhookDeliveriesTable[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += 100) {
+      await trx.insertInto('webhook_deliveries').values(rows.slice(i, i + 100)).onConflict((oc) => oc.columns(['endpoint_id', 'message_id']).doNothing()).execute();
+    }
+  },
+
+  async deleteOutbox(trx: Db, ids: string[]): Promise<void> {
+    if (ids.length > 0) await trx.deleteFrom('webhook_outbox').where('id', 'in', ids).execute();
+  },
+
+  /**
+   * Takes up to `limit` due deliveries of enabled endpoints for this node until `leaseUntil`, in
+   * one statement: a row another node holds (its lease not yet run out) is not taken, and on
+   * PostgreSQL a row another node is taking right now is skipped, not waited for.
+   */
+  async claimDue(db: Db, now: number, leaseUntil: number, limit: number): Promise<DeliveryRow[]> {
+    const postgres = dialectOf(db) === 'postgres';
+    const due = db
+      .selectFrom('webhook_deliveries as d')
+      .select('d.id')
+      .where('d.status', '=', 'pending')
+      .where('d.next_attempt_at', '<=', now)
+      .where((eb) => eb.or([eb('d.lease_until', 'is', null), eb('d.lease_until', '<', now)]))
+      .where('d.endpoint_id', 'in', (eb) => eb.selectFrom('webhook_endpoints').select('id').where('enabled', '=', 1))
+      .orderBy('d.next_attempt_at')
+      .limit(limit);
+    return db
+      .updateTable('webhook_deliveries')
+      .set({ lease_until: leaseUntil })
+      .where('id', 'in', postgres ? due.forUpdate().skipLocked() : due)
+      .where('status', '=', 'pending')
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+      .returningAll()
+      .execute();
+  },
+
+  /** The outcome of an attempt, only if this node still holds the lease it sent under. */
+  async finishAttempt(trx: Db, id: string, lease: number, change: Partial<WebhookDeliveriesTable>): Promise<boolean> {
+    const result = await trx.updateTable('webhook_deliveries').set(change).where('id', '=', id).where('lease_until', '=', lease).executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  },
+
+  async insertAttempts(trx: Db, rows: WebhookDeliveryAttemptsTable[]): Promise<void> {
+    if (rows.length > 0) await trx.insertInto('webhook_delivery_attempts').values(rows).execute();
+  },
+
+  async findEndpoints(db: Db, ids: string[]): Promise<EndpointRow[]> {
+    return ids.length === 0 ? [] : db.selectFrom('webhook_endpoints').selectAll().where('id', 'in', ids).execute();
+  },
+
+  async endpointSucceeded(trx: Db, id: string): Promise<void> {
+    await trx.updateTable('webhook_endpoints').set({ failing_since: null }).where('id', '=', id).where('failing_since', 'is not', null).execute();
+  },
+
+  /** Marks the endpoint failing (from `now` unless it already was); answers since when. */
+  async endpointFailed(trx: Db, id: string, now: number): Promise<number | undefined> {
+    await trx.updateTable('webhook_endpoints').set({ failing_since: now }).where('id', '=', id).where('failing_since', 'is', null).execute();
+    return (await trx.selectFrom('webhook_endpoints').select('failing_since').where('id', '=', id).executeTakeFirst())?.failing_since ?? undefined;
+  },
+
+  /** Disables an enabled endpoint; false when it already was (another node, an operator). */
+  async disable(trx: Db, id: string, reason: string, now: number): Promise<boolean> {
+    const result = await trx
+      .updateTable('webhook_endpoints')
+      .set({ enabled: 0, disabled_reason: reason, disabled_at: now, updated_at: now })
+      .where('id', '=', id)
+      .where('enabled', '=', 1)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  },
+
+  async findEndpoint(db: Db, id: string): Promise<EndpointRow | undefined> {
+    return db.selectFrom('webhook_endpoints').selectAll().where('id', '=', id).executeTakeFirst();
+  },
+
+  async listEndpoints(db: Db): Promise<EndpointRow[]> {
+    return db.selectFrom('webhook_endpoints').selectAll().orderBy('created_at').orderBy('id').execute();
+  },
+
+  async insertEndpoint(trx: Db, row: WebhookEndpointsTable): Promise<void> {
+    await trx.insertInto('webhook_endpoints').values(row).execute();
+  },
+
+  async updateEndpoint(trx: Db, id: string, change: Partial<WebhookEndpointsTable>): Promise<boolean> {
+    const result = await trx.updateTable('webhook_endpoints').set(change).where('id', '=', id).executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  },
+
+  async deleteEndpoint(trx: Db, id: string): Promise<boolean> {
+    const result = await trx.deleteFrom('webhook_endpoints').where('id', '=', id).executeTakeFirst();
+    return Number(result.numDeletedRows) === 1;
+  },
+
+  async listDeliveries(db: Db, endpointId: string, options: { limit: number; status?: string | undefined; before?: number | undefined }): Promise<DeliveryRow[]> {
+    let query = db.selectFrom('webhook_deliveries').selectAll().where('endpoint_id', '=', endpointId);
+    if (options.status) query = query.where('status', '=', options.status as DeliveryRow['status']);
+    if (options.before !== undefined) query = query.where('created_at', '<', options.before);
+    return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(options.limit).execute();
+  },
+
+  async findDelivery(db: Db, endpointId: string, id: string): Promise<DeliveryRow | undefined> {
+    return db.selectFrom('webhook_deliveries').selectAll().where('id', '=', id).where('endpoint_id', '=', endpointId).executeTakeFirst();
+  },
+
+  async attemptsOf(db: Db, deliveryId: string): Promise<AttemptRow[]> {
+    return db.selectFrom('webhook_delivery_attempts').selectAll().where('delivery_id', '=', deliveryId).orderBy('attempted_at').orderBy('id').execute();
+  },
+
+  /** Puts a delivery back in the queue, due now, with a fresh set of attempts; the same `webhook-id`. */
+  async requeue(trx: Db, endpointId: string, id: string, now: number): Promise<boolean> {
+    const result = await trx
+      .updateTable('webhook_deliveries')
+      .set({ status: 'pending', attempts: 0, next_attempt_at: now, lease_until: null })
+      .where('id', '=', id)
+      .where('endpoint_id', '=', endpointId)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  },
+
+  async insertDelivery(trx: Db, row: WebhookDeliveriesTable): Promise<void> {
+    await trx.insertInto('webhook_deliveries').values(row).execute();
+  },
+
+  /** Outbox rows plus pending deliveries, and the age of the oldest of them (metrics). */
+  async backlog(db: Db, now: number): Promise<{ depth: number; oldestAgeSeconds: number }> {
+    const row = await db
+      .selectNoFrom((eb) => [
+        eb.selectFrom('webhook_outbox').select((e) => e.fn.countAll<string | number>().as('n')).as('outbox'),
+        eb.selectFrom('webhook_outbox').select((e) => e.fn.min('created_at').as('m')).as('outbox_oldest'),
+        eb.selectFrom('webhook_deliveries').select((e) => e.fn.countAll<string | number>().as('n')).where('status', '=', 'pending').as('pending'),
+        eb.selectFrom('webhook_deliveries').select((e) => e.fn.min('created_at').as('m')).where('status', '=', 'pending').as('pending_oldest'),
+      ])
+      .executeTakeFirstOrThrow();
+    const oldest = [row.outbox_oldest, row.pending_oldest].filter((v) => v !== null && v !== undefined).map(Number);
+    return { depth: Number(row.outbox ?? 0) + Number(row.pending ?? 0), oldestAgeSeconds: oldest.length > 0 ? Math.max(0, (now - Math.min(...oldest)) / 1000) : 0 };
+  },
+
+  /** Deletes finished deliveries (and, by cascade, their attempts) created before `before`. */
+  async sweepFinished(db: Db, before: number): Promise<void> {
+    await db.deleteFrom('webhook_deliveries').where('status', '!=', 'pending').where('created_at', '<', before).execute();
+  },
+};
+

@@ -215,6 +215,12 @@ for (const dialect of dialects) {
         ['GET', '/webhook-endpoints/abc/deliveries', 'webhooks:read'],
         ['GET', '/webhook-endpoints/abc/deliveries/def', 'webhooks:read'],
         ['POST', '/webhook-endpoints/abc/deliveries/def/redeliver', 'webhooks:manage', {}],
+        // Adoption analytics (issue 14, analytics.routes.ts).
+        ['GET', '/analytics/kpis', 'analytics:read'],
+        ['GET', '/analytics/funnels', 'analytics:read'],
+        ['GET', '/analytics/savings', 'analytics:read'],
+        ['GET', '/analytics/export/rollups', 'analytics:export'],
+        ['GET', '/analytics/export/events', 'analytics:export'],
       ];
       for (const [method, path, scope, body] of routes) {
         const key = await makeKey(ALL_SCOPES.filter((s) => s !== scope));

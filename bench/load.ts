@@ -108,6 +108,17 @@ function cpuMs(pid: number): number | undefined {
   }
 }
 
+/** /proc/<pid>/io: bytes handed to write()/pwrite() (wchar), write calls (syscw), bytes sent to storage (write_bytes). */
+function ioCounters(pid: number): { wchar: number; syscw: number; writeBytes: number } | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/io`, 'utf8');
+    const field = (key: string) => Number(new RegExp(`^${key}: (\\d+)`, 'm').exec(text)?.[1] ?? Number.NaN);
+    return { wchar: field('wchar'), syscw: field('syscw'), writeBytes: field('write_bytes') };
+  } catch {
+    return undefined;
+  }
+}
+
 function statusKb(pid: number, key: 'VmRSS' | 'VmHWM'): number | undefined {
   try {
     const match = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -330,6 +341,8 @@ let windowEnd = 0;
 let measuredStarted = 0;
 const loginLatencies: number[] = [];
 let cpuBefore: number | undefined;
+let ioBefore: ReturnType<typeof ioCounters>;
+let ioAfter: ReturnType<typeof ioCounters>;
 let pgBefore: Map<number, number> | undefined;
 let selfBefore: NodeJS.CpuUsage | undefined;
 let schedBefore: { runMs: number; waitMs: number } | undefined;
@@ -366,6 +379,7 @@ const phases = new Promise<void>((resolve) => {
     windowStart = performance.now();
     if (serverPid !== undefined) {
       cpuBefore = cpuMs(serverPid);
+      ioBefore = ioCounters(serverPid);
       threadsBefore = threadCpu(serverPid);
       schedBefore = mainThreadSched(serverPid);
     }
@@ -379,6 +393,7 @@ const phases = new Promise<void>((resolve) => {
       windowEnd = performance.now();
       if (serverPid !== undefined) {
         cpuAfter = cpuMs(serverPid);
+        ioAfter = ioCounters(serverPid);
         threadsAfter = threadCpu(serverPid);
         schedAfter = mainThreadSched(serverPid);
       }
@@ -418,6 +433,7 @@ if ((phase as string) !== 'done') {
   windowEnd = performance.now();
   if (serverPid !== undefined) {
     cpuAfter = cpuMs(serverPid);
+    ioAfter = ioCounters(serverPid);
     threadsAfter = threadCpu(serverPid);
     schedAfter = mainThreadSched(serverPid);
   }
@@ -472,6 +488,15 @@ const result: LoadResult = {
                   running: round((schedAfter.runMs - schedBefore.runMs) / (windowSeconds * 1000), 2),
                   waitingForCpu: round((schedAfter.waitMs - schedBefore.waitMs) / (windowSeconds * 1000), 2),
                   offCpu: round(1 - (schedAfter.runMs - schedBefore.runMs + schedAfter.waitMs - schedBefore.waitMs) / (windowSeconds * 1000), 2),
+                }
+              : undefined,
+          // Writes per login, from /proc/<pid>/io (all threads: WAL frames, checkpoints, sockets).
+          io:
+            ioBefore && ioAfter
+              ? {
+                  wcharBytesPerLogin: Math.round((ioAfter.wchar - ioBefore.wchar) / n),
+                  writeCallsPerLogin: round((ioAfter.syscw - ioBefore.syscw) / n, 2),
+                  storageBytesPerLogin: Math.round((ioAfter.writeBytes - ioBefore.writeBytes) / n),
                 }
               : undefined,
           rssPeakSampledMB: round(rssMaxKb / 1024, 1),

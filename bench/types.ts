@@ -25,6 +25,8 @@ export interface LoadResult {
     cpuUtilization?: number;
     threadCores: Record<string, number>;
     mainThread?: { running: number; waitingForCpu: number; offCpu: number };
+    /** Writes per login from /proc/<pid>/io: bytes passed to write calls (sockets included), write calls, bytes sent to storage. */
+    io?: { wcharBytesPerLogin: number; writeCallsPerLogin: number; storageBytesPerLogin: number };
     rssPeakSampledMB: number;
     vmHwmMB: number;
   };

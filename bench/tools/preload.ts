@@ -5,7 +5,7 @@
  *   - on the first SIGUSR2 (load.ts --mark sends it when the measured login window opens)
  *     snapshots counters and starts the V8 CPU profiler on the main thread; on the second
  *     (window closes) snapshots again, stops the profiler and writes everything to
- *     $BENCH_PRELOAD_OUT/{counts.json,main.cpuprofile}.
+ *     $BENCH_PRELOAD_OUT/{counts.json,main.cpuprofile} (with BENCH_PRELOAD_NO_PROFILE=1, counts only).
  * Only for measurements; never loaded by `npm run bench`.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -100,12 +100,16 @@ const snapshot = (): Snapshot => ({
   ),
 });
 
+const noProfile = process.env.BENCH_PRELOAD_NO_PROFILE === '1';
 const session = new Session();
 session.connect();
 const marks: Snapshot[] = [];
 process.on('SIGUSR2', () => {
   marks.push(snapshot());
-  if (marks.length === 1) {
+  if (noProfile) {
+    // Counts only (bench/cost.ts --sql): no profiler to pay for.
+    if (marks.length === 2) writeFileSync(join(out, 'counts.json'), JSON.stringify({ marks }, null, 1));
+  } else if (marks.length === 1) {
     void session.post('Profiler.enable').then(() => session.post('Profiler.setSamplingInterval', { interval: Number(process.env.BENCH_PROFILE_INTERVAL_US ?? 1000) })).then(() => session.post('Profiler.start'));
   } else if (marks.length === 2) {
     void session.post('Profiler.stop').then(({ profile }) => {

@@ -5,6 +5,20 @@ import { LatchkeyClient } from '/latchkey.js';
 const latchkey = new LatchkeyClient();
 const page = document.body.dataset.page;
 
+// Why the elements show what they show: the server's passkey decisions (README, "Passkey
+// intelligence"), one short line for whoever tries the demo. Leave this out of a real app.
+document.addEventListener('latchkey-decisions', (event) => {
+  const why = document.getElementById('why');
+  if (!why) return;
+  const { decisions } = event.detail;
+  const part = (name, d) => `${name}: ${d.offer ? 'yes' : 'no'} (${d.reason})`;
+  why.textContent =
+    event.target.localName === 'latchkey-passkey-append'
+      ? `Why: ${part('passkey prompt', decisions.appendPrompt)}, variant ${decisions.appendPrompt.variant}`
+      : `Why: ${part('passkey button', decisions.passkeyButton)} · ${part('autofill', decisions.autofill)} · ${part('passkey sign-up', decisions.passkeyFirstSignUp)}`;
+  why.hidden = false;
+});
+
 if (page === 'home') {
   const auth = document.getElementById('auth');
   // Where to go once signed in (or signed up): the account page shows the new passkey.

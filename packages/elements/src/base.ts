@@ -1,5 +1,5 @@
 import { LitElement } from 'lit';
-import { clientCapabilities, LatchkeyClient, LatchkeyError, type CeremonyReport, type ClientCapabilities } from '../../sdk/src/index.ts';
+import { clientCapabilities, LatchkeyClient, LatchkeyError, type CeremonyReport, type ClientCapabilities, type PasskeyDecisions } from '../../sdk/src/index.ts';
 import { format, stringsFor, type Strings } from './strings.ts';
 
 /** What a failed ceremony means to the user, and whether the element should offer a retry. */
@@ -11,6 +11,10 @@ export interface Explained {
 
 /** Time after which a NotAllowedError is taken as a timeout rather than a cancel (options say 300 s). */
 const TIMEOUT_MS = 290_000;
+/** Where the random device id lives (passkey intelligence: this device's failures and passkeys). Not personal data. */
+export const DEVICE_ID_KEY = 'latchkey:device-id';
+/** A decision that takes longer than this is not waited for: the element shows what it would without one. */
+const DECISION_TIMEOUT_MS = 1500;
 /** Server codes meaning the passkey's answer was refused (webauthn.errors.ts). */
 const REJECTED = new Set(['verification_failed', 'invalid_response', 'registration_failed', 'challenge_invalid', 'credential_exists']);
 
@@ -81,11 +85,56 @@ export class LatchkeyElement extends LitElement {
     return this.capabilities;
   }
 
-  protected report(report: Omit<CeremonyReport, 'conditionalGet' | 'conditionalCreate' | 'platformAuthenticator' | 'hybrid'>): void {
+  /** A random id kept in localStorage (created on first use); undefined where storage is off. */
+  protected deviceId(): string | undefined {
+    try {
+      let id = localStorage.getItem(DEVICE_ID_KEY);
+      if (!id || !/^[A-Za-z0-9_-]{16,64}$/.test(id)) {
+        const bytes = crypto.getRandomValues(new Uint8Array(16));
+        id = btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+        localStorage.setItem(DEVICE_ID_KEY, id);
+      }
+      return id;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Asks the server what to offer on this device (POST /api/v1/passkey-decisions) and tells the
+   * page (`latchkey-decisions`). Undefined when it cannot be reached in time: the caller then
+   * shows what it showed before decisions existed.
+   */
+  protected async decide(): Promise<PasskeyDecisions | undefined> {
+    const caps = await this.caps();
+    const deviceId = this.deviceId();
+    let timer: number | undefined;
+    try {
+      const decisions = await Promise.race([
+        this.client.passkeyDecisions({
+          client: { webauthn: caps.webauthn, platformAuthenticator: caps.platformAuthenticator, conditionalMediation: caps.conditionalGet, hybridTransport: caps.hybrid },
+          ...(deviceId ? { deviceId } : {}),
+        }),
+        new Promise<undefined>((resolve) => {
+          timer = globalThis.setTimeout(resolve, DECISION_TIMEOUT_MS) as unknown as number;
+        }),
+      ]);
+      if (decisions) this.emit('latchkey-decisions', { decisions });
+      return decisions;
+    } catch {
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  protected report(report: Omit<CeremonyReport, 'conditionalGet' | 'conditionalCreate' | 'platformAuthenticator' | 'hybrid' | 'deviceId'>): void {
     if (this.noTelemetry) return;
     const caps = this.capabilities;
+    const deviceId = this.deviceId();
     void this.client.reportCeremony({
       ...report,
+      ...(deviceId ? { deviceId } : {}),
       ...(caps
         ? { conditionalGet: caps.conditionalGet, conditionalCreate: caps.conditionalCreate, platformAuthenticator: caps.platformAuthenticator, hybrid: caps.hybrid }
         : {}),
@@ -101,7 +150,8 @@ export class LatchkeyElement extends LitElement {
     this.report({ ceremony: kind, mode, outcome: 'started' });
     try {
       const result = await run();
-      this.report({ ceremony: kind, mode, outcome: 'completed', durationMs: Date.now() - started });
+      const credentialId = (result as { passkey?: { id?: unknown } } | undefined)?.passkey?.id;
+      this.report({ ceremony: kind, mode, outcome: 'completed', durationMs: Date.now() - started, ...(typeof credentialId === 'string' ? { credentialId } : {}) });
       return result;
     } catch (error) {
       const name = errorName(error);

@@ -1,6 +1,6 @@
 import { css, html, nothing, type PropertyValues } from 'lit';
 import { live } from 'lit/directives/live.js';
-import { LatchkeyError, type Passkey, type Session, type SignedIn, type User } from '../../sdk/src/index.ts';
+import { LatchkeyError, type Passkey, type PasskeyDecisions, type Session, type SignedIn, type User } from '../../sdk/src/index.ts';
 import { errorName, LatchkeyElement } from './base.ts';
 import { theme } from './theme.ts';
 
@@ -51,9 +51,14 @@ type View = 'loading' | 'start' | 'returning' | 'done' | 'unsupported';
  * @attr fallback - Offer "Try another way" after a failure (fires `latchkey-fallback`).
  * @attr no-telemetry - Do not report ceremony outcomes to the server.
  *
+ * Before it shows the passkey button, autofill or "Create account", it asks the server what to
+ * offer on this device (`POST /api/v1/passkey-decisions`: rollout rules, kill switch, the
+ * device's failures); `data-passkey-button` says why. Unreachable in time: it shows them all.
+ *
  * @prop {Partial<Strings>} strings - Overrides of the built-in strings.
  * @prop {LatchkeyClient} client - The SDK client to use (e.g. one in bearer mode).
  *
+ * @fires {CustomEvent<{decisions: PasskeyDecisions}>} latchkey-decisions - The server's decisions for this device arrived.
  * @fires {CustomEvent<SignedInDetail>} latchkey-signed-in - A passkey sign-in succeeded; the session cookie is set.
  * @fires {CustomEvent<SignedInDetail>} latchkey-signed-up - An account was created with a passkey; the session cookie is set.
  * @fires {CustomEvent<ErrorDetail>} latchkey-error - A ceremony failed; the box shows the message and a retry.
@@ -95,6 +100,7 @@ export class LatchkeyAuth extends LatchkeyElement {
     actions: { state: true },
     invalid: { state: true },
     remembered: { state: true },
+    decisions: { state: true },
   };
 
   static override styles = [
@@ -126,6 +132,8 @@ export class LatchkeyAuth extends LatchkeyElement {
   declare actions: Action[];
   declare invalid: boolean;
   declare remembered: string | null;
+  /** The server's decisions for this device; undefined until known or when unreachable (then everything is offered). */
+  declare decisions: PasskeyDecisions | undefined;
 
   #username = '';
   /** The modal ceremony in progress, which the page's Cancel button aborts. */
@@ -166,6 +174,7 @@ export class LatchkeyAuth extends LatchkeyElement {
     // Hosts and tests can tell when an action has finished.
     this.setAttribute('aria-busy', String(this.busy || this.view === 'loading'));
     this.dataset.view = this.view;
+    this.dataset.passkeyButton = this.decisions?.passkeyButton.reason ?? 'unknown';
     this.dataset.conditional = this.#conditional ? 'pending' : (this.#conditionalFailed ?? 'off');
     if (this.#focus) {
       const target = this.renderRoot.querySelector<HTMLElement>(this.#focus);
@@ -182,10 +191,16 @@ export class LatchkeyAuth extends LatchkeyElement {
       this.#say(this.t.unsupported, 'error', this.fallback ? [other] : []);
       return;
     }
-    this.remembered = this.#readRemembered();
+    this.decisions = await this.decide();
+    this.remembered = this.#offers('passkeyButton') ? this.#readRemembered() : null;
     // The funnel starts here: a passkey sign-in was offered (with the browser's capabilities).
     this.report({ ceremony: 'authentication', mode: 'modal', outcome: 'offered' });
     this.#show(this.remembered ? 'returning' : 'start');
+  }
+
+  /** Whether the server's decisions allow a part (no decisions: yes, as before they existed). */
+  #offers(part: 'passkeyButton' | 'autofill' | 'passkeyFirstSignUp'): boolean {
+    return this.decisions?.[part].offer !== false;
   }
 
   #readRemembered(): string | null {
@@ -227,7 +242,7 @@ export class LatchkeyAuth extends LatchkeyElement {
 
   /** Passkey autofill (WebAuthn L3 §5.1.4, mediation "conditional"): waits until the user picks one. */
   async #startConditional(): Promise<void> {
-    if (this.noConditional || this.#conditional || this.view !== 'start') return;
+    if (this.noConditional || this.#conditional || this.view !== 'start' || !this.#offers('autofill')) return;
     const caps = await this.caps();
     if (!caps.conditionalGet || this.#conditional) return;
     const controller = new AbortController();
@@ -353,6 +368,10 @@ export class LatchkeyAuth extends LatchkeyElement {
   #onSubmit(event: SubmitEvent): void {
     event.preventDefault();
     if (this.busy) return;
+    if (!this.#offers('passkeyButton')) {
+      this.emit('latchkey-fallback', { reason: this.decisions?.passkeyButton.reason ?? 'not_offered' });
+      return;
+    }
     void this.#signIn(this.#username.trim(), 'modal');
   }
 
@@ -428,8 +447,14 @@ export class LatchkeyAuth extends LatchkeyElement {
               aria-describedby="hint" aria-invalid=${this.invalid ? 'true' : 'false'} .value=${live(this.#username)} @input=${this.#onInput} />
             <p id="hint" class="hint">${t.usernameHint}</p>
             <div class="actions">
-              <button type="submit" class="primary" part="button primary-button" ?disabled=${this.busy}>${t.signIn}</button>
-              ${this.noSignup ? nothing : html`<button type="button" part="button" ?disabled=${this.busy} @click=${this.#onCreate}>${t.createAccount}</button>`}
+              ${this.#offers('passkeyButton')
+                ? html`<button type="submit" class="primary" part="button primary-button" ?disabled=${this.busy}>${t.signIn}</button>`
+                : this.fallback
+                  ? html`<button type="button" class="link" part="button" @click=${() => this.emit('latchkey-fallback', { reason: this.decisions?.passkeyButton.reason })}>${t.otherWays}</button>`
+                  : nothing}
+              ${this.noSignup || !this.#offers('passkeyFirstSignUp')
+                ? nothing
+                : html`<button type="button" part="button" ?disabled=${this.busy} @click=${this.#onCreate}>${t.createAccount}</button>`}
             </div>
           </form>
         `;
@@ -458,6 +483,7 @@ declare global {
     'latchkey-signed-up': CustomEvent<SignedInDetail>;
     'latchkey-error': CustomEvent<ErrorDetail>;
     'latchkey-fallback': CustomEvent<{ reason: string }>;
+    'latchkey-decisions': CustomEvent<{ decisions: PasskeyDecisions }>;
     'latchkey-passkey-added': CustomEvent<{ passkey: Passkey }>;
     'latchkey-passkey-renamed': CustomEvent<{ passkey: Passkey }>;
     'latchkey-passkey-deleted': CustomEvent<{ passkey: Passkey }>;

@@ -13,7 +13,8 @@ type State = 'checking' | 'hidden' | 'offer' | 'done';
  * `passkey`). Where the browser supports conditional create (`getClientCapabilities()` says
  * `conditionalCreate`), it also asks for a passkey silently (`mediation: 'conditional'`) while
  * the offer is shown, which the password manager may grant without a prompt. "Not now" is remembered on this device for
- * `snooze-days`.
+ * `snooze-days`. It asks the server first (`POST /api/v1/passkey-decisions`): no offer on a device
+ * that cannot make a passkey, outside the rollout, or after a recent "not now".
  *
  * With `append-token` (an `lk_append_…` token your backend got from `POST /api/admin/v1/append-tokens`
  * after its own sign-in), it needs no Latchkey session: the offer is always shown, and the
@@ -31,7 +32,8 @@ type State = 'checking' | 'hidden' | 'offer' | 'done';
  * @attr append-token - A one-time append token from your backend: add the passkey to that user, without a Latchkey session.
  *
  * @fires {CustomEvent<PasskeyDetail>} latchkey-passkey-added - A passkey was created (by the button or silently).
- * @fires {CustomEvent<{until: number}>} latchkey-append-dismissed - The user chose "Not now".
+ * @fires {CustomEvent<{until: number}>} latchkey-append-dismissed - The user chose "Not now" (also recorded by the server).
+ * @fires {CustomEvent<{decisions: PasskeyDecisions}>} latchkey-decisions - The server's decisions arrived (`data-reason` says why the offer is or is not shown).
  * @fires {CustomEvent<ErrorDetail>} latchkey-error - Creating the passkey failed.
  *
  * @csspart box - The card.
@@ -131,6 +133,17 @@ export class LatchkeyPasskeyAppend extends LatchkeyElement {
       this.state = 'hidden';
       return;
     }
+    // The server's word (rollout, kill switch, a device that cannot make a passkey, "not now" on
+    // another device...); unreachable: offer as before. `force` pages (settings) do not ask.
+    if (!this.force) {
+      const decisions = await this.decide();
+      this.dataset.reason = decisions?.appendPrompt.reason ?? 'unknown';
+      this.dataset.variant = decisions?.appendPrompt.variant ?? 'default';
+      if (decisions && !decisions.appendPrompt.offer) {
+        this.state = 'hidden';
+        return;
+      }
+    }
     this.state = 'offer';
     // The adoption funnel starts here: a passkey was offered to this signed-in user.
     this.report({ ceremony: 'append', mode: 'modal', outcome: 'offered' });
@@ -199,6 +212,8 @@ export class LatchkeyPasskeyAppend extends LatchkeyElement {
       // storage disabled: the offer comes back next time, which is harmless
     }
     this.state = 'hidden';
+    // The server remembers it too (every device of the user; audited). Best effort.
+    if (!this.appendToken) this.client.declinePasskeyAppend(this.deviceId()).catch(() => {});
     this.emit('latchkey-append-dismissed', { until: now + this.snoozeDays * 86_400_000 });
   }
 

@@ -104,6 +104,48 @@ export interface CeremonyReport {
   conditionalCreate?: boolean;
   platformAuthenticator?: boolean;
   hybrid?: boolean;
+  /** The random device id the elements keep (passkey intelligence); see `deviceId()` in the elements. */
+  deviceId?: string;
+  /** On `completed`: the passkey used or made (kept only if it is the signed-in user's). */
+  credentialId?: string;
+}
+
+/** Why a part is or is not offered (README, "Passkey intelligence"). */
+export type DecisionReason =
+  | 'eligible'
+  | 'kill_switch'
+  | 'rollout_excluded'
+  | 'no_webauthn'
+  | 'no_platform_authenticator'
+  | 'no_conditional_mediation'
+  | 'no_passkeys'
+  | 'passkeys_on_other_ecosystem_no_hybrid'
+  | 'recent_failures_auto_heal'
+  | 'declined_recently'
+  | 'has_usable_passkey'
+  | 'not_signed_in'
+  | 'signed_in'
+  | 'passkey_offered';
+
+export interface Decision {
+  offer: boolean;
+  reason: DecisionReason;
+}
+
+/** `POST /api/v1/passkey-decisions`: what to offer on this device. */
+export interface PasskeyDecisions {
+  passkeyButton: Decision;
+  autofill: Decision;
+  appendPrompt: Decision & { variant: string };
+  passkeyFirstSignUp: Decision;
+  fallbackOnly: Decision;
+}
+
+export interface PasskeyDecisionsRequest {
+  client: { webauthn: boolean; platformAuthenticator?: boolean; conditionalMediation?: boolean; hybridTransport?: boolean; capabilities?: Record<string, boolean> };
+  deviceId?: string;
+  /** Identifier-first: the username typed (ignored when signed in). */
+  identifier?: string;
 }
 
 export interface LatchkeyClientOptions {
@@ -388,6 +430,25 @@ export class LatchkeyClient {
     ).body;
     this.#remember(answer);
     return answer;
+  }
+
+  /**
+   * What to offer on this device (passkey button, autofill, append prompt, passkey-first
+   * sign-up, fallback only), each with a reason. Call it before showing passkey UI; if it fails,
+   * keep to what you would show without it.
+   *
+   * @example
+   * const caps = await clientCapabilities();
+   * const d = await latchkey.passkeyDecisions({ client: { webauthn: caps.webauthn, platformAuthenticator: caps.platformAuthenticator } });
+   * if (d.appendPrompt.offer) showAppendPrompt(d.appendPrompt.variant);
+   */
+  async passkeyDecisions(input: PasskeyDecisionsRequest): Promise<PasskeyDecisions> {
+    return (await this.request<PasskeyDecisions>('POST', '/passkey-decisions', input)).body;
+  }
+
+  /** Records a "not now" to the append prompt (signed in); the prompt is not offered again for a while. */
+  async declinePasskeyAppend(deviceId?: string): Promise<void> {
+    await this.request('POST', '/passkey-decisions/declines', deviceId ? { deviceId } : {});
   }
 
   /**

@@ -190,6 +190,29 @@ for (const dialect of dialects) {
       assert.equal(stale.status, 401, 'the token from before the step-up is dead');
     });
 
+    test('passkeyDecisions(): typed answers for a visitor and a signed-in user; declinePasskeyAppend() needs a session', async () => {
+      const visitor = new LatchkeyClient({ baseUrl: server.url, auth: 'bearer' });
+      const client = { webauthn: true, platformAuthenticator: true, conditionalMediation: false };
+      const seen = await visitor.passkeyDecisions({ client, deviceId: 'sdk-device-0000000000' });
+      assert.deepEqual(seen.autofill, { offer: false, reason: 'no_conditional_mediation' });
+      assert.deepEqual(seen.appendPrompt, { offer: false, reason: 'not_signed_in', variant: 'default' });
+      const refused = await visitor.declinePasskeyAppend().catch((error: unknown) => error);
+      assert.ok(refused instanceof LatchkeyError && refused.status === 401);
+      const invalid = await visitor.passkeyDecisions({ client, deviceId: 'short' }).catch((error: unknown) => error);
+      assert.ok(invalid instanceof LatchkeyError && invalid.code === 'invalid_request');
+
+      const user = new LatchkeyClient({ baseUrl: server.url, auth: 'bearer' });
+      const authenticator = new SoftAuthenticator({ origin: TEST_ORIGIN, rpId: 'localhost' });
+      const registration = await user.startRegistration({ username: 'sdk-decisions' });
+      await user.finishRegistration((await authenticator.createCredential(registration.options as never)) as unknown as Record<string, unknown>, registration.binding);
+      // (An earlier test left an append_prompt experiment running: the variant is this user's arm of it.)
+      const offered = (await user.passkeyDecisions({ client })).appendPrompt;
+      assert.deepEqual([offered.offer, offered.reason], [true, 'eligible']);
+      assert.equal(typeof offered.variant, 'string');
+      await user.declinePasskeyAppend('sdk-device-0000000000');
+      assert.deepEqual((await user.passkeyDecisions({ client })).appendPrompt, { offer: false, reason: 'declined_recently', variant: 'default' });
+    });
+
     test('problem+json answers become LatchkeyErrors with the server’s code', async () => {
       const client = new LatchkeyClient({ baseUrl: server.url, auth: 'bearer' });
       await client.startRegistration({ username: 'taken-name' }).then(async ({ options, binding }) => {

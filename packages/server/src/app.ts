@@ -71,6 +71,9 @@ import { tokenAdminRoutes, tokenRoutes } from './modules/tokens/tokens.routes.ts
 import { createAnalyticsRepository, createAnalyticsService, createRollupWorker, type RollupWorker } from './modules/analytics/analytics.module.ts';
 import { analyticsRoutes } from './modules/analytics/analytics.routes.ts';
 import { listAuditEventsBetween } from './modules/audit/audit.module.ts';
+import { createRolloutService } from './modules/rollout/rollout.module.ts';
+import { rolloutAdminRoutes } from './modules/rollout/rollout.routes.ts';
+import { createDeviceHistory, createIntelligenceService, intelligenceRoutes, type VariantFor } from './modules/intelligence/intelligence.module.ts';
 import {
   createWebhookDispatcher,
   createWebhookHttpClient,
@@ -91,6 +94,8 @@ export interface AppOverrides {
   logger?: FastifyServerOptions['logger'];
   /** Where the default logger writes its JSON lines (main.ts: a formatter when stdout is a terminal); stdout by default. */
   logDestination?: { write(line: string): void };
+  /** Which variant of a feature a subject sees (A/B experiments plug in here); none: "default". */
+  variantFor?: VariantFor;
 }
 
 const SWEEP_INTERVAL_MS = 60_000;
@@ -346,7 +351,59 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   });
   await app.register(tokenRoutes, { tokens, keys: signingKeys, auth });
   await app.register(sessionRoutes, { db, sessions, audit, auth, cookies });
-  await app.register(telemetryRoutes, { telemetry: createTelemetryService({ db, audit }), auth, limiter: telemetryLimiter });
+  const experiments = createExperimentsService({ db, repository: createExperimentsRepository(), audit, clock, random, bucketKey: keys.experimentBuckets, refreshMs: EXPERIMENTS_REFRESH_MS });
+  // Gradual rollout and passkey intelligence (issue 14): rules evaluated from a snapshot every node refreshes.
+  const deviceHistory = createDeviceHistory(db);
+  const rollout = createRolloutService({
+    db,
+    clock,
+    audit,
+    bucketingKey: keys.rolloutBucketing,
+    refreshIntervalMs: config.rollout.refreshIntervalMs,
+    recentDevices: deviceHistory.recentDevices,
+    usersPage: async (cursor, limit) => {
+      const [createdAt, id] = cursor ? [Number(cursor.slice(0, cursor.indexOf(':'))), cursor.slice(cursor.indexOf(':') + 1)] : [0, ''];
+      const users = await directory.page(db, { limit, ...(cursor ? { after: { createdAt, id } } : {}) });
+      const last = users.at(-1);
+      return { users, next: users.length === limit && last ? `${last.createdAt}:${last.id}` : null };
+    },
+  });
+  await rollout.refresh();
+  let rolloutFailureLogged = 0;
+  rollout.start((err) => {
+    if (clock.now() - rolloutFailureLogged < SWEEP_INTERVAL_MS) return;
+    rolloutFailureLogged = clock.now();
+    app.log.warn({ err }, 'rollout rules refresh failed; the last rules stay in use');
+  });
+  const intelligence = createIntelligenceService({
+    db,
+    clock,
+    random,
+    audit,
+    rollout,
+    parseUserAgent,
+    providerOf,
+    lookupKeyOf: (username) => accounts.lookupKeyOf(username),
+    passkeyFacts: (by, trx) => repository.passkeyFacts(trx ?? db, by),
+    deviceIdKey: keys.deviceIds,
+    // The append prompt's variant: the signed-in user's arm of a running A/B test (or its rolled-out winner).
+    variantFor:
+      overrides.variantFor ??
+      (async (feature, subject) => (feature === 'append_prompt' && subject.userId ? (await experiments.variantFor('append_prompt', subject.userId))?.variant : undefined)),
+    config: config.intelligence,
+  });
+  const decisionsLimiter = createBatchedRateLimiter({ db, clock, limit: config.intelligence.perIpPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('decisions') });
+  await app.register(intelligenceRoutes, { intelligence, auth, limiter: decisionsLimiter });
+  await app.register(telemetryRoutes, {
+    // An append prompt's ceremony is a passkey creation for the device's history.
+    telemetry: createTelemetryService({
+      db,
+      audit,
+      onDeviceReport: (trx, input) => intelligence.recordCeremony(trx, { ...input, ceremony: input.ceremony === 'append' ? 'registration' : input.ceremony }),
+    }),
+    auth,
+    limiter: telemetryLimiter,
+  });
   installWellKnown(app, config);
   await app.register(auditKeyRoutes, { jwk: auditChain.publicJwk });
   const management = createManagementService({ db, directory, sessions, passkeys, audit, clock, appendTokens });
@@ -381,7 +438,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     config: config.analytics,
   });
   await app.register(analyticsRoutes, { prefix: MANAGEMENT_PREFIX, analytics, auth });
-  const experiments = createExperimentsService({ db, repository: createExperimentsRepository(), audit, clock, random, bucketKey: keys.experimentBuckets, refreshMs: EXPERIMENTS_REFRESH_MS });
+  await app.register(rolloutAdminRoutes, { prefix: MANAGEMENT_PREFIX, rollout, auth });
   await app.register(experimentAdminRoutes, { prefix: MANAGEMENT_PREFIX, experiments, auth });
   await app.register(experimentRoutes, { experiments, auth, limiter: telemetryLimiter });
 
@@ -562,6 +619,8 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
       perAddressLimiter.sweep(),
       emailCodes.sweep(),
       telemetryLimiter.sweep(),
+      decisionsLimiter.sweep(),
+      intelligence.sweep(),
       audit.flushTallies(db),
       tokens.sweep(),
       auditChain.sweep(),
@@ -635,12 +694,13 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     clearInterval(sweeper);
     clearInterval(rollups);
     signingKeys.stop();
+    rollout.stop();
     webhookOutbox.stop();
     // Attempts in flight finish and record their outcome (each bounded by the webhook timeout).
     await webhookDispatcher.close();
     await webhookHttp.close();
     // Counts of the batched limiters and the audit tallies reach the database before it closes (best effort).
-    await Promise.all([authLimiter.flush(), telemetryLimiter.flush(), audit.flushTallies(db)]).catch(() => {});
+    await Promise.all([authLimiter.flush(), telemetryLimiter.flush(), decisionsLimiter.flush(), audit.flushTallies(db)]).catch(() => {});
     await auditChain.close();
     await analyticsRollup.close();
     // A batch in flight finishes (or fails within the send timeout); the cursors stay where delivery got to.

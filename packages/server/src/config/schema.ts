@@ -174,6 +174,35 @@ export const ConfigSchema = Type.Object(
       },
       { ...strict, default: {} },
     ),
+    intelligence: Type.Object(
+      {
+        perIpPerHour: Type.Integer({ default: 600, minimum: 1, maximum: 1_000_000, description: 'Passkey decisions (and "not now" answers) one IP may ask for per hour' }),
+        autoHealAfterFailures: Type.Integer({
+          default: 3,
+          minimum: 1,
+          maximum: 100,
+          description: 'Failed or cancelled passkey ceremonies on a device (since its last success) after which it is offered a new passkey instead of passkey sign-in',
+        }),
+        failureWindowDays: Type.Integer({ default: 14, minimum: 1, maximum: 90, description: "How far back a device's reported ceremonies count" }),
+        declineCooldownDays: Type.Integer({ default: 14, minimum: 0, maximum: 365, description: 'Days the append prompt is not offered again after a "not now"' }),
+        identifierHints: Type.Boolean({
+          default: true,
+          description: 'Decide the passkey button for an identifier (username) from its passkeys; off: an identifier is ignored (reveals nothing about it)',
+        }),
+      },
+      { ...strict, default: {} },
+    ),
+    rollout: Type.Object(
+      {
+        refreshIntervalMs: Type.Integer({
+          default: 2000,
+          minimum: 100,
+          maximum: 60_000,
+          description: 'How often each node checks for changed rollout rules (a kill switch takes effect on every node within this)',
+        }),
+      },
+      { ...strict, default: {} },
+    ),
     cors: Type.Object(
       {
         origins: Type.Array(Type.String({ minLength: 1 }), {
@@ -418,6 +447,12 @@ export const ENVIRONMENT: ReadonlyArray<{ env: string; path: readonly [string, s
   { env: 'LATCHKEY_SMTP_URL', path: ['mail', 'smtpUrl'] },
   { env: 'LATCHKEY_MAIL_FROM', path: ['mail', 'from'] },
   { env: 'LATCHKEY_TELEMETRY_PER_IP_PER_HOUR', path: ['telemetry', 'perIpPerHour'] },
+  { env: 'LATCHKEY_INTELLIGENCE_PER_IP_PER_HOUR', path: ['intelligence', 'perIpPerHour'] },
+  { env: 'LATCHKEY_INTELLIGENCE_AUTO_HEAL_AFTER_FAILURES', path: ['intelligence', 'autoHealAfterFailures'] },
+  { env: 'LATCHKEY_INTELLIGENCE_FAILURE_WINDOW_DAYS', path: ['intelligence', 'failureWindowDays'] },
+  { env: 'LATCHKEY_INTELLIGENCE_DECLINE_COOLDOWN_DAYS', path: ['intelligence', 'declineCooldownDays'] },
+  { env: 'LATCHKEY_INTELLIGENCE_IDENTIFIER_HINTS', path: ['intelligence', 'identifierHints'] },
+  { env: 'LATCHKEY_ROLLOUT_REFRESH_INTERVAL_MS', path: ['rollout', 'refreshIntervalMs'] },
   { env: 'LATCHKEY_CORS_ORIGINS', path: ['cors', 'origins'], list: true },
   { env: 'LATCHKEY_RELATED_ORIGINS', path: ['wellKnown', 'relatedOrigins'], list: true },
   { env: 'LATCHKEY_APPLE_APP_SITE_ASSOCIATION', path: ['wellKnown', 'appleAppSiteAssociation'] },

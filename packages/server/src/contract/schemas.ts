@@ -155,6 +155,8 @@ export const CeremonyReportBody = Type.Object(
       Type.String({ format: 'date-time', maxLength: 40, description: 'When it happened on the client; a report sent late counts for that day (at most LATCHKEY_ANALYTICS_LATE_REPORT_DAYS back, else the day it arrived)' }),
     ),
     durationMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 3_600_000, description: 'From started to this outcome (completed, cancelled, timed_out, error)' })),
+    deviceId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{16,64}$', description: 'The random device id the elements keep in localStorage (passkey intelligence: failures and passkeys used on this device)' })),
+    credentialId: Type.Optional(Type.String({ minLength: 1, maxLength: 1400, description: 'On a completed ceremony: the passkey used or made (kept only if it is one of the signed-in user\'s)' })),
   },
   {
     additionalProperties: false,
@@ -163,8 +165,71 @@ export const CeremonyReportBody = Type.Object(
   },
 );
 
+/** Reason codes of passkey decisions (modules/intelligence/intelligence.rules.ts; README "Passkey intelligence"). Stable: clients switch on them. */
+export const DECISION_REASONS = [
+  'eligible',
+  'kill_switch',
+  'rollout_excluded',
+  'no_webauthn',
+  'no_platform_authenticator',
+  'no_conditional_mediation',
+  'no_passkeys',
+  'passkeys_on_other_ecosystem_no_hybrid',
+  'recent_failures_auto_heal',
+  'declined_recently',
+  'has_usable_passkey',
+  'not_signed_in',
+  'signed_in',
+  'passkey_offered',
+] as const;
+
+const DecisionReasonSchema = Type.Union(
+  DECISION_REASONS.map((r) => Type.Literal(r)),
+  { description: 'Why a part is or is not offered (README, "Passkey intelligence")' },
+);
+
+const DeviceId = Type.String({ pattern: '^[A-Za-z0-9_-]{16,64}$', description: 'A random id the elements keep in localStorage; stored only as an HMAC' });
+
+export const PasskeyDecisionsBody = Type.Object(
+  {
+    client: Type.Object(
+      {
+        webauthn: Type.Boolean({ description: 'window.PublicKeyCredential exists' }),
+        platformAuthenticator: Type.Optional(Type.Boolean({ description: 'isUserVerifyingPlatformAuthenticatorAvailable()' })),
+        conditionalMediation: Type.Optional(Type.Boolean({ description: 'isConditionalMediationAvailable()' })),
+        hybridTransport: Type.Optional(Type.Boolean({ description: 'A phone can be used (getClientCapabilities().hybridTransport)' })),
+        capabilities: Type.Optional(
+          Type.Record(Type.String(), Type.Boolean(), {
+            maxProperties: 40,
+            description: 'PublicKeyCredential.getClientCapabilities() as returned; the explicit fields above win',
+          }),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+    deviceId: Type.Optional(DeviceId),
+    identifier: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Identifier-first: the username typed; ignored when signed in' })),
+  },
+  { additionalProperties: false },
+);
+
+const DecisionSchema = Type.Object({ offer: Type.Boolean(), reason: DecisionReasonSchema });
+export const PasskeyDecisionsSchema = Type.Object(
+  {
+    passkeyButton: DecisionSchema,
+    autofill: DecisionSchema,
+    appendPrompt: Type.Object({ offer: Type.Boolean(), reason: DecisionReasonSchema, variant: Type.String({ description: 'Experiment variant of the prompt; "default" until experiments exist' }) }),
+    passkeyFirstSignUp: DecisionSchema,
+    fallbackOnly: DecisionSchema,
+  },
+  { additionalProperties: false },
+);
+
+export const AppendDeclineBody = Type.Object({ deviceId: Type.Optional(DeviceId) }, { additionalProperties: false });
+
 export type User = Static<typeof UserSchema>;
 export type Passkey = Static<typeof PasskeySchema>;
 export type Session = Static<typeof SessionSchema>;
 export type Problem = Static<typeof ProblemSchema>;
 export type CeremonyReport = Static<typeof CeremonyReportBody>;
+export type PasskeyDecisionsRequest = Static<typeof PasskeyDecisionsBody>;

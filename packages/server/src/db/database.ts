@@ -8,6 +8,8 @@ import type { ExperimentExposuresTable, ExperimentsTable } from '../modules/expe
 import type { PasswordsTable } from '../modules/passwords/passwords.tables.ts';
 import type { TotpSecretsTable } from '../modules/totp/totp.tables.ts';
 import type { RedeemedLoginResultsTable, SigningKeysTable } from '../modules/tokens/tokens.tables.ts';
+import type { DeviceSignalsTable } from '../modules/intelligence/intelligence.tables.ts';
+import type { RolloutRulesTable, RolloutStateTable } from '../modules/rollout/rollout.tables.ts';
 import type { SiemCursorsTable } from '../modules/siem/siem.tables.ts';
 import type { SessionsTable } from '../modules/sessions/sessions.tables.ts';
 import type { WebhookDeliveriesTable, WebhookDeliveryAttemptsTable, WebhookEndpointsTable, WebhookOutboxTable } from '../modules/webhooks/webhooks.tables.ts';
@@ -52,6 +54,9 @@ export interface Database {
   analytics_seen_reports: AnalyticsSeenReportsTable;
   analytics_passkey_users: AnalyticsPasskeyUsersTable;
   analytics_user_days: AnalyticsUserDaysTable;
+  rollout_rules: RolloutRulesTable;
+  rollout_state: RolloutStateTable;
+  device_signals: DeviceSignalsTable;
   experiments: ExperimentsTable;
   experiment_exposures: ExperimentExposuresTable;
   siem_cursors: SiemCursorsTable;

@@ -15,6 +15,7 @@ import * as tokens from './migrations/2026_12_03_tokens.ts';
 import * as analytics from './migrations/2026_12_04_analytics.ts';
 import * as consoleSearch from './migrations/2026_12_04_console_search.ts';
 import * as experiments from './migrations/2026_12_04_experiments.ts';
+import * as rollout from './migrations/2026_12_04_rollout.ts';
 import * as siemCursors from './migrations/2026_12_04_siem_cursors.ts';
 import * as webhooks from './migrations/2026_12_04_webhooks.ts';
 
@@ -35,6 +36,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_04_analytics': analytics,
   '2026_12_04_console_search': consoleSearch,
   '2026_12_04_experiments': experiments,
+  '2026_12_04_rollout': rollout,
   '2026_12_04_siem_cursors': siemCursors,
   '2026_12_04_webhooks': webhooks,
 };

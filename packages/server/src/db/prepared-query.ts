@@ -163,9 +163,10 @@ export function preparedQuery<P extends Record<string, unknown>, R>(
   }
 
   function executeSync(fast: SqliteFastPath, values: P): { rows: R[]; affected: number } {
-    const { sql, parameters } = compile(fast.db, values);
-    const { statement, reader } = fast.statement(sql);
-    const bound = parameters.map(toSqlValue);
+    // From the slots straight to SQLite values: no CompiledQuery copy and second array per statement.
+    const { compiled, slots } = prepare(fast.db);
+    const { statement, reader } = fast.statement(compiled.sql);
+    const bound = slots.map((slot) => toSqlValue('name' in slot ? values[slot.name] : slot.constant));
     const observe = fast.onQuery;
     if (!observe) {
       if (reader) return { rows: statement.all(...bound) as R[], affected: 0 };

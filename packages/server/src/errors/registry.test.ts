@@ -71,6 +71,8 @@ const EXPECTED: [code: string, status: number][] = [
   ['login_result_used', 409],
   ['signing_key_unavailable', 503],
   ['analytics_range_invalid', 400],
+  ['rollout_feature_unknown', 404],
+  ['rollout_rule_invalid', 400],
   ['append_token_invalid', 401],
   ['user_disabled', 409],
   ['experiment_not_found', 404],

@@ -26,8 +26,6 @@ export function createOriginWarnings(deps: { log: FastifyBaseLogger; clock: Cloc
   const handled = new WeakSet<object>();
 
   return function warnRefused(kind: OriginRefusal, origin: string, request: { method: string; url: string }): void {
-    if (handled.has(request)) return;
-    handled.add(request);
     const now = deps.clock.now();
     if (now - windowStart >= WINDOW_MS) {
       windowStart = now;
@@ -35,8 +33,12 @@ export function createOriginWarnings(deps: { log: FastifyBaseLogger; clock: Cloc
       warned.clear();
     }
     // Per origin, whatever the kind: a cross-origin POST is refused by both, and one line says it all.
+    // Checked before `handled`: an origin already warned about (every request of a client that keeps
+    // sending it) costs no WeakSet entry.
     const key = origin;
     if (warned.has(key)) return;
+    if (handled.has(request)) return;
+    handled.add(request);
     if (sent >= BURST) {
       suppressed += 1;
       return;

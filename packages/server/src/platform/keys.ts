@@ -29,6 +29,10 @@ export const KEY_LABELS = {
   auditCheckpoints: 'latchkey/v2/audit-checkpoints',
   /** HMAC that replaces user ids in the analytics' BI export of the event stream (modules/analytics). */
   analyticsPseudonyms: 'latchkey/v2/analytics-pseudonyms',
+  /** Rollout bucketing (modules/rollout): each feature's salt is HMAC(this key, feature). */
+  rolloutBucketing: 'latchkey/v2/rollout-bucketing',
+  /** HMAC under which device ids the elements report are stored (modules/intelligence: device_signals). */
+  deviceIds: 'latchkey/v2/device-ids',
   /** HMAC that puts a user in an A/B test arm (modules/experiments): nobody outside can tell the arms apart. */
   experimentBuckets: 'latchkey/v2/experiment-buckets',
   /** AES-256-GCM of webhook endpoint secrets (`whsec_…`, modules/webhooks): a box no other kind opens. */

@@ -14,7 +14,7 @@ import { createTestDatabase, dialects, startTestServer, type TestServer } from '
 
 const ADMIN = '/api/admin/v1';
 const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
-const ALL_SCOPES = ['users:read', 'users:write', 'users:delete', 'users:import', 'sessions:write', 'audit:read', 'audit:export', 'experiments:read', 'experiments:write', 'api_keys:manage', 'tokens:issue', 'tokens:redeem', 'append_tokens:issue', 'analytics:read', 'analytics:export'];
+const ALL_SCOPES = ['users:read', 'users:write', 'users:delete', 'users:import', 'sessions:write', 'audit:read', 'audit:export', 'experiments:read', 'experiments:write', 'api_keys:manage', 'tokens:issue', 'tokens:redeem', 'append_tokens:issue', 'rollout:read', 'rollout:write', 'analytics:read', 'analytics:export'];
 
 /** Runs `latchkey <args>` as an operator would (a child process), against the given database. */
 function runCli(databaseUrl: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -191,6 +191,13 @@ for (const dialect of dialects) {
         ['DELETE', '/api-keys/abc', 'api_keys:manage'],
         ['POST', '/login-results/redeem', 'tokens:redeem', { loginResult: 'x' }],
         ['POST', '/append-tokens', 'append_tokens:issue', { userId: user.id }],
+        // Gradual rollout (issue 14, rollout.routes.ts).
+        ['GET', '/rollout-rules', 'rollout:read'],
+        ['GET', '/rollout-rules/autofill', 'rollout:read'],
+        ['PUT', '/rollout-rules/autofill', 'rollout:write', {}],
+        ['PATCH', '/rollout-rules/autofill', 'rollout:write', { killSwitch: true }],
+        ['DELETE', '/rollout-rules/autofill', 'rollout:write'],
+        ['POST', '/rollout-rules/autofill/preview', 'rollout:read', {}],
         // The support console's data (issue 13, support.routes.ts).
         ['GET', '/users/search?q=mg', 'users:read'],
         ['GET', `/users/${user.id}/timeline`, 'audit:read'],
@@ -275,6 +282,7 @@ for (const dialect of dialects) {
         externalId: 'shop-42',
         status: 'active',
         createdAt: undefined,
+        segment: null,
       });
       const byId = await root.get(`${ADMIN}/users/${created.id}`);
       assert.equal(byId.body.id, created.id);

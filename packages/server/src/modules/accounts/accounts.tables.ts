@@ -24,4 +24,6 @@ export interface UsersTable {
   /** Lower-cased, unique among users. */
   email_key: string | null;
   email_verified_at: number | null;
+  /** A label set through the management API that rollout rules can target (null: none). */
+  segment: ColumnType<string | null, string | null | undefined, string | null>;
 }

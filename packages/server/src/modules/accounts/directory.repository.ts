@@ -1,5 +1,6 @@
 import { sql, type Insertable, type Kysely, type Updateable } from 'kysely';
 import type { Database } from '../../db/database.ts';
+import type { Selectable } from 'kysely';
 import { dialectOf } from '../../db/columns.ts';
 import type { UsersTable } from './accounts.tables.ts';
 
@@ -16,6 +17,8 @@ export interface DirectoryUser {
   externalId: string | null;
   status: 'active' | 'disabled';
   createdAt: number;
+  /** Rollout segment (modules/rollout), null when none. */
+  segment: string | null;
 }
 
 /** Where a listing continues: after this (created_at, id). */
@@ -24,9 +27,9 @@ export interface DirectoryPosition {
   id: string;
 }
 
-const COLUMNS = ['id', 'username', 'display_name', 'email', 'external_id', 'status', 'created_at'] as const;
+const COLUMNS = ['id', 'username', 'display_name', 'email', 'external_id', 'status', 'created_at', 'segment'] as const;
 
-function toUser(row: Pick<UsersTable, (typeof COLUMNS)[number]>): DirectoryUser {
+function toUser(row: Pick<Selectable<UsersTable>, (typeof COLUMNS)[number]>): DirectoryUser {
   return {
     id: row.id,
     username: row.username,
@@ -35,6 +38,7 @@ function toUser(row: Pick<UsersTable, (typeof COLUMNS)[number]>): DirectoryUser 
     externalId: row.external_id,
     status: row.status === 'active' ? 'active' : 'disabled',
     createdAt: Number(row.created_at),
+    segment: row.segment ?? null,
   };
 }
 
@@ -119,7 +123,7 @@ export function createDirectoryRepository() {
     async findByUsernameKeyPrefixes(db: Kysely<Database>, prefixes: readonly string[], perPrefix: number): Promise<{ prefix: string; user: DirectoryUser }[]> {
       if (prefixes.length === 0) return [];
       const columns = sql.join(COLUMNS.map((c) => sql.ref(c)));
-      type Found = Pick<UsersTable, (typeof COLUMNS)[number]> & { p: number | string };
+      type Found = Pick<Selectable<UsersTable>, (typeof COLUMNS)[number]> & { p: number | string };
       if (dialectOf(db) === 'postgres') {
         // One small statement however many prefixes: an index range scan per array element.
         const key = sql`username_key COLLATE "C"`;
@@ -169,7 +173,7 @@ export function createDirectoryRepository() {
     async updateProfile(
       db: Kysely<Database>,
       id: string,
-      changes: { displayName?: string; email?: { address: string; key: string } | null },
+      changes: { displayName?: string; email?: { address: string; key: string } | null; segment?: string | null },
       now: number,
     ): Promise<boolean | 'email'> {
       if (changes.email) {
@@ -178,6 +182,7 @@ export function createDirectoryRepository() {
       }
       const set: Updateable<UsersTable> = {};
       if (changes.displayName !== undefined) set.display_name = changes.displayName;
+      if (changes.segment !== undefined) set.segment = changes.segment;
       if (changes.email !== undefined) {
         set.email = changes.email?.address ?? null;
         set.email_key = changes.email?.key ?? null;

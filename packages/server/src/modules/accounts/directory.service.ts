@@ -32,6 +32,14 @@ function checkExternalId(value: string): string {
   return value;
 }
 
+const SEGMENT = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** A rollout segment: 1 to 64 letters, digits, `_`, `.` or `-` (rules match it exactly). */
+function checkSegment(value: string): string {
+  if (!SEGMENT.test(value)) throw CommonErrors.invalid_request({ detail: '/segment: 1 to 64 letters, digits, "_", "." or "-"' });
+  return value;
+}
+
 function checkEmail(value: string): { address: string; key: string } {
   const email = normalizeEmail(value);
   if (!email.ok) throw AccountErrors.email_invalid({ detail: `email ${email.problem}` });
@@ -52,7 +60,7 @@ export function createUserDirectory(deps: { clock: Clock; random: Random }) {
      */
     async create(
       db: Kysely<Database>,
-      input: { username: string; displayName?: string | undefined; email?: string | undefined; externalId?: string | undefined },
+      input: { username: string; displayName?: string | undefined; email?: string | undefined; externalId?: string | undefined; segment?: string | undefined },
     ): Promise<DirectoryUser> {
       const name = normalizeUsername(input.username);
       if (!name.ok) throw AccountErrors.username_invalid({ detail: `username ${name.problem}` });
@@ -63,6 +71,7 @@ export function createUserDirectory(deps: { clock: Clock; random: Random }) {
       if (!display.ok) throw AccountErrors.display_name_invalid({ detail: `displayName ${display.problem}` });
       const email = input.email === undefined ? undefined : checkEmail(input.email);
       const externalId = input.externalId === undefined ? null : checkExternalId(input.externalId);
+      const segment = input.segment === undefined ? null : checkSegment(input.segment);
       const now = deps.clock.now();
       const user: DirectoryUser = {
         id: deps.random.uuid(),
@@ -72,6 +81,7 @@ export function createUserDirectory(deps: { clock: Clock; random: Random }) {
         externalId,
         status: 'active',
         createdAt: now,
+        segment,
       };
       const outcome = await repository.insert(db, {
         id: user.id,
@@ -87,6 +97,7 @@ export function createUserDirectory(deps: { clock: Clock; random: Random }) {
         email: email?.address ?? null,
         email_key: email?.key ?? null,
         email_verified_at: email ? now : null,
+        segment,
       });
       if (outcome === 'username') throw AccountErrors.username_taken();
       if (outcome === 'confusable') throw AccountErrors.username_confusable();
@@ -199,8 +210,13 @@ export function createUserDirectory(deps: { clock: Clock; random: Random }) {
     },
 
     /** Throws not_found, display_name_invalid, email_invalid or email_taken; `email: null` removes the address. */
-    async updateProfile(db: Kysely<Database>, id: string, input: { displayName?: string | undefined; email?: string | null | undefined }): Promise<DirectoryUser> {
-      const changes: { displayName?: string; email?: { address: string; key: string } | null } = {};
+    async updateProfile(
+      db: Kysely<Database>,
+      id: string,
+      input: { displayName?: string | undefined; email?: string | null | undefined; segment?: string | null | undefined },
+    ): Promise<DirectoryUser> {
+      const changes: { displayName?: string; email?: { address: string; key: string } | null; segment?: string | null } = {};
+      if (input.segment !== undefined) changes.segment = input.segment === null ? null : checkSegment(input.segment);
       if (input.displayName !== undefined) {
         const display = normalizeDisplayName(input.displayName);
         if (!display.ok) throw AccountErrors.display_name_invalid({ detail: `displayName ${display.problem}` });

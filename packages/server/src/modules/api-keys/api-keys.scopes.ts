@@ -19,6 +19,8 @@ export const API_KEY_SCOPES = {
   'experiments:read': 'List A/B tests of passkey UX and read their results',
   'experiments:write': 'Create, start and stop A/B tests (stopping with a winner rolls it out to everybody)',
   'append_tokens:issue': 'Issue one-time append tokens that let a user add a passkey without a Latchkey sign-in (and create a user by externalId on the way)',
+  'rollout:read': 'Read rollout rules and preview how many users and devices a rule reaches',
+  'rollout:write': 'Change rollout rules (percentage, filters, allow and deny lists, kill switch); every change is audited',
   'webhooks:read': 'List webhook endpoints, the event catalogue and the delivery log (payloads included; never a secret)',
   'webhooks:manage': 'Add, change, delete webhook endpoints, rotate their secrets, redeliver and send test events',
 } as const;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { canonicalEventV1, chainHash, GENESIS_HASH } from './audit-chain.encoding.ts';
+import { CANONICAL_V1_COLUMNS, canonicalEventV1, chainHash, GENESIS_HASH } from './audit-chain.encoding.ts';
 import { checkpointMessage, createCheckpointSigner, verifyCheckpointSignature } from './audit-chain.keys.ts';
 import type { AuditEventsTable } from './audit.tables.ts';
 
@@ -36,6 +36,27 @@ test('canonical encoding v1: fixed key order, explicit nulls, integers as string
   );
   // The same row read back with created_at as a bigint or a numeric string encodes the same.
   assert.equal(canonicalEventV1(7, { ...event, created_at: BigInt(event.created_at) as unknown as number }), canonicalEventV1(7, event));
+});
+
+test('canonical encoding v1: the same bytes as the reference (one JSON.stringify per key and value) for awkward values', () => {
+  // The first implementation, kept as the definition the faster one must match byte for byte.
+  const reference = (seq: number, e: AuditEventsTable) => {
+    const integer = (v: unknown) => (typeof v === 'bigint' ? v : BigInt(Math.trunc(Number(v)))).toString(10);
+    const parts = [`"v":1`, `"seq":${JSON.stringify(integer(seq))}`];
+    for (const column of CANONICAL_V1_COLUMNS) {
+      const value = e[column];
+      const text = column === 'created_at' ? integer(value) : value === null || value === undefined ? null : String(value);
+      parts.push(`${JSON.stringify(column)}:${text === null ? 'null' : JSON.stringify(text)}`);
+    }
+    return `{${parts.join(',')}}`;
+  };
+  const awkward: AuditEventsTable[] = [
+    event,
+    { ...event, created_at: -0, reason: 'lone \ud800 surrogate, NUL \u0000, DEL \u007f, U+2028 \u2028, tab\t', data: null },
+    { ...event, created_at: 2 ** 60 as number, user_agent: '\\"</script>', session_id: '' },
+    { ...event, created_at: '1764720000000' as unknown as number, ip: undefined as unknown as null },
+  ];
+  for (const seq of [1, 2 ** 40, Number.MAX_SAFE_INTEGER]) for (const e of awkward) assert.equal(canonicalEventV1(seq, e), reference(seq, e));
 });
 
 test('chain hash: SHA-256 over the previous hash bytes and the encoding; every column and the position count', () => {

@@ -45,19 +45,25 @@ export const CANONICAL_V1_COLUMNS = [
 export const GENESIS_HASH = '0'.repeat(64);
 
 function integerString(value: unknown): string {
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
   const n = typeof value === 'bigint' ? value : BigInt(Math.trunc(Number(value)));
   return n.toString(10);
 }
 
+/** `,"<column>":` for each column, in order: made once (the sealer encodes every event). */
+const V1_KEY_PREFIXES = CANONICAL_V1_COLUMNS.map((column) => `,${JSON.stringify(column)}:`);
+
 /** The version-1 bytes of `event` sealed at `seq`. */
 export function canonicalEventV1(seq: number, event: AuditEventsTable): string {
-  const parts = [`"v":1`, `"seq":${JSON.stringify(integerString(seq))}`];
-  for (const column of CANONICAL_V1_COLUMNS) {
+  // Decimal strings need no JSON escaping: `"${digits}"` is what JSON.stringify would write.
+  let out = `{"v":1,"seq":"${integerString(seq)}"`;
+  for (let i = 0; i < CANONICAL_V1_COLUMNS.length; i++) {
+    const column = CANONICAL_V1_COLUMNS[i] as (typeof CANONICAL_V1_COLUMNS)[number];
     const value = event[column];
-    const text = column === 'created_at' ? integerString(value) : value === null || value === undefined ? null : String(value);
-    parts.push(`${JSON.stringify(column)}:${text === null ? 'null' : JSON.stringify(text)}`);
+    out += V1_KEY_PREFIXES[i];
+    out += column === 'created_at' ? `"${integerString(value)}"` : value === null || value === undefined ? 'null' : JSON.stringify(String(value));
   }
-  return `{${parts.join(',')}}`;
+  return `${out}}`;
 }
 
 /** hash(seq) as lowercase hex, from the previous row's hex hash and the event. */

@@ -48,6 +48,9 @@ export const AuditEventTypes = [
   'login_result.redeemed',
   // Adoption analytics (issue 14): a BI export (kind, from, to, format in data), the API key as actor.
   'analytics.exported',
+  // Rollout and passkey intelligence (issue 14): a rule changed (before/after in data, actor the key); a "not now" to the append prompt.
+  'rollout_rule.changed',
+  'passkey.append_declined',
   // A/B tests (issue 14 item 3): key, feature and (on stop) the winner in data.
   'experiment.created',
   'experiment.started',

@@ -24,6 +24,7 @@ export const ManagedUserSchema = Type.Object(
     externalId: Type.Union([Type.String(), Type.Null()], { description: "The id in the company's own user store (unique)" }),
     status: Type.Union([Type.Literal('active'), Type.Literal('disabled')]),
     createdAt: Type.String({ format: 'date-time' }),
+    segment: Type.Union([Type.String(), Type.Null()], { description: 'Rollout segment (rollout rules can target it), or null' }),
   },
   { $id: 'ManagedUser' },
 );
@@ -67,6 +68,7 @@ const auditJson = (e: AuditRecord) => {
 };
 
 const UserId = Type.String({ minLength: 1, maxLength: 64 });
+const Segment = Type.String({ minLength: 1, maxLength: 64, description: 'Rollout segment: letters, digits, "_", "." or "-" (rollout rules target it)' });
 // Query strings are not coerced (ajv coerceTypes: false): the limit is digits, checked here.
 const Limit = Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$', description: 'Page size, 1 to 200 (default 50)' }));
 function limitOf(value: string | undefined): number {
@@ -122,6 +124,7 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
           displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
           email: Type.Optional(Type.String({ minLength: 1, maxLength: 320 })),
           externalId: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+          segment: Type.Optional(Segment),
         },
         { additionalProperties: false },
       ),
@@ -236,12 +239,13 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
       tags,
       security,
       operationId: 'updateUser',
-      summary: 'Change display name and/or e-mail address (null removes it)',
+      summary: 'Change display name, e-mail address and/or rollout segment (null removes it)',
       params: userParams,
       body: Type.Object(
         {
           displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
           email: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 320 }), Type.Null()])),
+          segment: Type.Optional(Type.Union([Segment, Type.Null()])),
         },
         { additionalProperties: false, minProperties: 1 },
       ),

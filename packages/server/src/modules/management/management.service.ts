@@ -92,11 +92,16 @@ export function createManagementService(deps: {
       return { items, nextCursor: rows.length > input.limit && last ? encodeCursor(last.createdAt, last.id) : null };
     },
 
-    async updateUser(id: string, input: { displayName?: string; email?: string | null }, context: RequestContext): Promise<DirectoryUser> {
+    async updateUser(id: string, input: { displayName?: string; email?: string | null; segment?: string | null }, context: RequestContext): Promise<DirectoryUser> {
       return db.transaction().execute(async (trx) => {
         const user = await directory.updateProfile(trx, id, input);
-        const fields = Object.keys(input).filter((k) => k === 'displayName' || k === 'email');
-        await audit.record(trx, context, { type: 'account.updated', outcome: 'success', subjectUserId: id, data: { fields } });
+        const fields = Object.keys(input).filter((k) => k === 'displayName' || k === 'email' || k === 'segment');
+        await audit.record(trx, context, {
+          type: 'account.updated',
+          outcome: 'success',
+          subjectUserId: id,
+          data: { fields, ...(input.segment !== undefined ? { segment: input.segment } : {}) },
+        });
         if (input.email !== undefined) {
           await audit.record(trx, context, { type: 'email.changed', outcome: 'success', subjectUserId: id, data: { removed: input.email === null } });
         }

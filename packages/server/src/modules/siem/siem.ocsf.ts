@@ -116,6 +116,7 @@ export const OCSF_MAPPING: Record<AuditEventType, Rule> = {
   'experiment.created': { class: 'entityManagement', activity: 1, entity: { type: 'Experiment', idKey: 'key' } },
   'experiment.started': { class: 'entityManagement', activity: 10, entity: { type: 'Experiment', idKey: 'key' } },
   'experiment.stopped': { class: 'entityManagement', activity: 11, entity: { type: 'Experiment', idKey: 'key' } },
+  'rollout_rule.changed': { class: 'entityManagement', activity: 3, severity: 2, entity: { type: 'Rollout Rule', idKey: 'feature' }, note: 'rule before and after in `data` (a kill switch is `after.killSwitch`)' },
   'webhook_endpoint.created': { class: 'entityManagement', activity: 1, severity: 2, entity: { type: 'Webhook Endpoint', idKey: 'endpointId' } },
   'webhook_endpoint.updated': { class: 'entityManagement', activity: 3, entity: { type: 'Webhook Endpoint', idKey: 'endpointId' } },
   'webhook_endpoint.deleted': { class: 'entityManagement', activity: 4, entity: { type: 'Webhook Endpoint', idKey: 'endpointId' } },
@@ -129,6 +130,7 @@ export const OCSF_MAPPING: Record<AuditEventType, Rule> = {
   'authorization.denied': { class: 'apiActivity', activity: 99, name: 'Authorize', failureSeverity: 3 },
   // What the browser reported about a ceremony (telemetry): Base Event (0).
   'ceremony.reported': { class: 'base', activity: 99, name: 'Ceremony Reported' },
+  'passkey.append_declined': { class: 'base', activity: 99, name: 'Passkey Prompt Declined', note: '"not now" to the append prompt (passkey intelligence)' },
 };
 
 /** Who acted, in OCSF `user.type_id` terms. */

@@ -49,6 +49,8 @@ export const EVENT_TITLES: Record<AuditEventType, Record<Language, string>> = {
   'experiment.created': { en: 'A/B test created', de: 'A/B-Test angelegt' },
   'experiment.started': { en: 'A/B test started', de: 'A/B-Test gestartet' },
   'experiment.stopped': { en: 'A/B test stopped', de: 'A/B-Test beendet' },
+  'rollout_rule.changed': { en: 'Rollout rule changed', de: 'Rollout-Regel geändert' },
+  'passkey.append_declined': { en: 'Passkey offer declined ("not now")', de: 'Passkey-Angebot abgelehnt („Später“)' },
   'webhook_endpoint.created': { en: 'Webhook endpoint added', de: 'Webhook-Endpunkt hinzugefügt' },
   'webhook_endpoint.updated': { en: 'Webhook endpoint changed', de: 'Webhook-Endpunkt geändert' },
   'webhook_endpoint.deleted': { en: 'Webhook endpoint deleted', de: 'Webhook-Endpunkt gelöscht' },

@@ -16,6 +16,42 @@ export type CredentialForSignIn = Pick<
 const LIST_COLUMNS = ['id', 'name', 'aaguid', 'device_type', 'backed_up', 'transports', 'created_at', 'last_used_at'] as const;
 export type CredentialSummary = Pick<CredentialsTable, (typeof LIST_COLUMNS)[number]>;
 
+/** What passkey intelligence may know of a user and their passkeys (webauthn.repository.ts passkeyFacts). */
+export interface PasskeyFactsOfUser {
+  user: { id: string; externalId: string | null; segment: string | null };
+  passkeys: { id: string; aaguid: string; transports: string[]; backedUp: boolean; multiDevice: boolean; createdOs: string | null; createdBrowser: string | null }[];
+}
+
+function parseTransports(json: string | null): string[] {
+  try {
+    const parsed = JSON.parse(json ?? '[]') as unknown;
+    return Array.isArray(parsed) ? parsed.filter((t): t is string => typeof t === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+type PasskeyFactsRow = {
+  user_id: string;
+  external_id: string | null;
+  segment: string | null;
+  id: string | null;
+  aaguid: string | null;
+  transports: string | null;
+  backed_up: number | null;
+  device_type: string | null;
+  created_os: string | null;
+  created_browser: string | null;
+};
+const PASSKEY_FACT_COLUMNS = ['u.id as user_id', 'u.external_id', 'u.segment', 'c.id', 'c.aaguid', 'c.transports', 'c.backed_up', 'c.device_type', 'c.created_os', 'c.created_browser'] as const;
+// Passkey decisions ask on every page load: compiled once (db/prepared-query.ts).
+const passkeyFactsByUsernameKey = preparedQuery<{ usernameKey: string }, PasskeyFactsRow>((db, p) =>
+  db.selectFrom('users as u').leftJoin('credentials as c', 'c.user_id', 'u.id').select(PASSKEY_FACT_COLUMNS).where('u.username_key', '=', p('usernameKey')).where('u.status', '=', 'active').limit(100),
+);
+const passkeyFactsByUserId = preparedQuery<{ userId: string }, PasskeyFactsRow>((db, p) =>
+  db.selectFrom('users as u').leftJoin('credentials as c', 'c.user_id', 'u.id').select(PASSKEY_FACT_COLUMNS).where('u.id', '=', p('userId')).where('u.status', '=', 'active').limit(100),
+);
+
 // The statements every ceremony runs are compiled once (db/prepared-query.ts).
 const insertChallenge = preparedInsert<ChallengeRow>('challenges');
 const consumeChallenge = preparedQuery<{ challenge: string }, ChallengeRow>((db, p) =>
@@ -168,6 +204,33 @@ export function createWebauthnRepository() {
     /** IDs and transports of a user's passkeys, for allowCredentials and excludeCredentials. */
     async listDescriptors(db: Kysely<Database>, userId: string): Promise<Pick<CredentialsTable, 'id' | 'transports'>[]> {
       return db.selectFrom('credentials').select(['id', 'transports']).where('user_id', '=', userId).orderBy('created_at').execute();
+    },
+
+    /**
+     * Passkey intelligence (modules/intelligence): an active user, by username key or id, with what
+     * is known of their passkeys (no keys, no names), in one indexed query. The same query runs for a
+     * username that does not exist (it returns no row), so both cost the same.
+     */
+    async passkeyFacts(db: Kysely<Database>, by: { usernameKey: string } | { userId: string }): Promise<PasskeyFactsOfUser | undefined> {
+      const rows = 'usernameKey' in by ? await passkeyFactsByUsernameKey.rows(db, by) : await passkeyFactsByUserId.rows(db, by);
+      const first = rows[0];
+      if (!first) return undefined;
+      return {
+        user: { id: first.user_id, externalId: first.external_id, segment: first.segment },
+        passkeys: rows.flatMap((r) =>
+          r.id
+            ? [{
+                id: r.id,
+                aaguid: r.aaguid ?? '',
+                transports: parseTransports(r.transports),
+                backedUp: Number(r.backed_up) === 1,
+                multiDevice: r.device_type === 'multiDevice',
+                createdOs: r.created_os ?? null,
+                createdBrowser: r.created_browser ?? null,
+              }]
+            : [],
+        ),
+      };
     },
 
     async countByUser(db: Kysely<Database>, userId: string): Promise<number> {

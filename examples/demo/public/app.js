@@ -47,6 +47,30 @@ if (page === 'home') {
   auth.addEventListener('latchkey-error', () => {
     document.getElementById('notice').textContent = '';
   });
+  // A recovery support started for this user: the mailed link ends in #support-code=… (the SDK's
+  // recoverWithSupportCode). It opens the same restricted session as self-service recovery, and
+  // the account page asks for a new passkey.
+  // The same for a code an agent read out on the phone, typed into the form under the sign-in box.
+  const redeemSupportCode = (code, what) =>
+    latchkey.recoverWithSupportCode(code).then(
+      () => {
+        sessionStorage.setItem('demo:notice', 'support-recovery');
+        location.assign('/account.html');
+      },
+      (error) => {
+        document.getElementById('notice').textContent =
+          error.code === 'support_code_invalid' ? `This recovery ${what} has expired or was used already: ask support for a new one.` : 'The recovery could not start; try again.';
+      },
+    );
+  const supportCode = new URLSearchParams(location.hash.slice(1)).get('support-code');
+  if (supportCode) {
+    history.replaceState(null, '', '/');
+    redeemSupportCode(supportCode, 'link');
+  }
+  document.getElementById('support-code-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    redeemSupportCode(document.getElementById('support-code').value, 'code');
+  });
   if (new URLSearchParams(location.search).has('signed-out')) {
     document.getElementById('notice').textContent = 'Signed out.';
     history.replaceState(null, '', '/');
@@ -74,6 +98,8 @@ if (page === 'account') {
             ? 'Signed in with a code from your e-mail.'
             : notice === 'recovery'
               ? 'Your e-mail and recovery code checked out.'
+              : notice === 'support-recovery'
+                ? 'Support started the recovery of your account.'
               : notice === 'recovered'
                 ? 'Your account is recovered: sign in with the new passkey from now on. Make new recovery codes below.'
                 : 'Signed in.';

@@ -433,6 +433,17 @@ export class LatchkeyClient {
   }
 
   /**
+   * Redeems a recovery that support started: the code an agent read out (XXXX-XXXX-XXXX) or the
+   * `support-code` of the mailed link (`#support-code=…` in the page's URL). Opens the same restricted
+   * session as `recover` (`scope: 'recovery'`): register a passkey next with `addPasskey`.
+   */
+  async recoverWithSupportCode(code: string): Promise<{ user: User; session: Session }> {
+    const answer = (await this.request<{ user: User; session: Session }>('POST', '/recovery/support', { code })).body;
+    this.#remember(answer);
+    return answer;
+  }
+
+  /**
    * What to offer on this device (passkey button, autofill, append prompt, passkey-first
    * sign-up, fallback only), each with a reason. Call it before showing passkey UI; if it fails,
    * keep to what you would show without it.

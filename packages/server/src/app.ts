@@ -26,6 +26,10 @@ import { PUBLIC_ROUTE, SIGNED_IN } from './http/openapi.ts';
 import { createAccountsService, createUserDirectory } from './modules/accounts/accounts.module.ts';
 import { createApiKeysService } from './modules/api-keys/api-keys.module.ts';
 import { createManagementService } from './modules/management/management.module.ts';
+import { createLockoutLifter, createStaffService, createSupportRecoveryService } from './modules/staff/staff.module.ts';
+import { staffRoutes, supportActionRoutes } from './modules/staff/staff.routes.ts';
+import { supportRecoveryRoutes } from './modules/staff/support-recovery.routes.ts';
+import { redactConfig } from './config/load.ts';
 import { createAppendTokensService } from './modules/append-tokens/append-tokens.module.ts';
 import { MANAGEMENT_PREFIX, managementRoutes } from './modules/management/management.routes.ts';
 import { createAuditChainService, createAuditService, createCheckpointSigner, type AuditChainService } from './modules/audit/audit.module.ts';
@@ -101,6 +105,11 @@ export interface AppOverrides {
 const SWEEP_INTERVAL_MS = 60_000;
 /** How stale a node's view of the A/B tests may be: a stop (roll-out) reaches every node within this. */
 const EXPERIMENTS_REFRESH_MS = 2_000;
+
+/** Where people reach this server: the first allowed origin (links in mails, the console's enrolment URL). */
+export function publicOriginOf(config: Readonly<Config>): string {
+  return config.rp.origins[0] ?? `http://localhost:${config.server.port}`;
+}
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -296,11 +305,15 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   // Every sign-in and every ceremony report passes these: counted in memory, written once a second.
   const authLimiter = createBatchedRateLimiter({ db, clock, limit: config.auth.perIpPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('auth') });
   const apiKeys = createApiKeysService({ db, clock, random, audit, failureLimiter: authLimiter });
+  const directory = createUserDirectory({ clock, random });
+  // Enrolment links for new staff (POST /staff) live longer than a backend's append token (at most 15 minutes).
+  const staffEnrollTokens = createAppendTokensService({ db, clock, random, audit, ttlSeconds: 900 });
+  const staff = createStaffService({ db, clock, audit, directory, appendTokens: staffEnrollTokens, countPasskeys: (trx, userId) => repository.countByUser(trx, userId) });
   const auth = createAuth(sessions, cookies, {
     clock,
     maxAgeSeconds: config.auth.stepUpMaxAgeSeconds,
     hasPasskey: async (userId) => (await repository.countByUser(db, userId)) > 0,
-  }, apiKeys);
+  }, apiKeys, staff);
   const signupLimiter = createRateLimiter({ db, clock, limit: config.signup.perIpPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('signup') });
 
   const telemetryLimiter = createBatchedRateLimiter({ db, clock, limit: config.telemetry.perIpPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('telemetry') });
@@ -308,7 +321,6 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   const csrfGuard = createCsrfGuard(config.rp.origins, (origin, request) => warnRefusedOrigin('csrf', origin, request));
   app.addHook('preHandler', (request, _reply, done) => done(csrfGuard(request)));
 
-  const directory = createUserDirectory({ clock, random });
   const signingKeys = createTokenSigningKeys({ db, clock, random, keys, config });
   await signingKeys.refresh();
   signingKeys.start((err) => app.log.warn({ err }, 'signing key refresh failed'));
@@ -406,7 +418,10 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   });
   installWellKnown(app, config);
   await app.register(auditKeyRoutes, { jwk: auditChain.publicJwk });
-  const management = createManagementService({ db, directory, sessions, passkeys, audit, clock, appendTokens });
+  const management = createManagementService({
+    db, directory, sessions, passkeys, audit, clock, appendTokens, isStaff: async (trx, userId) => (await staff.roleOf(userId, trx)) !== undefined,
+    refuseIfLastAdmin: (trx, userId) => staff.refuseIfLastAdmin(trx, userId),
+  });
   await app.register(managementRoutes, { prefix: MANAGEMENT_PREFIX, management, apiKeys, auth });
   await app.register(tokenAdminRoutes, { prefix: MANAGEMENT_PREFIX, tokens, auth });
   // Adoption analytics: the rollups are folded off the request path from the sealed audit chain.
@@ -509,6 +524,23 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     lockout,
     isActive: async (userId) => (await accounts.findById(userId))?.status === 'active',
   });
+  // Staff and the support console (issue 13): /me, /staff, support actions and settings under the
+  // management prefix; the user's side of a support recovery on the public API.
+  const supportRecovery = createSupportRecoveryService({
+    db, clock, random, audit, accounts, sessions, mailer, rpName: config.rp.name, recoveryUrl: config.auth.supportRecoveryUrl ?? `${publicOriginOf(config)}/`,
+  });
+  const staffDeps = {
+    staff,
+    auth,
+    stepUpMaxAgeSeconds: config.auth.stepUpMaxAgeSeconds,
+    publicOrigin: publicOriginOf(config),
+    recovery: supportRecovery,
+    lockouts: createLockoutLifter({ db, audit, lockout, userExists: async (trx, userId) => (await directory.findById(trx, userId)) !== undefined }),
+    settings: redactConfig(config),
+  };
+  await app.register(staffRoutes, { prefix: MANAGEMENT_PREFIX, ...staffDeps });
+  await app.register(supportActionRoutes, { prefix: MANAGEMENT_PREFIX, ...staffDeps });
+  await app.register(supportRecoveryRoutes, { recovery: supportRecovery, auth, cookies, clock, accounts, ipLimiter: codeIpLimiter });
   await app.register(fallbackRoutes, {
     auth,
     cookies,
@@ -613,6 +645,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
       repository.deleteExpiredChallenges(db, now),
       sessions.sweepExpired(),
       appendTokens.sweep(),
+      supportRecovery.sweep(),
       signupLimiter.sweep(),
       codeIpLimiter.sweep(),
       perClientLimiter.sweep(),

@@ -15,6 +15,12 @@ import { systemClock } from './platform/clock.ts';
 import { cryptoRandom } from './platform/random.ts';
 import { createTokenSigningKeys } from './modules/tokens/tokens.module.ts';
 import { KEYS_USAGE, runKeysCommand } from './modules/tokens/tokens.cli.ts';
+import { runStaffCommand, STAFF_USAGE, StaffUsageError } from './modules/staff/staff.cli.ts';
+import { createStaffService } from './modules/staff/staff.module.ts';
+import { enrollUrlOf } from './modules/staff/staff.routes.ts';
+import { createUserDirectory } from './modules/accounts/accounts.module.ts';
+import { createAppendTokensService } from './modules/append-tokens/append-tokens.module.ts';
+import { createWebauthnRepository } from './modules/webauthn/webauthn.module.ts';
 
 const USAGE = `Usage: latchkey <command>
 
@@ -26,10 +32,45 @@ Commands:
                    lift the lock on e-mail codes for an address (after too many wrong codes);
                    a passkey sign-in of the account lifts it too
 ${API_KEYS_USAGE}
+${STAFF_USAGE}
 ${KEYS_USAGE}
 ${AUDIT_USAGE}
 
 The database comes from LATCHKEY_DATABASE_URL (default sqlite:./data/latchkey.db).`;
+
+/** How long the enrolment link `staff add` prints stays valid (append tokens allow at most 15 minutes). */
+const STAFF_ENROLL_TTL_SECONDS = 900;
+
+/** Audit rows the CLI writes: no user agent to parse. */
+function cliAudit() {
+  return createAuditService({ clock: systemClock, random: cryptoRandom, parseUserAgent: () => ({ os: null, browser: null, device: null }) });
+}
+
+/** The operator on the command line is the actor of what the CLI does. */
+function cliContext() {
+  return { requestId: `cli-${cryptoRandom.uuid()}`, ip: null, userAgent: null, actor: { kind: 'cli' as const, id: operatorName() } };
+}
+
+/**
+ * Prints what a sub-command returns; a usage mistake exits 64 with the usage, a refusal of the
+ * service (an AppError) exits 1 naming its code.
+ */
+async function printOutcome(run: () => Promise<string>, usage: string, isUsageError: (error: unknown) => boolean): Promise<number> {
+  try {
+    process.stdout.write(`${await run()}\n`);
+    return 0;
+  } catch (error) {
+    if (isUsageError(error)) {
+      process.stderr.write(`latchkey: ${(error as Error).message}\n\n${usage}\n`);
+      return 64;
+    }
+    if (error instanceof AppError) {
+      process.stderr.write(`latchkey: ${error.detail ?? error.title} (${error.code})\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
 
 function operatorName(): string | null {
   try {
@@ -60,22 +101,27 @@ async function run(command: string | undefined, args: string[]): Promise<number>
     } else if (command === 'api-keys') {
       // A fresh install has no tables yet: the first key must be makeable before the first start.
       await migrateToLatest(database.db);
-      const audit = createAuditService({ clock: systemClock, random: cryptoRandom, parseUserAgent: () => ({ os: null, browser: null, device: null }) });
-      const service = createApiKeysService({ db: database.db, clock: systemClock, random: cryptoRandom, audit });
-      const context = { requestId: `cli-${cryptoRandom.uuid()}`, ip: null, userAgent: null, actor: { kind: 'cli' as const, id: operatorName() } };
-      try {
-        process.stdout.write(`${await runApiKeysCommand(args, service, context, systemClock.now())}\n`);
-      } catch (error) {
-        if (error instanceof UsageError) {
-          process.stderr.write(`latchkey: ${error.message}\n\n${USAGE}\n`);
-          return 64;
-        }
-        if (error instanceof AppError) {
-          process.stderr.write(`latchkey: ${error.detail ?? error.title} (${error.code})\n`);
-          return 1;
-        }
-        throw error;
-      }
+      const service = createApiKeysService({ db: database.db, clock: systemClock, random: cryptoRandom, audit: cliAudit() });
+      return await printOutcome(() => runApiKeysCommand(args, service, cliContext(), systemClock.now()), USAGE, (e) => e instanceof UsageError);
+    } else if (command === 'staff') {
+      // Like api-keys: the first admin is made on a fresh install, before the first start.
+      await migrateToLatest(database.db);
+      const audit = cliAudit();
+      const directory = createUserDirectory({ clock: systemClock, random: cryptoRandom });
+      // An enrolment link lives longer than a backend's append token: the person may open it a few minutes later.
+      const appendTokens = createAppendTokensService({ db: database.db, clock: systemClock, random: cryptoRandom, audit, ttlSeconds: STAFF_ENROLL_TTL_SECONDS });
+      const passkeys = createWebauthnRepository();
+      const staff = createStaffService({ db: database.db, clock: systemClock, audit, directory, appendTokens, countPasskeys: (db, userId) => passkeys.countByUser(db, userId) });
+      const origin = config.rp.origins[0] ?? `http://localhost:${config.server.port}`;
+      const runStaff = () =>
+        runStaffCommand(args, {
+          staff,
+          context: cliContext(),
+          enrollUrl: (token) => enrollUrlOf(origin, token),
+          findUserId: async (username) => (await directory.findByUsername(database.db, username))?.id,
+          progress: (line) => process.stderr.write(`${line}\n`),
+        });
+      return await printOutcome(runStaff, STAFF_USAGE, (e) => e instanceof StaffUsageError);
     } else if (command === 'keys') {
       await migrateToLatest(database.db);
       const keys = deriveServerKeys(await loadServerSecret(database.db, cryptoRandom, config.secrets.serverSecret));

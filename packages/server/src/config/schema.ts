@@ -126,6 +126,12 @@ export const ConfigSchema = Type.Object(
           description: 'Passkey sign-in and step-up requests (options and verify, counted apart), registration verifies, and refused management API keys, one client IP may make per hour (SEC-34)',
         }),
         recoveryEnabled: Type.Boolean({ default: true, description: 'Account recovery with an e-mail code plus a recovery code (SEC-39)' }),
+        supportRecoveryUrl: Type.Optional(
+          Type.String({
+            minLength: 1,
+            description: 'Page of your app that redeems a recovery link support e-mails (the link is this URL + #support-code=…); default: the first origin + /',
+          }),
+        ),
       },
       { ...strict, default: {} },
     ),
@@ -432,6 +438,7 @@ export const ENVIRONMENT: ReadonlyArray<{ env: string; path: readonly [string, s
   { env: 'LATCHKEY_STEP_UP_MAX_AGE_SECONDS', path: ['auth', 'stepUpMaxAgeSeconds'] },
   { env: 'LATCHKEY_AUTH_PER_IP_PER_HOUR', path: ['auth', 'perIpPerHour'] },
   { env: 'LATCHKEY_RECOVERY_ENABLED', path: ['auth', 'recoveryEnabled'] },
+  { env: 'LATCHKEY_SUPPORT_RECOVERY_URL', path: ['auth', 'supportRecoveryUrl'] },
   { env: 'LATCHKEY_EMAIL_CODE_TTL_SECONDS', path: ['emailCode', 'ttlSeconds'] },
   { env: 'LATCHKEY_EMAIL_CODE_MAX_ATTEMPTS', path: ['emailCode', 'maxAttempts'] },
   { env: 'LATCHKEY_EMAIL_CODE_RESEND_SECONDS', path: ['emailCode', 'resendCooldownSeconds'] },

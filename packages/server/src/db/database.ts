@@ -12,6 +12,7 @@ import type { DeviceSignalsTable } from '../modules/intelligence/intelligence.ta
 import type { RolloutRulesTable, RolloutStateTable } from '../modules/rollout/rollout.tables.ts';
 import type { SiemCursorsTable } from '../modules/siem/siem.tables.ts';
 import type { SessionsTable } from '../modules/sessions/sessions.tables.ts';
+import type { StaffMembersTable, SupportRecoveriesTable } from '../modules/staff/staff.tables.ts';
 import type { WebhookDeliveriesTable, WebhookDeliveryAttemptsTable, WebhookEndpointsTable, WebhookOutboxTable } from '../modules/webhooks/webhooks.tables.ts';
 import type { ChallengesTable, ConsumedChallengesTable, CredentialsTable } from '../modules/webauthn/webauthn.tables.ts';
 
@@ -54,6 +55,8 @@ export interface Database {
   analytics_seen_reports: AnalyticsSeenReportsTable;
   analytics_passkey_users: AnalyticsPasskeyUsersTable;
   analytics_user_days: AnalyticsUserDaysTable;
+  staff_members: StaffMembersTable;
+  support_recoveries: SupportRecoveriesTable;
   rollout_rules: RolloutRulesTable;
   rollout_state: RolloutStateTable;
   device_signals: DeviceSignalsTable;

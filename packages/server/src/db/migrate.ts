@@ -17,6 +17,7 @@ import * as consoleSearch from './migrations/2026_12_04_console_search.ts';
 import * as experiments from './migrations/2026_12_04_experiments.ts';
 import * as rollout from './migrations/2026_12_04_rollout.ts';
 import * as siemCursors from './migrations/2026_12_04_siem_cursors.ts';
+import * as staff from './migrations/2026_12_04_staff.ts';
 import * as webhooks from './migrations/2026_12_04_webhooks.ts';
 
 /** Explicit import map: the order is the file names' order, and nothing is found by scanning folders. */
@@ -38,6 +39,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_04_experiments': experiments,
   '2026_12_04_rollout': rollout,
   '2026_12_04_siem_cursors': siemCursors,
+  '2026_12_04_staff': staff,
   '2026_12_04_webhooks': webhooks,
 };
 

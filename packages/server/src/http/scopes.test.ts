@@ -11,7 +11,7 @@ describe('installScopeGuard', () => {
       await assert.rejects(
         async () => {
           await app.register(async (admin) => {
-            installScopeGuard(admin, async () => undefined);
+            installScopeGuard(admin, { authorize: async () => undefined, confirmDestructive: async () => {} });
             admin.get('/users', config ? { config: config as never } : {}, async () => ({}));
           });
           await app.ready();
@@ -27,9 +27,12 @@ describe('installScopeGuard', () => {
     const asked: string[] = [];
     const app = Fastify();
     await app.register(async (admin) => {
-      installScopeGuard(admin, async (_request: FastifyRequest, scope) => {
-        asked.push(scope);
-        if (scope === 'users:delete') throw Object.assign(new Error('denied'), { statusCode: 403 });
+      installScopeGuard(admin, {
+        authorize: async (_request: FastifyRequest, scope) => {
+          asked.push(scope);
+          if (scope === 'users:delete') throw Object.assign(new Error('denied'), { statusCode: 403 });
+        },
+        confirmDestructive: async () => {},
       });
       admin.get('/users', { config: { scope: 'users:read' } }, async () => ({ ok: true }));
       admin.delete('/users/:id', { config: { scope: 'users:delete' } }, async () => ({ deleted: true }));

@@ -10,5 +10,10 @@ export interface RequestContext {
    * failing). Absent: the user
    * the event is about acts for themselves.
    */
-  actor?: { kind: 'api_key' | 'cli' | 'user' | 'append_token' | 'system'; id: string | null };
+  actor?: { kind: 'api_key' | 'cli' | 'user' | 'append_token' | 'staff' | 'system'; id: string | null };
+  /**
+   * Why a staff member (or a key's caller) did this: the written reason a destructive management
+   * action carries, recorded on every audit row of that action (SEC-47).
+   */
+  reason?: string;
 }

@@ -58,7 +58,8 @@ export class TestClient {
     }
     const text = await response.text();
     let parsed: unknown = text;
-    if ((response.headers.get('content-type') ?? '').includes('json') && text) parsed = JSON.parse(text);
+    // JSON and problem+json, not NDJSON (a stream of documents, read as text).
+    if (/[/+]json\b/.test(response.headers.get('content-type') ?? '') && text) parsed = JSON.parse(text);
     return { status: response.status, headers: response.headers, body: parsed, text };
   }
 

@@ -6,5 +6,5 @@ export {
   type ApiKeyPrincipal,
   type ApiKeyView,
 } from './api-keys.service.ts';
-export { API_KEY_SCOPES, ALL_SCOPES, isApiKeyScope, parseScopes, type ApiKeyScope } from './api-keys.scopes.ts';
+export { API_KEY_SCOPES, ALL_SCOPES, STAFF_ONLY_SCOPES, isApiKeyScope, parseScopes, type ApiKeyScope } from './api-keys.scopes.ts';
 export { ApiKeyErrors } from './api-keys.errors.ts';

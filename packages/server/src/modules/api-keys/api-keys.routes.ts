@@ -35,7 +35,7 @@ export async function apiKeyRoutes(app: FastifyInstance, deps: { apiKeys: ApiKey
   const errors = { 400: problem, 401: problem, 403: problem };
 
   r.post('/api-keys', {
-    config: { scope: 'api_keys:manage' },
+    config: { scope: 'api_keys:manage', destructive: true },
     schema: {
       tags,
       security,
@@ -47,6 +47,7 @@ export async function apiKeyRoutes(app: FastifyInstance, deps: { apiKeys: ApiKey
           name: Type.String({ minLength: 1, maxLength: 200 }),
           scopes: Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: 64 }),
           expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
+          reason: Type.Optional(Type.String({ maxLength: 2000, description: 'Why (3 to 500 characters; required for staff): audited' })),
         },
         { additionalProperties: false },
       ),
@@ -59,7 +60,8 @@ export async function apiKeyRoutes(app: FastifyInstance, deps: { apiKeys: ApiKey
       name: request.body.name,
       scopes: request.body.scopes,
       expiresAt: expiresAt === undefined ? null : Date.parse(expiresAt),
-      ...(principal.kind === 'api_key' ? { creator: principal.key } : {}),
+      // A key, or a staff member, can grant only scopes it holds (console:access never: a key is not staff).
+      creator: principal.kind === 'api_key' ? principal.key : { id: principal.kind === 'staff' ? principal.staff.userId : 'user', name: 'staff', scopes: [...principal.scopes] },
       context: requestContext(request),
     });
     return reply.code(201).send({ apiKey: created.key, secret: created.secret });
@@ -71,7 +73,7 @@ export async function apiKeyRoutes(app: FastifyInstance, deps: { apiKeys: ApiKey
   }, async () => ({ apiKeys: await deps.apiKeys.list() }));
 
   r.delete('/api-keys/:id', {
-    config: { scope: 'api_keys:manage' },
+    config: { scope: 'api_keys:manage', destructive: true },
     schema: {
       tags,
       security,

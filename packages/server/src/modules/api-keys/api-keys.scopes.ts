@@ -7,6 +7,7 @@ export const API_KEY_SCOPES = {
   'users:read': 'Look up and list users, their passkeys and sessions',
   'users:write': 'Create users, change display name and e-mail, disable and re-enable, delete a passkey',
   'users:delete': 'Delete (erase) a user',
+  'users:export': 'Export every user with their passkeys (NDJSON)',
   'users:import': 'Import users with their passkeys (attaching a passkey lets its holder sign in as the user: grant it sparingly)',
   'sessions:write': "End one or all of a user's sessions",
   'audit:read': "Read audit events: a user's timeline, the audit search and the chain verdict",
@@ -23,6 +24,12 @@ export const API_KEY_SCOPES = {
   'rollout:write': 'Change rollout rules (percentage, filters, allow and deny lists, kill switch); every change is audited',
   'webhooks:read': 'List webhook endpoints, the event catalogue and the delivery log (payloads included; never a secret)',
   'webhooks:manage': 'Add, change, delete webhook endpoints, rotate their secrets, redeliver and send test events',
+  'recovery:start': "Start an account recovery for a user (a one-time link by e-mail or a code to read out)",
+  'lockouts:lift': "Lift the locks and delays that failed attempts put on a user's fallback methods",
+  'settings:read': 'Read the effective server configuration (secrets masked)',
+  'staff:read': 'List staff members and their roles',
+  'staff:manage': "Add, change and remove staff members, and act on a staff member's own account",
+  'console:access': 'Staff roles only (an API key cannot hold it): sign in to the support console and read one\'s own staff profile (GET /me)',
 } as const;
 
 export type ApiKeyScope = keyof typeof API_KEY_SCOPES;
@@ -32,6 +39,9 @@ export const ALL_SCOPES = Object.keys(API_KEY_SCOPES) as ApiKeyScope[];
 export function isApiKeyScope(value: string): value is ApiKeyScope {
   return Object.hasOwn(API_KEY_SCOPES, value);
 }
+
+/** Scopes only a staff role holds: a key that held them would be a staff member without a person. */
+export const STAFF_ONLY_SCOPES: readonly ApiKeyScope[] = ['console:access'];
 
 /**
  * A scope list as a person or a request writes it (`users:read,users:write`): trimmed, without
@@ -43,6 +53,7 @@ export function parseScopes(input: readonly string[]): { ok: true; scopes: ApiKe
     const scope = raw.trim();
     if (scope === '') continue;
     if (!isApiKeyScope(scope)) return { ok: false, problem: `unknown scope "${scope.slice(0, 40)}" (known: ${ALL_SCOPES.join(', ')})` };
+    if (STAFF_ONLY_SCOPES.includes(scope)) return { ok: false, problem: `${scope} is held by staff roles only, never by a key` };
     if (!scopes.includes(scope)) scopes.push(scope);
   }
   if (scopes.length === 0) return { ok: false, problem: 'at least one scope is needed' };

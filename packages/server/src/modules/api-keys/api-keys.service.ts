@@ -73,7 +73,7 @@ export interface ApiKeysService {
     name: string;
     scopes: readonly string[];
     expiresAt?: number | null;
-    /** The key making this one, if any: it can only grant scopes it holds. */
+    /** The key (or the staff member's role) making this one, if any: it can only grant scopes it holds. */
     creator?: ApiKeyPrincipal;
     context: RequestContext;
   }): Promise<{ key: ApiKeyView; secret: string }>;
@@ -141,7 +141,8 @@ export function createApiKeysService(deps: {
         secretHash: sha256Base64Url(secret),
         scopes: parsed.scopes,
         createdAt: now,
-        createdBy: creator ? { kind: 'api_key', id: creator.id } : { kind: input.context.actor?.kind ?? 'cli', id: input.context.actor?.id ?? null },
+        // Whoever acts (a key, a staff member in the console, the CLI operator) made it.
+        createdBy: { kind: input.context.actor?.kind ?? (creator ? 'api_key' : 'cli'), id: input.context.actor?.id ?? creator?.id ?? null },
         expiresAt: input.expiresAt ?? null,
         lastUsedAt: null,
         revokedAt: null,

@@ -48,6 +48,12 @@ export const AuditEventTypes = [
   'login_result.redeemed',
   // Adoption analytics (issue 14): a BI export (kind, from, to, format in data), the API key as actor.
   'analytics.exported',
+  // Staff and the support console (issue 13): the actor is the staff member (actor_kind 'staff'), the reason on the row.
+  'staff.added',
+  'staff.role_changed',
+  'staff.removed',
+  'recovery.support_started',
+  'lockout.lifted',
   // Rollout and passkey intelligence (issue 14): a rule changed (before/after in data, actor the key); a "not now" to the append prompt.
   'rollout_rule.changed',
   'passkey.append_declined',

@@ -13,7 +13,7 @@ export interface AuditRecord {
   credentialId: string | null;
   sessionId: string | null;
   errorCode: string | null;
-  /** Why it failed, for operators and staff (never sent to the user). */
+  /** Why: a staff member's written reason for the action, or why it failed (for operators and staff, never sent to the user). */
   reason: string | null;
   requestId: string | null;
   ip: string | null;

@@ -74,7 +74,7 @@ export function createAuditService(deps: {
     const ua = deps.parseUserAgent(context.userAgent);
     // An API key or the CLI acting on a user is the actor, the user only the subject.
     const actorUserId = context.actor
-      ? (event.actorUserId ?? (context.actor.kind === 'user' ? context.actor.id : null))
+      ? (event.actorUserId ?? (context.actor.kind === 'user' || context.actor.kind === 'staff' ? context.actor.id : null))
       : (event.actorUserId ?? event.subjectUserId ?? null);
     const row: AuditEventsTable = {
       id: deps.random.timeOrderedUuid(),
@@ -88,7 +88,7 @@ export function createAuditService(deps: {
       credential_id: event.credentialId ?? null,
       session_id: event.sessionId ?? null,
       error_code: event.errorCode ?? null,
-      reason: event.reason ? sanitizeForLog(event.reason) : null,
+      reason: event.reason ? sanitizeForLog(event.reason) : context.reason ? sanitizeForLog(context.reason) : null,
       request_id: context.requestId,
       ip: context.ip,
       user_agent: context.userAgent ? sanitizeForLog(context.userAgent, 512) : null,

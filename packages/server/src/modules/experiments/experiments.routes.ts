@@ -73,7 +73,7 @@ const resultJson = (r: ExperimentResult) => r;
 
 /** A/B tests, managed with `experiments:read` / `experiments:write` (registered under the admin prefix). */
 export async function experimentAdminRoutes(app: FastifyInstance, deps: { experiments: ExperimentsService; auth: Auth }): Promise<void> {
-  installScopeGuard(app, deps.auth.authorize);
+  installScopeGuard(app, deps.auth);
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['management: experiments'];
   const security = [{ apiKey: [] }];

@@ -155,6 +155,30 @@ export function createFallbackRepository() {
         .executeTakeFirst();
       return Number(result.numDeletedRows);
     },
+    /**
+     * Every failure counter that bears on one account: its password (by username), e-mail codes
+     * (the address-wide counter and each client's), TOTP and recovery codes.
+     */
+    async liftableCountersOfUser(db: Kysely<Database>, userId: string): Promise<{ key: string; count: number; lastFailureAt: number }[]> {
+      const user = await db.selectFrom('users').select(['username_key', 'email_key']).where('id', '=', userId).executeTakeFirst();
+      if (!user) return [];
+      const exact = [`totp:${userId}`, `recovery:${userId}`, `pwd:${user.username_key}`];
+      const emailShared = user.email_key ? `otp:${user.email_key}` : undefined;
+      const rows = await db
+        .selectFrom('failure_counters')
+        .select(['key', 'count', 'last_failure_at'])
+        .where((eb) =>
+          eb.or([
+            eb('key', 'in', emailShared ? [...exact, emailShared] : exact),
+            ...(emailShared ? [eb(sql<string>`substr(key, 1, ${emailShared.length + 1})`, '=', `${emailShared}:`)] : []),
+          ]),
+        )
+        .execute();
+      return rows.map((r) => ({ key: r.key, count: Number(r.count), lastFailureAt: Number(r.last_failure_at) }));
+    },
+    async deleteCounters(db: Kysely<Database>, keys: readonly string[]): Promise<void> {
+      if (keys.length > 0) await db.deleteFrom('failure_counters').where('key', 'in', keys).execute();
+    },
     async clearCounter(db: Kysely<Database>, key: string): Promise<void> {
       await db.deleteFrom('failure_counters').where('key', '=', key).execute();
     },

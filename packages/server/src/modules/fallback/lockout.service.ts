@@ -93,6 +93,23 @@ export function createLockout(deps: {
     },
 
     /**
+     * Support lifts every lock and delay on one account's fallback methods (issue 13): what was
+     * counted, by method, in the caller's transaction. The address-wide e-mail-code lock (NIST:
+     * at most 100 failures) and each client's delays on that address go too.
+     */
+    async liftUser(db: Kysely<Database>, userId: string): Promise<LiftedLock[]> {
+      const counters = await deps.repository.liftableCountersOfUser(db, userId);
+      await deps.repository.deleteCounters(db, counters.map((c) => c.key));
+      const now = deps.clock.now();
+      return counters.map((c) => {
+        const method: LiftedLock['method'] = c.key.startsWith('pwd:') ? 'password' : c.key.startsWith('totp:') ? 'totp' : c.key.startsWith('recovery:') ? 'recovery_code' : 'email_code';
+        const scope: LiftedLock['scope'] = method === 'email_code' && c.key.split(':').length > 2 ? 'client' : 'account';
+        const locked = (scope === 'account' && c.count >= deps.hardLimit) || c.lastFailureAt + delaySeconds(c.count) * 1000 > now;
+        return { method, scope, failures: c.count, locked };
+      });
+    },
+
+    /**
      * What support sees of an account's counters: per factor, the consecutive failures, whether
      * it is locked (hard limit) or delayed, and until when. Only factors with a counter appear.
      */
@@ -130,6 +147,14 @@ export function createLockout(deps: {
 }
 
 export type Lockout = ReturnType<typeof createLockout>;
+
+/** One counter support lifted: which method, whether address-wide or one client's, and whether it was holding the user back. */
+export interface LiftedLock {
+  method: 'password' | 'email_code' | 'totp' | 'recovery_code';
+  scope: 'account' | 'client';
+  failures: number;
+  locked: boolean;
+}
 
 /** One factor's failure counter as support sees it (`stateOfUser`). */
 export interface LockoutState {

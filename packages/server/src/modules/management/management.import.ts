@@ -143,7 +143,14 @@ const CLASH: Record<string, string> = {
  * another user is never moved (SEC-12).
  */
 export async function importUsers(
-  deps: { db: Kysely<Database>; directory: UserDirectory; audit: AuditService; now: number },
+  deps: {
+    db: Kysely<Database>;
+    directory: UserDirectory;
+    audit: AuditService;
+    now: number;
+    /** Whether this caller may add passkeys to this existing user (a staff member's account needs staff:manage). */
+    mayChange?: (trx: Kysely<Database>, userId: string) => Promise<boolean>;
+  },
   ndjson: string,
   context: RequestContext,
 ): Promise<ImportReport> {
@@ -158,6 +165,9 @@ export async function importUsers(
       .execute(async (trx) => {
         const stored = await deps.directory.importUser(trx, entry.user);
         if (stored !== 'created' && stored !== 'same') return { failed: CLASH[stored] ?? String(stored) };
+        if (stored === 'same' && entry.passkeys.length > 0 && deps.mayChange && !(await deps.mayChange(trx, entry.user.id))) {
+          throw new LineFailure("/id: a staff member's account: adding passkeys to it needs the scope staff:manage");
+        }
         if (stored === 'created') {
           await deps.audit.record(trx, context, { type: 'account.imported', outcome: 'success', subjectUserId: entry.user.id, data: { status: entry.user.status } });
         }

@@ -7,7 +7,7 @@ import { CommonErrors } from '../../errors/common.errors.ts';
 import { requestContext, type Auth } from '../../http/auth.ts';
 import { installScopeGuard } from '../../http/scopes.ts';
 import type { DirectoryUser } from '../accounts/accounts.module.ts';
-import type { ApiKeysService } from '../api-keys/api-keys.module.ts';
+import type { ApiKeyScope, ApiKeysService } from '../api-keys/api-keys.module.ts';
 import { apiKeyRoutes } from '../api-keys/api-keys.routes.ts';
 import type { AuditRecord } from '../audit/audit.module.ts';
 import type { ManagementService } from './management.service.ts';
@@ -35,12 +35,13 @@ const AuditEventSchema = Type.Object({
   type: Type.String(),
   outcome: Type.Union([Type.Literal('success'), Type.Literal('failure')]),
   actor: Type.Object({
-    kind: Type.Union([Type.String(), Type.Null()], { description: '"user", "api_key" or "cli"' }),
-    id: Type.Union([Type.String(), Type.Null()], { description: 'User id or API key id' }),
+    kind: Type.Union([Type.String(), Type.Null()], { description: '"user", "staff", "api_key", "append_token" or "cli"' }),
+    id: Type.Union([Type.String(), Type.Null()], { description: 'User id (also of a staff member) or API key id' }),
   }),
   credentialId: Type.Union([Type.String(), Type.Null()]),
   sessionId: Type.Union([Type.String(), Type.Null()]),
   errorCode: Type.Union([Type.String(), Type.Null()]),
+  reason: Type.Union([Type.String(), Type.Null()], { description: "A staff member's written reason for the action (or why a request was refused)" }),
   requestId: Type.Union([Type.String(), Type.Null()]),
   ip: Type.Union([Type.String(), Type.Null()]),
   os: Type.Union([Type.String(), Type.Null()]),
@@ -83,7 +84,7 @@ const Cursor = Type.Optional(Type.String({ minLength: 1, maxLength: 512, descrip
  * with its scope in `config.scope` (a route without one fails startup, SEC-44).
  */
 export async function managementRoutes(app: FastifyInstance, deps: { management: ManagementService; apiKeys: ApiKeysService; auth: Auth }): Promise<void> {
-  installScopeGuard(app, deps.auth.authorize);
+  installScopeGuard(app, deps.auth);
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const m = deps.management;
   const tags = ['management: users'];
@@ -93,6 +94,9 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
   const withUser = { ...errors, 404: problem };
   const userParams = Type.Object({ id: UserId });
 
+
+  /** Whether the caller (already authorised for `scope`) may change staff members' accounts. */
+  const canManageStaff = async (request: FastifyRequest, scope: ApiKeyScope) => (await deps.auth.authorize(request, scope)).scopes.includes('staff:manage');
 
   // Every successful read is audited before the answer leaves (no audit row, no data).
   const reads = new WeakMap<FastifyRequest, { userId?: string; count?: number }>();
@@ -158,7 +162,7 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
   });
 
   r.get('/users/export', {
-    config: { scope: 'users:read' },
+    config: { scope: 'users:export' },
     schema: {
       tags,
       security,
@@ -200,7 +204,7 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
         415: problem,
       },
     },
-  }, async (request) => m.importUsers(request.body, requestContext(request)));
+  }, async (request) => m.importUsers(request.body, requestContext(request), await canManageStaff(request, 'users:import')));
 
   r.get('/users/:id', {
     config: { scope: 'users:read' },
@@ -254,7 +258,7 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
   }, async (request) => userJson(await m.updateUser(request.params.id, request.body, requestContext(request))));
 
   r.post('/users/:id/disable', {
-    config: { scope: 'users:write' },
+    config: { scope: 'users:write', destructive: true },
     schema: {
       tags,
       security,
@@ -266,12 +270,12 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
   }, async (request) => userJson(await m.disableUser(request.params.id, requestContext(request))));
 
   r.post('/users/:id/enable', {
-    config: { scope: 'users:write' },
+    config: { scope: 'users:write', destructive: true },
     schema: { tags, security, operationId: 'enableUser', summary: 'Re-enable a disabled user', params: userParams, response: { 200: ManagedUserSchema, ...withUser } },
   }, async (request) => userJson(await m.enableUser(request.params.id, requestContext(request))));
 
   r.delete('/users/:id', {
-    config: { scope: 'users:delete' },
+    config: { scope: 'users:delete', destructive: true },
     schema: {
       tags,
       security,
@@ -292,7 +296,7 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
   }, async (request) => read(request, { passkeys: await m.listPasskeys(request.params.id) }, { userId: request.params.id }));
 
   r.delete('/users/:id/passkeys/:credentialId', {
-    config: { scope: 'users:write' },
+    config: { scope: 'users:write', destructive: true },
     schema: {
       tags,
       security,
@@ -316,7 +320,7 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
   });
 
   r.delete('/users/:id/sessions/:sessionId', {
-    config: { scope: 'sessions:write' },
+    config: { scope: 'sessions:write', destructive: true },
     schema: {
       tags,
       security,
@@ -331,7 +335,7 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
   });
 
   r.delete('/users/:id/sessions', {
-    config: { scope: 'sessions:write' },
+    config: { scope: 'sessions:write', destructive: true },
     schema: { tags, security, operationId: 'revokeUserSessions', summary: "End every session of a user", params: userParams, response: { 200: Type.Object({ revoked: Type.Integer() }), ...withUser } },
   }, async (request) => ({ revoked: await m.revokeAllSessions(request.params.id, requestContext(request)) }));
 
@@ -403,7 +407,7 @@ export async function managementRoutes(app: FastifyInstance, deps: { management:
       },
     },
   }, async (request, reply) => {
-    const issued = await m.issueAppendToken(request.body, requestContext(request));
+    const issued = await m.issueAppendToken(request.body, requestContext(request), await canManageStaff(request, 'append_tokens:issue'));
     return reply.code(201).send({ token: issued.token, expiresAt: iso(issued.expiresAt), user: userJson(issued.user), userCreated: issued.userCreated });
   });
 }

@@ -11,6 +11,7 @@ import { importUsers, type ImportReport } from './management.import.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { AppError } from '../../errors/app-error.ts';
 import { AccountErrors } from '../accounts/accounts.module.ts';
+import { StaffErrors } from '../staff/staff.module.ts';
 import { AppendTokenErrors, type AppendTokensService, type IssuedAppendToken } from '../append-tokens/append-tokens.module.ts';
 
 /** Whose append token: a known user, or the user with this external id (created when there is none yet). */
@@ -42,6 +43,10 @@ export function createManagementService(deps: {
   audit: AuditService;
   clock: Clock;
   appendTokens: AppendTokensService;
+  /** Whether a user is a staff member: their account is changed only by holders of staff:manage. */
+  isStaff(db: Kysely<Database>, userId: string): Promise<boolean>;
+  /** 409 last_admin for the only admin's account: disabling or deleting it would leave nobody to run the console. */
+  refuseIfLastAdmin(db: Kysely<Database>, userId: string): Promise<void>;
 }) {
   const { db, directory, audit } = deps;
 
@@ -112,6 +117,7 @@ export function createManagementService(deps: {
     /** Disabled: no sign-in by any method, and every session ends in the same commit (SEC-28). */
     async disableUser(id: string, context: RequestContext): Promise<DirectoryUser> {
       return db.transaction().execute(async (trx) => {
+        await deps.refuseIfLastAdmin(trx, id);
         const changed = await directory.setStatus(trx, id, 'disabled');
         const revoked = await revokeAll(trx, id, context, 'account_disabled');
         if (changed) await audit.record(trx, context, { type: 'account.disabled', outcome: 'success', subjectUserId: id, data: { sessionsRevoked: revoked } });
@@ -134,6 +140,7 @@ export function createManagementService(deps: {
      */
     async deleteUser(id: string, context: RequestContext): Promise<void> {
       await db.transaction().execute(async (trx) => {
+        await deps.refuseIfLastAdmin(trx, id);
         if (!(await directory.delete(trx, id))) throw noSuchUser();
         await audit.record(trx, context, { type: 'account.deleted', outcome: 'success', subjectUserId: id });
       });
@@ -184,8 +191,9 @@ export function createManagementService(deps: {
     },
 
     /** See management.import.ts: all lines checked first, then one commit per line; re-runs change nothing. */
-    async importUsers(ndjson: string, context: RequestContext): Promise<ImportReport> {
-      return importUsers({ db, directory, audit, now: deps.clock.now() }, ndjson, context);
+    async importUsers(ndjson: string, context: RequestContext, canManageStaff = false): Promise<ImportReport> {
+      const mayChange = async (trx: Kysely<Database>, userId: string) => canManageStaff || !(await deps.isStaff(trx, userId));
+      return importUsers({ db, directory, audit, now: deps.clock.now(), mayChange }, ndjson, context);
     },
 
     /**
@@ -193,7 +201,7 @@ export function createManagementService(deps: {
      * store knows but Latchkey does not yet is created first (username: the one given, else the
      * external id if it is a valid username), in the same commit as the token.
      */
-    async issueAppendToken(input: AppendTokenFor, context: RequestContext): Promise<IssuedAppendToken & { user: DirectoryUser; userCreated: boolean }> {
+    async issueAppendToken(input: AppendTokenFor, context: RequestContext, canManageStaff = false): Promise<IssuedAppendToken & { user: DirectoryUser; userCreated: boolean }> {
       const attempt = () =>
         db.transaction().execute(async (trx) => {
           let user = 'userId' in input ? await directory.findById(trx, input.userId) : await directory.findByExternalId(trx, input.externalId);
@@ -205,6 +213,8 @@ export function createManagementService(deps: {
             await audit.record(trx, context, { type: 'account.created', outcome: 'success', subjectUserId: user.id, data: { via: 'append_token' } });
           }
           if (user.status !== 'active') throw AppendTokenErrors.user_disabled();
+          // A passkey on a staff member's account signs in as staff: only staff:manage may hand one out.
+          if (!userCreated && !canManageStaff && (await deps.isStaff(trx, user.id))) throw StaffErrors.staff_target_forbidden();
           return { ...(await deps.appendTokens.issue(trx, user.id, context)), user, userCreated };
         });
       try {

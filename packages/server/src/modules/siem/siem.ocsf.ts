@@ -109,6 +109,12 @@ export const OCSF_MAPPING: Record<AuditEventType, Rule> = {
   'email.changed': { class: 'accountChange', activity: 99, name: 'Email Change', factors: 'email_code', severity: 2 },
   'recovery.started': { class: 'accountChange', activity: 99, name: 'Recovery Started', factors: 'recovery_code', severity: 2 },
   'account.recovered': { class: 'accountChange', activity: 99, name: 'Account Recovered', factors: 'passkey', severity: 3 },
+  // Staff and the support console (issue 13): the actor is the staff member, the reason on the row.
+  'staff.added': { class: 'accountChange', activity: 99, name: 'Staff Role Granted', severity: 3, note: 'the user became a staff member (`data.role`)' },
+  'staff.role_changed': { class: 'accountChange', activity: 99, name: 'Staff Role Changed', severity: 3, note: '`data.from`, `data.to`' },
+  'staff.removed': { class: 'accountChange', activity: 99, name: 'Staff Role Revoked', severity: 2 },
+  'recovery.support_started': { class: 'accountChange', activity: 99, name: 'Recovery Started by Support', severity: 3, note: 'a one-time link or code (`data.method`)' },
+  'lockout.lifted': { class: 'accountChange', activity: 12, severity: 2, note: 'support lifted the failure counters (`data.lifted`)' },
   // Management API objects that are not accounts (keys, tokens, A/B experiments): Entity Management (3004).
   'api_key.created': { class: 'entityManagement', activity: 1, severity: 2, entity: { type: 'API Key', idKey: 'keyId', nameKey: 'name' } },
   'api_key.revoked': { class: 'entityManagement', activity: 9, entity: { type: 'API Key', idKey: 'keyId' } },

@@ -97,7 +97,7 @@ export async function tokenRoutes(app: FastifyInstance, deps: { tokens: TokensSe
 
 /** Management route (under /api/admin/v1, scope tokens:redeem): online, single-use redemption of a login result. */
 export async function tokenAdminRoutes(app: FastifyInstance, deps: { tokens: TokensService; auth: Auth }): Promise<void> {
-  installScopeGuard(app, deps.auth.authorize);
+  installScopeGuard(app, deps.auth);
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.post('/login-results/redeem', {
     config: { scope: 'tokens:redeem' },

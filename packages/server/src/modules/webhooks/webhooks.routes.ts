@@ -80,8 +80,11 @@ const Description = Type.String({ maxLength: 500 });
  * Webhook endpoints in the management API (issue 12): `webhooks:manage` changes, `webhooks:read`
  * reads. The secret is in the create and rotate answers only.
  */
+/** Why a staff member changes an endpoint (step-up and a reason, as every destructive admin action): audited. */
+const Reason = Type.String({ maxLength: 2000, description: 'Why (3 to 500 characters; required for staff): audited' });
+
 export async function webhookRoutes(app: FastifyInstance, deps: { webhooks: WebhooksService; auth: Auth }): Promise<void> {
-  installScopeGuard(app, deps.auth.authorize);
+  installScopeGuard(app, deps.auth);
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const w = deps.webhooks;
   const tags = ['management: webhooks'];
@@ -105,18 +108,19 @@ export async function webhookRoutes(app: FastifyInstance, deps: { webhooks: Webh
   }, async () => ({ eventTypes: Object.entries(WEBHOOK_EVENT_TYPES).map(([type, description]) => ({ type, description })) }));
 
   r.post('/webhook-endpoints', {
-    config: { scope: 'webhooks:manage' },
+    config: { scope: 'webhooks:manage', destructive: true },
     schema: {
       tags,
       security,
       operationId: 'createWebhookEndpoint',
       summary: 'Add a webhook endpoint; its signing secret is in this answer only',
       description: '400 webhook_url_invalid, webhook_url_refused (an internal address, SEC-59) or webhook_event_types_invalid.',
-      body: Type.Object({ url: Url, eventTypes: EventTypes, description: Type.Optional(Description), enabled: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+      body: Type.Object({ url: Url, eventTypes: EventTypes, description: Type.Optional(Description), enabled: Type.Optional(Type.Boolean()), reason: Type.Optional(Reason) }, { additionalProperties: false }),
       response: { 201: WithSecret, ...errors },
     },
   }, async (request, reply) => {
-    const made = await w.create(request.body, requestContext(request));
+    const { reason: _reason, ...endpoint } = request.body;
+    const made = await w.create(endpoint, requestContext(request));
     return reply.code(201).send({ endpoint: endpointJson(made.endpoint), secret: made.secret });
   });
 
@@ -131,7 +135,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: { webhooks: Webh
   }, async (request) => endpointJson(await w.get(request.params.id)));
 
   r.patch('/webhook-endpoints/:id', {
-    config: { scope: 'webhooks:manage' },
+    config: { scope: 'webhooks:manage', destructive: true },
     schema: {
       tags,
       security,
@@ -140,15 +144,18 @@ export async function webhookRoutes(app: FastifyInstance, deps: { webhooks: Webh
       description: 'Enabling an endpoint that was disabled (410, failing) clears its failure state; its pending deliveries resume.',
       params: endpointParams,
       body: Type.Object(
-        { url: Type.Optional(Url), eventTypes: Type.Optional(EventTypes), description: Type.Optional(Description), enabled: Type.Optional(Type.Boolean()) },
+        { url: Type.Optional(Url), eventTypes: Type.Optional(EventTypes), description: Type.Optional(Description), enabled: Type.Optional(Type.Boolean()), reason: Type.Optional(Reason) },
         { additionalProperties: false, minProperties: 1 },
       ),
       response: { 200: EndpointSchema, ...withEndpoint },
     },
-  }, async (request) => endpointJson(await w.update(request.params.id, request.body, requestContext(request))));
+  }, async (request) => {
+    const { reason: _reason, ...changes } = request.body;
+    return endpointJson(await w.update(request.params.id, changes, requestContext(request)));
+  });
 
   r.delete('/webhook-endpoints/:id', {
-    config: { scope: 'webhooks:manage' },
+    config: { scope: 'webhooks:manage', destructive: true },
     schema: { tags, security, operationId: 'deleteWebhookEndpoint', summary: 'Delete an endpoint with its deliveries and their log', params: endpointParams, response: { 204: Type.Null(), ...withEndpoint } },
   }, async (request, reply) => {
     await w.remove(request.params.id, requestContext(request));
@@ -156,7 +163,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: { webhooks: Webh
   });
 
   r.post('/webhook-endpoints/:id/rotate-secret', {
-    config: { scope: 'webhooks:manage' },
+    config: { scope: 'webhooks:manage', destructive: true },
     schema: {
       tags,
       security,

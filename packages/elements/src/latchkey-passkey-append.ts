@@ -121,6 +121,7 @@ export class LatchkeyPasskeyAppend extends LatchkeyElement {
     if (this.appendToken) {
       // The app signed the user in itself and vouches with the token: no session to look at.
       this.state = (await this.caps()).webauthn ? 'offer' : 'hidden';
+      if (this.state === 'offer') this.report({ ceremony: 'append', mode: 'modal', outcome: 'offered' });
       return;
     }
     const [caps, current] = await Promise.all([this.caps(), this.client.getSession().catch(() => null)]);

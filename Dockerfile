@@ -19,6 +19,7 @@ COPY package.json package-lock.json ./
 COPY packages/server/package.json packages/server/
 COPY packages/sdk/package.json packages/sdk/
 COPY packages/elements/package.json packages/elements/
+COPY packages/console/package.json packages/console/
 COPY packages/testkit/package.json packages/testkit/
 COPY examples/demo/package.json examples/demo/
 COPY bench/package.json bench/

@@ -1,6 +1,6 @@
 // `npm run build`: compiles packages/server/src to plain JavaScript in packages/server/dist
 // (gitignored), which `npm start`, the container image and the benchmark run, and bundles the web
-// components into dist/public/latchkey.js. Node could run the TypeScript directly (type
+// components into dist/public/latchkey.js and the support console into dist/public/console.js. Node could run the TypeScript directly (type
 // stripping, as the tests do), but that keeps a WebAssembly transpiler in every server process
 // (~28 MB more RSS at idle), and bundling inside the server loads esbuild there (~7 MB more at
 // peak; bench/RESULTS.md). About two seconds.
@@ -23,6 +23,7 @@ const INPUTS = [
   'packages/server/tsconfig.build.json',
   'packages/elements/src',
   'packages/sdk/src',
+  'packages/console/src',
   'tsconfig.base.json',
   'package-lock.json',
   'scripts/build-server.mjs',
@@ -87,9 +88,20 @@ export function buildServer() {
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 },
   );
+  const consoleBundle = execFileSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `const { bundleConsole } = await import(${JSON.stringify(join(ROOT, 'packages', 'server', 'src', 'http', 'console-pages.ts'))});
+       process.stdout.write(Buffer.from(await bundleConsole()));`,
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 },
+  );
   const publicDir = join(DIST, 'public');
   mkdirSync(publicDir, { recursive: true });
   writeFileSync(join(publicDir, 'latchkey.js'), bundle);
+  writeFileSync(join(publicDir, 'console.js'), consoleBundle);
   // Last: a build interrupted before this line has no stamp and counts as missing.
   writeFileSync(STAMP, `${JSON.stringify({ sourceHash: hash, builtAt: new Date().toISOString(), node: process.version }, null, 2)}\n`);
   return SERVER_DIST_ENTRY;

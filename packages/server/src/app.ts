@@ -17,6 +17,7 @@ import { createCookiePolicy } from './http/cookies.ts';
 import { createCsrfGuard } from './http/csrf.ts';
 import { createBatchedRateLimiter, createRateLimiter } from './http/rate-limit.ts';
 import { HTML_CSP, installSecurityHeaders } from './http/security-headers.ts';
+import { installConsolePages } from './http/console-pages.ts';
 import { installStaticPages } from './http/static-pages.ts';
 import { installCors } from './http/cors.ts';
 import { loggableRequest } from './http/log-redaction.ts';
@@ -636,6 +637,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   });
   if (docsEnabled) app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await installStaticPages(app, { demo: config.server.demoEnabled ?? !production });
+  await installConsolePages(app);
 
   // Every table that grows with sign-ins is swept, not left to grow (SEC-01): expired challenges
   // and sessions, used sign-in challenges, codes, rate-limit windows, and audit rows past retention.

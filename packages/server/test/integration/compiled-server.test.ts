@@ -90,7 +90,7 @@ for (const dialect of dialects) {
       assert.equal(verify.body.user.id, account.user.id);
     });
 
-    test('serves the demo, the API reference and the prebuilt /latchkey.js', async () => {
+    test('serves the demo, the API reference, the prebuilt /latchkey.js and the prebuilt support console', async () => {
       const page = await fetch(`${url}/`);
       assert.equal(page.status, 200);
       assert.match(await page.text(), /<latchkey-auth/);
@@ -99,6 +99,13 @@ for (const dialect of dialects) {
       assert.equal(bundle.status, 200);
       assert.match(bundle.headers.get('content-type') ?? '', /javascript/);
       assert.match(await bundle.text(), /customElements\.define/);
+      // The support console, from the build's dist/public/console.js (the server never bundles it).
+      const admin = await (await fetch(`${url}/admin/users/x`)).text();
+      const src = /src="(\/admin\/console\.[0-9a-f]{16}\.js)"/.exec(admin)?.[1];
+      assert.ok(src, admin);
+      const consoleBundle = await fetch(`${url}${src}`);
+      assert.equal(consoleBundle.status, 200);
+      assert.match(await consoleBundle.text(), /latchkey-console/);
     });
 
     test('SIGTERM to npm under load: every request answered or refused, port free and data intact within seconds', async () => {

@@ -112,6 +112,30 @@ export function createAuditChainRepository(dialect: Dialect) {
     },
 
     /** Committed events not in the chain, created at or after `since`, in (created_at, id) order. */
+    /**
+     * SQLite only: the rowid of the newest sealed event, or undefined (an empty chain, or its head's
+     * event gone to retention). One writer means rows are inserted, and become visible, in rowid
+     * order, and audit rows are never deleted from the top: every event after it is unsealed.
+     */
+    async lastSealedRowid(trx: Kysely<Database>): Promise<number | undefined> {
+      if (dialect !== 'sqlite') return undefined;
+      const row = await sql<{ r: number }>`SELECT e.rowid AS r FROM audit_chain c JOIN audit_events e ON e.id = c.event_id ORDER BY c.seq DESC LIMIT 1`.execute(trx);
+      const found = row.rows[0]?.r;
+      return found === undefined || found === null ? undefined : Number(found);
+    },
+
+    /**
+     * SQLite only: the events inserted after `rowid`, in insertion order (no re-read of sealed
+     * rows) and not sealed yet (after tampering with the chain's tail, some may be), that are not older than `since`: a row slipped in later with an old time stays
+     * unsealed, as with the time window, and `audit verify` names it as inserted.
+     */
+    async insertedAfter(trx: Kysely<Database>, rowid: number, since: number, limit: number): Promise<AuditEventsTable[]> {
+      const result = await sql<AuditEventsTable>`SELECT e.* FROM audit_events e LEFT JOIN audit_chain c ON c.event_id = e.id WHERE e.rowid > ${rowid} AND e.created_at >= ${since} AND c.seq IS NULL ORDER BY e.rowid LIMIT ${limit}`.execute(trx);
+      const rows = result.rows;
+      for (const row of rows) if (typeof row.created_at !== 'number') row.created_at = Number(row.created_at);
+      return rows;
+    },
+
     async unsealed(trx: Kysely<Database>, since: number, limit: number): Promise<AuditEventsTable[]> {
       const rows = await trx
         .selectFrom('audit_events as e')

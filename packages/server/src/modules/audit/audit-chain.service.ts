@@ -95,7 +95,11 @@ export function createAuditChainService(deps: AuditChainDeps): AuditChainService
       if (latest && latest.seq > head.seq) throw new Error(`audit chain: its last row is seq ${head.seq} but a signed checkpoint names seq ${latest.seq}; run \`latchkey audit verify\``);
       const now = clock.now();
       const highWater = await repository.highWater(trx);
-      const events = await repository.unsealed(trx, highWater - lookbackMs, SEAL_BATCH);
+      // SQLite: the rows after the newest sealed one, by rowid (a pass reads only new rows; the
+      // window still applies, so a back-dated row is never sealed).
+      // PostgreSQL (and an empty chain): unsealed rows of the look-back window, by time.
+      const after = await repository.lastSealedRowid(trx);
+      const events = after === undefined ? await repository.unsealed(trx, highWater - lookbackMs, SEAL_BATCH) : await repository.insertedAfter(trx, after, highWater - lookbackMs, SEAL_BATCH);
       const rows: AuditChainTable[] = [];
       let { seq, hash } = head;
       let newest = highWater;

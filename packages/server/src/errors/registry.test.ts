@@ -70,6 +70,7 @@ const EXPECTED: [code: string, status: number][] = [
   ['login_result_invalid', 400],
   ['login_result_used', 409],
   ['signing_key_unavailable', 503],
+  ['analytics_range_invalid', 400],
   ['rollout_feature_unknown', 404],
   ['rollout_rule_invalid', 400],
   ['append_token_invalid', 401],

@@ -153,14 +153,14 @@ export class LatchkeyElement extends LitElement {
     try {
       const result = await run();
       const credentialId = (result as { passkey?: { id?: unknown } } | undefined)?.passkey?.id;
-      this.report({ ceremony: kind, mode, outcome: 'completed', ...(typeof credentialId === 'string' ? { credentialId } : {}) });
+      this.report({ ceremony: kind, mode, outcome: 'completed', durationMs: Date.now() - started, ...(typeof credentialId === 'string' ? { credentialId } : {}) });
       return result;
     } catch (error) {
       const name = errorName(error);
       // AbortError: the page's own Cancel button; NotAllowedError: the browser's cancel or timeout.
       const outcome =
         name === 'AbortError' ? 'cancelled' : name === 'NotAllowedError' ? (Date.now() - started >= TIMEOUT_MS ? 'timed_out' : 'cancelled') : 'error';
-      this.report({ ceremony: kind, mode, outcome, ...(outcome === 'error' ? { errorName: name } : {}) });
+      this.report({ ceremony: kind, mode, outcome, durationMs: Date.now() - started, ...(outcome === 'error' ? { errorName: name } : {}) });
       throw error;
     }
   }

@@ -202,6 +202,7 @@ export class LatchkeyPasskeyAppend extends LatchkeyElement {
     if (this.appendToken) {
       // The app signed the user in itself and vouches with the token: no session to look at.
       this.state = (await this.caps()).webauthn ? 'offer' : 'hidden';
+      if (this.state === 'offer') this.report({ ceremony: 'append', mode: 'modal', outcome: 'offered' });
       return;
     }
     const [caps, current] = await Promise.all([this.caps(), this.client.getSession().catch(() => null)]);
@@ -238,6 +239,8 @@ export class LatchkeyPasskeyAppend extends LatchkeyElement {
   #offer(conditionalCreate: boolean): void {
     if (!this.isConnected) return;
     this.state = 'offer';
+    // The adoption funnel starts here: a passkey was offered to this signed-in user.
+    this.report({ ceremony: 'append', mode: 'modal', outcome: 'offered' });
     if (conditionalCreate && !this.noConditionalCreate) void this.#conditionalCreate();
   }
 
@@ -245,14 +248,14 @@ export class LatchkeyPasskeyAppend extends LatchkeyElement {
   async #conditionalCreate(): Promise<void> {
     const controller = new AbortController();
     this.#pending = controller;
-    this.report({ ceremony: 'registration', mode: 'conditional', outcome: 'offered' });
+    this.report({ ceremony: 'append', mode: 'conditional', outcome: 'offered' });
     try {
       const { passkey } = await this.client.addPasskey({ mediation: 'conditional', signal: controller.signal });
-      this.report({ ceremony: 'registration', mode: 'conditional', outcome: 'completed' });
+      this.report({ ceremony: 'append', mode: 'conditional', outcome: 'completed' });
       this.#added(passkey);
     } catch (error) {
       // Not eligible, declined or aborted: the offer's button is still there.
-      if (!controller.signal.aborted) this.report({ ceremony: 'registration', mode: 'conditional', outcome: 'error', errorName: errorName(error) });
+      if (!controller.signal.aborted) this.report({ ceremony: 'append', mode: 'conditional', outcome: 'error', errorName: errorName(error) });
     } finally {
       if (this.#pending === controller) this.#pending = undefined;
       this.requestUpdate();
@@ -280,7 +283,7 @@ export class LatchkeyPasskeyAppend extends LatchkeyElement {
     try {
       // An account that already has passkeys proves it is the owner's first (403 step_up_required).
       const appendToken = this.appendToken;
-      const { passkey } = await this.ceremony('registration', 'modal', () =>
+      const { passkey } = await this.ceremony('append', 'modal', () =>
         appendToken ? this.client.addPasskey({ appendToken }) : this.client.withStepUp(() => this.client.addPasskey()),
       );
       this.#added(passkey);

@@ -89,10 +89,17 @@ export interface ExperimentAssignment {
 
 /** One client-side ceremony outcome for `POST /api/v1/telemetry/ceremonies`. */
 export interface CeremonyReport {
-  ceremony: 'registration' | 'authentication';
+  /** `append`: a prompt to create a passkey offered to a signed-in user (the adoption-rate funnel). */
+  ceremony: 'registration' | 'authentication' | 'append';
   mode: 'modal' | 'conditional';
   outcome: 'offered' | 'started' | 'completed' | 'cancelled' | 'timed_out' | 'error';
   errorName?: string;
+  /** Id of this report, so a retried one is counted once; made by `reportCeremony` when absent. */
+  reportId?: string;
+  /** When it happened (ISO 8601); set by `reportCeremony` when absent. */
+  occurredAt?: string;
+  /** From `started` to this outcome. */
+  durationMs?: number;
   conditionalGet?: boolean;
   conditionalCreate?: boolean;
   platformAuthenticator?: boolean;
@@ -484,7 +491,8 @@ export class LatchkeyClient {
   /** Records a ceremony's client-side outcome; never throws (telemetry must not break sign-in). */
   async reportCeremony(report: CeremonyReport): Promise<void> {
     try {
-      await this.request('POST', '/telemetry/ceremonies', report, {}, true);
+      const body = { reportId: crypto.randomUUID(), occurredAt: new Date().toISOString(), ...report };
+      await this.request('POST', '/telemetry/ceremonies', body, {}, true);
     } catch {
       // Ignored on purpose: a lost report only makes the funnel less precise.
     }

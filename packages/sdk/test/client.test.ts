@@ -23,6 +23,16 @@ for (const dialect of dialects) {
     });
     after(() => server.close());
 
+    test('reportCeremony adds a report id and the time it happened, so a retry is counted once and a late one on its day', async () => {
+      const client = new LatchkeyClient({ baseUrl: server.url, auth: 'bearer' });
+      await client.reportCeremony({ ceremony: 'append', mode: 'modal', outcome: 'completed', durationMs: 1234 });
+      const row = await server.database.db.selectFrom('audit_events').select('data').where('type', '=', 'ceremony.reported').orderBy('created_at', 'desc').executeTakeFirstOrThrow();
+      const data = JSON.parse(row.data!);
+      assert.match(data.reportId, /^[0-9a-f-]{36}$/);
+      assert.ok(Math.abs(Date.parse(data.occurredAt) - Date.now()) < 60_000, data.occurredAt);
+      assert.deepEqual({ ...data, reportId: undefined, occurredAt: undefined }, { ceremony: 'append', mode: 'modal', outcome: 'completed', durationMs: 1234, reportId: undefined, occurredAt: undefined });
+    });
+
     test('sign-up, session, rename, sign-out and sign-in with a bearer token held in memory', async () => {
       const client = new LatchkeyClient({ baseUrl: server.url, auth: 'bearer' });
       const authenticator = new SoftAuthenticator({ origin: TEST_ORIGIN, rpId: 'localhost' });

@@ -73,6 +73,9 @@ import { createTokenSigningKeys, createTokensService } from './modules/tokens/to
 import { createAuditSearchService, createSupportService, createUserSearchService } from './modules/support/support.module.ts';
 import { supportRoutes } from './modules/support/support.routes.ts';
 import { tokenAdminRoutes, tokenRoutes } from './modules/tokens/tokens.routes.ts';
+import { createAnalyticsRepository, createAnalyticsService, createRollupWorker, type RollupWorker } from './modules/analytics/analytics.module.ts';
+import { analyticsRoutes } from './modules/analytics/analytics.routes.ts';
+import { listAuditEventsBetween } from './modules/audit/audit.module.ts';
 import { createRolloutService } from './modules/rollout/rollout.module.ts';
 import { rolloutAdminRoutes } from './modules/rollout/rollout.routes.ts';
 import { createDeviceHistory, createIntelligenceService, intelligenceRoutes, type VariantFor } from './modules/intelligence/intelligence.module.ts';
@@ -115,6 +118,8 @@ declare module 'fastify' {
     sweep(): Promise<void>;
     /** The audit sealer (seal now, read the chain); for tests and tools. */
     auditChain: AuditChainService;
+    /** The analytics rollup worker (fold sealed events into the rollups now); for tests and tools. */
+    analyticsRollup: RollupWorker;
     /** The webhook dispatcher (one pass now); for tests and tools. */
     webhookDispatcher: WebhookDispatcher;
     /** The SIEM export (its lag); undefined when no sink is configured. */
@@ -309,7 +314,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     clock,
     maxAgeSeconds: config.auth.stepUpMaxAgeSeconds,
     hasPasskey: async (userId) => (await repository.countByUser(db, userId)) > 0,
-  }, apiKeys, staff);
+  }, apiKeys, { roleOf: (userId) => staff.roleOf(userId), sessionMaxAgeMs: config.auth.staffSessionMaxAgeSeconds * 1000, idleTimeoutMs: config.auth.staffIdleTimeoutSeconds * 1000 });
   const signupLimiter = createRateLimiter({ db, clock, limit: config.signup.perIpPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('signup') });
 
   const telemetryLimiter = createBatchedRateLimiter({ db, clock, limit: config.telemetry.perIpPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('telemetry') });
@@ -403,7 +408,12 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   const decisionsLimiter = createBatchedRateLimiter({ db, clock, limit: config.intelligence.perIpPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('decisions') });
   await app.register(intelligenceRoutes, { intelligence, auth, limiter: decisionsLimiter });
   await app.register(telemetryRoutes, {
-    telemetry: createTelemetryService({ db, audit, onDeviceReport: (trx, input) => intelligence.recordCeremony(trx, input) }),
+    // An append prompt's ceremony is a passkey creation for the device's history.
+    telemetry: createTelemetryService({
+      db,
+      audit,
+      onDeviceReport: (trx, input) => intelligence.recordCeremony(trx, { ...input, ceremony: input.ceremony === 'append' ? 'registration' : input.ceremony }),
+    }),
     auth,
     limiter: telemetryLimiter,
   });
@@ -415,6 +425,35 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   });
   await app.register(managementRoutes, { prefix: MANAGEMENT_PREFIX, management, apiKeys, auth });
   await app.register(tokenAdminRoutes, { prefix: MANAGEMENT_PREFIX, tokens, auth });
+  // Adoption analytics: the rollups are folded off the request path from the sealed audit chain.
+  const analyticsRepository = createAnalyticsRepository(database.dialect);
+  const providersOf = async (ids: readonly string[]) => {
+    const aaguids = await repository.aaguidsOf(db, ids);
+    return new Map([...aaguids].map(([id, aaguid]) => [id, providerOf(aaguid).name]));
+  };
+  const providerOfAaguid = (aaguid: string) => providerOf(aaguid).name;
+  const analyticsRollup = createRollupWorker({
+    db,
+    clock,
+    repository: analyticsRepository,
+    readAfter: async (seq, limit) => (await auditChain.readSealedAfter(seq, limit)).map(({ seq: s, event }) => ({ seq: s, ...event })),
+    providersOf,
+    providerOfAaguid,
+    batchSize: config.analytics.batchSize,
+    lateReportDays: config.analytics.lateReportDays,
+  });
+  const analytics = createAnalyticsService({
+    db,
+    clock,
+    repository: analyticsRepository,
+    pseudonymKey: keys.analyticsPseudonyms,
+    audit,
+    listEventsBetween: (range) => listAuditEventsBetween(db, range),
+    providersOf,
+    providerOfAaguid,
+    config: config.analytics,
+  });
+  await app.register(analyticsRoutes, { prefix: MANAGEMENT_PREFIX, analytics, auth });
   await app.register(rolloutAdminRoutes, { prefix: MANAGEMENT_PREFIX, rollout, auth });
   await app.register(experimentAdminRoutes, { prefix: MANAGEMENT_PREFIX, experiments, auth });
   await app.register(experimentRoutes, { experiments, auth, limiter: telemetryLimiter });
@@ -620,6 +659,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
       audit.flushTallies(db),
       tokens.sweep(),
       auditChain.sweep(),
+      analyticsRollup.sweep(),
       // Outbox rows written while an endpoint existed are fanned out (or dropped) even if none is enabled now.
       webhookDispatcher.fanOut(),
       webhooksRepository.sweepFinished(db, now - webhookConfig.deliveryRetentionDays * 86_400_000),
@@ -627,6 +667,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   };
   app.decorate('sweep', sweep);
   app.decorate('auditChain', auditChain);
+  app.decorate('analyticsRollup', analyticsRollup);
   app.decorate('webhookDispatcher', webhookDispatcher);
   const logWebhookError = (what: string) => {
     let logged = 0;
@@ -645,6 +686,15 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     sealFailureLogged = clock.now();
     app.log.error({ err }, 'audit sealing failed');
   });
+  let rollupFailureLogged = 0;
+  const rollups = setInterval(() => {
+    analyticsRollup.run().catch((err: unknown) => {
+      if (clock.now() - rollupFailureLogged < SWEEP_INTERVAL_MS) return;
+      rollupFailureLogged = clock.now();
+      app.log.error({ err }, 'analytics rollup failed');
+    });
+  }, config.analytics.rollupIntervalMs);
+  rollups.unref();
   // SIEM export (README, "Sending events to a SIEM"): off the request path, from the sealed chain.
   const siemSinks = createSiemSinks(config.siem, { hostname: hostname(), procId: String(process.pid), stdout: process.stdout });
   let siem: SiemService | undefined;
@@ -677,6 +727,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
 
   app.addHook('onClose', async () => {
     clearInterval(sweeper);
+    clearInterval(rollups);
     signingKeys.stop();
     rollout.stop();
     webhookOutbox.stop();
@@ -686,6 +737,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     // Counts of the batched limiters and the audit tallies reach the database before it closes (best effort).
     await Promise.all([authLimiter.flush(), telemetryLimiter.flush(), decisionsLimiter.flush(), audit.flushTallies(db)]).catch(() => {});
     await auditChain.close();
+    await analyticsRollup.close();
     // A batch in flight finishes (or fails within the send timeout); the cursors stay where delivery got to.
     await siem?.close();
     await mailer.drain();

@@ -117,11 +117,12 @@ function settingSchema(path: readonly [string, string]): SettingSchema | undefin
 }
 
 /**
- * Environment values are strings; integers must be plain decimal integers and booleans `true` or
+ * Environment values are strings; integers must be plain decimal integers, numbers decimals, and booleans `true` or
  * `false`. Anything else is left as the string it was, so the schema reports it with the bad value.
  */
 function fromEnvString(value: string, schema: SettingSchema | undefined): unknown {
   if (schema?.type === 'integer' && /^-?\d{1,15}$/.test(value.trim())) return Number(value.trim());
+  if (schema?.type === 'number' && /^-?\d{1,15}(\.\d{1,9})?$/.test(value.trim())) return Number(value.trim());
   if (schema?.type === 'boolean' && (value === 'true' || value === 'false')) return value === 'true';
   return value;
 }

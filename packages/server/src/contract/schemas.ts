@@ -131,7 +131,9 @@ export const PasskeyIdParams = Type.Object({ id: Base64Url('Credential ID', 1400
  */
 export const CeremonyReportBody = Type.Object(
   {
-    ceremony: Type.Union([Type.Literal('registration'), Type.Literal('authentication')]),
+    ceremony: Type.Union([Type.Literal('registration'), Type.Literal('authentication'), Type.Literal('append')], {
+      description: 'registration: sign-up or "add a passkey"; append: a prompt to create a passkey offered to a signed-in user (the adoption-rate funnel); authentication: sign-in',
+    }),
     mode: Type.Union([Type.Literal('modal'), Type.Literal('conditional')]),
     outcome: Type.Union([
       Type.Literal('offered'),
@@ -146,10 +148,21 @@ export const CeremonyReportBody = Type.Object(
     conditionalCreate: Type.Optional(Type.Boolean()),
     platformAuthenticator: Type.Optional(Type.Boolean()),
     hybrid: Type.Optional(Type.Boolean()),
+    reportId: Type.Optional(
+      Type.String({ pattern: '^[A-Za-z0-9_-]{8,64}$', description: 'Client-made id of this report; a report sent again (a retry) with the same id is counted once by the analytics' }),
+    ),
+    occurredAt: Type.Optional(
+      Type.String({ format: 'date-time', maxLength: 40, description: 'When it happened on the client; a report sent late counts for that day (at most LATCHKEY_ANALYTICS_LATE_REPORT_DAYS back, else the day it arrived)' }),
+    ),
+    durationMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 3_600_000, description: 'From started to this outcome (completed, cancelled, timed_out, error)' })),
     deviceId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{16,64}$', description: 'The random device id the elements keep in localStorage (passkey intelligence: failures and passkeys used on this device)' })),
     credentialId: Type.Optional(Type.String({ minLength: 1, maxLength: 1400, description: 'On a completed ceremony: the passkey used or made (kept only if it is one of the signed-in user\'s)' })),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    description:
+      'The one definition of a client-side ceremony report (`ceremony.reported`), which the analytics key on: ceremony × outcome is the funnel (offered → started → completed / cancelled / timed_out / error).',
+  },
 );
 
 /** Reason codes of passkey decisions (modules/intelligence/intelligence.rules.ts; README "Passkey intelligence"). Stable: clients switch on them. */

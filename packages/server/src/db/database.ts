@@ -3,6 +3,7 @@ import type { AppendTokensTable } from '../modules/append-tokens/append-tokens.t
 import type { ApiKeysTable } from '../modules/api-keys/api-keys.tables.ts';
 import type { AuditChainTable, AuditCheckpointsTable, AuditEventsTable, AuditRetentionTable, AuditSealStateTable } from '../modules/audit/audit.tables.ts';
 import type { EmailCodesTable, FailureCountersTable, RecoveryCodesTable } from '../modules/fallback/fallback.tables.ts';
+import type { AnalyticsDailyTable, AnalyticsPasskeyUsersTable, AnalyticsSeenReportsTable, AnalyticsStateTable, AnalyticsUserDaysTable } from '../modules/analytics/analytics.tables.ts';
 import type { ExperimentExposuresTable, ExperimentsTable } from '../modules/experiments/experiments.tables.ts';
 import type { PasswordsTable } from '../modules/passwords/passwords.tables.ts';
 import type { TotpSecretsTable } from '../modules/totp/totp.tables.ts';
@@ -49,6 +50,11 @@ export interface Database {
   signing_keys: SigningKeysTable;
   redeemed_login_results: RedeemedLoginResultsTable;
   append_tokens: AppendTokensTable;
+  analytics_daily: AnalyticsDailyTable;
+  analytics_state: AnalyticsStateTable;
+  analytics_seen_reports: AnalyticsSeenReportsTable;
+  analytics_passkey_users: AnalyticsPasskeyUsersTable;
+  analytics_user_days: AnalyticsUserDaysTable;
   staff_members: StaffMembersTable;
   support_recoveries: SupportRecoveriesTable;
   rollout_rules: RolloutRulesTable;

@@ -12,6 +12,7 @@ import * as sessionSecondFactor from './migrations/2026_12_03_0100_sessions.ts';
 import * as sealChain from './migrations/2026_12_03_seal_chain.ts';
 import * as usernameSkeletonConformance from './migrations/2026_12_03_0100_username_skeleton_conformance.ts';
 import * as tokens from './migrations/2026_12_03_tokens.ts';
+import * as analytics from './migrations/2026_12_04_analytics.ts';
 import * as consoleSearch from './migrations/2026_12_04_console_search.ts';
 import * as experiments from './migrations/2026_12_04_experiments.ts';
 import * as rollout from './migrations/2026_12_04_rollout.ts';
@@ -33,6 +34,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_03_passkey_append': appendTokens,
   '2026_12_03_seal_chain': sealChain,
   '2026_12_03_tokens': tokens,
+  '2026_12_04_analytics': analytics,
   '2026_12_04_console_search': consoleSearch,
   '2026_12_04_experiments': experiments,
   '2026_12_04_rollout': rollout,

@@ -27,6 +27,8 @@ export const KEY_LABELS = {
   tokenSigningKeys: 'latchkey/v2/token-signing-keys',
   /** Ed25519 seed of the key that signs audit-chain checkpoints (modules/audit/audit-chain.keys.ts). */
   auditCheckpoints: 'latchkey/v2/audit-checkpoints',
+  /** HMAC that replaces user ids in the analytics' BI export of the event stream (modules/analytics). */
+  analyticsPseudonyms: 'latchkey/v2/analytics-pseudonyms',
   /** Rollout bucketing (modules/rollout): each feature's salt is HMAC(this key, feature). */
   rolloutBucketing: 'latchkey/v2/rollout-bucketing',
   /** HMAC under which device ids the elements report are stored (modules/intelligence: device_signals). */

@@ -16,7 +16,7 @@ const ADMIN = '/api/admin/v1';
 const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 /** The staff and console scopes: their routes are in the roles × routes matrix (staff-matrix.test.ts). */
 const STAFF_SCOPES = ['console:access', 'staff:read', 'staff:manage', 'settings:read', 'recovery:start', 'lockouts:lift'];
-const ALL_SCOPES = ['users:read', 'users:write', 'users:delete', 'users:export', 'users:import', 'sessions:write', 'audit:read', 'audit:export', 'experiments:read', 'experiments:write', 'api_keys:manage', 'tokens:issue', 'tokens:redeem', 'append_tokens:issue', 'rollout:read', 'rollout:write'];
+const ALL_SCOPES = ['users:read', 'users:write', 'users:delete', 'users:export', 'users:import', 'sessions:write', 'audit:read', 'audit:export', 'experiments:read', 'experiments:write', 'api_keys:manage', 'tokens:issue', 'tokens:redeem', 'append_tokens:issue', 'rollout:read', 'rollout:write', 'analytics:read', 'analytics:export'];
 
 /** Runs `latchkey <args>` as an operator would (a child process), against the given database. */
 function runCli(databaseUrl: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -224,6 +224,12 @@ for (const dialect of dialects) {
         ['GET', '/webhook-endpoints/abc/deliveries', 'webhooks:read'],
         ['GET', '/webhook-endpoints/abc/deliveries/def', 'webhooks:read'],
         ['POST', '/webhook-endpoints/abc/deliveries/def/redeliver', 'webhooks:manage', {}],
+        // Adoption analytics (issue 14, analytics.routes.ts).
+        ['GET', '/analytics/kpis', 'analytics:read'],
+        ['GET', '/analytics/funnels', 'analytics:read'],
+        ['GET', '/analytics/savings', 'analytics:read'],
+        ['GET', '/analytics/export/rollups', 'analytics:export'],
+        ['GET', '/analytics/export/events', 'analytics:export'],
       ];
       for (const [method, path, scope, body] of routes) {
         const key = await makeKey(ALL_SCOPES.filter((s) => s !== scope));

@@ -45,7 +45,7 @@ export async function apiKeyRoutes(app: FastifyInstance, deps: { apiKeys: ApiKey
       body: Type.Object(
         {
           name: Type.String({ minLength: 1, maxLength: 200 }),
-          scopes: Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: 16 }),
+          scopes: Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: 64 }),
           expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
           reason: Type.Optional(Type.String({ maxLength: 2000, description: 'Why (3 to 500 characters; required for staff): audited' })),
         },

@@ -15,6 +15,8 @@ export const API_KEY_SCOPES = {
   'api_keys:manage': 'Create, list and revoke API keys (a key can never grant scopes it does not hold)',
   'tokens:issue': 'Reserved: issue tokens for a user (a later release)',
   'tokens:redeem': 'Redeem a login result online (POST /login-results/redeem): verified and used up, a second redemption is refused',
+  'analytics:read': 'Read the adoption KPIs, funnels and savings projection (aggregated counts only)',
+  'analytics:export': 'Export the daily rollups and the pseudonymised event stream (BI): no IPs, usernames or e-mail addresses',
   'experiments:read': 'List A/B tests of passkey UX and read their results',
   'experiments:write': 'Create, start and stop A/B tests (stopping with a winner rolls it out to everybody)',
   'append_tokens:issue': 'Issue one-time append tokens that let a user add a passkey without a Latchkey sign-in (and create a user by externalId on the way)',

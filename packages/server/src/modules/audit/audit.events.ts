@@ -46,6 +46,8 @@ export const AuditEventTypes = [
   // Signed tokens (issue 11 item 4): kind, audience, jti and kid in data; never the token.
   'token.issued',
   'login_result.redeemed',
+  // Adoption analytics (issue 14): a BI export (kind, from, to, format in data), the API key as actor.
+  'analytics.exported',
   // Staff and the support console (issue 13): the actor is the staff member (actor_kind 'staff'), the reason on the row.
   'staff.added',
   'staff.role_changed',

@@ -94,3 +94,18 @@ export function toAuditRecord(r: AuditEventsTable): AuditRecord {
     data: r.data ? (JSON.parse(r.data) as Record<string, unknown>) : null,
   };
 }
+
+/**
+ * Every event created in [from, to) in (created_at, id) order, a page at a time after `after`
+ * (audit_events_created_at index): the analytics' BI export of the event stream.
+ */
+export async function listAuditEventsBetween(
+  db: Kysely<Database>,
+  range: { from: number; to: number; after?: { at: number; id: string }; limit: number },
+): Promise<AuditRecord[]> {
+  let query = db.selectFrom('audit_events').selectAll().where('created_at', '>=', range.from).where('created_at', '<', range.to);
+  const after = range.after;
+  if (after) query = query.where((eb) => eb.or([eb('created_at', '>', after.at), eb.and([eb('created_at', '=', after.at), eb('id', '>', after.id)])]));
+  const rows = await query.orderBy('created_at').orderBy('id').limit(range.limit).execute();
+  return rows.map(toAuditRecord);
+}

@@ -132,6 +132,7 @@ export const OCSF_MAPPING: Record<AuditEventType, Rule> = {
   'webhook_delivery.redelivered': { class: 'entityManagement', activity: 99, name: 'Redelivery Requested', entity: { type: 'Webhook Delivery', idKey: 'deliveryId' } },
   // Management API calls: API Activity (6003).
   'management.read': { class: 'apiActivity', activity: 2 },
+  'analytics.exported': { class: 'apiActivity', activity: 2 },
   'authorization.denied': { class: 'apiActivity', activity: 99, name: 'Authorize', failureSeverity: 3 },
   // What the browser reported about a ceremony (telemetry): Base Event (0).
   'ceremony.reported': { class: 'base', activity: 99, name: 'Ceremony Reported' },

@@ -46,6 +46,7 @@ export const EVENT_TITLES: Record<AuditEventType, Record<Language, string>> = {
   'authorization.denied': { en: 'Access refused (missing permission)', de: 'Zugriff verweigert (fehlende Berechtigung)' },
   'append_token.issued': { en: 'Passkey setup link issued', de: 'Link zum Passkey-Einrichten ausgestellt' },
   'management.read': { en: 'Data read by staff or an API key', de: 'Daten von Mitarbeitern oder API-Schlüssel gelesen' },
+  'analytics.exported': { en: 'Analytics exported (BI)', de: 'Analysedaten exportiert (BI)' },
   'account.imported': { en: 'Account imported', de: 'Konto importiert' },
   'passkey.imported': { en: 'Passkey imported', de: 'Passkey importiert' },
   'token.issued': { en: 'Signed token issued', de: 'Signiertes Token ausgestellt' },

@@ -238,6 +238,13 @@ export function createWebauthnRepository() {
       return Number(row.n);
     },
 
+    /** The AAGUIDs of these credentials (the ones that still exist), for the analytics' provider dimension. */
+    async aaguidsOf(db: Kysely<Database>, ids: readonly string[]): Promise<Map<string, string>> {
+      if (ids.length === 0) return new Map();
+      const rows = await db.selectFrom('credentials').select(['id', 'aaguid']).where('id', 'in', [...ids]).execute();
+      return new Map(rows.map((r) => [r.id, r.aaguid]));
+    },
+
     /** Whose passkey this credential ID is (support: find a user by a credential ID from a log). */
     async ownerOf(db: Kysely<Database>, credentialId: string): Promise<string | undefined> {
       return (await db.selectFrom('credentials').select('user_id').where('id', '=', credentialId).executeTakeFirst())?.user_id;

@@ -86,7 +86,7 @@ async function signedInUser(name: string): Promise<{ cookie: string; arm: string
 
 /**
  * A page of the app's origin with the append prompt below the fold, the page's copy for the
- * `bold` arm (and a delay for it), loading the elements as an app would.
+ * `bold` arm (and a 600 ms delay for it), loading the elements as an app would.
  */
 async function appendPage(page: Page): Promise<void> {
   // The app's own page (served here by the browser itself); the elements come from the server.
@@ -97,7 +97,11 @@ async function appendPage(page: Page): Promise<void> {
     <div id="spacer" style="height: 2400px">Above the fold</div>
     <latchkey-passkey-append id="append" no-conditional-create></latchkey-passkey-append>
     <script type="module">
-      document.getElementById('append').variants = { bold: { strings: { appendTitle: ${JSON.stringify(COPY.bold)}, appendCreate: 'Go passwordless' }, delay: 300 } };
+      const append = document.getElementById('append');
+      append.variants = { bold: { strings: { appendTitle: ${JSON.stringify(COPY.bold)}, appendCreate: 'Go passwordless' }, delay: 600 } };
+      window.timing = {};
+      document.addEventListener('latchkey-decisions', () => { window.timing.decided = performance.now(); });
+      new MutationObserver(() => { if (append.dataset.state === 'offer') window.timing.shown ??= performance.now(); }).observe(append, { attributes: true });
       await import('/latchkey.js');
     </script></body></html>`,
     }),
@@ -151,6 +155,11 @@ test('the append prompt shows the copy of the user’s arm, reports one exposure
     assert.equal(await append.getAttribute('data-variant-copy'), arm === 'bold' ? 'page' : 'built-in');
     await append.getByRole('heading', { name: COPY[arm] }).waitFor({ state: 'attached' });
     assert.equal(await append.getByRole('button', { name: 'Go passwordless' }).count(), arm === 'bold' ? 1 : 0);
+    if (arm === 'bold') {
+      // The bold arm's timing: shown 600 ms after the decision came.
+      const { decided, shown } = await page.evaluate(() => (window as unknown as { timing: { decided: number; shown: number } }).timing);
+      assert.ok(shown - decided >= 590, `shown ${Math.round(shown - decided)} ms after the decision`);
+    }
     // Rendered, but below the fold: not shown yet, so not counted.
     await page.waitForTimeout(800);
     assert.equal(exposureRequests.length, 0, `${arm}: no exposure before the prompt is on screen`);

@@ -185,7 +185,7 @@ export class LkChart extends LitElement {
     const t = this.tr.t;
     const line = this.kind === 'line';
     const first = this.rows[0]?.value ?? 0;
-    return html`<figure role="group" aria-labelledby="h" aria-describedby="d">
+    return html`<figure aria-labelledby="h" aria-describedby="d">
       <figcaption id="h">${this.heading}</figcaption>
       <p class="visually-hidden" id="d">${this.description}</p>
       ${line ? this.#line() : this.#bars()}

@@ -287,7 +287,7 @@ export const de: Strings = {
   trend: '{change} vom ersten bis zum letzten Tag',
   trendNone: 'Zu wenige Tage für einen Trend.',
   byDay: '{kpi} pro Tag',
-  byGroup: '{kpi} nach {by}',
+  byGroup: '{kpi}, aufgeschlüsselt nach {by}',
   lineDescription: '{kpi} pro Tag; über den ganzen Zeitraum {value}.',
   kpisTitle: 'Alle Kennzahlen',
   kpiLabel: 'Kennzahl',

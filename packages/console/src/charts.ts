@@ -20,10 +20,8 @@ export interface ChartSeries {
   texts?: string[];
 }
 
-const W = 640;
 const GAP = 4;
-const ROW = 26;
-const LEFT = 150;
+const ROW = 24;
 
 /**
  * The console's charts: SVG drawn by Lit, colours from the theme's custom properties (light and
@@ -43,6 +41,7 @@ export class LkChart extends LitElement {
     labels: { attribute: false },
     series: { attribute: false },
     rows: { attribute: false },
+    width: { state: true },
   };
 
   static override styles = [
@@ -119,9 +118,27 @@ export class LkChart extends LitElement {
   declare labels: string[];
   declare series: ChartSeries[];
   declare rows: ChartRow[];
+  /** The drawing's width in CSS pixels (its viewBox follows the element, so text stays 12 px). */
+  declare width: number;
+
+  #resize = new ResizeObserver(([entry]) => {
+    const width = Math.round(entry?.contentRect.width ?? 0);
+    if (width > 0 && Math.abs(width - this.width) > 2) this.width = width;
+  });
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.#resize.observe(this);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#resize.disconnect();
+  }
 
   constructor() {
     super();
+    this.width = 600;
     this.kind = 'bar';
     this.heading = '';
     this.description = '';
@@ -134,8 +151,11 @@ export class LkChart extends LitElement {
     const h = 180;
     const top = 10;
     const bottom = h - 24;
+    const W = this.width;
     const values = this.series.flatMap((s) => s.values.filter((v): v is number => v !== null));
-    const max = Math.max(1e-9, ...values);
+    const top1 = Math.max(0, ...values);
+    // Shares up to the next 10 %, counts up to the next whole number; never an empty scale.
+    const max = values.every((v) => v <= 1) ? Math.min(1, Math.ceil(top1 * 10) / 10) || 1 : Math.ceil(top1) || 1;
     const n = Math.max(1, this.labels.length - 1);
     const x = (i: number) => 40 + (i * (W - 50)) / n;
     const y = (v: number) => bottom - (v / max) * (bottom - top);
@@ -143,7 +163,7 @@ export class LkChart extends LitElement {
     const every = Math.ceil(this.labels.length / 6);
     return svg`<svg viewBox="0 0 ${W} ${h}" aria-hidden="true" focusable="false">
       ${ticks.map((v) => svg`<line class="axis" x1="40" x2=${W - 10} y1=${y(v)} y2=${y(v)}></line><text x="36" y=${y(v) + 4} text-anchor="end">${this.#tick(v, max)}</text>`)}
-      ${this.labels.map((label, i) => (i % every === 0 || i === this.labels.length - 1 ? svg`<text x=${x(i)} y=${h - 6} text-anchor="middle">${label.slice(5)}</text>` : nothing))}
+      ${this.labels.map((label, i) => (i % every === 0 || i === this.labels.length - 1 ? svg`<text x=${x(i)} y=${h - 6} text-anchor=${i === this.labels.length - 1 ? 'end' : 'middle'}>${label.slice(5)}</text>` : nothing))}
       ${this.series.map((s, k) => {
         const points = s.values.map((v, i) => (v === null ? null : `${x(i)},${y(v)}`)).filter(Boolean);
         return svg`<polyline class=${`s${k}`} points=${points.join(' ')}></polyline>${s.values.map((v, i) => (v === null ? nothing : svg`<circle class=${`s${k}`} cx=${x(i)} cy=${y(v)} r="3"></circle>`))}`;
@@ -159,16 +179,18 @@ export class LkChart extends LitElement {
   #bars(): SVGTemplateResult {
     const rows = this.rows;
     const interval = this.kind === 'interval';
+    const W = this.width;
+    const LEFT = Math.min(150, Math.round(W * 0.3));
     const max = interval ? 1 : Math.max(1e-9, ...rows.map((r) => r.value ?? 0));
-    const span = W - LEFT - 90;
+    const span = W - LEFT - 64;
     const h = rows.length * (ROW + GAP) + GAP;
     const scale = (v: number) => LEFT + (Math.max(0, Math.min(v, max)) / max) * span;
     return svg`<svg viewBox="0 0 ${W} ${h}" aria-hidden="true" focusable="false">
       ${rows.map((r, i) => {
         const top = GAP + i * (ROW + GAP);
         const mid = top + ROW / 2;
-        const label = svg`<text x=${LEFT - 8} y=${mid + 4} text-anchor="end">${r.label.length > 22 ? `${r.label.slice(0, 21)}…` : r.label}</text>`;
-        const text = svg`<text x=${W - 84} y=${mid + 4}>${r.text ?? r.value ?? '—'}</text>`;
+        const label = svg`<text x=${LEFT - 8} y=${mid + 4} text-anchor="end">${r.label.length > LEFT / 8 ? `${r.label.slice(0, Math.floor(LEFT / 8) - 1)}…` : r.label}</text>`;
+        const text = svg`<text x=${W - 58} y=${mid + 4}>${r.text ?? r.value ?? '—'}</text>`;
         if (interval) {
           const v = r.value ?? 0;
           return svg`${label}<rect class="track" x=${LEFT} y=${top} width=${span} height=${ROW}></rect>

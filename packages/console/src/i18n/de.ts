@@ -292,6 +292,7 @@ export const de: Strings = {
   kpisTitle: 'Alle Kennzahlen',
   kpiLabel: 'Kennzahl',
   breakdown: 'Aufschlüsseln nach',
+  unknownValue: 'unbekannt',
   allUsers: 'Alle',
   by_none: 'Nichts',
   by_device: 'Gerätetyp',

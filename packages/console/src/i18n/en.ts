@@ -290,6 +290,7 @@ export const en = {
   kpisTitle: 'All KPIs',
   kpiLabel: 'KPI',
   breakdown: 'Break down by',
+  unknownValue: 'unknown',
   allUsers: 'Everyone',
   by_none: 'nothing',
   by_device: 'device type',

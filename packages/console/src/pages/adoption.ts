@@ -162,8 +162,8 @@ export class AdoptionPage extends ConsolePage {
     const [read, kind] = METRICS[this.metric];
     const name = t[`kpi_${this.metric}` as StringKey];
     const value = this.#say(read(k.total), kind);
-    const series = [{ name: t.allUsers, values: k.days.map((d) => read(d.kpis)) }, ...k.groups.slice(0, 2).map((g) => ({ name: g.value, values: g.days.map((d) => read(d.kpis)) }))];
-    const rows: ChartRow[] = k.groups.map((g) => ({ label: g.value, value: read(g.total), text: this.#say(read(g.total), kind) }));
+    const series = [{ name: t.allUsers, values: k.days.map((d) => read(d.kpis)) }, ...k.groups.slice(0, 2).map((g) => ({ name: g.value || t.unknownValue, values: g.days.map((d) => read(d.kpis)) }))];
+    const rows: ChartRow[] = k.groups.map((g) => ({ label: g.value || t.unknownValue, value: read(g.total), text: this.#say(read(g.total), kind) }));
     return html`<section class="card" aria-labelledby="explore">
       <h2 id="explore">${t.kpisTitle}</h2>
       <div class="controls">

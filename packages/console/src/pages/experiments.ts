@@ -39,7 +39,7 @@ export class ExperimentsPage extends ConsolePage {
 
   declare items: { experiment: Experiment; result: ExperimentResult }[] | null;
   declare error: string;
-  declare notice: string;
+  declare notice: StringKey | '';
 
   constructor() {
     super();
@@ -70,8 +70,8 @@ export class ExperimentsPage extends ConsolePage {
     this.error = '';
     try {
       await run();
-      this.notice = this.t[done];
-      this.ctx.announce(this.notice);
+      this.notice = done;
+      this.ctx.announce(this.t[done]);
       await this.load();
       return true;
     } catch (error) {
@@ -191,7 +191,7 @@ export class ExperimentsPage extends ConsolePage {
     return html`<h1 tabindex="-1">${t.experimentsTitle}</h1>
       <p>${t.experimentsIntro}</p>
       ${this.error ? html`<p class="notice error" role="alert">${this.error}</p>` : nothing}
-      ${this.notice ? html`<p class="notice success" role="status">${this.notice}</p>` : nothing}
+      ${this.notice ? html`<p class="notice success" role="status">${this.t[this.notice]}</p>` : nothing}
       ${this.ctx.can('experiments:write') ? this.#form() : nothing}
       ${this.items?.length === 0 ? html`<p class="muted">${t.noExperiments}</p>` : nothing}
       ${(this.items ?? []).map(({ experiment, result }) => this.#card(experiment, result))}`;

@@ -49,6 +49,7 @@ export class RolloutPage extends ConsolePage {
         display: grid;
         grid-template-columns: repeat(auto-fit, minmax(14rem, 1fr));
         gap: 0 1rem;
+        align-items: end;
       }
       fieldset {
         border: 0;
@@ -61,7 +62,7 @@ export class RolloutPage extends ConsolePage {
   declare rules: RolloutRule[] | null;
   declare previews: Record<string, RolloutPreview>;
   declare error: string;
-  declare notice: string;
+  declare notice: StringKey | '';
 
   constructor() {
     super();
@@ -116,8 +117,8 @@ export class RolloutPage extends ConsolePage {
     const dialog = this.renderRoot.querySelector('lk-action-dialog') as LkActionDialog;
     const result = await dialog.open({ title, text, confirmLabel: title, danger, run: (reason) => this.ctx.api.patchRollout(feature, rule, reason) });
     if (!result) return;
-    this.notice = this.t[done];
-    this.ctx.announce(this.notice);
+    this.notice = done;
+    this.ctx.announce(this.t[done]);
     await this.load();
   }
 
@@ -184,7 +185,7 @@ export class RolloutPage extends ConsolePage {
     return html`<h1 tabindex="-1">${t.rolloutTitle}</h1>
       <p>${t.rolloutIntro}</p>
       ${this.error ? html`<p class="notice error" role="alert">${this.error}</p>` : nothing}
-      ${this.notice ? html`<p class="notice success">${this.notice}</p>` : nothing}
+      ${this.notice ? html`<p class="notice success">${this.t[this.notice]}</p>` : nothing}
       ${this.rules ? this.rules.map((rule) => this.#card(rule)) : this.error ? nothing : html`<p class="muted">${t.loading}</p>`}
       <lk-action-dialog .ctx=${this.ctx}></lk-action-dialog>`;
   }

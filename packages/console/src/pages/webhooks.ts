@@ -59,7 +59,7 @@ export class WebhooksPage extends ConsolePage {
   declare attempts: { id: string; log: WebhookAttempt[] } | null;
   declare secret: string;
   declare error: string;
-  declare notice: string;
+  declare notice: StringKey | '';
 
   constructor() {
     super();
@@ -94,8 +94,8 @@ export class WebhooksPage extends ConsolePage {
   }
 
   #say(key: StringKey): void {
-    this.notice = this.t[key];
-    this.ctx.announce(this.notice);
+    this.notice = key;
+    this.ctx.announce(this.t[key]);
   }
 
   /** A change that needs a reason (and step-up): through the dialog; a secret in the answer is shown once. */
@@ -269,7 +269,7 @@ export class WebhooksPage extends ConsolePage {
     return html`<h1 tabindex="-1">${t.webhooksTitle}</h1>
       <p>${t.webhooksIntro}</p>
       ${this.error ? html`<p class="notice error" role="alert">${this.error}</p>` : nothing}
-      ${this.notice ? html`<p class="notice success">${this.notice}</p>` : nothing}
+      ${this.notice ? html`<p class="notice success">${this.t[this.notice]}</p>` : nothing}
       ${this.secret
         ? html`<section class="card" aria-labelledby="secret-title">
             <h2 id="secret-title" tabindex="-1">${t.webhookSecretTitle}</h2>

@@ -314,7 +314,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     clock,
     maxAgeSeconds: config.auth.stepUpMaxAgeSeconds,
     hasPasskey: async (userId) => (await repository.countByUser(db, userId)) > 0,
-  }, apiKeys, staff);
+  }, apiKeys, { roleOf: (userId) => staff.roleOf(userId), sessionMaxAgeMs: config.auth.staffSessionMaxAgeSeconds * 1000, idleTimeoutMs: config.auth.staffIdleTimeoutSeconds * 1000 });
   const signupLimiter = createRateLimiter({ db, clock, limit: config.signup.perIpPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('signup') });
 
   const telemetryLimiter = createBatchedRateLimiter({ db, clock, limit: config.telemetry.perIpPerHour, windowSeconds: 3600, onRefused: metrics?.rateLimitRefused('telemetry') });

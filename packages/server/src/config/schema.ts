@@ -119,6 +119,18 @@ export const ConfigSchema = Type.Object(
           maximum: 3600,
           description: 'Sensitive operations need a user-verified passkey authentication at most this old (SEC-31)',
         }),
+        staffSessionMaxAgeSeconds: Type.Integer({
+          default: 28_800,
+          minimum: 300,
+          maximum: 86_400,
+          description: 'A staff member reaches the admin API only this long after their last user-verified passkey sign-in or step-up; then the console asks for the passkey again (SEC-49: short admin sessions)',
+        }),
+        staffIdleTimeoutSeconds: Type.Integer({
+          default: 1800,
+          minimum: 120,
+          maximum: 86_400,
+          description: 'A staff session unused this long no longer reaches the admin API (the account session itself follows the normal idle timeout)',
+        }),
         perIpPerHour: Type.Integer({
           default: 1000,
           minimum: 1,
@@ -436,6 +448,8 @@ export const ENVIRONMENT: ReadonlyArray<{ env: string; path: readonly [string, s
   { env: 'LATCHKEY_AUTH_METHODS', path: ['auth', 'methods'], list: true },
   { env: 'LATCHKEY_PASSKEY_FIRST', path: ['auth', 'passkeyFirst'] },
   { env: 'LATCHKEY_STEP_UP_MAX_AGE_SECONDS', path: ['auth', 'stepUpMaxAgeSeconds'] },
+  { env: 'LATCHKEY_STAFF_SESSION_MAX_AGE_SECONDS', path: ['auth', 'staffSessionMaxAgeSeconds'] },
+  { env: 'LATCHKEY_STAFF_IDLE_TIMEOUT_SECONDS', path: ['auth', 'staffIdleTimeoutSeconds'] },
   { env: 'LATCHKEY_AUTH_PER_IP_PER_HOUR', path: ['auth', 'perIpPerHour'] },
   { env: 'LATCHKEY_RECOVERY_ENABLED', path: ['auth', 'recoveryEnabled'] },
   { env: 'LATCHKEY_SUPPORT_RECOVERY_URL', path: ['auth', 'supportRecoveryUrl'] },

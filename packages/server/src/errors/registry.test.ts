@@ -76,6 +76,7 @@ const EXPECTED: [code: string, status: number][] = [
   ['append_token_invalid', 401],
   ['user_disabled', 409],
   ['staff_passkey_required', 403],
+  ['staff_session_expired', 401],
   ['reason_required', 400],
   ['staff_target_forbidden', 403],
   ['last_admin', 409],

@@ -49,7 +49,13 @@ export function createAuth(
   cookies: CookiePolicy,
   stepUp: StepUpPolicy,
   apiKeys: Pick<ApiKeysService, 'authenticate' | 'deny'>,
-  staff: { roleOf(userId: string): Promise<StaffRole | undefined> },
+  staff: {
+    roleOf(userId: string): Promise<StaffRole | undefined>;
+    /** SEC-49, short admin sessions: admin access ends this long after the last UV passkey authentication… */
+    sessionMaxAgeMs: number;
+    /** …or after this long unused. */
+    idleTimeoutMs: number;
+  },
 ) {
   function optionalSession(request: FastifyRequest): Promise<AuthenticatedSession | undefined> {
     let found = resolved.get(request);
@@ -103,6 +109,10 @@ export function createAuth(
     const role = await staff.roleOf(found.user.id);
     if (!role) return { principal: { kind: 'user', session: found, scopes: [] } };
     if (!found.session.amr.includes('passkey') || !found.session.userVerified) return { refusal: StaffErrors.staff_passkey_required() };
+    // Short admin sessions (SEC-49): the account's session may live on, its admin access does not.
+    const now = stepUp.clock.now();
+    const idle = found.session.lastSeenAt !== undefined && now - found.session.lastSeenAt > staff.idleTimeoutMs;
+    if (idle || now - found.session.authTime > staff.sessionMaxAgeMs) return { refusal: StaffErrors.staff_session_expired({ detail: idle ? 'Unused for too long' : 'Too long since your last passkey check' }) };
     return { principal: { kind: 'staff', session: found, staff: { userId: found.user.id, role }, scopes: scopesOf(role) } };
   }
   /** The principal of a request, resolved once: an API key (by its prefix) first, else the session. */

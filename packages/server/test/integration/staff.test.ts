@@ -96,6 +96,29 @@ for (const dialect of dialects) {
       assertProblem(await other.client.get(`${ADMIN}/me`), 401, 'unauthorized');
       assert.ok(rootId);
     });
+
+    // Last: it moves the clock by hours.
+    test('admin access is short (SEC-49): it ends after 30 min unused or 8 h after the passkey check, and a passkey sign-in restores it', async () => {
+      const agent = await makeStaff(server, root, 'agent-short', 'support');
+      assert.equal((await agent.client.get(`${ADMIN}/me`)).status, 200);
+      server.clock.advance(31 * 60_000);
+      const idle = await agent.client.get(`${ADMIN}/users`);
+      assertProblem(idle, 401, 'staff_session_expired');
+      assert.match(idle.body.detail, /Unused/);
+      assert.equal((await agent.client.get('/api/v1/session')).status, 200, 'the account session itself lives on (idle 1 h)');
+      await signIn(agent.client, agent.authenticator);
+      // In use every 20 minutes: never idle, but 8 h after the sign-in the passkey is asked for again.
+      for (let minutes = 20; minutes <= 480; minutes += 20) {
+        server.clock.advance(20 * 60_000);
+        assert.equal((await agent.client.get(`${ADMIN}/me`)).status, 200, `${minutes} min after the sign-in`);
+      }
+      server.clock.advance(60_000);
+      const old = await agent.client.get(`${ADMIN}/me`);
+      assertProblem(old, 401, 'staff_session_expired');
+      assert.match(old.body.detail, /passkey check/);
+      await signIn(agent.client, agent.authenticator);
+      assert.equal((await agent.client.get(`${ADMIN}/me`)).status, 200);
+    });
   });
 
   test(`the staff migration goes up, down and up again; an unknown role cannot be stored (${dialect})`, async () => {

@@ -38,6 +38,8 @@ export interface SessionView {
   createdAt: number;
   expiresAt: number;
   idleExpiresAt: number;
+  /** When the session was used before this request (set by `authenticate`; updated at most once a minute). */
+  lastSeenAt?: number;
 }
 
 export interface DeviceSession {
@@ -221,6 +223,7 @@ export function createSessionsService(deps: {
           createdAt: s.created_at,
           expiresAt: s.expires_at,
           idleExpiresAt,
+          lastSeenAt: s.last_seen_at,
         },
         user: found.user,
       };

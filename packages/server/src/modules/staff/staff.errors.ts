@@ -1,6 +1,11 @@
 import { defineErrors } from '../../errors/app-error.ts';
 
 export const StaffErrors = defineErrors({
+  staff_session_expired: {
+    status: 401,
+    title: 'Sign in to the console again with your passkey',
+    description: 'Admin access is short-lived (SEC-49): it ends a set time after the last user-verified passkey sign-in or step-up, or after a while unused. A step-up or a new sign-in with the passkey restores it.',
+  },
   staff_passkey_required: {
     status: 403,
     title: 'Staff sign in with a user-verified passkey',

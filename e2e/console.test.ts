@@ -229,6 +229,18 @@ describe('support console', () => {
     }
     assert.equal(await ada.page.getByRole('button', { name: /^(Revoke the session|Delete passkey)/ }).count(), 0);
     await ada.capture('07-user-auditor');
+    // Rollout rules, experiments and webhooks: read only for an auditor.
+    await ada.goto('/admin/rollout');
+    await ada.page.getByRole('heading', { level: 2, name: 'Passkey button' }).waitFor();
+    assert.equal(await ada.page.getByRole('button', { name: /^(Turn off|Save)/ }).count(), 0, 'no kill switch or save for an auditor');
+    assert.equal(await ada.page.getByLabel('Percentage of users').first().isDisabled(), true);
+    await ada.goto('/admin/experiments');
+    await ada.page.getByText('No experiments yet.').waitFor();
+    assert.equal(await ada.page.getByRole('button', { name: 'Create experiment' }).count(), 0);
+    await ada.goto('/admin/webhooks');
+    await ada.page.getByText('https://hooks.example.com/latchkey').waitFor();
+    assert.equal(await ada.page.getByRole('button', { name: /^(Add endpoint|Send a test event|Rotate secret|Delete)/ }).count(), 0);
+    assert.deepEqual(await ada.forced('PATCH', '/api/admin/v1/rollout-rules/passkey_button', { killSwitch: true, reason: 'curious auditor' }), { status: 403, code: 'insufficient_scope' });
     // The server decides: the same calls made by hand are refused.
     assert.deepEqual(await ada.forced('POST', `/api/admin/v1/users/${johnId}/disable`, { reason: 'curious auditor' }), { status: 403, code: 'insufficient_scope' });
     assert.deepEqual(await ada.forced('DELETE', `/api/admin/v1/users/${johnId}/sessions`), { status: 403, code: 'insufficient_scope' });

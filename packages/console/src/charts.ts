@@ -173,14 +173,14 @@ export class LkChart extends LitElement {
 
   /** Axis labels: shares (all values ≤ 1) as percentages, counts as they are. */
   #tick(v: number, max: number): string {
-    return max <= 1 ? `${Math.round(v * 100)}%` : String(Math.round(v));
+    return max <= 1 ? pct(v) : String(Math.round(v));
   }
 
   #bars(): SVGTemplateResult {
     const rows = this.rows;
     const interval = this.kind === 'interval';
     const W = this.width;
-    const LEFT = Math.min(150, Math.round(W * 0.3));
+    const LEFT = Math.min(150, Math.round(W * 0.38));
     const max = interval ? 1 : Math.max(1e-9, ...rows.map((r) => r.value ?? 0));
     const span = W - LEFT - 64;
     const h = rows.length * (ROW + GAP) + GAP;
@@ -223,7 +223,7 @@ export class LkChart extends LitElement {
                 <tbody>${this.labels.map((label, i) => html`<tr><th scope="row">${label}</th>${this.series.map((s) => html`<td>${s.texts?.[i] ?? s.values[i] ?? '—'}</td>`)}</tr>`)}</tbody>`
             : html`<tbody>${this.rows.map(
                 (r) => html`<tr><th scope="row">${r.label}</th><td>${r.text ?? r.value ?? '—'}</td>${this.kind === 'funnel'
-                    ? html`<td>${first && r.value !== null ? `${Math.round((r.value / first) * 100)}%` : '—'}</td>`
+                    ? html`<td>${first && r.value !== null ? pct(r.value / first) : '—'}</td>`
                     : this.kind === 'interval'
                       ? html`<td>${this.tr.f('intervalText', { low: pct(r.low), high: pct(r.high) })}</td>`
                       : nothing}</tr>`,
@@ -234,7 +234,8 @@ export class LkChart extends LitElement {
   }
 }
 
-/** A share 0..1 as a whole-number percentage ("—" for none). */
+/** A share 0..1 as a percentage in the page's language ("25.0%", "25,0 %"; "—" for none). */
 export function pct(value: number | null | undefined, digits = 0): string {
-  return value === null || value === undefined ? '—' : `${(value * 100).toFixed(digits)}%`;
+  if (value === null || value === undefined) return '—';
+  return new Intl.NumberFormat(document.documentElement.lang || 'en', { style: 'percent', minimumFractionDigits: digits, maximumFractionDigits: digits }).format(value);
 }

@@ -140,10 +140,10 @@ describe('console: adoption, rollout, experiments, webhooks', () => {
     const card = alice.page.locator('section', { has: alice.page.getByRole('heading', { name: 'Passkey button' }) });
     await card.getByRole('button', { name: 'Preview reach' }).click();
     await until(async () => /Reaches \d+ of \d+ users/.test((await card.locator('[data-preview]').innerText()) ?? ''));
-    await alice.capture('21-rollout');
     await card.getByRole('button', { name: 'Turn off Passkey button for everyone' }).click();
     await alice.confirmWithReason('Incident INC-7: passkey button breaks checkout', 'Turn off Passkey button for everyone');
     await card.locator('[data-kill="on"]').waitFor();
+    await alice.capture('21-rollout');
     const rule = await alice.page.evaluate(async () => (await (await fetch('/api/admin/v1/rollout-rules/passkey_button')).json()) as { killSwitch: boolean });
     assert.equal(rule.killSwitch, true);
     const audit = await alice.page.evaluate(async () => (await (await fetch('/api/admin/v1/audit/events?type=rollout_rule.changed')).json()) as { items: { reason: string | null; actor: { kind: string } }[] });

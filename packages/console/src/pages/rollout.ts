@@ -45,6 +45,10 @@ export class RolloutPage extends ConsolePage {
         align-items: center;
         justify-content: space-between;
       }
+      .kill.on {
+        background: var(--lk-danger-bg);
+        border-width: 3px;
+      }
       .lists {
         display: grid;
         grid-template-columns: repeat(auto-fit, minmax(14rem, 1fr));
@@ -117,6 +121,8 @@ export class RolloutPage extends ConsolePage {
     const dialog = this.renderRoot.querySelector('lk-action-dialog') as LkActionDialog;
     const result = await dialog.open({ title, text, confirmLabel: title, danger, run: (reason) => this.ctx.api.patchRollout(feature, rule, reason) });
     if (!result) return;
+    // The reach shown was the rule's before this change.
+    this.previews = {};
     this.notice = done;
     this.ctx.announce(this.t[done]);
     await this.load();
@@ -133,7 +139,7 @@ export class RolloutPage extends ConsolePage {
     const t = this.t;
     const on = rule.killSwitch;
     const label = on ? this.f('killOff', { feature: name }) : this.f('killOn', { feature: name });
-    return html`<div class="kill">
+    return html`<div class=${on ? 'kill on' : 'kill'}>
       <span><strong>${t.killSwitch}</strong>: <span class=${on ? 'badge bad' : 'badge ok'} data-kill=${on ? 'on' : 'off'}>${on ? t.killOnState : t.killOffState}</span></span>
       ${this.ctx.can('rollout:write')
         ? html`<button type="button" class=${on ? 'small' : 'small danger-fill'} @click=${() =>

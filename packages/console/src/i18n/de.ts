@@ -62,6 +62,7 @@ export const de: Strings = {
   matchedBy: 'gefunden über {what}',
   status_active: 'Aktiv',
   status_disabled: 'Gesperrt',
+  passkeyCountOne: '1 Passkey',
   passkeyCount: '{n} Passkeys',
 
   backToSearch: 'Zurück zur Suche',

@@ -60,6 +60,7 @@ export const en = {
   matchedBy: 'matched by {what}',
   status_active: 'Active',
   status_disabled: 'Disabled',
+  passkeyCountOne: '1 passkey',
   passkeyCount: '{n} passkeys',
 
   backToSearch: 'Back to search',

@@ -11,10 +11,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { addPlatformAuthenticator, launchChromium } from './browser.ts';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from './browser.ts';
+import { Person, until, type ConsoleHarness } from './console-person.ts';
 import { authenticate, newAuthenticator, signUp } from '../packages/server/test/helpers/flows.ts';
 import { createTestApiKey } from '../packages/server/test/helpers/api-keys.ts';
 import { enrollTokenIn, runCli } from '../packages/server/test/helpers/staff.ts';
@@ -22,7 +22,6 @@ import type { TestClient } from '../packages/server/test/helpers/test-client.ts'
 import { createTestDatabase, freePort, startTestServer, TEST_ORIGIN, type TestServer } from '../packages/server/test/helpers/test-server.ts';
 
 const SHOTS = fileURLToPath(new URL('./artifacts/console/', import.meta.url));
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 let server: TestServer;
 let dropDatabase: () => Promise<void>;
@@ -30,127 +29,11 @@ let browser: Browser;
 let origin: string;
 const consoleErrors: string[] = [];
 
-/** One person at their own browser (profile, virtual platform authenticator). */
-class Person {
-  context!: BrowserContext;
-  page!: Page;
-  readonly name: string;
-  constructor(name: string) {
-    this.name = name;
-  }
-
-  async open(): Promise<this> {
-    this.context = await browser.newContext({ viewport: { width: 1100, height: 900 }, colorScheme: 'light', locale: 'en-US', timezoneId: 'UTC' });
-    this.page = await this.context.newPage();
-    this.page.setDefaultTimeout(20_000);
-    this.page.on('console', (message) => {
-      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) consoleErrors.push(`${this.name}: ${message.text()}`);
-    });
-    this.page.on('pageerror', (error) => consoleErrors.push(`${this.name} uncaught: ${error.message}`));
-    await addPlatformAuthenticator(this.context, this.page);
-    return this;
-  }
-
-  async goto(path: string): Promise<void> {
-    const response = await this.page.goto(`${origin}${path}`);
-    assert.match(response?.headers()['content-security-policy'] ?? '', /script-src 'self'; style-src 'self'/);
-    await this.settled();
-  }
-
-  /** The page's heading has rendered (every console page has one h1). */
-  async settled(): Promise<void> {
-    await this.page.locator('h1').first().waitFor();
-  }
-
-  heading(): Promise<string> {
-    return this.page.locator('h1').first().innerText();
-  }
-
-  async click(name: string | RegExp): Promise<void> {
-    await this.page.getByRole('button', { name, exact: typeof name === 'string' }).click();
-  }
-
-  /** Fills the reason dialog and confirms; the virtual authenticator answers any step-up. */
-  async confirmWithReason(reason: string, confirm: string | RegExp): Promise<void> {
-    const dialog = this.page.locator('lk-action-dialog dialog');
-    await dialog.getByLabel(/Reason|Begründung/).fill(reason);
-    await dialog.getByRole('button', { name: confirm }).click();
-    await dialog.waitFor({ state: 'hidden' });
-  }
-
-  async axe(label: string): Promise<void> {
-    // page.evaluate runs outside the page's CSP, which (rightly) refuses inline scripts.
-    await this.page.evaluate(AXE_SOURCE);
-    const violations = await this.page.evaluate(async () => {
-      const axe = (globalThis as unknown as { axe: { run: (context: Document, options: object) => Promise<{ violations: { id: string; help: string; nodes: { target: unknown }[] }[] }> } }).axe;
-      const result = await axe.run(document, { resultTypes: ['violations'] });
-      return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')})`);
-    });
-    assert.deepEqual(violations, [], `axe on ${label}`);
-  }
-
-  /**
-   * axe, then screenshots in light, dark and German (the page as it is; theme and language by
-   * the page's own controls, then back), axe again in dark and German.
-   */
-  async capture(name: string): Promise<void> {
-    await this.axe(`${name} (light, en)`);
-    await this.page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true, animations: 'disabled' });
-    await this.click('Dark theme');
-    await this.axe(`${name} (dark)`);
-    await this.page.screenshot({ path: `${SHOTS}${name}-dark.png`, fullPage: true, animations: 'disabled' });
-    await this.click('Dark theme');
-    await this.page.getByRole('combobox', { name: 'Language' }).selectOption('de');
-    await this.page.waitForFunction(() => document.documentElement.lang === 'de');
-    await this.axe(`${name} (de)`);
-    await this.page.screenshot({ path: `${SHOTS}${name}-de.png`, fullPage: true, animations: 'disabled' });
-    await this.page.getByRole('combobox', { name: 'Sprache' }).selectOption('en');
-    await this.page.waitForFunction(() => document.documentElement.lang === 'en');
-  }
-
-  async openEnrolment(enrollUrl: string): Promise<void> {
-    const url = new URL(enrollUrl);
-    await this.goto(`${url.pathname}${url.hash}`);
-    assert.equal(await this.heading(), 'Set up your staff passkey');
-    assert.equal(new URL(this.page.url()).hash, '', 'the token leaves the address bar at once');
-  }
-
-  /** Enrols the passkey of an enrolment URL (null: the enrolment page is open) and signs in to the console with it. */
-  async enrolAndSignIn(enrollUrl: string | null): Promise<void> {
-    if (enrollUrl) await this.openEnrolment(enrollUrl);
-    await this.click('Create a passkey');
-    await this.page.getByText(/Your passkey is set up/).waitFor();
-    await this.page.getByRole('link', { name: 'Go to sign-in' }).click();
-    assert.equal(await this.heading(), 'Staff sign-in');
-    await this.click('Sign in with a passkey');
-    await this.page.getByRole('navigation', { name: 'Console sections' }).waitFor();
-  }
-
-  /** A call the page makes with its own session cookie, as a curious staff member could. */
-  forced(method: string, path: string, body?: unknown): Promise<{ status: number; code: string }> {
-    return this.page.evaluate(
-      async ({ method, path, body }) => {
-        const response = await fetch(path, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? '{}' : JSON.stringify(body) });
-        const problem = (await response.json().catch(() => ({}))) as { code?: string };
-        return { status: response.status, code: problem.code ?? '' };
-      },
-      { method, path, body },
-    );
-  }
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-const alice = new Person('alice (admin)');
-const sam = new Person('sam (support)');
-const ada = new Person('ada (auditor)');
-const john = new Person('john (user)');
+const harness = { errors: consoleErrors, shots: SHOTS } as ConsoleHarness;
+const alice = new Person('alice (admin)', harness);
+const sam = new Person('sam (support)', harness);
+const ada = new Person('ada (auditor)', harness);
+const john = new Person('john (user)', harness);
 let johnId = '';
 /** john's own HTTP client (a second device, signed in by the API). */
 let johnPhone: TestClient;
@@ -167,6 +50,7 @@ before(async () => {
   process.env.CONSOLE_E2E_ENROLL = `${origin}/admin/enroll#token=${enrollTokenIn(cli.stdout)}`;
   server = await startTestServer('sqlite', { port, config: { database: { url: fresh.url }, rp: { id: 'localhost', origins: [origin, TEST_ORIGIN] } } });
   browser = await launchChromium();
+  Object.assign(harness, { browser, origin });
 });
 
 after(async () => {
@@ -322,7 +206,7 @@ describe('support console', () => {
     await ada.open();
     await ada.enrolAndSignIn(url);
     const nav = await ada.page.getByRole('navigation', { name: 'Console sections' }).getByRole('link').allInnerTexts();
-    assert.deepEqual(nav, ['Find a user', 'Audit log', 'Staff', 'Webhooks', 'Settings']);
+    assert.deepEqual(nav, ['Find a user', 'Audit log', 'Staff', 'Adoption', 'Rollout', 'Experiments', 'Webhooks', 'Settings']);
 
     await ada.page.getByRole('link', { name: 'Audit log' }).click();
     await ada.page.locator('[data-verdict]').waitFor();
@@ -345,6 +229,18 @@ describe('support console', () => {
     }
     assert.equal(await ada.page.getByRole('button', { name: /^(Revoke the session|Delete passkey)/ }).count(), 0);
     await ada.capture('07-user-auditor');
+    // Rollout rules, experiments and webhooks: read only for an auditor.
+    await ada.goto('/admin/rollout');
+    await ada.page.getByRole('heading', { level: 2, name: 'Passkey button' }).waitFor();
+    assert.equal(await ada.page.getByRole('button', { name: /^(Turn off|Save)/ }).count(), 0, 'no kill switch or save for an auditor');
+    assert.equal(await ada.page.getByLabel('Percentage of users').first().isDisabled(), true);
+    await ada.goto('/admin/experiments');
+    await ada.page.getByText('No experiments yet.').waitFor();
+    assert.equal(await ada.page.getByRole('button', { name: 'Create experiment' }).count(), 0);
+    await ada.goto('/admin/webhooks');
+    await ada.page.getByText('https://hooks.example.com/latchkey').waitFor();
+    assert.equal(await ada.page.getByRole('button', { name: /^(Add endpoint|Send a test event|Rotate secret|Delete)/ }).count(), 0);
+    assert.deepEqual(await ada.forced('PATCH', '/api/admin/v1/rollout-rules/passkey_button', { killSwitch: true, reason: 'curious auditor' }), { status: 403, code: 'insufficient_scope' });
     // The server decides: the same calls made by hand are refused.
     assert.deepEqual(await ada.forced('POST', `/api/admin/v1/users/${johnId}/disable`, { reason: 'curious auditor' }), { status: 403, code: 'insufficient_scope' });
     assert.deepEqual(await ada.forced('DELETE', `/api/admin/v1/users/${johnId}/sessions`), { status: 403, code: 'insufficient_scope' });

@@ -168,7 +168,11 @@ test('an API on another site: bearer token in memory, ceremony bound by the Latc
   });
   assert.equal(await page.locator('latchkey-passkeys').getByRole('listitem').count(), 1);
   assert.match(authorizations[0] ?? '', /^Bearer \S+/);
-  assert.equal(await page.evaluate(() => localStorage.length), 0, 'no-remember, and never a token');
+  // no-remember: no username is kept, and a token never is; the one key is the random device id
+  // the passkey decisions use (not personal data, not a credential).
+  const stored = await page.evaluate(() => Object.entries(localStorage));
+  assert.deepEqual(stored.map(([key]) => key), ['latchkey:device-id'], 'no-remember, and never a token');
+  assert.ok(stored.every(([, value]) => !value.includes('erin') && !/^[A-Za-z0-9_-]{40,}$/.test(value)), JSON.stringify(stored));
   assert.deepEqual(corsFailures, []);
 });
 

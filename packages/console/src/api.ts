@@ -308,6 +308,48 @@ export class AdminApi {
   deleteWebhookEndpoint(id: string, reason: string): Promise<unknown> {
     return this.request('DELETE', `/webhook-endpoints/${encodeURIComponent(id)}`, { reason });
   }
+  webhookEventTypes(): Promise<{ eventTypes: { type: string; description?: string }[] }> {
+    return this.get('/webhook-event-types');
+  }
+  /** Create (no id) or change an endpoint; a new endpoint's answer carries its secret, once. */
+  async saveWebhookEndpoint(id: string | null, body: Partial<Pick<WebhookEndpoint, 'url' | 'eventTypes' | 'description' | 'enabled'>>, reason: string): Promise<{ secret?: string } & Record<string, unknown>> {
+    const path = id ? `/webhook-endpoints/${encodeURIComponent(id)}` : '/webhook-endpoints';
+    return (await this.request<{ secret?: string } & Record<string, unknown>>(id ? 'PATCH' : 'POST', path, { body, reason })).body;
+  }
+  async rotateWebhookSecret(id: string, reason: string): Promise<{ secret: string }> {
+    return (await this.request<{ secret: string }>('POST', `/webhook-endpoints/${encodeURIComponent(id)}/rotate-secret`, { reason })).body;
+  }
+  webhookDelivery(id: string, deliveryId: string): Promise<WebhookDelivery & { attemptLog: WebhookAttempt[] }> {
+    return this.get(`/webhook-endpoints/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(deliveryId)}`);
+  }
+  async webhookAction(path: string): Promise<unknown> {
+    return (await this.request('POST', path)).body;
+  }
+
+  analytics<T>(what: 'kpis' | 'funnels' | 'savings', query: Record<string, string | undefined>): Promise<T> {
+    return this.get(`/analytics/${what}`, query);
+  }
+
+  rolloutRules(): Promise<{ rules: RolloutRule[] }> {
+    return this.get('/rollout-rules');
+  }
+  async previewRollout(feature: string, rule: Partial<RolloutRule>): Promise<RolloutPreview> {
+    return (await this.request<RolloutPreview>('POST', `/rollout-rules/${feature}/preview`, { body: rule })).body;
+  }
+  async patchRollout(feature: string, rule: Partial<RolloutRule>, reason: string): Promise<RolloutRule> {
+    return (await this.request<RolloutRule>('PATCH', `/rollout-rules/${feature}`, { body: rule, reason })).body;
+  }
+
+  experiments(): Promise<{ experiments: Experiment[] }> {
+    return this.get('/experiments');
+  }
+  experiment(key: string): Promise<{ experiment: Experiment; result: ExperimentResult }> {
+    return this.get(`/experiments/${encodeURIComponent(key)}`);
+  }
+  /** `create` (body: the experiment), `start`, or `stop` (body: `{ winner }`). */
+  async experimentAction(action: 'create' | 'start' | 'stop', key: string, body?: unknown): Promise<unknown> {
+    return (await this.request('POST', action === 'create' ? '/experiments' : `/experiments/${encodeURIComponent(key)}/${action}`, body === undefined ? {} : { body })).body;
+  }
 
   settings(): Promise<Record<string, unknown>> {
     return this.get('/settings');
@@ -354,4 +396,58 @@ export interface WebhookDelivery {
   lastStatusCode: number | null;
   lastError: string | null;
   createdAt: string;
+}
+
+export interface WebhookAttempt {
+  at: string;
+  outcome: 'success' | 'failure';
+  statusCode: number | null;
+  latencyMs: number;
+  error: string | null;
+  responseExcerpt: string | null;
+}
+
+export interface RolloutRule {
+  feature: string;
+  percentage: number;
+  bucketBy: 'user' | 'device';
+  operatingSystems: string[];
+  browsers: string[];
+  platforms: string[];
+  segments: string[];
+  allow: string[];
+  deny: string[];
+  killSwitch: boolean;
+  updatedAt: string | null;
+  updatedBy: string | null;
+}
+
+export interface RolloutPreview {
+  users: { total: number; reached: number; share: number; truncated: boolean };
+  devices: { windowDays: number; total: number; reached: number; share: number };
+}
+
+export interface Experiment {
+  key: string;
+  feature: string;
+  description: string;
+  variants: { key: string; weight: number; description: string }[];
+  metric: string;
+  status: 'draft' | 'running' | 'stopped';
+  winner: string | null;
+  createdAt: string;
+  baselineRate: number;
+  minimumDetectableEffect: number;
+}
+
+export interface Interval {
+  low: number;
+  high: number;
+}
+
+export interface ExperimentResult {
+  requiredPerArm: number;
+  enoughData: boolean;
+  arms: { variant: string; exposures: number; conversions: number; rate: number; interval: Interval; difference?: { value: number; interval: Interval; pValue: number }; verdict: string }[];
+  recommendation: { variant: string; why: string } | null;
 }

@@ -14,7 +14,10 @@ const NAV: { route: Route['name']; path: string; label: StringKey; scopes: strin
   { route: 'audit', path: `${BASE}/audit`, label: 'navAudit', scopes: ['audit:read'] },
   { route: 'staff', path: `${BASE}/staff`, label: 'navStaff', scopes: ['staff:manage', 'staff:read'] },
   { route: 'api-keys', path: `${BASE}/api-keys`, label: 'navApiKeys', scopes: ['api_keys:manage'] },
-  { route: 'webhooks', path: `${BASE}/webhooks`, label: 'navWebhooks', scopes: ['webhooks:read'] },
+  { route: 'adoption', path: `${BASE}/adoption`, label: 'navAdoption', scopes: ['analytics:read'] },
+  { route: 'rollout', path: `${BASE}/rollout`, label: 'navRollout', scopes: ['rollout:read', 'rollout:write'] },
+  { route: 'experiments', path: `${BASE}/experiments`, label: 'navExperiments', scopes: ['experiments:read', 'experiments:write'] },
+  { route: 'webhooks', path: `${BASE}/webhooks`, label: 'navWebhooks', scopes: ['webhooks:read', 'webhooks:manage'] },
   { route: 'settings', path: `${BASE}/settings`, label: 'navSettings', scopes: ['settings:read'] },
 ];
 
@@ -307,6 +310,12 @@ export class LatchkeyConsole extends LitElement {
         return html`<lk-settings-page .ctx=${ctx}></lk-settings-page>`;
       case 'webhooks':
         return html`<lk-webhooks-page .ctx=${ctx}></lk-webhooks-page>`;
+      case 'adoption':
+        return html`<lk-adoption-page .ctx=${ctx}></lk-adoption-page>`;
+      case 'rollout':
+        return html`<lk-rollout-page .ctx=${ctx}></lk-rollout-page>`;
+      case 'experiments':
+        return html`<lk-experiments-page .ctx=${ctx}></lk-experiments-page>`;
       default:
         return html`<lk-not-found-page .ctx=${ctx}></lk-not-found-page>`;
     }

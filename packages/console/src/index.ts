@@ -8,6 +8,10 @@ import { LatchkeyConsole } from './app.ts';
 import { AuditPage } from './pages/audit.ts';
 import { ApiKeysPage, SettingsPage, StaffPage } from './pages/admin.ts';
 import { WebhooksPage } from './pages/webhooks.ts';
+import { LkChart } from './charts.ts';
+import { AdoptionPage } from './pages/adoption.ts';
+import { ExperimentsPage } from './pages/experiments.ts';
+import { RolloutPage } from './pages/rollout.ts';
 import { FindPage } from './pages/find.ts';
 import { EnrollPage, NotFoundPage, SignInPage } from './pages/sign-in.ts';
 import { UserPage } from './pages/user.ts';
@@ -26,6 +30,10 @@ const ELEMENTS: Record<string, CustomElementConstructor> = {
   'lk-api-keys-page': ApiKeysPage,
   'lk-settings-page': SettingsPage,
   'lk-webhooks-page': WebhooksPage,
+  'lk-chart': LkChart,
+  'lk-adoption-page': AdoptionPage,
+  'lk-rollout-page': RolloutPage,
+  'lk-experiments-page': ExperimentsPage,
 };
 
 /** Registers every console element (once) and adopts the document-level colour tokens. */

@@ -7,10 +7,15 @@ export type Route =
   | { name: 'api-keys' }
   | { name: 'settings' }
   | { name: 'webhooks' }
+  | { name: 'adoption' }
+  | { name: 'rollout' }
+  | { name: 'experiments' }
   | { name: 'enroll' }
   | { name: 'not-found' };
 
 export const BASE = '/admin';
+/** The routes that are one word under BASE. */
+const PAGES = ['audit', 'staff', 'api-keys', 'settings', 'webhooks', 'adoption', 'rollout', 'experiments', 'enroll'] as const;
 
 export function parseRoute(pathname: string): Route {
   const path = pathname.replace(/\/+$/, '') || '/';
@@ -25,7 +30,7 @@ export function parseRoute(pathname: string): Route {
       return { name: 'not-found' };
     }
   }
-  if (parts.length === 1 && (first === 'audit' || first === 'staff' || first === 'api-keys' || first === 'settings' || first === 'webhooks' || first === 'enroll')) return { name: first };
+  if (parts.length === 1 && PAGES.includes(first as (typeof PAGES)[number])) return { name: first as (typeof PAGES)[number] };
   return { name: 'not-found' };
 }
 

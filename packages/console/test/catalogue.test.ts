@@ -19,7 +19,7 @@ test('English and German have the same keys, no empty string, and the same place
 
 test('the German catalogue is translated, not copied (names and codes excepted)', () => {
   const same = Object.keys(en).filter((key) => en[key as keyof typeof en] === de[key as keyof typeof de]);
-  const allowed = ['signedInAs', 'role_admin', 'role_support', 'passkeys', 'aaguid', 'backupFlags', 'browser', 'code', 'outcome_info', 'status', 'keyName', 'detail', 'email', 'navWebhooks'];
+  const allowed = ['signedInAs', 'role_admin', 'role_support', 'passkeys', 'aaguid', 'backupFlags', 'browser', 'code', 'outcome_info', 'status', 'keyName', 'detail', 'email', 'navWebhooks', 'millis'];
   assert.deepEqual(same.filter((key) => !allowed.includes(key)), []);
 });
 
@@ -38,7 +38,7 @@ test('client-side routes under /admin', () => {
   assert.deepEqual(parseRoute('/admin/'), { name: 'find' });
   assert.deepEqual(parseRoute(userPath('a/b c')), { name: 'user', id: 'a/b c' });
   assert.deepEqual(parseRoute('/admin/users/%E0%A4%A'), { name: 'not-found' });
-  for (const name of ['audit', 'staff', 'api-keys', 'webhooks', 'settings', 'enroll'] as const) assert.deepEqual(parseRoute(`/admin/${name}`), { name });
+  for (const name of ['audit', 'staff', 'api-keys', 'webhooks', 'settings', 'enroll', 'adoption', 'rollout', 'experiments'] as const) assert.deepEqual(parseRoute(`/admin/${name}`), { name });
   assert.deepEqual(parseRoute('/admin/users'), { name: 'not-found' });
   assert.deepEqual(parseRoute('/administrator'), { name: 'not-found' });
 });

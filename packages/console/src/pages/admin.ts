@@ -7,7 +7,7 @@ import { base } from '../theme.ts';
 
 const ROLES: Role[] = ['admin', 'support', 'auditor'];
 
-const adminStyles = css`
+export const adminStyles = css`
   .table-wrap {
     overflow-x: auto;
   }
@@ -69,7 +69,7 @@ const adminStyles = css`
 `;
 
 /** Copies `text`; answers whether it worked (the page says so). */
-async function copy(text: string): Promise<boolean> {
+export async function copy(text: string): Promise<boolean> {
   try {
     await navigator.clipboard.writeText(text);
     return true;

@@ -171,7 +171,7 @@ export class FindPage extends ConsolePage {
         <span class=${hit.status === 'active' ? 'badge ok' : 'badge bad'}>${t[`status_${hit.status}` as StringKey] ?? hit.status}</span>
         <span class="badge">${this.f('matchedBy', { what: t[`match_${hit.match}` as StringKey] ?? hit.match })}</span>
       </span>
-      <span class="sub">${sub || hit.id} · ${this.f('passkeyCount', { n: hit.passkeyCount })}</span>
+      <span class="sub">${sub || hit.id} · ${(hit.passkeyCount === 1 ? this.t.passkeyCountOne : this.f('passkeyCount', { n: hit.passkeyCount }))}</span>
     </li>`;
   }
 

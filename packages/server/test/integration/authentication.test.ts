@@ -81,7 +81,10 @@ for (const dialect of dialects) {
         const ms = await ask({ username });
         assert.ok(ms >= 1.5, `${username}: ${ms.toFixed(2)} ms`);
       }
-      const discoverable = Math.min(await ask({}), await ask({}), await ask({}));
+      // The fastest of several: on a loaded machine one answer may take a scheduler slice longer.
+      const times: number[] = [];
+      for (let i = 0; i < 7; i++) times.push(await ask({}));
+      const discoverable = Math.min(...times);
       assert.ok(discoverable < 1.5, `discoverable options are not held back: ${discoverable.toFixed(2)} ms`);
     });
 

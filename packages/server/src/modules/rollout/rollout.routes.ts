@@ -31,27 +31,30 @@ export const RolloutRuleSchema = Type.Object(
   { $id: 'RolloutRule' },
 );
 
-const RuleInput = (minProperties: number) =>
-  Type.Object(
-    {
-      percentage: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
-      bucketBy: Type.Optional(Type.Union([Type.Literal('user'), Type.Literal('device')])),
-      operatingSystems: Type.Optional(Strings('OS families; empty: any')),
-      browsers: Type.Optional(Strings('Browser families; empty: any')),
-      platforms: Type.Optional(Type.Array(Type.Union(PLATFORMS.map((p) => Type.Literal(p))), { maxItems: 3 })),
-      segments: Type.Optional(Strings('User segments; empty: any')),
-      allow: Type.Optional(Strings('User ids or external ids')),
-      deny: Type.Optional(Strings('User ids or external ids')),
-      killSwitch: Type.Optional(Type.Boolean()),
-    },
-    { additionalProperties: false, minProperties },
-  );
+const ruleFields = {
+  percentage: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+  bucketBy: Type.Optional(Type.Union([Type.Literal('user'), Type.Literal('device')])),
+  operatingSystems: Type.Optional(Strings('OS families; empty: any')),
+  browsers: Type.Optional(Strings('Browser families; empty: any')),
+  platforms: Type.Optional(Type.Array(Type.Union(PLATFORMS.map((p) => Type.Literal(p))), { maxItems: 3 })),
+  segments: Type.Optional(Strings('User segments; empty: any')),
+  allow: Type.Optional(Strings('User ids or external ids')),
+  deny: Type.Optional(Strings('User ids or external ids')),
+  killSwitch: Type.Optional(Type.Boolean()),
+};
+const RuleInput = (minProperties: number) => Type.Object(ruleFields, { additionalProperties: false, minProperties });
+/** A change: the rule fields and why (audited; staff must give one and need a recent step-up). */
+const RuleChange = (minProperties: number) =>
+  Type.Object({ ...ruleFields, reason: Type.Optional(Type.String({ maxLength: 2000, description: 'Why (3 to 500 characters; required for staff): audited' })) }, { additionalProperties: false, minProperties });
+
+/** The rule fields of a body (the reason goes to the audit row through requestContext). */
+const withoutReason = <T extends { reason?: string }>({ reason: _reason, ...rule }: T): Omit<T, 'reason'> => rule;
 
 const ruleJson = (rule: RolloutRule) => ({ ...rule, updatedAt: rule.updatedAt > 0 ? new Date(rule.updatedAt).toISOString() : null });
 
 /** Management routes (under /api/admin/v1): rollout rules per feature, scopes rollout:read / rollout:write. */
 export async function rolloutAdminRoutes(app: FastifyInstance, deps: { rollout: RolloutService; auth: Auth }): Promise<void> {
-  installScopeGuard(app, deps.auth.authorize);
+  installScopeGuard(app, deps.auth);
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['management: rollout'];
   const security = [{ apiKey: [] }];
@@ -75,7 +78,7 @@ export async function rolloutAdminRoutes(app: FastifyInstance, deps: { rollout: 
   }, async (request) => ruleJson(await deps.rollout.get(request.params.feature)));
 
   r.put('/rollout-rules/:feature', {
-    config: { scope: 'rollout:write' },
+    config: { scope: 'rollout:write', destructive: true },
     schema: {
       tags,
       security,
@@ -83,13 +86,13 @@ export async function rolloutAdminRoutes(app: FastifyInstance, deps: { rollout: 
       summary: "Replace a feature's rule (absent fields: 100 %, bucket by user, no filters, no lists, kill switch off)",
       description: 'Audited as rollout_rule.changed with the rule before and after and the API key as actor. Every node uses the new rule within LATCHKEY_ROLLOUT_REFRESH_INTERVAL_MS.',
       params,
-      body: RuleInput(0),
+      body: RuleChange(0),
       response: { 200: RolloutRuleSchema, ...errors, 404: problem },
     },
-  }, async (request) => ruleJson(await deps.rollout.put(request.params.feature, request.body, 'replace', requestContext(request))));
+  }, async (request) => ruleJson(await deps.rollout.put(request.params.feature, withoutReason(request.body), 'replace', requestContext(request))));
 
   r.patch('/rollout-rules/:feature', {
-    config: { scope: 'rollout:write' },
+    config: { scope: 'rollout:write', destructive: true },
     schema: {
       tags,
       security,
@@ -97,13 +100,13 @@ export async function rolloutAdminRoutes(app: FastifyInstance, deps: { rollout: 
       summary: "Change some fields of a feature's rule (e.g. {\"killSwitch\": true})",
       description: 'Audited like PUT.',
       params,
-      body: RuleInput(1),
+      body: RuleChange(1),
       response: { 200: RolloutRuleSchema, ...errors, 404: problem },
     },
-  }, async (request) => ruleJson(await deps.rollout.put(request.params.feature, request.body, 'merge', requestContext(request))));
+  }, async (request) => ruleJson(await deps.rollout.put(request.params.feature, withoutReason(request.body), 'merge', requestContext(request))));
 
   r.delete('/rollout-rules/:feature', {
-    config: { scope: 'rollout:write' },
+    config: { scope: 'rollout:write', destructive: true },
     schema: {
       tags,
       security,

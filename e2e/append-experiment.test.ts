@@ -226,6 +226,13 @@ test('identifier-first: no passkey button for a username whose passkeys all live
   await input.fill('');
   await button.waitFor();
   assert.equal(await auth.getAttribute('data-passkey-button'), 'eligible');
+  // A username without passkeys (here: unknown) keeps the button: trying it offers "Create account as …".
+  const asked = page.waitForResponse((response) => response.url().endsWith('/api/v1/passkey-decisions') && response.request().postData()?.includes('nobody-here') === true);
+  await input.fill('nobody-here');
+  assert.equal((await (await asked).json()).passkeyButton.reason, 'no_passkeys');
+  await page.waitForTimeout(200);
+  assert.equal(await button.count(), 1);
+  assert.equal(await auth.getAttribute('data-passkey-button'), 'eligible');
 
   // Another such username typed and submitted at once (before the debounce): the submit waits for
   // the answer, and no passkey prompt is started for jo; the fallback is offered instead.

@@ -55,7 +55,8 @@ const IDENTIFIER_DEBOUNCE_MS = 350;
  * offer on this device (`POST /api/v1/passkey-decisions`: rollout rules, kill switch, the
  * device's failures); `data-passkey-button` says why. Unreachable in time: it shows them all.
  * Once a username is typed it asks again for that account (debounced; a submit waits for the
- * answer, at most 1.5 s): no passkey button for a username whose passkeys this device cannot reach.
+ * answer, at most 1.5 s): no passkey button for a username whose passkeys this device cannot reach
+ * or whom the rollout leaves out (`no_passkeys` keeps the button, for "Create account as …").
  *
  * @element latchkey-auth
  *
@@ -219,11 +220,15 @@ export class LatchkeyAuth extends LatchkeyElement {
     return this.#decided(part)?.[part].offer !== false;
   }
 
-  /** The decisions a part follows: the button those for the username in the field, once known. */
+  /**
+   * The decisions a part follows: the button those for the username in the field, once known —
+   * except `no_passkeys` (an unknown username, or one without passkeys): the button stays as the
+   * page's answer has it, and a cancelled prompt then offers "Create account as …" as before.
+   */
   #decided(part: 'passkeyButton' | 'autofill' | 'passkeyFirstSignUp'): PasskeyDecisions | undefined {
-    const typed = this.#typed;
-    if (part === 'passkeyButton' && this.view === 'start' && typed?.decisions && typed.identifier === this.#username.trim()) return typed.decisions;
-    return this.decisions;
+    const typed = this.#typed?.decisions;
+    const forField = part === 'passkeyButton' && this.view === 'start' && this.#typed?.identifier === this.#username.trim();
+    return forField && typed && typed.passkeyButton.reason !== 'no_passkeys' ? typed : this.decisions;
   }
 
   /** Asks about the username in the field, unless that is already asked; the answer re-renders. */

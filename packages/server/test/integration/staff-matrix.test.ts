@@ -34,6 +34,9 @@ const BODIES: Record<string, unknown> = {
   // 127.0.0.1 is refused (SEC-59), so an allowed call ends in 400 and nothing is ever delivered.
   createWebhookEndpoint: { url: 'https://127.0.0.1/hook', eventTypes: ['user.created'], reason: 'matrix test' },
   updateWebhookEndpoint: { description: 'matrix', reason: 'matrix test' },
+  // Rollout rules are per feature (a fixed list), so their routes are called for a real one (autofill).
+  putRolloutRule: { percentage: 100, reason: 'matrix test' },
+  updateRolloutRule: { percentage: 100, reason: 'matrix test' },
 };
 
 /**
@@ -109,7 +112,7 @@ for (const dialect of dialects) {
     test('each principal is allowed exactly the routes whose scope it holds; the rest are 403 insufficient_scope', async () => {
       const rows: string[] = [];
       for (const op of operations) {
-        const url = ADMIN + op.path.slice(ADMIN.length).replace(/\{[A-Za-z]+\}/g, NOBODY);
+        const url = ADMIN + op.path.slice(ADMIN.length).replace('{feature}', 'autofill').replace(/\{[A-Za-z]+\}/g, NOBODY);
         const body = op.method === 'GET' || op.method === 'DELETE' ? undefined : (BODIES[op.operationId] ?? { reason: 'matrix test' });
         for (const p of principals) {
           const r: TestResponse = await p.client.request(op.method, url, body, op.method === 'DELETE' ? { headers: { 'latchkey-reason': encodeURIComponent('matrix test') } } : {});
@@ -132,7 +135,7 @@ for (const dialect of dialects) {
       assert.ok(destructive.length >= 13, destructive.map((o) => o.operationId).join());
       const admin = principals[0]?.client;
       assert.ok(admin);
-      const urlOf = (op: Operation) => ADMIN + op.path.slice(ADMIN.length).replace(/\{[A-Za-z]+\}/g, NOBODY);
+      const urlOf = (op: Operation) => ADMIN + op.path.slice(ADMIN.length).replace('{feature}', 'autofill').replace(/\{[A-Za-z]+\}/g, NOBODY);
       const withReason = (op: Operation) => (op.method === 'DELETE' ? undefined : (BODIES[op.operationId] ?? { reason: 'matrix test' }));
       const withoutReason = (op: Operation) => {
         if (op.method === 'DELETE') return undefined;
@@ -167,7 +170,7 @@ for (const dialect of dialects) {
     test('without credentials every admin route is 401', async () => {
       const anonymous = server.client();
       for (const op of operations) {
-        const url = ADMIN + op.path.slice(ADMIN.length).replace(/\{[A-Za-z]+\}/g, NOBODY);
+        const url = ADMIN + op.path.slice(ADMIN.length).replace('{feature}', 'autofill').replace(/\{[A-Za-z]+\}/g, NOBODY);
         const r = await anonymous.request(op.method, url, op.method === 'GET' || op.method === 'DELETE' ? undefined : { reason: 'x' });
         assert.equal(r.status, 401, `${op.method} ${op.path}: ${r.text}`);
       }

@@ -72,10 +72,17 @@ if (dialects.includes('sqlite')) {
       // on a busy machine, where the worker's timer runs late, and while the audit sealer's transaction
       // is open the serving connection defers its part); without the bound it held every frame (14.7 MB).
       assert.ok(largest <= 6 * MB, `the WAL stayed near its 1 MB limit during the burst (largest ${largest} bytes)`);
-      // Idle: within a second the WAL is checkpointed and cut to nothing.
+      // Idle: the WAL is checkpointed and cut to nothing. The background workers still write now and
+      // then (the audit sealer seals the burst, the analytics rollup folds it every 5 s), and each
+      // write is cut again once the database is quiet: an empty WAL seen within a few seconds is the proof.
       const idleSince = Date.now();
-      while (walSize() > 0 && Date.now() - idleSince < 2000) await sleep(50);
-      assert.equal(walSize(), 0, 'an idle database leaves no WAL behind');
+      let emptyAfterMs: number | undefined;
+      while (emptyAfterMs === undefined && Date.now() - idleSince < 8000) {
+        if (walSize() === 0) emptyAfterMs = Date.now() - idleSince;
+        else await sleep(50);
+      }
+      t.diagnostic(`WAL empty ${emptyAfterMs ?? 'never'} ms after the burst`);
+      assert.ok(emptyAfterMs !== undefined, `an idle database leaves no WAL behind (still ${walSize()} bytes)`);
       // And the data is all there (the database answers from the main file).
       const { verify } = await authenticate(server.client(), accounts[0] as (typeof accounts)[number]);
       assert.equal(verify.status, 200);

@@ -8,7 +8,10 @@
  *
  * Usage: node bench/profile.ts [--target=latchkey|baseline] [--db=sqlite|postgres] [--workers=0]
  *        [--pin=0] [--clients=50] [--warmup=3] [--duration=8] [--top=40] [--keep=/tmp/dir] [--webhooks]
+ *        [--server-env=LATCHKEY_X=1,LATCHKEY_Y=2]
  * --webhooks: a webhook endpoint subscribed to `*` on a local receiver (bench/tools/webhook-endpoint.ts).
+ * --server-env: LATCHKEY_* settings for the server, e.g. LATCHKEY_SIEM_FILE=/tmp/p.ndjson or
+ * LATCHKEY_METRICS_PORT=0 (the SIEM export or the metrics on).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
@@ -37,6 +40,16 @@ const warmup = args.warmup ?? '3';
 const duration = args.duration ?? '8';
 const top = Number(args.top ?? 40);
 const dir = args.keep ?? mkdtempSync('/tmp/latchkey-profile-');
+const serverEnv = Object.fromEntries(
+  (args['server-env'] ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((kv) => {
+      const [key, ...value] = kv.split('=');
+      if (!key?.startsWith('LATCHKEY_')) throw new Error(`${key} is not a LATCHKEY_* variable`);
+      return [key, value.join('=')];
+    }),
+);
 
 const port = await new Promise<number>((resolve) => {
   const s = createServer().listen(0, '127.0.0.1', () => {
@@ -68,6 +81,7 @@ if (target === 'latchkey') {
     LATCHKEY_SIGNUP_PER_IP_PER_HOUR: '100000',
     LATCHKEY_AUTH_PER_IP_PER_HOUR: '1000000',
     ...(args.webhooks === 'true' ? WEBHOOK_BENCH_ENV : {}),
+    ...serverEnv,
   });
   serverArgs = ['--import', './bench/tools/preload.ts', ...SERVER_NODE_FLAGS, buildServer()];
 } else {

@@ -178,7 +178,19 @@ export type OcsfEvent = Record<string, unknown> & {
   metadata: { uid: string; sequence: number } & Record<string, unknown>;
 };
 
-const withoutUndefined = <T extends Record<string, unknown>>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+/**
+ * A copy of `o` without its undefined members, in the same key order. A plain loop: this runs ~5
+ * times per exported event, and `Object.fromEntries(Object.entries(o).filter(...))` cost ~9 µs per
+ * event of the export's ~30 (bench/tools/micro-siem.ts).
+ */
+function withoutUndefined<T extends Record<string, unknown>>(o: T): T {
+  const out: Record<string, unknown> = {};
+  for (const key in o) {
+    const value = o[key];
+    if (value !== undefined) out[key] = value;
+  }
+  return out as T;
+}
 
 function strField(data: Record<string, unknown> | null, key: string | undefined): string | undefined {
   const v = key && data ? data[key] : undefined;

@@ -7,7 +7,7 @@ import { checkpointMessage, type AuditPublicJwk, type CheckpointSigner } from '.
 import { createAuditChainRepository, type Checkpoint } from './audit-chain.repository.ts';
 import type { AuditRecord } from './audit.query.ts';
 import { toAuditRecord } from './audit.query.ts';
-import type { AuditChainTable } from './audit.tables.ts';
+import type { AuditChainTable, AuditEventsTable } from './audit.tables.ts';
 
 /** Events sealed per transaction; a pass repeats until a batch comes back short. */
 const SEAL_BATCH = 1000;
@@ -53,6 +53,13 @@ export interface AuditChainService {
   readSealedAfter(seq: number, limit: number): Promise<SealedEvent[]>;
   /** The last seq sealed (0 when the chain is empty): how far a consumer has to go. */
   newestSeq(): Promise<number>;
+  /**
+   * Tells `listener` of each batch this node seals, once committed: the same events, in chain
+   * order, that `readSealedAfter` would return (batches sealed by other nodes are not seen). A
+   * consumer that keeps up takes them from here instead of reading them back (the SIEM export),
+   * and reads from the database whatever it did not get this way. Returns the unsubscribe.
+   */
+  onSealed(listener: (events: readonly SealedEvent[]) => void): () => void;
   /** Seals every `intervalMs` until `close`. */
   start(onError: (error: unknown) => void): void;
   /** Stops the loop and seals what is left (best effort). */
@@ -85,8 +92,26 @@ export function createAuditChainService(deps: AuditChainDeps): AuditChainService
     return { kind, seq, hash, createdAt, keyId: signer.jwk.kid, signature: signer.sign(checkpointMessage({ kind, seq, hash, createdAt })) };
   }
 
+  const sealedListeners = new Set<(events: readonly SealedEvent[]) => void>();
+
   /** One transaction: null when another node seals, else how many events it sealed. */
   async function sealBatch(lookbackMs: number): Promise<number | null> {
+    const result = await sealBatchTransaction(lookbackMs);
+    if (result === null) return null;
+    // After the commit: listeners see only what is in the chain for good.
+    if (result.sealed) {
+      for (const listener of sealedListeners) {
+        try {
+          listener(result.sealed);
+        } catch {
+          // A listener's failure is its own; the consumer reads from the database instead.
+        }
+      }
+    }
+    return result.count;
+  }
+
+  async function sealBatchTransaction(lookbackMs: number): Promise<{ count: number; sealed: SealedEvent[] | undefined } | null> {
     return db.transaction().execute(async (trx) => {
       if (!(await repository.tryLock(trx))) return null;
       const head = await repository.head(trx);
@@ -116,7 +141,15 @@ export function createAuditChainService(deps: AuditChainDeps): AuditChainService
       const since = latest ?? { seq: 0, createdAt: -Infinity };
       const due = now - since.createdAt >= deps.checkpointIntervalSeconds * 1000 || seq - since.seq >= deps.checkpointEveryEvents;
       if (seq > since.seq && due) await repository.insertCheckpoint(trx, signed('periodic', seq, hash, now));
-      return rows.length;
+      // As readSealedAfter makes them, from the same rows (only when someone listens).
+      const sealed =
+        sealedListeners.size > 0 && rows.length > 0
+          ? rows.map((row, i) => {
+              const event = events[i] as AuditEventsTable;
+              return { seq: row.seq, hash: row.hash, prevHash: row.prev_hash, sealedAt: row.sealed_at, event: toAuditRecord(event), reason: event.reason };
+            })
+          : undefined;
+      return { count: rows.length, sealed };
     });
   }
 
@@ -211,6 +244,12 @@ export function createAuditChainService(deps: AuditChainDeps): AuditChainService
     },
     async newestSeq() {
       return (await repository.bounds(db))?.max ?? 0;
+    },
+    onSealed(listener) {
+      sealedListeners.add(listener);
+      return () => {
+        sealedListeners.delete(listener);
+      };
     },
     start(onError) {
       if (timer) return;

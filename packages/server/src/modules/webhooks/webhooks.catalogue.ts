@@ -1,4 +1,4 @@
-import type { AuditRow } from '../audit/audit.module.ts';
+import type { AuditRecord } from '../audit/audit.query.ts';
 
 /**
  * The webhook event catalogue (SEC-60): which audit events leave as which webhook type. Types are
@@ -71,12 +71,6 @@ export function webhookTypeOf(auditType: string): WebhookEventType | undefined {
   return Object.hasOwn(FROM_AUDIT, auditType) ? FROM_AUDIT[auditType]?.type : undefined;
 }
 
-/** Audit types that become `type` (the subscription cache maps subscribed webhook types back). */
-export function auditTypesOf(types: Iterable<WebhookEventType>): Set<string> {
-  const wanted = new Set(types);
-  return new Set(Object.entries(FROM_AUDIT).filter(([, to]) => wanted.has(to.type)).map(([from]) => from));
-}
-
 /**
  * An endpoint's filter as written: event types, `prefix.*` (`passkey.*`) or `*`. Returns the
  * problem with the first entry that names nothing in the catalogue.
@@ -107,13 +101,6 @@ export function filterMatches(filter: readonly string[], type: string): boolean 
   return filter.some((pattern) => pattern === type || (type !== 'webhook.test' && (pattern === '*' || (pattern.endsWith('.*') && type.startsWith(pattern.slice(0, -1))))));
 }
 
-/** Every concrete type a set of filters lets through. */
-export function typesOf(filters: Iterable<readonly string[]>): Set<WebhookEventType> {
-  const types = new Set<WebhookEventType>();
-  for (const filter of filters) for (const pattern of filter) for (const t of expandPattern(pattern)) types.add(t);
-  return types;
-}
-
 /** The Standard Webhooks message id of an event: stable across attempts, redeliveries and nodes. */
 export function messageIdOf(eventId: string): string {
   return `msg_${eventId}`;
@@ -124,28 +111,28 @@ export function messageIdOf(eventId: string): string {
  * `data`). Minimal by design (SEC-60): ids, types, times, outcome and error code; never an IP
  * address, a user agent, a username, an e-mail address, a passkey name or any secret.
  */
-export function payloadOf(row: Readonly<AuditRow>, type: WebhookEventType): string {
-  const mapped = FROM_AUDIT[row.type];
-  const extra = parseData(row.data);
-  const data: Record<string, unknown> = { eventId: row.id };
-  if (row.subject_user_id) data.userId = row.subject_user_id;
-  if (row.actor_kind) data.actor = { kind: row.actor_kind, id: row.actor_id };
-  if (row.credential_id) data.passkeyId = row.credential_id;
-  if (row.session_id) data.sessionId = row.session_id;
-  if (row.outcome === 'failure' || row.error_code) data.errorCode = row.error_code;
+export function payloadOf(event: Readonly<AuditRecord>, type: WebhookEventType): string {
+  const mapped = FROM_AUDIT[event.type];
+  const extra = event.data ?? {};
+  const data: Record<string, unknown> = { eventId: event.id };
+  if (event.subjectUserId) data.userId = event.subjectUserId;
+  if (event.actor.kind) data.actor = { kind: event.actor.kind, id: event.actor.id };
+  if (event.credentialId) data.passkeyId = event.credentialId;
+  if (event.sessionId) data.sessionId = event.sessionId;
+  if (event.outcome === 'failure' || event.errorCode) data.errorCode = event.errorCode;
   switch (type) {
     case 'signin.succeeded':
-      data.method = typeof extra.method === 'string' ? extra.method : extra.scope === 'recovery' ? 'recovery' : row.credential_id ? 'passkey' : 'unknown';
+      data.method = typeof extra.method === 'string' ? extra.method : extra.scope === 'recovery' ? 'recovery' : event.credentialId ? 'passkey' : 'unknown';
       break;
     case 'signin.failed':
       data.method = mapped?.method ?? 'unknown';
       break;
     case 'passkey.created':
-      data.source = row.type === 'passkey.imported' ? 'import' : 'registration';
+      data.source = event.type === 'passkey.imported' ? 'import' : 'registration';
       break;
     case 'user.updated':
       // Which fields changed, never their values.
-      data.fields = row.type === 'email.changed' ? ['email'] : Array.isArray(extra.fields) ? extra.fields.filter((f) => typeof f === 'string').slice(0, 10) : [];
+      data.fields = event.type === 'email.changed' ? ['email'] : Array.isArray(extra.fields) ? extra.fields.filter((f) => typeof f === 'string').slice(0, 10) : [];
       break;
     case 'webhook_endpoint.disabled':
       data.endpointId = extra.endpointId;
@@ -158,15 +145,5 @@ export function payloadOf(row: Readonly<AuditRow>, type: WebhookEventType): stri
     default:
       break;
   }
-  return JSON.stringify({ type, timestamp: new Date(row.created_at).toISOString(), data });
-}
-
-function parseData(data: string | null): Record<string, unknown> {
-  if (!data) return {};
-  try {
-    const parsed: unknown = JSON.parse(data);
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
+  return JSON.stringify({ type, timestamp: new Date(event.at).toISOString(), data });
 }

@@ -83,8 +83,7 @@ export function createWebhooksService(deps: {
   allowHttp: boolean;
   allowlist: EgressAllowlist;
   secretOverlapMs: number;
-  /** Told after every change: the subscription cache re-reads, the dispatcher looks for work. */
-  changed: () => Promise<void>;
+  /** Told after every change and queued delivery: the dispatcher looks for work at once. */
   kick: () => void;
 }): WebhooksService {
   const { db, clock, audit } = deps;
@@ -132,7 +131,7 @@ export function createWebhooksService(deps: {
         });
         await audit.record(trx, context, { type: 'webhook_endpoint.created', outcome: 'success', data: { endpointId: id, host: hostOf(url), eventTypes: filter } });
       });
-      await deps.changed();
+      deps.kick();
       return { endpoint: toView(await found(id)), secret };
     },
 
@@ -163,7 +162,7 @@ export function createWebhooksService(deps: {
         const fields = Object.entries(input).filter(([, v]) => v !== undefined).map(([k]) => k);
         await audit.record(trx, context, { type: 'webhook_endpoint.updated', outcome: 'success', data: { endpointId: id, fields, ...(url ? { host: hostOf(url) } : {}), ...(filter ? { eventTypes: filter } : {}) } });
       });
-      await deps.changed();
+      deps.kick();
       return toView(await found(id));
     },
 
@@ -172,7 +171,7 @@ export function createWebhooksService(deps: {
         if (!(await repository.deleteEndpoint(trx, id))) throw WebhookErrors.webhook_endpoint_not_found();
         await audit.record(trx, context, { type: 'webhook_endpoint.deleted', outcome: 'success', data: { endpointId: id } });
       });
-      await deps.changed();
+      deps.kick();
     },
 
     async rotateSecret(id, context) {

@@ -9,6 +9,7 @@ import type { Webhook } from 'standardwebhooks';
 import type { SendResult, WebhookHttpClient } from './webhooks.http.ts';
 import { webhooksRepository as repository, type DeliveryRow, type EndpointRow } from './webhooks.repository.ts';
 import { nextAttemptAt, signerFor, webhookHeaders, type RetryPolicy } from './webhooks.signing.ts';
+import { receivesEvent, storedSigninFailedDelivery } from './webhooks.signin-failed.ts';
 import type { WebhookDeliveriesTable, WebhookDeliveryAttemptsTable } from './webhooks.tables.ts';
 
 /** What the dispatcher tells the metrics. */
@@ -70,13 +71,14 @@ export function createWebhookDispatcher(deps: {
     return db.transaction().execute(async (trx) => {
       const rows = await repository.claimOutbox(trx, FAN_OUT_BATCH);
       if (rows.length === 0) return 0;
-      const endpoints = (await repository.enabledFilters(trx)).map((e) => ({ ...e, filter: JSON.parse(e.event_types) as string[] }));
+      const endpoints = (await repository.enabledFilters(trx)).map((e) => ({ ...e, filter: JSON.parse(e.event_types) as string[], signinFailed: storedSigninFailedDelivery(e.signin_failed) }));
       const now = clock.now();
       const deliveries: WebhookDeliveriesTable[] = [];
       for (const row of rows) {
         for (const endpoint of endpoints) {
           // An endpoint gets the events that happened after it was made, never older ones.
           if (endpoint.created_at > row.created_at || !filterMatches(endpoint.filter, row.event_type)) continue;
+          if (!receivesEvent(endpoint.signinFailed, row.event_type, row.id)) continue; // sign-in failures: each, sampled or summarized
           deliveries.push(newDelivery(deps.random.timeOrderedUuid(), endpoint.id, messageIdOf(row.id), row.event_type, row.payload, now));
         }
       }

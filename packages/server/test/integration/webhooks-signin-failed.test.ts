@@ -291,9 +291,12 @@ for (const dialect of dialects) {
           await signUp(new TestClient(a.url, TEST_ORIGIN), authenticator, 'two-nodes');
           for (const node of [a, b, a]) assert.equal((await authenticate(new TestClient(node.url, TEST_ORIGIN), authenticator, {}, { signature: 'bogus' })).verify.status, 401);
           for (const node of [a, b]) node.clock.set(minute + 60_000 + 11_000);
+          // Both nodes at once, several times: one of them writes the summary once (a loop pass on a very slow machine may beat them to it).
+          let writes = 0;
           for (let round = 0; round < 5; round++) {
             const written = await Promise.all([a.app.signinFailedSummaries.runOnce(), b.app.signinFailedSummaries.runOnce()]);
-            assert.equal(written[0] + written[1], round === 0 ? 1 : 0, `round ${round}: ${written}`);
+            writes += written[0] + written[1];
+            assert.ok(writes <= 1, `round ${round}: ${written}`);
           }
           const got = await waitFor(() => receiver.hooks()[0], 'the summary');
           assert.equal(JSON.parse(got.body).data.total, 3);

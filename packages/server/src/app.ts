@@ -83,8 +83,10 @@ import {
   createWebhookDispatcher,
   createWebhookHttpClient,
   createWebhooksService,
-  webhooksRepository,
+  createSigninFailedSummaries,
   parseAllowlist,
+  webhooksRepository,
+  type SigninFailedSummaries,
   type WebhookDispatcher,
 } from './modules/webhooks/webhooks.module.ts';
 import { webhookRoutes } from './modules/webhooks/webhooks.routes.ts';
@@ -121,6 +123,8 @@ declare module 'fastify' {
     analyticsRollup: RollupWorker;
     /** The webhook dispatcher (one pass now); for tests and tools. */
     webhookDispatcher: WebhookDispatcher;
+    /** The signin.failed.summary job (write the due summaries now); for tests and tools. */
+    signinFailedSummaries: SigninFailedSummaries;
     /** The SIEM export (its lag); undefined when no sink is configured. */
     siem: SiemService | undefined;
   }
@@ -474,6 +478,15 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     ...(metrics ? { observer: { delivery: (outcome) => metrics.webhookDelivery(outcome), dropped: (reason) => metrics.webhookDropped(reason) } } : {}),
   });
   metrics?.observeWebhookBacklog(() => webhookDispatcher.backlog());
+  // signin.failed.summary: every node, once a minute's failures have settled (README, "Webhooks").
+  const signinFailedSummaries = createSigninFailedSummaries({
+    db,
+    clock,
+    random,
+    intervalMs: webhookConfig.pollIntervalMs,
+    isActive: () => webhookDispatcher.active,
+    kick: () => webhookDispatcher.kick(),
+  });
   const webhooks = createWebhooksService({
     db,
     clock,
@@ -657,6 +670,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   app.decorate('auditChain', auditChain);
   app.decorate('analyticsRollup', analyticsRollup);
   app.decorate('webhookDispatcher', webhookDispatcher);
+  app.decorate('signinFailedSummaries', signinFailedSummaries);
   const logWebhookError = (what: string) => {
     let logged = 0;
     return (err: unknown) => {
@@ -666,6 +680,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     };
   };
   webhookDispatcher.start(logWebhookError('webhook dispatch failed'));
+  signinFailedSummaries.start(logWebhookError('signin.failed summaries failed'));
   // Seals off the request path: sign-ins only insert their audit rows (modules/audit/audit-chain.service.ts).
   let sealFailureLogged = 0;
   auditChain.start((err) => {
@@ -717,6 +732,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     clearInterval(rollups);
     signingKeys.stop();
     rollout.stop();
+    await signinFailedSummaries.close();
     // Attempts in flight finish and record their outcome (each bounded by the webhook timeout).
     await webhookDispatcher.close();
     await webhookHttp.close();

@@ -17,7 +17,8 @@ export const WEBHOOK_EVENT_TYPES = {
   'passkey.deleted': 'A passkey was deleted',
   'passkey.clone_suspected': 'A sign-in was refused because the signature counter did not grow (SEC-10)',
   'signin.succeeded': 'A session was opened: `method` is passkey, email_code, password or recovery',
-  'signin.failed': 'A sign-in attempt failed, with its error code (per event; see the README for the rate bound)',
+  'signin.failed': 'A sign-in attempt failed, with its error code: each one, a sample or a summary, as the endpoint chooses (signinFailed)',
+  'signin.failed.summary': 'Instead of signin.failed, for an endpoint with signinFailed {"mode": "summary"}: the counts of one minute by method and error code',
   'session.revoked': 'A session was ended (sign-out, revocation, another sign-in replaced it)',
   'stepup.succeeded': 'A session re-authenticated for a sensitive operation',
   'recovery.started': 'Account recovery was started',
@@ -34,6 +35,12 @@ export const WEBHOOK_EVENT_TYPES = {
 
 export type WebhookEventType = keyof typeof WEBHOOK_EVENT_TYPES;
 export const ALL_WEBHOOK_EVENT_TYPES = Object.keys(WEBHOOK_EVENT_TYPES) as WebhookEventType[];
+
+/**
+ * Types no pattern (`*`, `prefix.*`) matches: the test event goes only where it is sent, and a
+ * summary only where the endpoint's `signinFailed` mode asks for it (webhooks.signin-failed.ts).
+ */
+const NOT_BY_PATTERN: ReadonlySet<string> = new Set<WebhookEventType>(['webhook.test', 'signin.failed.summary']);
 
 /** Audit type → webhook type (and the sign-in method a few of them imply). */
 const FROM_AUDIT: Readonly<Record<string, { type: WebhookEventType; method?: string }>> = {
@@ -71,6 +78,17 @@ export function webhookTypeOf(auditType: string): WebhookEventType | undefined {
   return Object.hasOwn(FROM_AUDIT, auditType) ? FROM_AUDIT[auditType]?.type : undefined;
 }
 
+/** The sign-in method of an audit type that leaves as `signin.failed` (`passkey`, `password`, `email_code`). */
+export function failureMethodOf(auditType: string): string {
+  return (Object.hasOwn(FROM_AUDIT, auditType) ? FROM_AUDIT[auditType]?.method : undefined) ?? 'unknown';
+}
+
+/** Audit types that become `type` (the sign-in failure summaries count these in the audit log). */
+export function auditTypesOf(types: Iterable<WebhookEventType>): Set<string> {
+  const wanted = new Set(types);
+  return new Set(Object.entries(FROM_AUDIT).filter(([, to]) => wanted.has(to.type)).map(([from]) => from));
+}
+
 /**
  * An endpoint's filter as written: event types, `prefix.*` (`passkey.*`) or `*`. Returns the
  * problem with the first entry that names nothing in the catalogue.
@@ -80,6 +98,7 @@ export function parseEventFilter(input: readonly string[]): { ok: true; filter: 
   for (const raw of input) {
     const entry = raw.trim();
     if (entry === '') continue;
+    if (entry === 'signin.failed.summary') return { ok: false, problem: 'subscribe to "signin.failed" and choose signinFailed {"mode": "summary"} for the summaries' };
     if (expandPattern(entry).length === 0) return { ok: false, problem: `"${entry.slice(0, 64)}" matches no event type (GET /webhook-event-types lists them)` };
     if (!filter.includes(entry)) filter.push(entry);
   }
@@ -88,17 +107,17 @@ export function parseEventFilter(input: readonly string[]): { ok: true; filter: 
 }
 
 function expandPattern(pattern: string): WebhookEventType[] {
-  if (pattern === '*') return ALL_WEBHOOK_EVENT_TYPES.filter((t) => t !== 'webhook.test');
+  if (pattern === '*') return ALL_WEBHOOK_EVENT_TYPES.filter((t) => !NOT_BY_PATTERN.has(t));
   if (pattern.endsWith('.*')) {
     const prefix = pattern.slice(0, -1);
-    return ALL_WEBHOOK_EVENT_TYPES.filter((t) => t.startsWith(prefix) && t !== 'webhook.test');
+    return ALL_WEBHOOK_EVENT_TYPES.filter((t) => t.startsWith(prefix) && !NOT_BY_PATTERN.has(t));
   }
   return Object.hasOwn(WEBHOOK_EVENT_TYPES, pattern) ? [pattern as WebhookEventType] : [];
 }
 
 /** Whether a filter lets `type` through. */
 export function filterMatches(filter: readonly string[], type: string): boolean {
-  return filter.some((pattern) => pattern === type || (type !== 'webhook.test' && (pattern === '*' || (pattern.endsWith('.*') && type.startsWith(pattern.slice(0, -1))))));
+  return filter.some((pattern) => pattern === type || (!NOT_BY_PATTERN.has(type) && (pattern === '*' || (pattern.endsWith('.*') && type.startsWith(pattern.slice(0, -1))))));
 }
 
 /** The Standard Webhooks message id of an event: stable across attempts, redeliveries and nodes. */

@@ -10,6 +10,7 @@ import type { Webhook } from 'standardwebhooks';
 import type { SendResult, WebhookHttpClient } from './webhooks.http.ts';
 import { webhooksRepository as repository, type EndpointRow } from './webhooks.repository.ts';
 import { nextAttemptAt, signerFor, webhookHeaders, type RetryPolicy } from './webhooks.signing.ts';
+import { receivesEvent, storedSigninFailedDelivery } from './webhooks.signin-failed.ts';
 import type { WebhookDeliveriesTable, WebhookDeliveryAttemptsTable } from './webhooks.tables.ts';
 
 type Outcome = 'delivered' | 'retry' | 'failed' | 'disabled';
@@ -31,6 +32,8 @@ export interface WebhookDispatcher {
   runOnce(): Promise<boolean>;
   /** Runs a pass soon (after a redelivery or a test event on this node). */
   kick(): void;
+  /** Whether an endpoint was enabled at the last pass (the sign-in failure summaries idle otherwise). */
+  readonly active: boolean;
   /** Deliveries waiting and events not fanned out yet, and the age of the oldest (metrics). */
   backlog(): Promise<{ depth: number; oldestAgeSeconds: number }>;
   start(onError: (err: unknown) => void): void;
@@ -120,6 +123,7 @@ export function createWebhookDispatcher(deps: {
   const inFlight = new Set<Promise<void>>();
   let inFlightCount = 0;
   let onError: (err: unknown) => void = () => {};
+  let active = false;
 
   function signinFailedAllowed(now: number): boolean {
     const current = Math.floor(now / 60_000);
@@ -134,7 +138,8 @@ export function createWebhookDispatcher(deps: {
   async function fanOut(): Promise<number> {
     const now = clock.now();
     const endpoints = await repository.enabledEndpoints(db);
-    if (endpoints.length === 0) {
+    active = endpoints.length > 0;
+    if (!active) {
       // Nobody subscribes: keep the position at the chain's end, so that a new endpoint (which only
       // gets events from its creation on) does not start by reading through what came before it.
       const newest = await deps.chain.newestSeq();
@@ -150,22 +155,26 @@ export function createWebhookDispatcher(deps: {
     if (events.length === 0) return 0;
     const to = events[events.length - 1]!.seq;
 
-    const subscribers = endpoints.map((endpoint) => ({ endpoint, filter: JSON.parse(endpoint.event_types) as string[], since: Number(endpoint.created_at) }));
+    const subscribers = endpoints.map((endpoint) => ({
+      endpoint,
+      filter: JSON.parse(endpoint.event_types) as string[],
+      since: Number(endpoint.created_at),
+      signinFailed: storedSigninFailedDelivery(endpoint.signin_failed),
+    }));
     const fresh: Fresh[] = [];
     for (const { event } of events) {
       const type = webhookTypeOf(event.type);
       if (!type) continue;
+      // An endpoint gets the events that happened after it was made, never older ones; sign-in
+      // failures each, sampled or summarized (webhooks.signin-failed.ts) as it chose.
+      const receivers = subscribers.filter((s) => s.since <= event.at && filterMatches(s.filter, type) && receivesEvent(s.signinFailed, type, event.id));
+      if (receivers.length === 0) continue;
       if (type === 'signin.failed' && !signinFailedAllowed(now)) {
         deps.observer?.dropped?.('signin_failed_rate');
         continue;
       }
-      let payload: string | undefined;
-      for (const { endpoint, filter, since } of subscribers) {
-        // An endpoint gets the events that happened after it was made, never older ones.
-        if (since > event.at || !filterMatches(filter, type)) continue;
-        payload ??= payloadOf(event, type);
-        fresh.push({ row: newDelivery(deps.random.timeOrderedUuid(), endpoint.id, messageIdOf(event.id), type, payload, now), endpoint });
-      }
+      const payload = payloadOf(event, type);
+      for (const { endpoint } of receivers) fresh.push({ row: newDelivery(deps.random.timeOrderedUuid(), endpoint.id, messageIdOf(event.id), type, payload, now), endpoint });
     }
 
     // First attempts now, for endpoints that are not failing and while this node is not swamped.
@@ -379,6 +388,9 @@ export function createWebhookDispatcher(deps: {
         clearTimeout(timer);
         schedule(0);
       }
+    },
+    get active() {
+      return active;
     },
     async backlog() {
       const now = clock.now();

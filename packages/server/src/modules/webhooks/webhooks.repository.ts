@@ -197,5 +197,29 @@ export const webhooksRepository = {
   async sweepFinished(db: Db, before: number): Promise<void> {
     await db.deleteFrom('webhook_deliveries').where('status', '!=', 'pending').where('created_at', '<', before).execute();
   },
-};
 
+  /** Enabled endpoints in summary mode whose summaries have not reached `until` yet. */
+  async summariesDue(db: Db, until: number): Promise<Pick<EndpointRow, 'id' | 'event_types' | 'signin_failed_summarized_until'>[]> {
+    return db
+      .selectFrom('webhook_endpoints')
+      .select(['id', 'event_types', 'signin_failed_summarized_until'])
+      .where('enabled', '=', 1)
+      .where('signin_failed_summarized_until', '<', until)
+      .execute();
+  },
+
+  /**
+   * Moves an endpoint's summaries on from `from` to `to`, only if no one else has (compare and
+   * set: on PostgreSQL a second node's update waits for the first commit, then finds nothing).
+   */
+  async advanceSummaries(trx: Db, id: string, from: number, to: number): Promise<boolean> {
+    const result = await trx
+      .updateTable('webhook_endpoints')
+      .set({ signin_failed_summarized_until: to })
+      .where('id', '=', id)
+      .where('enabled', '=', 1)
+      .where('signin_failed_summarized_until', '=', from)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  },
+};

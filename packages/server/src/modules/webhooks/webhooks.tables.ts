@@ -19,6 +19,10 @@ export interface WebhookEndpointsTable {
   failing_since: number | null;
   created_at: number;
   updated_at: number;
+  /** How sign-in failures are received, JSON (webhooks.signin-failed.ts; 2026_12_05_webhook_signin_failed.ts). */
+  signin_failed: string;
+  /** Summary mode: failures from then on are not summarized yet (epoch ms, a minute boundary after the first window); null otherwise. */
+  signin_failed_summarized_until: number | null;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { AuditChainService, SealedEvent } from '../audit/audit.module.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Random } from '../../platform/random.ts';
-import { toOcsf, type OcsfContext } from './siem.ocsf.ts';
+import { toOcsfForJson, type OcsfContext } from './siem.ocsf.ts';
 import type { SiemRepository } from './siem.repository.ts';
 import type { SiemLine, SiemSink } from './siem.sink.ts';
 
@@ -131,7 +131,7 @@ export function createSiemService(deps: SiemDeps): SiemService {
     const names = deps.userNames ? await deps.userNames([...new Set(events.flatMap((e) => (e.event.subjectUserId ? [e.event.subjectUserId] : [])))]) : undefined;
     let truncated = 0;
     const lines = events.map((sealed) => {
-      const ocsf = toOcsf(sealed, { ...deps.ocsf, userName: sealed.event.subjectUserId ? names?.get(sealed.event.subjectUserId) : undefined });
+      const ocsf = toOcsfForJson(sealed, { ...deps.ocsf, userName: sealed.event.subjectUserId ? names?.get(sealed.event.subjectUserId) : undefined });
       let json = JSON.stringify(ocsf);
       if (Buffer.byteLength(json) > MAX_EVENT_BYTES) {
         const unmapped = ocsf.unmapped as { latchkey: Record<string, unknown> };

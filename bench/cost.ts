@@ -99,6 +99,7 @@ interface Sample {
   logins: number;
   perSecond: number;
   cpuMs: number;
+  systemCpuMs?: number;
   pgCpuMs?: number;
   wchar?: number;
   writeCalls?: number;
@@ -203,6 +204,7 @@ async function runOnce(target: Target, round: number): Promise<Sample> {
       logins: n,
       perSecond: result.login.perSecond,
       cpuMs: result.server?.cpuMsPerLogin ?? Number.NaN,
+      ...(result.server?.systemCpuMsPerLogin !== undefined ? { systemCpuMs: result.server.systemCpuMsPerLogin } : {}),
       errors: result.errors,
       foreignCores: result.machine.foreignCores,
       ...(result.postgres ? { pgCpuMs: result.postgres.cpuMsPerLogin } : {}),
@@ -252,7 +254,7 @@ for (let round = 1; round <= rounds; round++) {
     const s = await runOnce(target, round);
     samples.push(s);
     console.log(
-      `round ${round} ${s.label.padEnd(10)} ${String(s.logins).padStart(5)} logins ${s.perSecond.toFixed(0).padStart(5)}/s  CPU ${s.cpuMs.toFixed(3)} ms/login${s.pgCpuMs !== undefined ? ` (+PostgreSQL ${s.pgCpuMs.toFixed(3)})` : ''}  writes ${s.wchar ?? '-'} B in ${s.writeCalls ?? '-'} calls, storage ${s.storage ?? '-'} B, db +${s.dbGrowth ?? '-'} B${s.statements !== undefined ? `, ${s.statements.toFixed(2)} SQL statements` : ''}${s.webhooksPerLogin !== undefined ? `, webhooks ${s.webhooksPerLogin.toFixed(2)}/login (drained ${s.drainMs} ms after)` : ''}  (other CPU on box ${s.foreignCores} cores)`,
+      `round ${round} ${s.label.padEnd(10)} ${String(s.logins).padStart(5)} logins ${s.perSecond.toFixed(0).padStart(5)}/s  CPU ${s.cpuMs.toFixed(3)} ms/login (kernel ${s.systemCpuMs?.toFixed(3) ?? '-'})${s.pgCpuMs !== undefined ? ` (+PostgreSQL ${s.pgCpuMs.toFixed(3)})` : ''}  writes ${s.wchar ?? '-'} B in ${s.writeCalls ?? '-'} calls, storage ${s.storage ?? '-'} B, db +${s.dbGrowth ?? '-'} B${s.statements !== undefined ? `, ${s.statements.toFixed(2)} SQL statements` : ''}${s.webhooksPerLogin !== undefined ? `, webhooks ${s.webhooksPerLogin.toFixed(2)}/login (drained ${s.drainMs} ms after)` : ''}  (other CPU on box ${s.foreignCores} cores)`,
     );
   }
 }
@@ -268,12 +270,12 @@ const summary = (xs: (number | undefined)[], digits: number) => {
   return `${median(v).toFixed(digits)} [${Math.min(...v).toFixed(digits)}-${Math.max(...v).toFixed(digits)}]`;
 };
 console.log(`\n${dbKind}, ${logins} logins per run, ${clients} clients, ${rounds} rounds: median [min-max]`);
-console.log('| target | server CPU ms/login | PostgreSQL CPU ms/login | SQL statements/login | bytes to write calls/login | write calls/login | storage bytes/login | db growth B/login | logins/s |');
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+console.log('| target | server CPU ms/login | of it kernel | PostgreSQL CPU ms/login | SQL statements/login | bytes to write calls/login | write calls/login | storage bytes/login | db growth B/login | logins/s |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const t of targets) {
   const of = samples.filter((s) => s.label === t.label);
   console.log(
-    `| ${t.label} | ${summary(of.map((s) => s.cpuMs), 3)} | ${summary(of.map((s) => s.pgCpuMs), 3)} | ${summary(of.map((s) => s.statements), 2)} | ${summary(of.map((s) => s.wchar), 0)} | ${summary(of.map((s) => s.writeCalls), 1)} | ${summary(of.map((s) => s.storage), 0)} | ${summary(of.map((s) => s.dbGrowth), 0)} | ${summary(of.map((s) => s.perSecond), 0)} |`,
+    `| ${t.label} | ${summary(of.map((s) => s.cpuMs), 3)} | ${summary(of.map((s) => s.systemCpuMs), 3)} | ${summary(of.map((s) => s.pgCpuMs), 3)} | ${summary(of.map((s) => s.statements), 2)} | ${summary(of.map((s) => s.wchar), 0)} | ${summary(of.map((s) => s.writeCalls), 1)} | ${summary(of.map((s) => s.storage), 0)} | ${summary(of.map((s) => s.dbGrowth), 0)} | ${summary(of.map((s) => s.perSecond), 0)} |`,
   );
 }
 if (withBaseline) {

@@ -451,6 +451,35 @@ for (const dialect of dialects) {
       }
     });
 
+    test('a first attempt slower than its fan-out pass is written as pending under a lease and recorded when it ends', async () => {
+      const testDb = await createTestDatabase(dialect);
+      const receiver = new WebhookReceiver();
+      await receiver.start();
+      receiver.respond = () => ({ status: 200, delayMs: 2_500 });
+      try {
+        const node = await startNode(testDb.url, { ...WEBHOOKS, timeoutMs: 6_000 });
+        const admin = await adminOf(node);
+        const { id } = await addEndpoint(admin, receiver.url);
+        node.clock.advance(1000);
+        await createUser(admin);
+        // The pass gave up waiting after a second and committed; the answer is still out.
+        const inFlight = await waitFor(async () => (await deliveriesOf(admin, id))[0], 'the delivery written while its attempt is out');
+        assert.equal(inFlight.status, 'pending');
+        assert.equal(inFlight.attempts, 0);
+        const done = await waitFor(async () => (await deliveriesOf(admin, id)).find((d) => d.status === 'delivered'), 'recorded when the answer came');
+        assert.equal(done.attempts, 1);
+        assert.equal(done.lastStatusCode, 200);
+        const detail = await admin.get(`${ADMIN}/webhook-endpoints/${id}/deliveries/${done.id}`);
+        assert.equal(detail.body.attemptLog.length, 1);
+        assert.ok(detail.body.attemptLog[0].latencyMs >= 2_000, 'the latency of the slow answer');
+        assert.equal(receiver.hooks().length, 1, 'sent once: the lease kept every other pass off it');
+        await node.close();
+      } finally {
+        await receiver.stop();
+        await testDb.drop();
+      }
+    });
+
     test('a node that stops after a commit and before fanning it out loses nothing: the next start sends it', async () => {
       const testDb = await createTestDatabase(dialect);
       const receiver = new WebhookReceiver();

@@ -210,7 +210,7 @@ export function createMetrics(deps: { database: DatabaseHandle; collectProcessMe
   for (const outcome of ['delivered', 'retry', 'failed', 'disabled']) webhookDeliveries.labels({ outcome });
   const webhookDrops = new Counter({
     name: 'latchkey_webhook_events_dropped_total',
-    help: 'Webhook events not written to the outbox, by reason (signin_failed_rate: over LATCHKEY_WEBHOOK_SIGNIN_FAILED_PER_MINUTE)',
+    help: 'Webhook events not sent, by reason (signin_failed_rate: over LATCHKEY_WEBHOOK_SIGNIN_FAILED_PER_MINUTE)',
     labelNames: ['reason'],
     registers: [registry],
   });
@@ -227,7 +227,7 @@ export function createMetrics(deps: { database: DatabaseHandle; collectProcessMe
   };
   new Gauge({
     name: 'latchkey_webhook_queue_depth',
-    help: 'Webhook events waiting: outbox rows not yet fanned out plus deliveries pending (due or waiting for a retry)',
+    help: 'Webhook events waiting: sealed audit events not yet fanned out (while an endpoint is enabled) plus deliveries pending (due or waiting for a retry)',
     registers: [registry],
     async collect() {
       this.set((await backlogNow().catch(() => ({ depth: 0 }))).depth);

@@ -137,20 +137,18 @@ export function createWebhookDispatcher(deps: {
 
   async function fanOut(): Promise<number> {
     const now = clock.now();
-    const endpoints = await repository.enabledEndpoints(db);
+    const [endpoints, position, newest] = await Promise.all([repository.enabledEndpoints(db), repository.fanoutPosition(db), deps.chain.newestSeq()]);
     active = endpoints.length > 0;
+    // Nothing new sealed: no write at all (an idle database stays idle, and its WAL can be truncated).
+    if (newest <= position) return 0;
+    const from = await repository.leaseFanout(db, owner, now, now + FANOUT_LEASE_MS);
+    if (from === undefined) return 0;
     if (!active) {
       // Nobody subscribes: keep the position at the chain's end, so that a new endpoint (which only
       // gets events from its creation on) does not start by reading through what came before it.
-      const newest = await deps.chain.newestSeq();
-      if (newest > (await repository.fanoutPosition(db))) {
-        const from = await repository.leaseFanout(db, owner, now, now + FANOUT_LEASE_MS);
-        if (from !== undefined && newest > from) await db.transaction().execute((trx) => repository.advanceFanout(trx, owner, from, newest, now));
-      }
+      if (newest > from) await db.transaction().execute((trx) => repository.advanceFanout(trx, owner, from, newest, now));
       return 0;
     }
-    const from = await repository.leaseFanout(db, owner, now, now + FANOUT_LEASE_MS);
-    if (from === undefined) return 0;
     const events = await deps.chain.readSealedAfter(from, FAN_OUT_BATCH);
     if (events.length === 0) return 0;
     const to = events[events.length - 1]!.seq;

@@ -5,9 +5,8 @@
  * exporter (createSiemService with the NDJSON file sink, default batch size) exports them.
  * Reports the main thread's CPU per event from the seal until the sink's cursor has moved past the
  * events (process.cpuUsage: the seal pass and the export), median and range over the passes after
- * `--warm`, and the bytes written per event. `--read-back`: the exporter is not told of what the
- * sealer sealed (AuditChainService.onSealed) and reads every event back from the database, as
- * before it was.
+ * `--warm`, and the bytes written per event. `--read-back`: the chain keeps nothing of what it
+ * sealed (`recentSealed: 0`), so the exporter reads every event back from the database, as before.
  *
  * Usage: taskset -c 0 node bench/tools/micro-siem.ts [--rate=800] [--passes=20] [--warm=5] [--username] [--read-back]
  */
@@ -47,13 +46,14 @@ const chain = createAuditChainService({
   checkpointIntervalSeconds: 600,
   checkpointEveryEvents: 10_000,
   retentionDays: 400,
+  ...(readBack ? { recentSealed: 0 } : {}),
 });
 const users = Array.from({ length: USERS }, () => randomUUID());
 
 let exported = 0;
 let waiting: { until: number; done: () => void } | undefined;
 const siem = createSiemService({
-  chain: readBack ? { readSealedAfter: chain.readSealedAfter, newestSeq: chain.newestSeq } : chain,
+  chain,
   repository: createSiemRepository(db),
   clock,
   random: cryptoRandom,

@@ -405,7 +405,7 @@ export const ConfigSchema = Type.Object(
           default: 'beginning',
           description: 'Where a sink exporting for the first time starts: the oldest audit event kept, or events sealed from now on',
         }),
-        batchSize: Type.Integer({ default: 500, minimum: 1, maximum: 5000, description: 'Events read and sent per batch (a batch per sink is held in memory, besides the last 4 batches this node sealed)' }),
+        batchSize: Type.Integer({ default: 500, minimum: 1, maximum: 5000, description: 'Events read and sent per batch (a batch per sink is held in memory, besides the last 4096 events this node sealed)' }),
         pollIntervalMs: Type.Integer({ default: 1000, minimum: 50, maximum: 60_000, description: 'How often each sink looks for newly sealed events' }),
       },
       { ...strict, default: {} },

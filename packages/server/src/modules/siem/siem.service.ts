@@ -42,7 +42,7 @@ export interface SiemService {
 }
 
 export interface SiemDeps {
-  chain: Pick<AuditChainService, 'readSealedAfter' | 'newestSeq'> & Partial<Pick<AuditChainService, 'onSealed'>>;
+  chain: Pick<AuditChainService, 'readSealedAfter' | 'newestSeq'>;
   repository: SiemRepository;
   clock: Clock;
   random: Pick<Random, 'uuid'>;
@@ -60,37 +60,6 @@ export interface SiemDeps {
 
 class SendError extends Error {}
 
-/** Recently sealed events kept for the sinks, at most this many batches' worth. */
-const RECENT_BATCHES = 4;
-
-/**
- * The events this node sealed lately (AuditChainService.onSealed), consecutive seqs, bounded: a
- * sink that keeps up takes its next batch from here instead of reading it back from the database
- * (the read, ~10 µs an event, was a third of the export's cost). Whatever is not here (sealed by
- * another node, before the start, or pushed out while a sink was slow) is read from the database.
- */
-function createRecentEvents(limit: number) {
-  let events: SealedEvent[] = [];
-  return {
-    add(sealed: readonly SealedEvent[]) {
-      const first = sealed[0];
-      if (!first) return;
-      // Not consecutive (another node sealed in between): what is kept no longer leads up to these.
-      if (events.length > 0 && (events.at(-1) as SealedEvent).seq + 1 !== first.seq) events = [];
-      events = events.length === 0 ? [...sealed] : events.concat(sealed);
-      if (events.length > limit) events = events.slice(events.length - limit);
-    },
-    /** Up to `max` events right after `seq`, or undefined when the next one is not here. */
-    after(seq: number, max: number): SealedEvent[] | undefined {
-      const first = events[0];
-      if (!first) return undefined;
-      const start = seq + 1 - first.seq;
-      if (start < 0 || start >= events.length) return undefined;
-      return events.slice(start, start + max);
-    },
-  };
-}
-
 interface Written {
   seq: number;
   count: number;
@@ -101,7 +70,7 @@ interface Written {
  * The SIEM export: reads the sealed audit chain in order after each sink's persisted cursor, maps
  * every event to OCSF and sends it; the cursor moves only once a batch is delivered. The database
  * is the buffer: a slow or dead receiver makes the cursor wait (nothing is dropped, sign-ins never
- * wait for it), and at most one batch per sink is in memory (besides the last few batches this
+ * wait for it), and at most one batch per sink is in memory (besides the last events this
  * node sealed, which a sink that keeps up takes instead of reading them back). With several nodes,
  * the node holding a sink's lease row exports it. Delivery is at least once: after a lost connection or a lost lease
  * the last unconfirmed batches are sent again, with the same `metadata.uid` and chain `seq`.
@@ -112,8 +81,6 @@ export function createSiemService(deps: SiemDeps): SiemService {
   let closing = false;
   const wakers = new Set<() => void>();
   const loops: Promise<void>[] = [];
-  const recent = createRecentEvents(deps.batchSize * RECENT_BATCHES);
-  let unsubscribe: (() => void) | undefined;
 
   function sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
@@ -203,7 +170,7 @@ export function createSiemService(deps: SiemDeps): SiemService {
       }
       await commit();
       if (!holding) return false;
-      const events = recent.after(readPos, deps.batchSize) ?? (await chain.readSealedAfter(readPos, deps.batchSize));
+      const events = await chain.readSealedAfter(readPos, deps.batchSize);
       if (events.length === 0) return false;
       // Seqs have no gaps: a jump means events deleted by retention before they were exported.
       let expected = readPos + 1;
@@ -261,7 +228,6 @@ export function createSiemService(deps: SiemDeps): SiemService {
   return {
     start() {
       if (loops.length > 0 || closing) return;
-      if (deps.sinks.length > 0) unsubscribe = chain.onSealed?.((events) => recent.add(events));
       for (const sink of deps.sinks) {
         loops.push(
           exportLoop(sink).catch((error: unknown) => {
@@ -272,7 +238,6 @@ export function createSiemService(deps: SiemDeps): SiemService {
     },
     async close() {
       closing = true;
-      unsubscribe?.();
       for (const wake of [...wakers]) wake();
       await Promise.all(loops);
     },

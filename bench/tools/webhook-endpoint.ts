@@ -16,14 +16,19 @@ export const WEBHOOK_BENCH_ENV = { LATCHKEY_WEBHOOK_ALLOW_HTTP: 'true', LATCHKEY
 export async function startWebhooks(root: string, databaseUrl: string, port: number): Promise<{ count(): Promise<number>; stop(): Promise<void> }> {
   const receiver = spawn('taskset', ['-c', '1', process.execPath, join(here, 'bench', 'tools', 'webhook-receiver.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const receiverPort = await new Promise<number>((done) => receiver.stdout?.once('data', (d) => done(Number(String(d).trim()))));
-  const cliOut = execFileSync(process.execPath, [join(root, 'packages', 'server', 'src', 'cli.ts'), 'api-keys', 'create', '--name', 'bench', '--scopes', 'webhooks:manage'], {
+  const cliOut = execFileSync(process.execPath, [join(root, 'packages', 'server', 'src', 'cli.ts'), 'api-keys', 'create', '--name', 'bench', '--scopes', 'webhooks:manage,webhooks:read'], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', LATCHKEY_DATABASE_URL: databaseUrl },
     encoding: 'utf8',
   });
   const key = /lk_live_[a-z2-7]{16}_[A-Za-z0-9_-]{43}/.exec(cliOut)?.[0];
   if (!key) throw new Error(`no API key in: ${cliOut}`);
-  const answer = await fetch(`http://127.0.0.1:${port}/api/admin/v1/webhook-endpoints`, {
+  // A database kept from an earlier round still has that round's endpoint (its receiver gone):
+  // one endpoint per run, or every login would count two deliveries and a retry queue.
+  const admin = `http://127.0.0.1:${port}/api/admin/v1/webhook-endpoints`;
+  const listed = (await (await fetch(admin, { headers: { authorization: `Bearer ${key}` } })).json()) as { endpoints: { id: string }[] };
+  for (const { id } of listed.endpoints) await fetch(`${admin}/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${key}` } });
+  const answer = await fetch(admin, {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
     body: JSON.stringify({ url: `http://127.0.0.1:${receiverPort}/hooks`, eventTypes: ['*'] }),

@@ -13,6 +13,7 @@
  * progress (events written or folded, rate, WAL, RSS, load) goes to stderr every --progress-s
  * seconds (30). On SQLite the bench's own writer checkpoints the WAL after every batch, and writes
  * with a page cache of --writer-cache-mb (512; the server's default is put back before the fold).
+ * --deadline=<ISO time> stops a run that would not finish in time and records how far it got.
  *
  * The population mix is illustrative, shaped after public OS/browser market-share tables
  * (StatCounter Global Stats, 2025: Android and iOS lead, then Windows, macOS); capability,
@@ -43,6 +44,8 @@ const DIALECTS = (args.dialect ?? 'both') === 'both' ? ['sqlite', 'postgres'] : 
 const OUT = args.out ?? 'bench/out/analytics.json';
 const PROGRESS_MS = Number(args['progress-s'] ?? 30) * 1000;
 const WRITER_CACHE_MB = Number(args['writer-cache-mb'] ?? 512);
+/** --deadline=2026-12-03T16:50Z: past it, the run stops at the next batch or progress line and writes what it reached (`partial`). */
+const DEADLINE = args.deadline ? Date.parse(args.deadline) : Number.POSITIVE_INFINITY;
 const DAY_MS = 86_400_000;
 
 /** mulberry32: a small seeded PRNG, so two runs write the same history. */
@@ -175,6 +178,8 @@ class Writer {
   readonly watch: Watch;
   /** Progress of the history being written: a line every PROGRESS_MS (the loop never yields to timers). */
   progress = { startedAt: performance.now(), last: { at: performance.now(), done: 0 }, day: 0, days: 0 };
+  /** Called after a batch once --deadline has passed (does not return). */
+  onDeadline: () => void = () => {};
   constructor(db: DatabaseHandle['db'], sqlite: boolean, watch: Watch) {
     this.db = db;
     this.sqlite = sqlite;
@@ -219,6 +224,7 @@ class Writer {
       this.watch.line(`history day ${p.day + 1}/${p.days}`, this.written, undefined, p.last, p.startedAt);
       p.last = { at: performance.now(), done: this.written };
     }
+    if (Date.now() > DEADLINE) this.onDeadline();
   }
 }
 
@@ -432,12 +438,33 @@ async function runOne(dialect: string): Promise<Record<string, unknown>> {
       await sql`PRAGMA cache_size = ${sql.raw(String(-WRITER_CACHE_MB * 1024))}`.execute(database.db);
     }
     let t0 = performance.now();
+    let c0 = process.cpuUsage();
+    let populationMs: number | undefined;
+    let foldReached: { done: number; ms: number; cpuMs: number } | undefined;
+    /** Past --deadline: what was reached, honestly labelled, then the database is removed. */
+    const stopHere = () => {
+      const soFarMs = ms(t0);
+      const partial = {
+        dialect, users: USERS, days: DAYS, partial: `stopped at the deadline (${args.deadline}) during the ${watch.phase} phase`, populationMs,
+        ...(watch.phase === 'history'
+          ? { historyEventsWritten: gen.writer.written, historyMsSoFar: soFarMs, historyCpuMsSoFar: cpuMs(c0), writeEventsPerSecond: Math.round((gen.writer.written / soFarMs) * 1000), daysWritten: gen.writer.progress.day }
+          : {}),
+        ...(foldReached ? { backlogFoldedSoFar: foldReached.done, backlogMsSoFar: foldReached.ms, backlogCpuMsSoFar: foldReached.cpuMs, backlogEventsPerSecond: Math.round((foldReached.done / foldReached.ms) * 1000) } : {}),
+        loadAverage: loadavg(), ...watch.summary(),
+      };
+      process.stderr.write(`${dialect}: ${JSON.stringify(partial)}\n`);
+      mkdirSync(dirname(OUT), { recursive: true });
+      writeFileSync(OUT, `${JSON.stringify({ at: new Date().toISOString(), results: [...results, partial] }, null, 2)}\n`);
+      cleanup();
+      process.exit(0);
+    };
+    gen.writer.onDeadline = stopHere;
     await gen.population();
-    const populationMs = ms(t0);
+    populationMs = ms(t0);
     process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${dialect}: ${USERS} users written in ${populationMs} ms\n`);
     watch.phase = 'history';
     t0 = performance.now();
-    let c0 = process.cpuUsage();
+    c0 = process.cpuUsage();
     gen.writer.progress = { startedAt: t0, last: { at: t0, done: 0 }, day: 0, days: DAYS - 1 };
     for (let d = 0; d < DAYS - 1; d++) await gen.day(d);
     const historyMs = ms(t0);
@@ -473,6 +500,8 @@ async function runOne(dialect: string): Promise<Record<string, unknown>> {
           const done = Number(row?.last_seq ?? 0);
           watch.line('backlog fold', done, historyEvents, foldLast, t0);
           foldLast = { at: performance.now(), done };
+          foldReached = { done, ms: ms(t0), cpuMs: cpuMs(c0) };
+          if (Date.now() > DEADLINE) stopHere();
         })
         .catch(() => {});
     }, PROGRESS_MS);
@@ -535,7 +564,7 @@ async function runOne(dialect: string): Promise<Record<string, unknown>> {
   }
 }
 
-const results = [];
+const results: Record<string, unknown>[] = [];
 for (const dialect of DIALECTS) {
   const result = await runOne(dialect);
   results.push(result);

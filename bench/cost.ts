@@ -18,6 +18,10 @@
  * Usage: node bench/cost.ts [--roots=.,/work/wt/old] [--labels=new,old] [--baseline] [--rounds=5]
  *        [--logins=3000] [--clients=50] [--warmup=2] [--db=sqlite|postgres] [--pin=0] [--sql]
  *        [--server-env=LATCHKEY_X=1,LATCHKEY_Y=2] [--env-<label>=LATCHKEY_X=1] [--json=/tmp/cost.json]
+ *        [--webhooks[=label,label]]
+ * --webhooks: a webhook endpoint subscribed to `*` on a local receiver (bench/tools/webhook-receiver.ts,
+ * pinned to cpu 1 with the load generator) for every Latchkey target, or for the labels named; the
+ * report adds the webhooks received per login and how long the backlog took to drain after the run.
  * The same root may appear twice under two labels, e.g. with a setting changed for one of them.
  * Only 127.0.0.1.
  */
@@ -27,6 +31,7 @@ import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SERVER_NODE_FLAGS } from '../scripts/server-node-flags.mjs';
+import { startWebhooks, WEBHOOK_BENCH_ENV } from './tools/webhook-endpoint.ts';
 import type { LoadResult } from './types.ts';
 
 const POSTGRES_HELPER = '../scripts/postgres.mjs';
@@ -60,6 +65,8 @@ const parseEnv = (text: string | undefined) =>
   );
 /** LATCHKEY_* settings for every Latchkey server, and per target (`--env-<label>=K=V,K=V`). */
 const serverEnv = parseEnv(args['server-env']);
+const webhookLabels = args.webhooks === undefined ? new Set<string>() : args.webhooks === 'true' ? undefined : new Set(args.webhooks.split(','));
+const wantsWebhooks = (label: string) => (webhookLabels === undefined ? true : webhookLabels.has(label));
 
 const freePort = () =>
   new Promise<number>((done) => {
@@ -92,6 +99,7 @@ interface Sample {
   logins: number;
   perSecond: number;
   cpuMs: number;
+  systemCpuMs?: number;
   pgCpuMs?: number;
   wchar?: number;
   writeCalls?: number;
@@ -101,6 +109,8 @@ interface Sample {
   byStatement?: [string, number][];
   errors: number;
   foreignCores: number;
+  webhooksPerLogin?: number;
+  drainMs?: number;
 }
 
 async function stop(child: ChildProcess) {
@@ -120,6 +130,7 @@ async function runOnce(target: Target, round: number): Promise<Sample> {
   const env: Record<string, string> = { ...(process.env as Record<string, string>) };
   for (const key of Object.keys(env)) if (key.startsWith('LATCHKEY_') || key.startsWith('BASELINE_')) delete env[key];
   const dbFile = join(tmp, 'bench.db');
+  let webhooks: Awaited<ReturnType<typeof startWebhooks>> | undefined;
   let argv: string[];
   const preload = countSql ? ['--import', join(here, 'bench', 'tools', 'preload.ts')] : [];
   if (countSql) Object.assign(env, { BENCH_PRELOAD_OUT: tmp, BENCH_PRELOAD_NO_PROFILE: '1' });
@@ -140,6 +151,7 @@ async function runOnce(target: Target, round: number): Promise<Sample> {
       LATCHKEY_SIGNUP_PER_IP_PER_HOUR: '100000',
       LATCHKEY_AUTH_PER_IP_PER_HOUR: '1000000',
       ...serverEnv,
+      ...(wantsWebhooks(target.label) ? WEBHOOK_BENCH_ENV : {}),
       ...parseEnv(args[`env-${target.label}`]),
     });
     argv = [process.execPath, ...preload, ...SERVER_NODE_FLAGS, target.entry as string];
@@ -160,6 +172,7 @@ async function runOnce(target: Target, round: number): Promise<Sample> {
       if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${target.label}: server did not start`);
       await new Promise((r) => setTimeout(r, 100));
     }
+    webhooks = target.kind === 'latchkey' && wantsWebhooks(target.label) ? await startWebhooks(target.root, env.LATCHKEY_DATABASE_URL ?? '', port) : undefined;
     const load = spawn(
       'taskset',
       [
@@ -191,6 +204,7 @@ async function runOnce(target: Target, round: number): Promise<Sample> {
       logins: n,
       perSecond: result.login.perSecond,
       cpuMs: result.server?.cpuMsPerLogin ?? Number.NaN,
+      ...(result.server?.systemCpuMsPerLogin !== undefined ? { systemCpuMs: result.server.systemCpuMsPerLogin } : {}),
       errors: result.errors,
       foreignCores: result.machine.foreignCores,
       ...(result.postgres ? { pgCpuMs: result.postgres.cpuMsPerLogin } : {}),
@@ -208,9 +222,24 @@ async function runOnce(target: Target, round: number): Promise<Sample> {
         .sort((x, y) => y[1] - x[1]);
       sample.statements = sample.byStatement.reduce((s, [, perLogin]) => s + perLogin, 0);
     }
+    if (webhooks) {
+      // Received during the run, then how long the rest of the backlog takes to arrive.
+      const atEnd = await webhooks.count();
+      const drainStart = Date.now();
+      let last = atEnd;
+      for (let quiet = 0; quiet < 10 && Date.now() - drainStart < 60_000; ) {
+        await new Promise((r) => setTimeout(r, 200));
+        const now = await webhooks.count();
+        quiet = now === last ? quiet + 1 : 0;
+        last = now;
+      }
+      sample.webhooksPerLogin = atEnd / n;
+      sample.drainMs = Math.max(0, Date.now() - drainStart - 2000);
+    }
     if (result.errors) console.error(`${target.label}: ${result.errors} errors`, JSON.stringify(result.firstErrors[0]));
     return sample;
   } finally {
+    await webhooks?.stop();
     await stop(child);
     pg?.stop();
     rmSync(tmp, { recursive: true, force: true });
@@ -225,7 +254,7 @@ for (let round = 1; round <= rounds; round++) {
     const s = await runOnce(target, round);
     samples.push(s);
     console.log(
-      `round ${round} ${s.label.padEnd(10)} ${String(s.logins).padStart(5)} logins ${s.perSecond.toFixed(0).padStart(5)}/s  CPU ${s.cpuMs.toFixed(3)} ms/login${s.pgCpuMs !== undefined ? ` (+PostgreSQL ${s.pgCpuMs.toFixed(3)})` : ''}  writes ${s.wchar ?? '-'} B in ${s.writeCalls ?? '-'} calls, storage ${s.storage ?? '-'} B, db +${s.dbGrowth ?? '-'} B${s.statements !== undefined ? `, ${s.statements.toFixed(2)} SQL statements` : ''}  (other CPU on box ${s.foreignCores} cores)`,
+      `round ${round} ${s.label.padEnd(10)} ${String(s.logins).padStart(5)} logins ${s.perSecond.toFixed(0).padStart(5)}/s  CPU ${s.cpuMs.toFixed(3)} ms/login (kernel ${s.systemCpuMs?.toFixed(3) ?? '-'})${s.pgCpuMs !== undefined ? ` (+PostgreSQL ${s.pgCpuMs.toFixed(3)})` : ''}  writes ${s.wchar ?? '-'} B in ${s.writeCalls ?? '-'} calls, storage ${s.storage ?? '-'} B, db +${s.dbGrowth ?? '-'} B${s.statements !== undefined ? `, ${s.statements.toFixed(2)} SQL statements` : ''}${s.webhooksPerLogin !== undefined ? `, webhooks ${s.webhooksPerLogin.toFixed(2)}/login (drained ${s.drainMs} ms after)` : ''}  (other CPU on box ${s.foreignCores} cores)`,
     );
   }
 }
@@ -241,12 +270,12 @@ const summary = (xs: (number | undefined)[], digits: number) => {
   return `${median(v).toFixed(digits)} [${Math.min(...v).toFixed(digits)}-${Math.max(...v).toFixed(digits)}]`;
 };
 console.log(`\n${dbKind}, ${logins} logins per run, ${clients} clients, ${rounds} rounds: median [min-max]`);
-console.log('| target | server CPU ms/login | PostgreSQL CPU ms/login | SQL statements/login | bytes to write calls/login | write calls/login | storage bytes/login | db growth B/login | logins/s |');
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+console.log('| target | server CPU ms/login | of it kernel | PostgreSQL CPU ms/login | SQL statements/login | bytes to write calls/login | write calls/login | storage bytes/login | db growth B/login | logins/s |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const t of targets) {
   const of = samples.filter((s) => s.label === t.label);
   console.log(
-    `| ${t.label} | ${summary(of.map((s) => s.cpuMs), 3)} | ${summary(of.map((s) => s.pgCpuMs), 3)} | ${summary(of.map((s) => s.statements), 2)} | ${summary(of.map((s) => s.wchar), 0)} | ${summary(of.map((s) => s.writeCalls), 1)} | ${summary(of.map((s) => s.storage), 0)} | ${summary(of.map((s) => s.dbGrowth), 0)} | ${summary(of.map((s) => s.perSecond), 0)} |`,
+    `| ${t.label} | ${summary(of.map((s) => s.cpuMs), 3)} | ${summary(of.map((s) => s.systemCpuMs), 3)} | ${summary(of.map((s) => s.pgCpuMs), 3)} | ${summary(of.map((s) => s.statements), 2)} | ${summary(of.map((s) => s.wchar), 0)} | ${summary(of.map((s) => s.writeCalls), 1)} | ${summary(of.map((s) => s.storage), 0)} | ${summary(of.map((s) => s.dbGrowth), 0)} | ${summary(of.map((s) => s.perSecond), 0)} |`,
   );
 }
 if (withBaseline) {

@@ -96,13 +96,13 @@ function sqliteUsage(path: string): { usedBytes: number; rows: Record<string, nu
 
 const CLK_TCK = 100;
 
-/** utime+stime of a whole process (all threads), in ms; undefined once it is gone. */
-function cpuMs(pid: number): number | undefined {
+/** utime+stime of a whole process (all threads), in ms (or stime alone); undefined once it is gone. */
+function cpuMs(pid: number, only?: 'system'): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // fields[0] is field 3 (state); utime is field 14, stime field 15.
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+    return ((only === 'system' ? 0 : Number(fields[11])) + Number(fields[12])) * 1000 / CLK_TCK;
   } catch {
     return undefined;
   }
@@ -341,6 +341,8 @@ let windowEnd = 0;
 let measuredStarted = 0;
 const loginLatencies: number[] = [];
 let cpuBefore: number | undefined;
+let systemBefore: number | undefined;
+let systemAfter: number | undefined;
 let ioBefore: ReturnType<typeof ioCounters>;
 let ioAfter: ReturnType<typeof ioCounters>;
 let pgBefore: Map<number, number> | undefined;
@@ -379,6 +381,7 @@ const phases = new Promise<void>((resolve) => {
     windowStart = performance.now();
     if (serverPid !== undefined) {
       cpuBefore = cpuMs(serverPid);
+      systemBefore = cpuMs(serverPid, 'system');
       ioBefore = ioCounters(serverPid);
       threadsBefore = threadCpu(serverPid);
       schedBefore = mainThreadSched(serverPid);
@@ -393,6 +396,7 @@ const phases = new Promise<void>((resolve) => {
       windowEnd = performance.now();
       if (serverPid !== undefined) {
         cpuAfter = cpuMs(serverPid);
+        systemAfter = cpuMs(serverPid, 'system');
         ioAfter = ioCounters(serverPid);
         threadsAfter = threadCpu(serverPid);
         schedAfter = mainThreadSched(serverPid);
@@ -433,6 +437,7 @@ if ((phase as string) !== 'done') {
   windowEnd = performance.now();
   if (serverPid !== undefined) {
     cpuAfter = cpuMs(serverPid);
+    systemAfter = cpuMs(serverPid, 'system');
     ioAfter = ioCounters(serverPid);
     threadsAfter = threadCpu(serverPid);
     schedAfter = mainThreadSched(serverPid);
@@ -473,6 +478,7 @@ const result: LoadResult = {
       : {
           pid: serverPid,
           cpuMsPerLogin: serverCpu === undefined ? undefined : round(serverCpu / n),
+          systemCpuMsPerLogin: systemBefore === undefined || systemAfter === undefined ? undefined : round((systemAfter - systemBefore) / n),
           cpuUtilization: serverCpu === undefined ? undefined : round(serverCpu / (windowSeconds * 1000), 2),
           // Cores used by each kind of thread (MainThread = the event loop; thread exits are not counted).
           threadCores: Object.fromEntries(

@@ -7,7 +7,11 @@
  * Not part of `npm run bench`; a tool for investigating a miss.
  *
  * Usage: node bench/profile.ts [--target=latchkey|baseline] [--db=sqlite|postgres] [--workers=0]
- *        [--pin=0] [--clients=50] [--warmup=3] [--duration=8] [--top=40] [--keep=/tmp/dir]
+ *        [--pin=0] [--clients=50] [--warmup=3] [--duration=8] [--top=40] [--keep=/tmp/dir] [--webhooks]
+ *        [--server-env=LATCHKEY_X=1,LATCHKEY_Y=2]
+ * --webhooks: a webhook endpoint subscribed to `*` on a local receiver (bench/tools/webhook-endpoint.ts).
+ * --server-env: LATCHKEY_* settings for the server, e.g. LATCHKEY_SIEM_FILE=/tmp/p.ndjson or
+ * LATCHKEY_METRICS_PORT=0 (the SIEM export or the metrics on).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
@@ -16,6 +20,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildServer } from '../scripts/build-server.mjs';
 import { SERVER_NODE_FLAGS } from '../scripts/server-node-flags.mjs';
+import { startWebhooks, WEBHOOK_BENCH_ENV } from './tools/webhook-endpoint.ts';
 
 // A variable, so that TypeScript does not look for declarations of the untyped helper.
 const POSTGRES_HELPER = '../scripts/postgres.mjs';
@@ -35,6 +40,16 @@ const warmup = args.warmup ?? '3';
 const duration = args.duration ?? '8';
 const top = Number(args.top ?? 40);
 const dir = args.keep ?? mkdtempSync('/tmp/latchkey-profile-');
+const serverEnv = Object.fromEntries(
+  (args['server-env'] ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((kv) => {
+      const [key, ...value] = kv.split('=');
+      if (!key?.startsWith('LATCHKEY_')) throw new Error(`${key} is not a LATCHKEY_* variable`);
+      return [key, value.join('=')];
+    }),
+);
 
 const port = await new Promise<number>((resolve) => {
   const s = createServer().listen(0, '127.0.0.1', () => {
@@ -65,6 +80,8 @@ if (target === 'latchkey') {
     LATCHKEY_VERIFY_WORKERS: workers,
     LATCHKEY_SIGNUP_PER_IP_PER_HOUR: '100000',
     LATCHKEY_AUTH_PER_IP_PER_HOUR: '1000000',
+    ...(args.webhooks === 'true' ? WEBHOOK_BENCH_ENV : {}),
+    ...serverEnv,
   });
   serverArgs = ['--import', './bench/tools/preload.ts', ...SERVER_NODE_FLAGS, buildServer()];
 } else {
@@ -85,6 +102,7 @@ try {
     if (Date.now() > deadline) throw new Error('server did not start');
     await new Promise((r) => setTimeout(r, 100));
   }
+  const webhooks = args.webhooks === 'true' ? await startWebhooks(root, env.LATCHKEY_DATABASE_URL as string, port) : undefined;
   const load = spawn(
     'taskset',
     ['-c', '1', process.execPath, 'bench/load.ts', `--base=http://127.0.0.1:${port}`, `--origin=${origin}`, `--clients=${clients}`, '--regs=1', `--warmup=${warmup}`, `--duration=${duration}`, `--pid=${server.pid}`, '--mark', ...(pgPid ? [`--pg-pid=${pgPid}`] : [])],
@@ -95,6 +113,10 @@ try {
   await new Promise((r) => load.on('exit', r));
   const result = JSON.parse(text);
   const logins = result.login.count as number;
+  if (webhooks) {
+    console.log(`webhooks received by the end of the window: ${((await webhooks.count()) / logins).toFixed(2)} per login`);
+    await webhooks.stop();
+  }
   console.log(`${target} ${dbKind} workers=${workers} pin=${pin ?? 'none'}: ${result.login.perSecond} logins/s, p50 ${result.login.p50Ms} ms, p99 ${result.login.p99Ms} ms, server CPU ${result.server.cpuMsPerLogin} ms/login (${result.server.cpuUtilization} cores), RSS peak ${result.server.vmHwmMB} MB, errors ${result.errors}, other CPU ${result.machine.foreignCores} cores`);
   if (result.postgres) console.log(`PostgreSQL: ${result.postgres.cpuMsPerLogin} ms CPU/login`);
   if (result.errors) console.log('first errors:', JSON.stringify(result.firstErrors, null, 1));

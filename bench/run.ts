@@ -22,11 +22,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startWebhooks, WEBHOOK_BENCH_ENV } from './tools/webhook-endpoint.ts';
 import type { LoadResult, RawVerifyResult } from './types.ts';
 import { SERVER_NODE_FLAGS } from '../scripts/server-node-flags.mjs';
 import { buildServer } from '../scripts/build-server.mjs';
@@ -67,7 +67,7 @@ const serverEnv = Object.fromEntries(
     }),
 );
 const webhookReceiver = args['webhook-receiver'] === 'true';
-if (webhookReceiver) Object.assign(serverEnv, { LATCHKEY_WEBHOOK_ALLOW_HTTP: 'true', LATCHKEY_WEBHOOK_ALLOWED_TARGETS: '127.0.0.1', ...serverEnv });
+if (webhookReceiver) Object.assign(serverEnv, { ...WEBHOOK_BENCH_ENV, ...serverEnv });
 /** Webhooks the receiver got, over the whole run. */
 let webhooksReceived = 0;
 /** The box is shared: wait for it to be quiet before a target and re-run a disturbed one, within this budget. */
@@ -141,50 +141,6 @@ async function waitForQuiet(maxMs: number): Promise<number> {
 
 function withTaskset(pin: string | undefined, argv: string[]): [string, string[]] {
   return pin === undefined ? [argv[0] as string, argv.slice(1)] : ['taskset', ['-c', pin, ...argv]];
-}
-
-/** The receiver of --webhook-receiver: 127.0.0.1, answers 204 to everything, counts. */
-let receiverPort: Promise<number> | undefined;
-function startReceiver(): Promise<number> {
-  receiverPort ??= new Promise((resolve) => {
-    const server = createHttpServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        webhooksReceived += 1;
-        res.writeHead(204).end();
-      });
-    });
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      resolve(typeof address === 'object' && address ? address.port : 0);
-    });
-    server.unref();
-  });
-  return receiverPort;
-}
-
-/** An API key by the CLI, then the endpoint through the management API (as an operator would). */
-async function addWebhookEndpoint(databaseUrl: string, port: number): Promise<void> {
-  const receiver = await startReceiver();
-  const cli = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, ['packages/server/src/cli.ts', 'api-keys', 'create', '--name', 'bench', '--scopes', 'webhooks:manage'], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '', LATCHKEY_DATABASE_URL: databaseUrl },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout?.on('data', (d) => (out += d));
-    child.stderr?.on('data', (d) => (out += d));
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`api-keys create failed: ${out}`))));
-  });
-  const key = /lk_live_[a-z2-7]{16}_[A-Za-z0-9_-]{43}/.exec(cli)?.[0];
-  if (!key) throw new Error(`no API key in: ${cli}`);
-  const answer = await fetch(`http://127.0.0.1:${port}/api/admin/v1/webhook-endpoints`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ url: `http://127.0.0.1:${receiver}/hooks`, eventTypes: ['*'] }),
-  });
-  if (answer.status !== 201) throw new Error(`webhook endpoint not created: ${answer.status} ${await answer.text()}`);
 }
 
 async function waitHealthy(port: number, child: ChildProcess, log: () => string): Promise<void> {
@@ -267,9 +223,11 @@ async function runTarget(target: Target, tmp: string, pg: { url: string; pid: nu
   let log = '';
   child.stdout?.on('data', (d) => (log = (log + d).slice(-4000)));
   child.stderr?.on('data', (d) => (log = (log + d).slice(-4000)));
+  let webhooks: Awaited<ReturnType<typeof startWebhooks>> | undefined;
   try {
     await waitHealthy(port, child, () => log);
-    if (webhookReceiver && target.kind === 'latchkey') await addWebhookEndpoint(env.LATCHKEY_DATABASE_URL as string, port);
+    // The receiver is a process of its own on core 1, beside the load generator (bench/tools/webhook-endpoint.ts).
+    webhooks = webhookReceiver && target.kind === 'latchkey' ? await startWebhooks(root, env.LATCHKEY_DATABASE_URL as string, port) : undefined;
     const loadArgs = [
       process.execPath,
       'bench/load.ts',
@@ -284,12 +242,16 @@ async function runTarget(target: Target, tmp: string, pg: { url: string; pid: nu
       `--client=${client}`,
       ...(target.db === 'postgres' && pg ? [`--pg-pid=${pg.pid}`] : [`--sqlite=${join(tmp, `${target.name}.db`)}`]),
     ];
-    // The load generator always gets core 1 to itself as far as we can arrange it.
+    // The load generator gets core 1 to itself as far as we can arrange it (shared only with the --webhook-receiver process).
     const [loadCmd, loadCmdArgs] = withTaskset('1', loadArgs);
     const result = await runToJson<LoadResult>(loadCmd, loadCmdArgs, LOAD_TIMEOUT_MS);
     if (child.exitCode !== null) throw new Error(`server died during the run:\n${log}`);
     return { ...target, workers, port, result, serverLog: log.trim() ? log.trim().slice(-1500) : undefined };
   } finally {
+    if (webhooks) {
+      webhooksReceived += await webhooks.count().catch(() => 0);
+      await webhooks.stop();
+    }
     await stop(child);
   }
 }

@@ -22,6 +22,8 @@ export interface LoadResult {
   server?: {
     pid: number;
     cpuMsPerLogin?: number;
+    /** The kernel's part of it (stime): syscalls, WAL writes, loopback TCP. */
+    systemCpuMsPerLogin?: number;
     cpuUtilization?: number;
     threadCores: Record<string, number>;
     mainThread?: { running: number; waitingForCpu: number; offCpu: number };

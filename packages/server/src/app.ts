@@ -82,10 +82,11 @@ import { createDeviceHistory, createIntelligenceService, intelligenceRoutes, typ
 import {
   createWebhookDispatcher,
   createWebhookHttpClient,
-  createWebhookOutbox,
   createWebhooksService,
+  createSigninFailedSummaries,
   parseAllowlist,
   webhooksRepository,
+  type SigninFailedSummaries,
   type WebhookDispatcher,
 } from './modules/webhooks/webhooks.module.ts';
 import { webhookRoutes } from './modules/webhooks/webhooks.routes.ts';
@@ -122,6 +123,8 @@ declare module 'fastify' {
     analyticsRollup: RollupWorker;
     /** The webhook dispatcher (one pass now); for tests and tools. */
     webhookDispatcher: WebhookDispatcher;
+    /** The signin.failed.summary job (write the due summaries now); for tests and tools. */
+    signinFailedSummaries: SigninFailedSummaries;
     /** The SIEM export (its lag); undefined when no sink is configured. */
     siem: SiemService | undefined;
   }
@@ -249,22 +252,11 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   if (docsEnabled) await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, transformStaticCSP: () => HTML_CSP, uiConfig: { validatorUrl: null } });
 
   const parseUserAgent = createUserAgentParser();
-  // The webhook outbox rides on audit rows: subscribed types get their outbox row in the same commit (SEC-56).
-  const webhookConfig = config.webhooks;
-  const webhookOutbox = createWebhookOutbox({
-    db,
-    clock,
-    refreshMs: webhookConfig.subscriptionRefreshMs,
-    signinFailedPerMinute: webhookConfig.signinFailedPerMinute,
-    onDropped: metrics && ((reason) => metrics.webhookDropped(reason)),
-  });
-  await webhookOutbox.refresh();
   const audit = createAuditService({
     clock,
     random,
     parseUserAgent,
     onTally: metrics && ((_type, code) => metrics.junkRegistrationVerify(code)),
-    companion: (row) => webhookOutbox.companion(row),
   });
   // Every key is its own HKDF subkey of the server secret (platform/keys.ts), derived once here;
   // services get the key they need, never the secret.
@@ -458,6 +450,8 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   await app.register(experimentAdminRoutes, { prefix: MANAGEMENT_PREFIX, experiments, auth });
   await app.register(experimentRoutes, { experiments, auth, limiter: telemetryLimiter });
 
+  // Webhooks read the sealed audit chain: the audit row that commits with each change is their outbox (SEC-56).
+  const webhookConfig = config.webhooks;
   const allowlist = parseAllowlist(webhookConfig.allowedTargets);
   if (!allowlist.ok) throw new Error(`LATCHKEY_WEBHOOK_ALLOWED_TARGETS: ${allowlist.problem}`); // config/load.ts reports it first
   const webhookBox = createSecretBox({ keys: deriveWebhookSecretBoxKeys(keys, config.secrets.encryptionKey), randomBytes: random.bytes });
@@ -468,6 +462,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     random,
     box: webhookBox,
     audit,
+    chain: auditChain,
     http: webhookHttp,
     policy: {
       baseMs: webhookConfig.retryBaseMs,
@@ -479,10 +474,19 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     pollIntervalMs: webhookConfig.pollIntervalMs,
     secretOverlapMs: webhookConfig.secretOverlapSeconds * 1000,
     disableAfterFailingMs: webhookConfig.disableAfterFailingSeconds * 1000,
-    isActive: () => webhookOutbox.active,
-    ...(metrics ? { observer: { delivery: (outcome) => metrics.webhookDelivery(outcome) } } : {}),
+    signinFailedPerMinute: webhookConfig.signinFailedPerMinute,
+    ...(metrics ? { observer: { delivery: (outcome) => metrics.webhookDelivery(outcome), dropped: (reason) => metrics.webhookDropped(reason) } } : {}),
   });
-  metrics?.observeWebhookBacklog(() => webhooksRepository.backlog(db, clock.now()));
+  metrics?.observeWebhookBacklog(() => webhookDispatcher.backlog());
+  // signin.failed.summary: every node, once a minute's failures have settled (README, "Webhooks").
+  const signinFailedSummaries = createSigninFailedSummaries({
+    db,
+    clock,
+    random,
+    intervalMs: webhookConfig.pollIntervalMs,
+    isActive: () => webhookDispatcher.active,
+    kick: () => webhookDispatcher.kick(),
+  });
   const webhooks = createWebhooksService({
     db,
     clock,
@@ -492,7 +496,6 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     allowHttp: webhookConfig.allowHttp,
     allowlist: allowlist.allowlist,
     secretOverlapMs: webhookConfig.secretOverlapSeconds * 1000,
-    changed: () => webhookOutbox.refresh(),
     kick: () => webhookDispatcher.kick(),
   });
   await app.register(webhookRoutes, { prefix: MANAGEMENT_PREFIX, webhooks, auth });
@@ -660,8 +663,6 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
       tokens.sweep(),
       auditChain.sweep(),
       analyticsRollup.sweep(),
-      // Outbox rows written while an endpoint existed are fanned out (or dropped) even if none is enabled now.
-      webhookDispatcher.fanOut(),
       webhooksRepository.sweepFinished(db, now - webhookConfig.deliveryRetentionDays * 86_400_000),
     ]);
   };
@@ -669,6 +670,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   app.decorate('auditChain', auditChain);
   app.decorate('analyticsRollup', analyticsRollup);
   app.decorate('webhookDispatcher', webhookDispatcher);
+  app.decorate('signinFailedSummaries', signinFailedSummaries);
   const logWebhookError = (what: string) => {
     let logged = 0;
     return (err: unknown) => {
@@ -677,8 +679,8 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
       app.log.error({ err }, what);
     };
   };
-  webhookOutbox.start(logWebhookError('webhook subscriptions refresh failed'));
   webhookDispatcher.start(logWebhookError('webhook dispatch failed'));
+  signinFailedSummaries.start(logWebhookError('signin.failed summaries failed'));
   // Seals off the request path: sign-ins only insert their audit rows (modules/audit/audit-chain.service.ts).
   let sealFailureLogged = 0;
   auditChain.start((err) => {
@@ -730,7 +732,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     clearInterval(rollups);
     signingKeys.stop();
     rollout.stop();
-    webhookOutbox.stop();
+    await signinFailedSummaries.close();
     // Attempts in flight finish and record their outcome (each bounded by the webhook timeout).
     await webhookDispatcher.close();
     await webhookHttp.close();

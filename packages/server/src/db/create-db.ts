@@ -44,11 +44,16 @@ const CONNECT_TIMEOUT_MS = 5000;
  * Opens the database named by `url`: `sqlite:<path>` (created with its folder on first start)
  * or `postgres://...`. Timestamps are epoch milliseconds in both, so BIGINT is read as a number.
  */
-export function createDatabase(url: string, options: { poolSize?: number; sqliteWalLimitMb?: number } = {}): DatabaseHandle {
+export function createDatabase(url: string, options: { poolSize?: number; sqliteWalLimitMb?: number; sqliteCacheMb?: number; sqliteMmapMb?: number } = {}): DatabaseHandle {
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    const sqlite = openNodeSqlite(path, options.sqliteWalLimitMb ? { walLimitBytes: options.sqliteWalLimitMb * 1024 * 1024 } : {});
+    const MB = 1024 * 1024;
+    const sqlite = openNodeSqlite(path, {
+      ...(options.sqliteWalLimitMb ? { walLimitBytes: options.sqliteWalLimitMb * MB } : {}),
+      ...(options.sqliteCacheMb ? { cacheBytes: options.sqliteCacheMb * MB } : {}),
+      ...(options.sqliteMmapMb ? { mmapBytes: options.sqliteMmapMb * MB } : {}),
+    });
     const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
     const fast: SqliteFastPath = { db, raw: sqlite.raw, statement: sqlite.statement };
     // The fast path must see Kysely's open transactions: DatabaseSync.isTransaction (Node 22.16+).

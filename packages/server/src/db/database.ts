@@ -13,7 +13,7 @@ import type { RolloutRulesTable, RolloutStateTable } from '../modules/rollout/ro
 import type { SiemCursorsTable } from '../modules/siem/siem.tables.ts';
 import type { SessionsTable } from '../modules/sessions/sessions.tables.ts';
 import type { StaffMembersTable, SupportRecoveriesTable } from '../modules/staff/staff.tables.ts';
-import type { WebhookDeliveriesTable, WebhookDeliveryAttemptsTable, WebhookEndpointsTable, WebhookOutboxTable } from '../modules/webhooks/webhooks.tables.ts';
+import type { WebhookDeliveriesTable, WebhookDeliveryAttemptsTable, WebhookEndpointsTable, WebhookFanoutTable } from '../modules/webhooks/webhooks.tables.ts';
 import type { ChallengesTable, ConsumedChallengesTable, CredentialsTable } from '../modules/webauthn/webauthn.tables.ts';
 
 export interface ServerSecretsTable {
@@ -64,7 +64,7 @@ export interface Database {
   experiment_exposures: ExperimentExposuresTable;
   siem_cursors: SiemCursorsTable;
   webhook_endpoints: WebhookEndpointsTable;
-  webhook_outbox: WebhookOutboxTable;
+  webhook_fanout: WebhookFanoutTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
 }

@@ -19,6 +19,8 @@ import * as rollout from './migrations/2026_12_04_rollout.ts';
 import * as siemCursors from './migrations/2026_12_04_siem_cursors.ts';
 import * as staff from './migrations/2026_12_04_staff.ts';
 import * as webhooks from './migrations/2026_12_04_webhooks.ts';
+import * as webhookSigninFailed from './migrations/2026_12_05_webhook_signin_failed.ts';
+import * as webhooksFromChain from './migrations/2026_12_05_webhooks_from_chain.ts';
 
 /** Explicit import map: the order is the file names' order, and nothing is found by scanning folders. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -41,6 +43,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_04_siem_cursors': siemCursors,
   '2026_12_04_staff': staff,
   '2026_12_04_webhooks': webhooks,
+  '2026_12_05_webhook_signin_failed': webhookSigninFailed,
+  '2026_12_05_webhooks_from_chain': webhooksFromChain,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -31,7 +31,10 @@ export interface NodeSqlite extends SqliteDatabase {
 /** Default bound of the write-ahead log (LATCHKEY_SQLITE_WAL_LIMIT_MB). */
 export const DEFAULT_WAL_LIMIT_BYTES = 64 * 1024 * 1024;
 
-export function openNodeSqlite(path: string, options: { backgroundCheckpoint?: boolean; walLimitBytes?: number } = {}): NodeSqlite {
+/** Default page cache of a connection (LATCHKEY_SQLITE_CACHE_MB). */
+export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
+
+export function openNodeSqlite(path: string, options: { backgroundCheckpoint?: boolean; walLimitBytes?: number; cacheBytes?: number; mmapBytes?: number } = {}): NodeSqlite {
   const walLimitBytes = options.walLimitBytes ?? DEFAULT_WAL_LIMIT_BYTES;
   const raw = new DatabaseSync(path, { enableForeignKeyConstraints: true });
   raw.exec('PRAGMA journal_mode = WAL');
@@ -41,6 +44,10 @@ export function openNodeSqlite(path: string, options: { backgroundCheckpoint?: b
   // SQLite reuses the WAL file from its start after a complete checkpoint but never shrinks it:
   // without a limit it stays at the largest size a burst ever made it (1.4 GB seen, issue 9).
   raw.exec(`PRAGMA journal_size_limit = ${Math.floor(walLimitBytes)}`);
+  // SQLite's default page cache is 2 MB: a database past that size reads its hot pages (credential
+  // and user b-trees) back from the OS on every sign-in, a read() call per page.
+  raw.exec(`PRAGMA cache_size = -${Math.floor((options.cacheBytes ?? DEFAULT_CACHE_BYTES) / 1024)}`);
+  if (options.mmapBytes) raw.exec(`PRAGMA mmap_size = ${Math.floor(options.mmapBytes)}`);
   const checkpointer = path !== ':memory:' && options.backgroundCheckpoint !== false ? startCheckpointer(raw, path, walLimitBytes) : undefined;
   const cache = new Map<string, { statement: StatementSync; reader: boolean }>();
 

@@ -8,6 +8,7 @@ import { buildApp } from '../../src/app.ts';
 import { loadConfig, type DeepPartial } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { createDatabase } from '../../src/db/create-db.ts';
+import { createMigrator, migrateToLatest } from '../../src/db/migrate.ts';
 import { createTestClock } from '../../src/platform/clock.ts';
 import { createTestApiKey } from '../helpers/api-keys.ts';
 import { authenticate, newAuthenticator, signUp } from '../helpers/flows.ts';
@@ -25,7 +26,6 @@ const WEBHOOKS: DeepPartial<Config>['webhooks'] = {
   maxAttempts: 4,
   timeoutMs: 600,
   pollIntervalMs: 30,
-  subscriptionRefreshMs: 100,
 };
 
 const METRICS_TOKEN = 'webhook-metrics-token-0123';
@@ -306,61 +306,95 @@ for (const dialect of dialects) {
   });
 
   describe(`webhook outbox (${dialect})`, () => {
-    test('without endpoints nothing is written to the outbox; with one, the outbox row commits with its audit row or not at all (SEC-56)', async () => {
+    test('the audit chain is the outbox: a change that does not commit sends nothing; one that does is sent with its audit row id (SEC-56)', async () => {
       const server = await startTestServer(dialect, { config: { webhooks: WEBHOOKS } });
       const receiver = new WebhookReceiver();
       await receiver.start();
       const { db } = server.database;
-      const count = async (table: 'webhook_outbox' | 'webhook_deliveries' | 'sessions' | 'audit_events' | 'users') =>
+      const count = async (table: 'webhook_deliveries' | 'sessions' | 'audit_events' | 'users') =>
         Number((await db.selectFrom(table).select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()).n);
       try {
         const authenticator = newAuthenticator();
         await signUp(server.client(), authenticator, 'outbox-before');
         assert.ok((await count('audit_events')) > 0);
-        assert.equal(await count('webhook_outbox'), 0, 'no endpoint: no outbox row');
-        assert.equal(await count('webhook_deliveries'), 0);
-
+        server.clock.advance(1000); // the test clock stands still; the endpoint is made a second after the sign-up
         const admin = await adminOf(server);
         await addEndpoint(admin, receiver.url, ['signin.*', 'user.*']);
-        // Every outbox insert fails: the sign-in that would write one must not commit either.
+        await new Promise((r) => setTimeout(r, 1500)); // sealed and fanned out: the endpoint is younger than those events
+        assert.equal(await count('webhook_deliveries'), 0, 'events from before the endpoint was made are not sent to it');
+
+        // The audit row cannot be written: the sign-in that would write it does not commit, and no webhook tells of it.
         if (dialect === 'postgres') {
-          await sql`CREATE FUNCTION fail_outbox() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'injected fault'; END; $$ LANGUAGE plpgsql`.execute(db);
-          await sql`CREATE TRIGGER fail_outbox BEFORE INSERT ON webhook_outbox FOR EACH ROW EXECUTE FUNCTION fail_outbox()`.execute(db);
+          await sql`CREATE FUNCTION fail_audit() RETURNS trigger AS $$ BEGIN IF NEW.type = 'session.created' THEN RAISE EXCEPTION 'injected fault'; END IF; RETURN NEW; END; $$ LANGUAGE plpgsql`.execute(db);
+          await sql`CREATE TRIGGER fail_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION fail_audit()`.execute(db);
         } else {
-          await sql`CREATE TRIGGER fail_outbox BEFORE INSERT ON webhook_outbox BEGIN SELECT RAISE(ABORT, 'injected fault'); END`.execute(db);
+          await sql`CREATE TRIGGER fail_audit BEFORE INSERT ON audit_events WHEN NEW.type = 'session.created' BEGIN SELECT RAISE(ABORT, 'injected fault'); END`.execute(db);
         }
         const sessions = await count('sessions');
-        const audits = await count('audit_events');
-        const users = await count('users');
         const signIn = await authenticate(server.client(), authenticator);
         assert.equal(signIn.verify.status, 500, signIn.verify.text);
-        const signUpFailed = await signUp(server.client(), newAuthenticator(), 'outbox-halfway').catch((err: Error) => err);
-        assert.ok(signUpFailed instanceof Error);
-        assert.equal(await count('sessions'), sessions, 'no session without its outbox row');
-        assert.equal(await count('users'), users, 'no user without its outbox row');
-        assert.equal(await count('audit_events'), audits, 'no audit row without its outbox row');
-        await sql`DROP TRIGGER fail_outbox${sql.raw(dialect === 'postgres' ? ' ON webhook_outbox' : '')}`.execute(db);
+        assert.equal(await count('sessions'), sessions, 'no session without its audit row');
+        await sql`DROP TRIGGER fail_audit${sql.raw(dialect === 'postgres' ? ' ON audit_events' : '')}`.execute(db);
 
-        const start = receiver.received.length;
         const again = await authenticate(server.client(), authenticator);
         assert.equal(again.verify.status, 200, again.verify.text);
-        const got = await waitFor(() => receiver.received.length > start && receiver.received[start], 'signin.succeeded');
-        assert.equal(JSON.parse(got.body).type, 'signin.succeeded');
+        const got = await waitFor(() => receiver.hooks().find((r) => JSON.parse(r.body).type === 'signin.succeeded'), 'signin.succeeded');
         // The event id is the audit row's id: one row, one message.
         const eventId = JSON.parse(got.body).data.eventId;
         const audit = await db.selectFrom('audit_events').select(['type']).where('id', '=', eventId).executeTakeFirstOrThrow();
         assert.equal(audit.type, 'session.created');
         assert.equal(got.headers['webhook-id'], `msg_${eventId}`);
-        // A failure recorded outside any sign-in commit gets its outbox row in a transaction of its own.
-        const next = receiver.received.length;
         const bad = await authenticate(server.client(), authenticator, {}, { signature: 'bogus' });
         assert.equal(bad.verify.status, 401, bad.verify.text);
-        const failure = await waitFor(() => receiver.received.slice(next).find((r) => JSON.parse(r.body).type === 'signin.failed'), 'signin.failed');
+        const failure = await waitFor(() => receiver.hooks().find((r) => JSON.parse(r.body).type === 'signin.failed'), 'signin.failed');
         assert.equal(JSON.parse(failure.body).data.method, 'passkey');
         assert.ok(JSON.parse(failure.body).data.errorCode);
+        // The sign-in that did not commit was never sent: one signin.succeeded, the committed one.
+        assert.deepEqual(
+          receiver.hooks().filter((r) => JSON.parse(r.body).type === 'signin.succeeded').map((r) => r.headers['webhook-id']),
+          [`msg_${eventId}`],
+        );
+        // A first attempt that succeeds is written once, delivered, with its log row.
+        const delivered = await db.selectFrom('webhook_deliveries').selectAll().where('message_id', '=', `msg_${eventId}`).executeTakeFirstOrThrow();
+        assert.equal(delivered.status, 'delivered');
+        assert.equal(Number(delivered.attempts), 1);
+        const log = await db.selectFrom('webhook_delivery_attempts').selectAll().where('delivery_id', '=', delivered.id).execute();
+        assert.deepEqual(log.map((a) => [a.outcome, Number(a.status_code)]), [['success', 204]]);
       } finally {
         await receiver.stop();
         await server.close();
+      }
+    });
+  });
+
+  describe(`webhook migrations (${dialect})`, () => {
+    test('the old outbox gives way to a position in the chain: events still waiting in it are fanned out again, nothing older (up, down, up)', async () => {
+      const fresh = await createTestDatabase(dialect);
+      const database = createDatabase(fresh.url);
+      const db = database.db;
+      try {
+        await createMigrator(db).migrateTo('2026_12_04_webhooks');
+        const event = (n: number) => ({
+          id: `0190a0b0-0000-7000-8000-00000000000${n}`, created_at: 1000 + n, type: 'account.created', outcome: 'success', actor_user_id: null, actor_kind: null, actor_id: null,
+          subject_user_id: null, credential_id: null, session_id: null, error_code: null, reason: null, request_id: null, ip: null, user_agent: null, os: null, browser: null, device: null, data: null,
+        });
+        // Five sealed events; the outbox still holds the 3rd and an unsealed 6th.
+        for (let n = 1; n <= 6; n++) await sql`INSERT INTO audit_events ${sql.raw(`(${Object.keys(event(n)).join(', ')})`)} VALUES (${sql.join(Object.values(event(n)))})`.execute(db);
+        for (let n = 1; n <= 5; n++) await sql`INSERT INTO audit_chain (seq, event_id, prev_hash, hash, version, sealed_at) VALUES (${n}, ${event(n).id}, ${'p'}, ${`h${n}`}, 1, 1)`.execute(db);
+        for (const n of [3, 6]) await sql`INSERT INTO webhook_outbox (id, event_type, payload, created_at) VALUES (${event(n).id}, 'user.created', '{}', 1)`.execute(db);
+        await migrateToLatest(db);
+        const position = async () => Number((await sql<{ seq: number }>`SELECT seq FROM webhook_fanout`.execute(db)).rows[0]?.seq);
+        const tables = async () => (await db.introspection.getTables()).map((t) => t.name);
+        assert.equal(await position(), 2, 'from just before the oldest sealed event still in the outbox');
+        assert.ok(!(await tables()).includes('webhook_outbox'));
+        const down = await createMigrator(db).migrateTo('2026_12_04_webhooks');
+        assert.equal(down.error, undefined);
+        assert.ok((await tables()).includes('webhook_outbox') && !(await tables()).includes('webhook_fanout'));
+        await migrateToLatest(db);
+        assert.equal(await position(), 5, 'an empty outbox: from the end of the chain');
+      } finally {
+        await database.close();
+        await fresh.drop();
       }
     });
   });
@@ -417,6 +451,62 @@ for (const dialect of dialects) {
       }
     });
 
+    test('a first attempt slower than its fan-out pass is written as pending under a lease and recorded when it ends', async () => {
+      const testDb = await createTestDatabase(dialect);
+      const receiver = new WebhookReceiver();
+      await receiver.start();
+      receiver.respond = () => ({ status: 200, delayMs: 2_500 });
+      try {
+        const node = await startNode(testDb.url, { ...WEBHOOKS, timeoutMs: 6_000 });
+        const admin = await adminOf(node);
+        const { id } = await addEndpoint(admin, receiver.url);
+        node.clock.advance(1000);
+        await createUser(admin);
+        // The pass gave up waiting after a second and committed; the answer is still out.
+        const inFlight = await waitFor(async () => (await deliveriesOf(admin, id))[0], 'the delivery written while its attempt is out');
+        assert.equal(inFlight.status, 'pending');
+        assert.equal(inFlight.attempts, 0);
+        const done = await waitFor(async () => (await deliveriesOf(admin, id)).find((d) => d.status === 'delivered'), 'recorded when the answer came');
+        assert.equal(done.attempts, 1);
+        assert.equal(done.lastStatusCode, 200);
+        const detail = await admin.get(`${ADMIN}/webhook-endpoints/${id}/deliveries/${done.id}`);
+        assert.equal(detail.body.attemptLog.length, 1);
+        assert.ok(detail.body.attemptLog[0].latencyMs >= 2_000, 'the latency of the slow answer');
+        assert.equal(receiver.hooks().length, 1, 'sent once: the lease kept every other pass off it');
+        await node.close();
+      } finally {
+        await receiver.stop();
+        await testDb.drop();
+      }
+    });
+
+    test('a node that stops after a commit and before fanning it out loses nothing: the next start sends it', async () => {
+      const testDb = await createTestDatabase(dialect);
+      const receiver = new WebhookReceiver();
+      await receiver.start();
+      try {
+        // A loop that never comes round: the first node commits the change and stops without sending.
+        const first = await startNode(testDb.url, { ...WEBHOOKS, pollIntervalMs: 60_000 });
+        const admin = await adminOf(first);
+        await addEndpoint(admin, receiver.url);
+        first.clock.advance(1000);
+        const userId = await createUser(admin);
+        await first.close();
+        assert.equal(receiver.hooks().length, 0);
+
+        const second = await startNode(testDb.url);
+        const got = await waitFor(() => receiver.hooks()[0], 'user.created from the next start');
+        assert.equal(JSON.parse(got.body).type, 'user.created');
+        assert.equal(JSON.parse(got.body).data.userId, userId);
+        await new Promise((r) => setTimeout(r, 300));
+        assert.equal(receiver.hooks().length, 1, 'sent once');
+        await second.close();
+      } finally {
+        await receiver.stop();
+        await testDb.drop();
+      }
+    });
+
     test('an endpoint on a loopback name is refused at connect time unless allowlisted (SEC-59)', async (t) => {
       // A name that passes the save-time check (it is not an address) and resolves to loopback: this machine's, via /etc/hosts.
       const name = hostname();
@@ -465,7 +555,6 @@ for (const dialect of dialects) {
           const adminB = await adminOf(b);
           await addEndpoint(adminA, receiver.url);
           await waitFor(async () => b.app.webhookDispatcher && (await b.database.db.selectFrom('webhook_endpoints').select('id').execute()).length === 1, 'endpoint visible');
-          await new Promise((r) => setTimeout(r, 300)); // both nodes' subscription caches refreshed (100 ms)
           const count = 30;
           await Promise.all(Array.from({ length: count }, (_, i) => createUser(i % 2 === 0 ? adminA : adminB)));
           await waitFor(() => receiver.hooks().length >= count, `${count} webhooks`);

@@ -4,10 +4,11 @@ import type { Dialect } from '../../db/create-db.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { CANONICAL_VERSION, GENESIS_HASH, chainHash } from './audit-chain.encoding.ts';
 import { checkpointMessage, type AuditPublicJwk, type CheckpointSigner } from './audit-chain.keys.ts';
+import { createRecentSealed } from './audit-chain.recent.ts';
 import { createAuditChainRepository, type Checkpoint } from './audit-chain.repository.ts';
 import type { AuditRecord } from './audit.query.ts';
 import { toAuditRecord } from './audit.query.ts';
-import type { AuditChainTable } from './audit.tables.ts';
+import type { AuditChainTable, AuditEventsTable } from './audit.tables.ts';
 
 /** Events sealed per transaction; a pass repeats until a batch comes back short. */
 const SEAL_BATCH = 1000;
@@ -26,6 +27,8 @@ const LATE_SCAN_EVERY_MS = 10_000;
 /** Chain rows the retention sweep checks and deletes per transaction. */
 const RETENTION_CHUNK = 1000;
 const ANCHOR_EVERY_MS = 3_600_000;
+/** Sealed events kept in memory for the readers (a few passes' worth at a high sign-in rate). */
+const RECENT_SEALED_EVENTS = 4096;
 const DAY_MS = 86_400_000;
 
 export interface SealedEvent {
@@ -47,8 +50,10 @@ export interface AuditChainService {
   /** Retention: deletes sealed events older than the retention age, with the chain rows below a signed anchor. */
   sweep(): Promise<number>;
   /**
-   * Sealed events after `seq`, in chain order (at most `limit`): the ordered stream the outbox,
-   * webhooks and SIEM export consume. Keep the last `seq` you handled and pass it next time.
+   * Sealed events after `seq`, in chain order (at most `limit`): the ordered stream webhooks, the
+   * SIEM export and the analytics consume. Keep the last `seq` you handled and pass it next time.
+   * What this node sealed lately comes from memory (possibly fewer than are sealed by then: the
+   * next call reads on from the database); the events are shared, read-only.
    */
   readSealedAfter(seq: number, limit: number): Promise<SealedEvent[]>;
   /** The last seq sealed (0 when the chain is empty): how far a consumer has to go. */
@@ -72,6 +77,8 @@ export interface AuditChainDeps {
   checkpointEveryEvents: number;
   /** Sealed events older than this many days are deleted by `sweep`; 0 keeps them forever. */
   retentionDays: number;
+  /** Sealed events kept in memory for the readers (default 4096; 0: every read goes to the database). */
+  recentSealed?: number;
 }
 
 export function createAuditChainService(deps: AuditChainDeps): AuditChainService {
@@ -85,8 +92,19 @@ export function createAuditChainService(deps: AuditChainDeps): AuditChainService
     return { kind, seq, hash, createdAt, keyId: signer.jwk.kid, signature: signer.sign(checkpointMessage({ kind, seq, hash, createdAt })) };
   }
 
+  // The batches this node sealed lately: readSealedAfter serves a reader that keeps up from here.
+  const recent = createRecentSealed(deps.recentSealed ?? RECENT_SEALED_EVENTS);
+
   /** One transaction: null when another node seals, else how many events it sealed. */
   async function sealBatch(lookbackMs: number): Promise<number | null> {
+    const result = await sealBatchTransaction(lookbackMs);
+    if (result === null) return null;
+    // After the commit: only what is in the chain for good.
+    recent.add(result.sealed);
+    return result.count;
+  }
+
+  async function sealBatchTransaction(lookbackMs: number): Promise<{ count: number; sealed: SealedEvent[] } | null> {
     return db.transaction().execute(async (trx) => {
       if (!(await repository.tryLock(trx))) return null;
       const head = await repository.head(trx);
@@ -116,7 +134,12 @@ export function createAuditChainService(deps: AuditChainDeps): AuditChainService
       const since = latest ?? { seq: 0, createdAt: -Infinity };
       const due = now - since.createdAt >= deps.checkpointIntervalSeconds * 1000 || seq - since.seq >= deps.checkpointEveryEvents;
       if (seq > since.seq && due) await repository.insertCheckpoint(trx, signed('periodic', seq, hash, now));
-      return rows.length;
+      // As readSealedAfter makes them from the database, from the same rows.
+      const sealed = rows.map((row, i) => {
+        const event = events[i] as AuditEventsTable;
+        return { seq: row.seq, hash: row.hash, prevHash: row.prev_hash, sealedAt: row.sealed_at, event: toAuditRecord(event), reason: event.reason };
+      });
+      return { count: rows.length, sealed };
     });
   }
 
@@ -204,6 +227,8 @@ export function createAuditChainService(deps: AuditChainDeps): AuditChainService
       return deleteBelowAnchor();
     },
     async readSealedAfter(seq, limit) {
+      const kept = recent.after(seq, limit);
+      if (kept) return kept;
       const rows = await repository.chainAfter(db, seq, limit);
       return rows.flatMap(({ row, event }) =>
         event ? [{ seq: row.seq, hash: row.hash, prevHash: row.prev_hash, sealedAt: row.sealed_at, event: toAuditRecord(event), reason: event.reason }] : [],

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
 import type { AuditEventsTable } from './audit.tables.ts';
 
@@ -108,4 +108,32 @@ export async function listAuditEventsBetween(
   if (after) query = query.where((eb) => eb.or([eb('created_at', '>', after.at), eb.and([eb('created_at', '=', after.at), eb('id', '>', after.id)])]));
   const rows = await query.orderBy('created_at').orderBy('id').limit(range.limit).execute();
   return rows.map(toAuditRecord);
+}
+
+/** How many events of one type and error code were created in one minute (`minute`: its start, epoch ms). */
+export interface AuditMinuteCount {
+  minute: number;
+  type: string;
+  errorCode: string | null;
+  count: number;
+}
+
+/**
+ * Events of `types` created in [from, to), counted per minute of `created_at`, type and error
+ * code: a range scan of the audit_events_type_created_at index per type, no row leaves the
+ * database. The webhooks' `signin.failed.summary` reads its counts here.
+ */
+export async function countAuditEventsByMinute(db: Kysely<Database>, range: { types: readonly string[]; from: number; to: number }): Promise<AuditMinuteCount[]> {
+  if (range.types.length === 0 || range.to <= range.from) return [];
+  // Integer division on both dialects: created_at is an integer (SQLite) or a bigint (PostgreSQL).
+  const minute = sql<number | string>`(created_at / 60000)`;
+  const rows = await db
+    .selectFrom('audit_events')
+    .select(['type', 'error_code', minute.as('minute'), (eb) => eb.fn.countAll<number | string>().as('n')])
+    .where('type', 'in', [...range.types])
+    .where('created_at', '>=', range.from)
+    .where('created_at', '<', range.to)
+    .groupBy(['type', 'error_code', minute])
+    .execute();
+  return rows.map((r) => ({ minute: Number(r.minute) * 60_000, type: r.type, errorCode: r.error_code, count: Number(r.n) }));
 }

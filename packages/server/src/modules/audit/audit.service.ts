@@ -6,15 +6,8 @@ import type { RequestContext } from '../../platform/request-context.ts';
 import type { ParsedUserAgent } from '../../platform/user-agent.ts';
 import type { AuditEventType } from './audit.events.ts';
 import { createAuditRepository } from './audit.repository.ts';
-import { combineStatements, type BoundStatement } from '../../db/prepared-query.ts';
+import type { BoundStatement } from '../../db/prepared-query.ts';
 import type { AuditEventsTable } from './audit.tables.ts';
-
-/**
- * Told of every audit row as it is written; answers the statement that must commit with it, if
- * any (the webhook outbox, SEC-56). It runs on the sign-in path: a lookup, nothing more, when
- * nothing subscribes to the row's type.
- */
-export type AuditCompanion = (row: Readonly<AuditEventsTable>) => BoundStatement | undefined;
 
 export interface AuditEvent {
   type: AuditEventType;
@@ -62,8 +55,6 @@ export function createAuditService(deps: {
   parseUserAgent: (ua: string | null) => ParsedUserAgent;
   /** Told of each request `tally` counts instead of writing (metrics). */
   onTally?: (summaryType: AuditEventType, errorCode: string) => void;
-  /** The outbox: a statement to commit with a row (webhooks), or undefined. */
-  companion?: AuditCompanion;
 }) {
   const repository = createAuditRepository();
   /** Per summary type: requests counted instead of written, since the last flush. */
@@ -97,9 +88,7 @@ export function createAuditService(deps: {
       device: ua.device,
       data: event.data ? JSON.stringify(event.data) : null,
     };
-    const insert = repository.insert(row);
-    const companion = deps.companion?.(row);
-    return companion ? combineStatements(insert, companion) : insert;
+    return repository.insert(row);
   }
 
   return {

@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import serverPackage from '../../../package.json' with { type: 'json' };
 import type { DatabaseHandle } from '../../db/create-db.ts';
+import { foldCounter, foldHistogram, pendingCounter, pendingHistogram, type PendingCounter, type PendingHistogram } from './metrics.pending.ts';
 
 /** The sign-in and sign-up ceremonies counted; the README's metric list names the routes of each. */
 export type CeremonyType = 'registration' | 'authentication' | 'step_up' | 'email_code' | 'password' | 'totp' | 'recovery';
@@ -74,18 +75,29 @@ export function createMetrics(deps: { database: DatabaseHandle; collectProcessMe
     registers: [registry],
   }).set({ version: serverPackage.version, node_version: process.version }, 1);
 
+  // The series moved on every request are plain numbers, added to prom-client's at each scrape (collect).
+  const ceremonySuccesses: PendingCounter[] = [];
+  const ceremonyDurations: PendingHistogram[] = [];
+  const requestCounts: PendingCounter[] = [];
+  const requestDurations: PendingHistogram[] = [];
   const ceremonies = new Counter({
     name: 'latchkey_ceremonies_total',
     help: 'Ceremony requests answered, by ceremony, step, outcome (status below 400: success) and problem code (none on success)',
     labelNames: ['ceremony', 'step', 'outcome', 'code'],
     registers: [registry],
+    collect() {
+      foldCounter(this, ceremonySuccesses);
+    },
   });
-  const ceremonyDuration = new Histogram({
+  new Histogram({
     name: 'latchkey_ceremony_duration_seconds',
     help: 'Server-side time to answer a ceremony request, by ceremony and step',
     labelNames: ['ceremony', 'step'],
     buckets: CEREMONY_BUCKETS,
     registers: [registry],
+    collect() {
+      foldHistogram(this, ceremonyDurations);
+    },
   });
   const fallbacks = new Counter({
     name: 'latchkey_fallback_sign_ins_total',
@@ -116,30 +128,39 @@ export function createMetrics(deps: { database: DatabaseHandle; collectProcessMe
     labelNames: ['code'],
     registers: [registry],
   });
-  const requests = new Counter({
+  new Counter({
     name: 'latchkey_http_requests_total',
     help: 'HTTP requests answered, by route pattern (unmatched for no route), method and status class',
     labelNames: ['route', 'method', 'status_class'],
     registers: [registry],
+    collect() {
+      foldCounter(this, requestCounts);
+    },
   });
-  const requestDuration = new Histogram({
+  new Histogram({
     name: 'latchkey_http_request_duration_seconds',
     help: 'Server-side time to answer an HTTP request, by route pattern and method',
     labelNames: ['route', 'method'],
     buckets: HTTP_BUCKETS,
     registers: [registry],
+    collect() {
+      foldHistogram(this, requestDurations);
+    },
   });
 
   const dialect = deps.database.dialect;
-  const queries = new Histogram({
+  const queries = pendingHistogram(QUERY_BUCKETS, { dialect });
+  new Histogram({
     name: 'latchkey_db_query_duration_seconds',
     help: 'Time each database query took, by dialect (sqlite, postgres)',
     labelNames: ['dialect'],
     buckets: QUERY_BUCKETS,
     registers: [registry],
+    collect() {
+      foldHistogram(this, [queries]);
+    },
   });
-  const queriesOfDialect = queries.labels({ dialect });
-  deps.database.observeQueries((seconds) => queriesOfDialect.observe(seconds));
+  deps.database.observeQueries(queries.observe);
   new Gauge({
     name: 'latchkey_db_up',
     help: '1 when the database answered a query at scrape time, else 0',
@@ -189,7 +210,7 @@ export function createMetrics(deps: { database: DatabaseHandle; collectProcessMe
   for (const outcome of ['delivered', 'retry', 'failed', 'disabled']) webhookDeliveries.labels({ outcome });
   const webhookDrops = new Counter({
     name: 'latchkey_webhook_events_dropped_total',
-    help: 'Webhook events not written to the outbox, by reason (signin_failed_rate: over LATCHKEY_WEBHOOK_SIGNIN_FAILED_PER_MINUTE)',
+    help: 'Webhook events not sent, by reason (signin_failed_rate: over LATCHKEY_WEBHOOK_SIGNIN_FAILED_PER_MINUTE)',
     labelNames: ['reason'],
     registers: [registry],
   });
@@ -206,7 +227,7 @@ export function createMetrics(deps: { database: DatabaseHandle; collectProcessMe
   };
   new Gauge({
     name: 'latchkey_webhook_queue_depth',
-    help: 'Webhook events waiting: outbox rows not yet fanned out plus deliveries pending (due or waiting for a retry)',
+    help: 'Webhook events waiting: sealed audit events not yet fanned out (while an endpoint is enabled) plus deliveries pending (due or waiting for a retry)',
     registers: [registry],
     async collect() {
       this.set((await backlogNow().catch(() => ({ depth: 0 }))).depth);
@@ -235,9 +256,13 @@ export function createMetrics(deps: { database: DatabaseHandle; collectProcessMe
       let series = routeSeries.get(key);
       if (!series) {
         const labels = { route, method };
+        const counts = STATUS_CLASSES.map((statusClass) => pendingCounter({ ...labels, status_class: statusClass }));
+        const duration = pendingHistogram(HTTP_BUCKETS, labels);
+        requestCounts.push(...counts);
+        requestDurations.push(duration);
         series = {
-          requests: Object.fromEntries(STATUS_CLASSES.map((statusClass) => [statusClass, requests.labels({ ...labels, status_class: statusClass })])) as RouteSeries['requests'],
-          duration: requestDuration.labels(labels),
+          requests: Object.fromEntries(STATUS_CLASSES.map((statusClass, i) => [statusClass, counts[i]])) as unknown as RouteSeries['requests'],
+          duration,
         };
         routeSeries.set(key, series);
       }
@@ -245,8 +270,10 @@ export function createMetrics(deps: { database: DatabaseHandle; collectProcessMe
     },
 
     ceremony(ceremony: CeremonyType, step: string): CeremonySeries {
-      const success = ceremonies.labels({ ceremony, step, outcome: 'success', code: 'none' });
-      const duration = ceremonyDuration.labels({ ceremony, step });
+      const success = pendingCounter({ ceremony, step, outcome: 'success', code: 'none' });
+      const duration = pendingHistogram(CEREMONY_BUCKETS, { ceremony, step });
+      ceremonySuccesses.push(success);
+      ceremonyDurations.push(duration);
       return {
         succeeded(seconds) {
           success.inc();

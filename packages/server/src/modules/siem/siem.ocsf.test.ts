@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { AuditEventTypes, type SealedEvent } from '../audit/audit.module.ts';
 import type { AuditRecord } from '../audit/audit.module.ts';
-import { OCSF_MAPPING, OCSF_VERSION, toOcsf, type OcsfEvent } from './siem.ocsf.ts';
+import { OCSF_MAPPING, OCSF_VERSION, toOcsf, toOcsfForJson, type OcsfEvent } from './siem.ocsf.ts';
 
 const context = { productVersion: '9.9.9', service: { name: 'Example', uid: 'example.com' } };
 
@@ -80,6 +80,28 @@ describe('OCSF mapping', () => {
       assert.ok(type in OCSF_MAPPING, `${type} is mapped`);
       for (const outcome of ['success', 'failure'] as const) assertValidOcsf(toOcsf(sealed({ type, outcome, data: { count: 3, keyId: 'k1', operation: 'getUser' } }), context));
     }
+  });
+
+  test('the JSON the export writes (toOcsfForJson, undefined members left to JSON.stringify) is byte for byte that of toOcsf, whatever the event says', () => {
+    const variants: Array<Partial<AuditRecord>> = [
+      {},
+      { subjectUserId: 'u1', actor: { kind: 'user', id: 'u1' }, credentialId: 'c1', sessionId: 's1', ip: '192.0.2.1', os: 'Windows 11', browser: 'Edge', requestId: 'r1', data: { method: 'passkey', userVerified: true, count: 2, keyId: 'k', name: 'n', endpointId: 'e', scope: 'recovery', by: 'user', operation: 'op' } },
+      { outcome: 'failure', errorCode: 'verification_failed', reason: 'unknown credential', actor: { kind: 'api_key', id: 'k1' }, data: { scope: 'users:read' } },
+      { actor: { kind: 'cli', id: null }, os: 'iPadOS' },
+      { actor: { kind: 'append_token', id: 'at' }, subjectUserId: 'u2', data: { method: 'password', scope: 'second_factor' } },
+      { actor: { kind: 'staff', id: 'u9' }, subjectUserId: 'u9', outcome: 'failure', data: { method: 'totp' } },
+    ];
+    let compared = 0;
+    for (const type of [...AuditEventTypes, 'a.type.of.a.newer.server']) {
+      for (const variant of variants) {
+        for (const userName of [undefined, 'alice']) {
+          const event = sealed({ type, ...variant }, { reason: variant.reason ?? null });
+          assert.equal(JSON.stringify(toOcsfForJson(event, { ...context, userName })), JSON.stringify(toOcsf(event, { ...context, userName })), `${type} ${JSON.stringify(variant)}`);
+          compared += 1;
+        }
+      }
+    }
+    assert.ok(compared > 500);
   });
 
   test('Authentication (3002): a passkey sign-in is a Logon with the WebAuthn factor, MFA when the user was verified', () => {

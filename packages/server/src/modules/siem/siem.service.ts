@@ -1,7 +1,7 @@
 import type { AuditChainService, SealedEvent } from '../audit/audit.module.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Random } from '../../platform/random.ts';
-import { toOcsf, type OcsfContext } from './siem.ocsf.ts';
+import { toOcsfForJson, type OcsfContext } from './siem.ocsf.ts';
 import type { SiemRepository } from './siem.repository.ts';
 import type { SiemLine, SiemSink } from './siem.sink.ts';
 
@@ -70,8 +70,9 @@ interface Written {
  * The SIEM export: reads the sealed audit chain in order after each sink's persisted cursor, maps
  * every event to OCSF and sends it; the cursor moves only once a batch is delivered. The database
  * is the buffer: a slow or dead receiver makes the cursor wait (nothing is dropped, sign-ins never
- * wait for it), and at most one batch per sink is in memory. With several nodes, the node holding a
- * sink's lease row exports it. Delivery is at least once: after a lost connection or a lost lease
+ * wait for it), and at most one batch per sink is in memory (besides the last events this
+ * node sealed, which a sink that keeps up takes instead of reading them back). With several nodes,
+ * the node holding a sink's lease row exports it. Delivery is at least once: after a lost connection or a lost lease
  * the last unconfirmed batches are sent again, with the same `metadata.uid` and chain `seq`.
  */
 export function createSiemService(deps: SiemDeps): SiemService {
@@ -97,7 +98,7 @@ export function createSiemService(deps: SiemDeps): SiemService {
     const names = deps.userNames ? await deps.userNames([...new Set(events.flatMap((e) => (e.event.subjectUserId ? [e.event.subjectUserId] : [])))]) : undefined;
     let truncated = 0;
     const lines = events.map((sealed) => {
-      const ocsf = toOcsf(sealed, { ...deps.ocsf, userName: sealed.event.subjectUserId ? names?.get(sealed.event.subjectUserId) : undefined });
+      const ocsf = toOcsfForJson(sealed, { ...deps.ocsf, userName: sealed.event.subjectUserId ? names?.get(sealed.event.subjectUserId) : undefined });
       let json = JSON.stringify(ocsf);
       if (Buffer.byteLength(json) > MAX_EVENT_BYTES) {
         const unmapped = ocsf.unmapped as { latchkey: Record<string, unknown> };

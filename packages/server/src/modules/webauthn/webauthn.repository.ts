@@ -61,14 +61,22 @@ type ChallengeKey = { expiresAt: number; nonce: string };
 const isChallengeConsumed = preparedQuery<ChallengeKey, { nonce: string }>((db, p) =>
   db.selectFrom('consumed_challenges').select('nonce').where('expires_at', '=', p('expiresAt')).where('nonce', '=', p('nonce')),
 );
+/**
+ * The owner's columns as correlated lookups, not a join: SQLite runs this shape about twice as fast
+ * (measured on a bench database: 10 µs against 19-27 µs for the join), and it is the hottest read
+ * of a sign-in. The credential's user always exists (foreign key, cascade).
+ */
 const findForSignIn = preparedQuery<{ credentialId: string }, CredentialForSignIn>((db, p) =>
   db
     .selectFrom('credentials as c')
-    .innerJoin('users as u', 'u.id', 'c.user_id')
-    .select([
-      'c.id', 'c.user_id', 'c.public_key', 'c.sign_count', 'c.transports', 'c.device_type', 'c.backed_up',
-      'c.aaguid', 'c.name', 'c.created_at', 'c.last_used_at', 'u.user_handle', 'u.username', 'u.display_name', 'u.status',
-    ])
+    .select((eb) => {
+      const owner = <K extends 'user_handle' | 'username' | 'display_name' | 'status'>(column: K) =>
+        eb.selectFrom('users as u').select(`u.${column}`).whereRef('u.id', '=', 'c.user_id').$asScalar().$notNull().as(column);
+      return [
+        'c.id', 'c.user_id', 'c.public_key', 'c.sign_count', 'c.transports', 'c.device_type', 'c.backed_up',
+        'c.aaguid', 'c.name', 'c.created_at', 'c.last_used_at', owner('user_handle'), owner('username'), owner('display_name'), owner('status'),
+      ];
+    })
     .where('c.id', '=', p('credentialId')),
 );
 /** Changes one row the first time, none after: the single-use check is this statement's count. */

@@ -1,4 +1,4 @@
-import type { AuditRow } from '../audit/audit.module.ts';
+import type { AuditRecord } from '../audit/audit.query.ts';
 
 /**
  * The webhook event catalogue (SEC-60): which audit events leave as which webhook type. Types are
@@ -17,7 +17,8 @@ export const WEBHOOK_EVENT_TYPES = {
   'passkey.deleted': 'A passkey was deleted',
   'passkey.clone_suspected': 'A sign-in was refused because the signature counter did not grow (SEC-10)',
   'signin.succeeded': 'A session was opened: `method` is passkey, email_code, password or recovery',
-  'signin.failed': 'A sign-in attempt failed, with its error code (per event; see the README for the rate bound)',
+  'signin.failed': 'A sign-in attempt failed, with its error code: each one, a sample or a summary, as the endpoint chooses (signinFailed)',
+  'signin.failed.summary': 'Instead of signin.failed, for an endpoint with signinFailed {"mode": "summary"}: the counts of one minute by method and error code',
   'session.revoked': 'A session was ended (sign-out, revocation, another sign-in replaced it)',
   'stepup.succeeded': 'A session re-authenticated for a sensitive operation',
   'recovery.started': 'Account recovery was started',
@@ -34,6 +35,12 @@ export const WEBHOOK_EVENT_TYPES = {
 
 export type WebhookEventType = keyof typeof WEBHOOK_EVENT_TYPES;
 export const ALL_WEBHOOK_EVENT_TYPES = Object.keys(WEBHOOK_EVENT_TYPES) as WebhookEventType[];
+
+/**
+ * Types no pattern (`*`, `prefix.*`) matches: the test event goes only where it is sent, and a
+ * summary only where the endpoint's `signinFailed` mode asks for it (webhooks.signin-failed.ts).
+ */
+const NOT_BY_PATTERN: ReadonlySet<string> = new Set<WebhookEventType>(['webhook.test', 'signin.failed.summary']);
 
 /** Audit type → webhook type (and the sign-in method a few of them imply). */
 const FROM_AUDIT: Readonly<Record<string, { type: WebhookEventType; method?: string }>> = {
@@ -71,7 +78,12 @@ export function webhookTypeOf(auditType: string): WebhookEventType | undefined {
   return Object.hasOwn(FROM_AUDIT, auditType) ? FROM_AUDIT[auditType]?.type : undefined;
 }
 
-/** Audit types that become `type` (the subscription cache maps subscribed webhook types back). */
+/** The sign-in method of an audit type that leaves as `signin.failed` (`passkey`, `password`, `email_code`). */
+export function failureMethodOf(auditType: string): string {
+  return (Object.hasOwn(FROM_AUDIT, auditType) ? FROM_AUDIT[auditType]?.method : undefined) ?? 'unknown';
+}
+
+/** Audit types that become `type` (the sign-in failure summaries count these in the audit log). */
 export function auditTypesOf(types: Iterable<WebhookEventType>): Set<string> {
   const wanted = new Set(types);
   return new Set(Object.entries(FROM_AUDIT).filter(([, to]) => wanted.has(to.type)).map(([from]) => from));
@@ -86,6 +98,7 @@ export function parseEventFilter(input: readonly string[]): { ok: true; filter: 
   for (const raw of input) {
     const entry = raw.trim();
     if (entry === '') continue;
+    if (entry === 'signin.failed.summary') return { ok: false, problem: 'subscribe to "signin.failed" and choose signinFailed {"mode": "summary"} for the summaries' };
     if (expandPattern(entry).length === 0) return { ok: false, problem: `"${entry.slice(0, 64)}" matches no event type (GET /webhook-event-types lists them)` };
     if (!filter.includes(entry)) filter.push(entry);
   }
@@ -94,24 +107,17 @@ export function parseEventFilter(input: readonly string[]): { ok: true; filter: 
 }
 
 function expandPattern(pattern: string): WebhookEventType[] {
-  if (pattern === '*') return ALL_WEBHOOK_EVENT_TYPES.filter((t) => t !== 'webhook.test');
+  if (pattern === '*') return ALL_WEBHOOK_EVENT_TYPES.filter((t) => !NOT_BY_PATTERN.has(t));
   if (pattern.endsWith('.*')) {
     const prefix = pattern.slice(0, -1);
-    return ALL_WEBHOOK_EVENT_TYPES.filter((t) => t.startsWith(prefix) && t !== 'webhook.test');
+    return ALL_WEBHOOK_EVENT_TYPES.filter((t) => t.startsWith(prefix) && !NOT_BY_PATTERN.has(t));
   }
   return Object.hasOwn(WEBHOOK_EVENT_TYPES, pattern) ? [pattern as WebhookEventType] : [];
 }
 
 /** Whether a filter lets `type` through. */
 export function filterMatches(filter: readonly string[], type: string): boolean {
-  return filter.some((pattern) => pattern === type || (type !== 'webhook.test' && (pattern === '*' || (pattern.endsWith('.*') && type.startsWith(pattern.slice(0, -1))))));
-}
-
-/** Every concrete type a set of filters lets through. */
-export function typesOf(filters: Iterable<readonly string[]>): Set<WebhookEventType> {
-  const types = new Set<WebhookEventType>();
-  for (const filter of filters) for (const pattern of filter) for (const t of expandPattern(pattern)) types.add(t);
-  return types;
+  return filter.some((pattern) => pattern === type || (!NOT_BY_PATTERN.has(type) && (pattern === '*' || (pattern.endsWith('.*') && type.startsWith(pattern.slice(0, -1))))));
 }
 
 /** The Standard Webhooks message id of an event: stable across attempts, redeliveries and nodes. */
@@ -124,28 +130,28 @@ export function messageIdOf(eventId: string): string {
  * `data`). Minimal by design (SEC-60): ids, types, times, outcome and error code; never an IP
  * address, a user agent, a username, an e-mail address, a passkey name or any secret.
  */
-export function payloadOf(row: Readonly<AuditRow>, type: WebhookEventType): string {
-  const mapped = FROM_AUDIT[row.type];
-  const extra = parseData(row.data);
-  const data: Record<string, unknown> = { eventId: row.id };
-  if (row.subject_user_id) data.userId = row.subject_user_id;
-  if (row.actor_kind) data.actor = { kind: row.actor_kind, id: row.actor_id };
-  if (row.credential_id) data.passkeyId = row.credential_id;
-  if (row.session_id) data.sessionId = row.session_id;
-  if (row.outcome === 'failure' || row.error_code) data.errorCode = row.error_code;
+export function payloadOf(event: Readonly<AuditRecord>, type: WebhookEventType): string {
+  const mapped = FROM_AUDIT[event.type];
+  const extra = event.data ?? {};
+  const data: Record<string, unknown> = { eventId: event.id };
+  if (event.subjectUserId) data.userId = event.subjectUserId;
+  if (event.actor.kind) data.actor = { kind: event.actor.kind, id: event.actor.id };
+  if (event.credentialId) data.passkeyId = event.credentialId;
+  if (event.sessionId) data.sessionId = event.sessionId;
+  if (event.outcome === 'failure' || event.errorCode) data.errorCode = event.errorCode;
   switch (type) {
     case 'signin.succeeded':
-      data.method = typeof extra.method === 'string' ? extra.method : extra.scope === 'recovery' ? 'recovery' : row.credential_id ? 'passkey' : 'unknown';
+      data.method = typeof extra.method === 'string' ? extra.method : extra.scope === 'recovery' ? 'recovery' : event.credentialId ? 'passkey' : 'unknown';
       break;
     case 'signin.failed':
       data.method = mapped?.method ?? 'unknown';
       break;
     case 'passkey.created':
-      data.source = row.type === 'passkey.imported' ? 'import' : 'registration';
+      data.source = event.type === 'passkey.imported' ? 'import' : 'registration';
       break;
     case 'user.updated':
       // Which fields changed, never their values.
-      data.fields = row.type === 'email.changed' ? ['email'] : Array.isArray(extra.fields) ? extra.fields.filter((f) => typeof f === 'string').slice(0, 10) : [];
+      data.fields = event.type === 'email.changed' ? ['email'] : Array.isArray(extra.fields) ? extra.fields.filter((f) => typeof f === 'string').slice(0, 10) : [];
       break;
     case 'webhook_endpoint.disabled':
       data.endpointId = extra.endpointId;
@@ -158,15 +164,5 @@ export function payloadOf(row: Readonly<AuditRow>, type: WebhookEventType): stri
     default:
       break;
   }
-  return JSON.stringify({ type, timestamp: new Date(row.created_at).toISOString(), data });
-}
-
-function parseData(data: string | null): Record<string, unknown> {
-  if (!data) return {};
-  try {
-    const parsed: unknown = JSON.parse(data);
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
+  return JSON.stringify({ type, timestamp: new Date(event.at).toISOString(), data });
 }

@@ -17,6 +17,11 @@ export const WebhookErrors = defineErrors({
     title: 'An event type is not in the catalogue',
     description: 'Each entry is an event type from GET /webhook-event-types, a `prefix.*` pattern or `*`; at least one.',
   },
+  webhook_signin_failed_invalid: {
+    status: 400,
+    title: 'The sign-in failure setting is not valid',
+    description: 'signinFailed is {"mode": "each"}, {"mode": "sampled", "rate": r} with 0 < r ≤ 1, or {"mode": "summary"}.',
+  },
   webhook_endpoint_not_found: { status: 404, title: 'No such webhook endpoint' },
   webhook_delivery_not_found: { status: 404, title: 'No such delivery of this endpoint' },
   webhook_endpoint_disabled: {

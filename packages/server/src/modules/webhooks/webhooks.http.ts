@@ -1,6 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
-import { Agent, buildConnector, request } from 'undici';
+import { Agent, buildConnector, type Dispatcher } from 'undici';
 import type { Clock } from '../../platform/clock.ts';
 import { checkAddress, isAllowlistedHost, type EgressAllowlist } from './webhooks.address.ts';
 
@@ -78,37 +78,79 @@ export function createWebhookHttpClient(options: { timeoutMs: number; allowlist:
   });
 
   return {
-    async post(url, headers, body) {
+    post(url, headers, body) {
       // A measurement, not a decision: the monotonic clock, not the injected one.
       const started = performance.now();
-      const latency = () => Math.max(0, Math.round(performance.now() - started));
-      try {
-        const response = await request(url, { method: 'POST', headers, body, dispatcher: agent, signal: AbortSignal.timeout(options.timeoutMs) });
-        const excerpt = await readExcerpt(response.body);
-        const retryAfter = response.statusCode === 429 || response.statusCode === 503 ? parseRetryAfter(response.headers['retry-after'], options.clock.now()) : null;
-        return { status: response.statusCode, latencyMs: latency(), error: null, excerpt, retryAfterSeconds: retryAfter };
-      } catch (err) {
-        return { status: null, latencyMs: latency(), error: describe(err), excerpt: null, retryAfterSeconds: null };
-      }
+      return new Promise<SendResult>((resolve) => {
+        // The low-level dispatch API: no response stream, no AbortSignal per attempt (undici's
+        // `request` builds both; this is ~40% less CPU per delivery, bench/RESULTS.md).
+        const chunks: Buffer[] = [];
+        let size = 0;
+        let status: number | null = null;
+        let retryAfter: number | null = null;
+        let controller: Dispatcher.DispatchController | undefined;
+        let settled = false;
+        const finish = (result: Omit<SendResult, 'latencyMs'>) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          resolve({ ...result, latencyMs: Math.max(0, Math.round(performance.now() - started)) });
+        };
+        const answered = () => finish({ status, error: null, excerpt: decodeExcerpt(chunks, size), retryAfterSeconds: retryAfter });
+        // The whole exchange has the timeout too (connect, headers and body have it each).
+        const timer = setTimeout(() => {
+          finish({ status: null, error: 'timeout', excerpt: null, retryAfterSeconds: null });
+          controller?.abort(new TimeoutError());
+        }, options.timeoutMs);
+        let target: URL;
+        try {
+          target = new URL(url);
+        } catch (err) {
+          finish({ status: null, error: describe(err), excerpt: null, retryAfterSeconds: null });
+          return;
+        }
+        agent.dispatch(
+          { origin: target.origin, path: `${target.pathname}${target.search}`, method: 'POST', headers, body },
+          {
+            onRequestStart(c) {
+              controller = c;
+              if (settled) c.abort(new TimeoutError());
+            },
+            onResponseStart(_c, statusCode, responseHeaders) {
+              status = statusCode;
+              if (statusCode === 429 || statusCode === 503) retryAfter = parseRetryAfter(responseHeaders['retry-after'], options.clock.now());
+            },
+            onResponseData(c, chunk) {
+              chunks.push(chunk);
+              size += chunk.length;
+              // Enough for the log: the rest is not read, the connection is dropped.
+              if (size >= EXCERPT_BYTES) {
+                answered();
+                c.abort(new ExcerptComplete());
+              }
+            },
+            onResponseEnd: answered,
+            onResponseError(_c, err) {
+              // A body that breaks off after the status still leaves the status and what came.
+              if (status !== null) answered();
+              else finish({ status: null, error: describe(err), excerpt: null, retryAfterSeconds: null });
+            },
+          },
+        );
+      });
     },
     close: () => agent.close(),
   };
 }
 
-async function readExcerpt(body: AsyncIterable<Uint8Array> & { destroy(): unknown }): Promise<string | null> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of body) {
-      chunks.push(chunk);
-      size += chunk.length;
-      if (size >= EXCERPT_BYTES) break;
-    }
-  } catch {
-    // A body that breaks off still leaves what came.
-  } finally {
-    body.destroy();
-  }
+/** Ends an attempt that took longer than the timeout. */
+class TimeoutError extends Error {
+  override readonly name = 'TimeoutError';
+}
+/** Ends the read of a response once the excerpt has its 1 KiB. */
+class ExcerptComplete extends Error {}
+
+function decodeExcerpt(chunks: Buffer[], size: number): string | null {
   if (size === 0) return null;
   return new TextDecoder('utf-8', { fatal: false }).decode(Buffer.concat(chunks).subarray(0, EXCERPT_BYTES));
 }

@@ -1,46 +1,73 @@
 import type { Kysely, Selectable } from 'kysely';
 import { dialectOf } from '../../db/columns.ts';
 import type { Database } from '../../db/database.ts';
-import { preparedInsert, type BoundStatement } from '../../db/prepared-query.ts';
-import type { WebhookDeliveriesTable, WebhookDeliveryAttemptsTable, WebhookEndpointsTable, WebhookOutboxTable } from './webhooks.tables.ts';
+import type { WebhookDeliveriesTable, WebhookDeliveryAttemptsTable, WebhookEndpointsTable } from './webhooks.tables.ts';
 
 export type EndpointRow = Selectable<WebhookEndpointsTable>;
 export type DeliveryRow = Selectable<WebhookDeliveriesTable>;
 export type AttemptRow = Selectable<WebhookDeliveryAttemptsTable>;
-export type OutboxRow = Selectable<WebhookOutboxTable>;
 
 type Db = Kysely<Database>;
 
-const insertOutboxRow = preparedInsert<WebhookOutboxTable>('webhook_outbox');
+const FANOUT = 'chain';
 
 /** Intention-named queries of the webhook tables; the only SQL of the module. */
 export const webhooksRepository = {
-  /** The outbox row, for the audit row's own commit (SEC-56). */
-  enqueue(row: WebhookOutboxTable): BoundStatement {
-    return insertOutboxRow.with(row);
-  },
-
-  async enabledFilters(db: Db): Promise<Pick<EndpointRow, 'id' | 'event_types' | 'created_at'>[]> {
-    return db.selectFrom('webhook_endpoints').select(['id', 'event_types', 'created_at']).where('enabled', '=', 1).execute();
+  /** The endpoints that receive webhooks now, secrets included (the dispatcher signs with them). */
+  async enabledEndpoints(db: Db): Promise<EndpointRow[]> {
+    return db.selectFrom('webhook_endpoints').selectAll().where('enabled', '=', 1).orderBy('created_at').orderBy('id').execute();
   },
 
   /**
-   * The oldest outbox rows, locked for this transaction: on PostgreSQL other nodes skip them
-   * (`FOR UPDATE SKIP LOCKED`) and take the next ones; SQLite has one writer at a time anyway.
+   * Takes or renews the fan-out lease for `owner` until `until` (compare-and-set: only when free,
+   * run out or already ours); answers the chain seq fanned out so far, or undefined while another
+   * node holds it.
    */
-  async claimOutbox(trx: Db, limit: number): Promise<OutboxRow[]> {
-    const query = trx.selectFrom('webhook_outbox').selectAll().orderBy('created_at').orderBy('id').limit(limit);
-    return (dialectOf(trx) === 'postgres' ? query.forUpdate().skipLocked() : query).execute();
+  async leaseFanout(db: Db, owner: string, now: number, until: number): Promise<number | undefined> {
+    const row = await db
+      .updateTable('webhook_fanout')
+      .set({ lease_owner: owner, lease_until: until })
+      .where('id', '=', FANOUT)
+      .where((eb) => eb.or([eb('lease_owner', 'is', null), eb('lease_owner', '=', owner), eb('lease_until', '<', now)]))
+      .returning('seq')
+      .executeTakeFirst();
+    return row ? Number(row.seq) : undefined;
   },
 
-  async insertDeliveries(trx: Db, rows: WebhookDeliveriesTable[]): Promise<void> {
+  /** Moves the fan-out position from `from` to `to`, only while `owner` still holds the lease. */
+  async advanceFanout(trx: Db, owner: string, from: number, to: number, now: number): Promise<boolean> {
+    const result = await trx
+      .updateTable('webhook_fanout')
+      .set({ seq: to, updated_at: now })
+      .where('id', '=', FANOUT)
+      .where('lease_owner', '=', owner)
+      .where('seq', '=', from)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  },
+
+  /** Gives the lease up (on close), so that another node takes over at once. */
+  async releaseFanout(db: Db, owner: string): Promise<void> {
+    await db.updateTable('webhook_fanout').set({ lease_owner: null, lease_until: 0 }).where('id', '=', FANOUT).where('lease_owner', '=', owner).execute();
+  },
+
+  async fanoutPosition(db: Db): Promise<number> {
+    return Number((await db.selectFrom('webhook_fanout').select('seq').where('id', '=', FANOUT).executeTakeFirst())?.seq ?? 0);
+  },
+
+  /** Inserts deliveries not queued yet (an (endpoint, message id) already there is left alone); answers the ids inserted. */
+  async insertDeliveries(trx: Db, rows: WebhookDeliveriesTable[]): Promise<Set<string>> {
+    const inserted = new Set<string>();
     for (let i = 0; i < rows.length; i += 100) {
-      await trx.insertInto('webhook_deliveries').values(rows.slice(i, i + 100)).onConflict((oc) => oc.columns(['endpoint_id', 'message_id']).doNothing()).execute();
+      const done = await trx
+        .insertInto('webhook_deliveries')
+        .values(rows.slice(i, i + 100))
+        .onConflict((oc) => oc.columns(['endpoint_id', 'message_id']).doNothing())
+        .returning('id')
+        .execute();
+      for (const { id } of done) inserted.add(id);
     }
-  },
-
-  async deleteOutbox(trx: Db, ids: string[]): Promise<void> {
-    if (ids.length > 0) await trx.deleteFrom('webhook_outbox').where('id', 'in', ids).execute();
+    return inserted;
   },
 
   /**
@@ -156,23 +183,43 @@ export const webhooksRepository = {
     await trx.insertInto('webhook_deliveries').values(row).execute();
   },
 
-  /** Outbox rows plus pending deliveries, and the age of the oldest of them (metrics). */
-  async backlog(db: Db, now: number): Promise<{ depth: number; oldestAgeSeconds: number }> {
+  /** Pending deliveries and the age of the oldest (metrics; events not fanned out yet are the chain's lag). */
+  async pendingDeliveries(db: Db): Promise<{ depth: number; oldest: number | null }> {
     const row = await db
-      .selectNoFrom((eb) => [
-        eb.selectFrom('webhook_outbox').select((e) => e.fn.countAll<string | number>().as('n')).as('outbox'),
-        eb.selectFrom('webhook_outbox').select((e) => e.fn.min('created_at').as('m')).as('outbox_oldest'),
-        eb.selectFrom('webhook_deliveries').select((e) => e.fn.countAll<string | number>().as('n')).where('status', '=', 'pending').as('pending'),
-        eb.selectFrom('webhook_deliveries').select((e) => e.fn.min('created_at').as('m')).where('status', '=', 'pending').as('pending_oldest'),
-      ])
+      .selectFrom('webhook_deliveries')
+      .select((eb) => [eb.fn.countAll<string | number>().as('n'), eb.fn.min('created_at').as('m')])
+      .where('status', '=', 'pending')
       .executeTakeFirstOrThrow();
-    const oldest = [row.outbox_oldest, row.pending_oldest].filter((v) => v !== null && v !== undefined).map(Number);
-    return { depth: Number(row.outbox ?? 0) + Number(row.pending ?? 0), oldestAgeSeconds: oldest.length > 0 ? Math.max(0, (now - Math.min(...oldest)) / 1000) : 0 };
+    return { depth: Number(row.n ?? 0), oldest: row.m === null || row.m === undefined ? null : Number(row.m) };
   },
 
   /** Deletes finished deliveries (and, by cascade, their attempts) created before `before`. */
   async sweepFinished(db: Db, before: number): Promise<void> {
     await db.deleteFrom('webhook_deliveries').where('status', '!=', 'pending').where('created_at', '<', before).execute();
   },
-};
 
+  /** Enabled endpoints in summary mode whose summaries have not reached `until` yet. */
+  async summariesDue(db: Db, until: number): Promise<Pick<EndpointRow, 'id' | 'event_types' | 'signin_failed_summarized_until'>[]> {
+    return db
+      .selectFrom('webhook_endpoints')
+      .select(['id', 'event_types', 'signin_failed_summarized_until'])
+      .where('enabled', '=', 1)
+      .where('signin_failed_summarized_until', '<', until)
+      .execute();
+  },
+
+  /**
+   * Moves an endpoint's summaries on from `from` to `to`, only if no one else has (compare and
+   * set: on PostgreSQL a second node's update waits for the first commit, then finds nothing).
+   */
+  async advanceSummaries(trx: Db, id: string, from: number, to: number): Promise<boolean> {
+    const result = await trx
+      .updateTable('webhook_endpoints')
+      .set({ signin_failed_summarized_until: to })
+      .where('id', '=', id)
+      .where('enabled', '=', 1)
+      .where('signin_failed_summarized_until', '=', from)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  },
+};

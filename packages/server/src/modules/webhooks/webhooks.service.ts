@@ -11,12 +11,15 @@ import { newDelivery } from './webhooks.dispatcher.ts';
 import { WebhookErrors } from './webhooks.errors.ts';
 import { webhooksRepository as repository, type AttemptRow, type DeliveryRow, type EndpointRow } from './webhooks.repository.ts';
 import { newEndpointSecret } from './webhooks.signing.ts';
+import { parseSigninFailedDelivery, storedSigninFailedDelivery, type SigninFailedDelivery } from './webhooks.signin-failed.ts';
 
 export interface WebhookEndpointView {
   id: string;
   url: string;
   description: string;
   eventTypes: string[];
+  /** How sign-in failures are received: each, sampled or summarized (webhooks.signin-failed.ts). */
+  signinFailed: SigninFailedDelivery;
   enabled: boolean;
   disabledReason: string | null;
   disabledAt: number | null;
@@ -55,6 +58,8 @@ export interface EndpointInput {
   eventTypes?: readonly string[] | undefined;
   description?: string | undefined;
   enabled?: boolean | undefined;
+  /** Checked here (`webhook_signin_failed_invalid`), not by the route's schema. */
+  signinFailed?: unknown;
 }
 
 export interface WebhooksService {
@@ -83,8 +88,7 @@ export function createWebhooksService(deps: {
   allowHttp: boolean;
   allowlist: EgressAllowlist;
   secretOverlapMs: number;
-  /** Told after every change: the subscription cache re-reads, the dispatcher looks for work. */
-  changed: () => Promise<void>;
+  /** Told after every change and queued delivery: the dispatcher looks for work at once. */
   kick: () => void;
 }): WebhooksService {
   const { db, clock, audit } = deps;
@@ -100,6 +104,11 @@ export function createWebhooksService(deps: {
     if (!parsed.ok) throw WebhookErrors.webhook_event_types_invalid({ detail: `eventTypes: ${parsed.problem}` });
     return parsed.filter;
   }
+  function checkSigninFailed(input: unknown): SigninFailedDelivery {
+    const parsed = parseSigninFailedDelivery(input);
+    if (!parsed.ok) throw WebhookErrors.webhook_signin_failed_invalid({ detail: `signinFailed: ${parsed.problem}` });
+    return parsed.value;
+  }
   async function found(id: string, from: Kysely<Database> = db): Promise<EndpointRow> {
     const row = await repository.findEndpoint(from, id);
     if (!row) throw WebhookErrors.webhook_endpoint_not_found();
@@ -111,6 +120,7 @@ export function createWebhooksService(deps: {
     async create(input, context) {
       const url = checkUrl(input.url);
       const filter = checkFilter(input.eventTypes);
+      const signinFailed = input.signinFailed === undefined ? storedSigninFailedDelivery(null) : checkSigninFailed(input.signinFailed);
       const id = deps.random.uuid();
       const secret = newEndpointSecret(deps.random.bytes);
       const now = clock.now();
@@ -129,10 +139,13 @@ export function createWebhooksService(deps: {
           failing_since: null,
           created_at: now,
           updated_at: now,
+          signin_failed: JSON.stringify(signinFailed),
+          // Summaries start with the failures from now on.
+          signin_failed_summarized_until: signinFailed.mode === 'summary' ? now : null,
         });
-        await audit.record(trx, context, { type: 'webhook_endpoint.created', outcome: 'success', data: { endpointId: id, host: hostOf(url), eventTypes: filter } });
+        await audit.record(trx, context, { type: 'webhook_endpoint.created', outcome: 'success', data: { endpointId: id, host: hostOf(url), eventTypes: filter, signinFailed } });
       });
-      await deps.changed();
+      deps.kick();
       return { endpoint: toView(await found(id)), secret };
     },
 
@@ -147,23 +160,31 @@ export function createWebhooksService(deps: {
     async update(id, input, context) {
       const url = input.url === undefined ? undefined : checkUrl(input.url);
       const filter = input.eventTypes === undefined ? undefined : checkFilter(input.eventTypes);
+      const signinFailed = input.signinFailed === undefined ? undefined : checkSigninFailed(input.signinFailed);
       const now = clock.now();
       await db.transaction().execute(async (trx) => {
         const before = await found(id, trx);
         const enabling = input.enabled === true && before.enabled !== 1;
         const disabling = input.enabled === false && before.enabled === 1;
+        const wasSummary = storedSigninFailedDelivery(before.signin_failed).mode === 'summary';
+        const isSummary = signinFailed ? signinFailed.mode === 'summary' : wasSummary;
+        // Summaries start (again) from now when the mode becomes summary or a disabled endpoint comes back:
+        // no summary of failures it was not receiving; they stop when the mode changes.
+        const summarizedUntil = isSummary && (!wasSummary || enabling) ? { signin_failed_summarized_until: now } : !isSummary && wasSummary ? { signin_failed_summarized_until: null } : {};
         await repository.updateEndpoint(trx, id, {
           ...(url === undefined ? {} : { url }),
           ...(filter === undefined ? {} : { event_types: JSON.stringify(filter) }),
           ...(input.description === undefined ? {} : { description: input.description }),
+          ...(signinFailed === undefined ? {} : { signin_failed: JSON.stringify(signinFailed) }),
+          ...summarizedUntil,
           ...(enabling ? { enabled: 1, disabled_reason: null, disabled_at: null, failing_since: null } : {}),
           ...(disabling ? { enabled: 0, disabled_reason: 'manual', disabled_at: now } : {}),
           updated_at: now,
         });
         const fields = Object.entries(input).filter(([, v]) => v !== undefined).map(([k]) => k);
-        await audit.record(trx, context, { type: 'webhook_endpoint.updated', outcome: 'success', data: { endpointId: id, fields, ...(url ? { host: hostOf(url) } : {}), ...(filter ? { eventTypes: filter } : {}) } });
+        await audit.record(trx, context, { type: 'webhook_endpoint.updated', outcome: 'success', data: { endpointId: id, fields, ...(url ? { host: hostOf(url) } : {}), ...(filter ? { eventTypes: filter } : {}), ...(signinFailed ? { signinFailed } : {}) } });
       });
-      await deps.changed();
+      deps.kick();
       return toView(await found(id));
     },
 
@@ -172,7 +193,7 @@ export function createWebhooksService(deps: {
         if (!(await repository.deleteEndpoint(trx, id))) throw WebhookErrors.webhook_endpoint_not_found();
         await audit.record(trx, context, { type: 'webhook_endpoint.deleted', outcome: 'success', data: { endpointId: id } });
       });
-      await deps.changed();
+      deps.kick();
     },
 
     async rotateSecret(id, context) {
@@ -244,6 +265,7 @@ function toView(row: EndpointRow): WebhookEndpointView {
     url: row.url,
     description: row.description,
     eventTypes: JSON.parse(row.event_types) as string[],
+    signinFailed: storedSigninFailedDelivery(row.signin_failed),
     enabled: row.enabled === 1,
     disabledReason: row.disabled_reason,
     disabledAt: nullableNumber(row.disabled_at),

@@ -19,16 +19,24 @@ export interface WebhookEndpointsTable {
   failing_since: number | null;
   created_at: number;
   updated_at: number;
+  /** How sign-in failures are received, JSON (webhooks.signin-failed.ts; 2026_12_05_webhook_signin_failed.ts). */
+  signin_failed: string;
+  /** Summary mode: failures from then on are not summarized yet (epoch ms, a minute boundary after the first window); null otherwise. */
+  signin_failed_summarized_until: number | null;
 }
 
-/** "Deliver this": written in the commit of the audit event it describes; fanned out, then deleted. */
-export interface WebhookOutboxTable {
-  /** The audit event's id. */
+/**
+ * How far webhooks have fanned the sealed audit chain out (one row): the audit log is the outbox
+ * (SEC-56/58: each event's row commits with the change it describes); this is its read position,
+ * and the lease of the one node that fans out at a time.
+ */
+export interface WebhookFanoutTable {
   id: string;
-  event_type: string;
-  /** The JSON body every endpoint receives. */
-  payload: string;
-  created_at: number;
+  /** The last chain seq fanned out. */
+  seq: number;
+  lease_owner: string | null;
+  lease_until: number;
+  updated_at: number;
 }
 
 /** One event for one endpoint, with the state of its retries. */

@@ -177,7 +177,8 @@ class Writer {
   readonly sqlite: boolean;
   readonly watch: Watch;
   /** Progress of the history being written: a line every PROGRESS_MS (the loop never yields to timers). */
-  progress = { startedAt: performance.now(), last: { at: performance.now(), done: 0 }, day: 0, days: 0 };
+  /** `base`: events written before this phase (the rates count only this phase's). */
+  progress = { startedAt: performance.now(), last: { at: performance.now(), done: 0 }, day: 0, days: 0, base: 0 };
   /** Called after a batch once --deadline has passed (does not return). */
   onDeadline: () => void = () => {};
   constructor(db: DatabaseHandle['db'], sqlite: boolean, watch: Watch) {
@@ -221,8 +222,8 @@ class Writer {
     await this.checkpoint();
     const p = this.progress;
     if (performance.now() - p.last.at >= PROGRESS_MS) {
-      this.watch.line(`history day ${p.day + 1}/${p.days}`, this.written, undefined, p.last, p.startedAt);
-      p.last = { at: performance.now(), done: this.written };
+      this.watch.line(`history day ${p.day + 1}/${p.days}`, this.written - p.base, undefined, p.last, p.startedAt);
+      p.last = { at: performance.now(), done: this.written - p.base };
     }
     if (Date.now() > DEADLINE) this.onDeadline();
   }
@@ -465,7 +466,7 @@ async function runOne(dialect: string): Promise<Record<string, unknown>> {
     watch.phase = 'history';
     t0 = performance.now();
     c0 = process.cpuUsage();
-    gen.writer.progress = { startedAt: t0, last: { at: t0, done: 0 }, day: 0, days: DAYS - 1 };
+    gen.writer.progress = { startedAt: t0, last: { at: t0, done: 0 }, day: 0, days: DAYS - 1, base: 0 };
     for (let d = 0; d < DAYS - 1; d++) await gen.day(d);
     const historyMs = ms(t0);
     const historyCpuMs = cpuMs(c0);
@@ -511,7 +512,7 @@ async function runOne(dialect: string): Promise<Record<string, unknown>> {
     process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${dialect}: backlog of ${backlog} events folded in ${backlogMs} ms\n`);
 
     watch.phase = 'day';
-    gen.writer.progress = { startedAt: performance.now(), last: { at: performance.now(), done: gen.writer.written }, day: DAYS - 1, days: DAYS };
+    gen.writer.progress = { startedAt: performance.now(), last: { at: performance.now(), done: 0 }, day: DAYS - 1, days: DAYS, base: gen.writer.written };
     await gen.day(DAYS - 1);
     watch.phase = 'dayFold';
     const dayEvents = gen.writer.written - historyEvents;

@@ -9,6 +9,12 @@
  *      range (plain, by OS, by provider), funnels by browser, savings; median and p95 of 15 runs.
  * PostgreSQL is a throwaway cluster (scripts/postgres.mjs). Deterministic (seeded PRNG).
  *
+ * Sized for a million users: events are written in batches of 20 000 and never all held; a line of
+ * progress (events written or folded, rate, WAL, RSS, load) goes to stderr every --progress-s
+ * seconds (30). On SQLite the bench's own writer checkpoints the WAL after every batch, and writes
+ * with a page cache of --writer-cache-mb (512; the server's default is put back before the fold).
+ * --deadline=<ISO time> stops a run that would not finish in time and records how far it got.
+ *
  * The population mix is illustrative, shaped after public OS/browser market-share tables
  * (StatCounter Global Stats, 2025: Android and iOS lead, then Windows, macOS); capability,
  * cancel and failure rates are assumptions, written out in POPULATION and DAY below.
@@ -36,6 +42,10 @@ const USERS = Number(args.users ?? 100_000);
 const DAYS = Number(args.days ?? 30);
 const DIALECTS = (args.dialect ?? 'both') === 'both' ? ['sqlite', 'postgres'] : [args.dialect as string];
 const OUT = args.out ?? 'bench/out/analytics.json';
+const PROGRESS_MS = Number(args['progress-s'] ?? 30) * 1000;
+const WRITER_CACHE_MB = Number(args['writer-cache-mb'] ?? 512);
+/** --deadline=2026-12-03T16:50Z: past it, the run stops at the next batch or progress line and writes what it reached (`partial`). */
+const DEADLINE = args.deadline ? Date.parse(args.deadline) : Number.POSITIVE_INFINITY;
 const DAY_MS = 86_400_000;
 
 /** mulberry32: a small seeded PRNG, so two runs write the same history. */
@@ -111,6 +121,53 @@ interface User {
   credential: string | null;
 }
 
+const MB = 1024 * 1024;
+const mb = (bytes: number) => Math.round(bytes / MB);
+
+/**
+ * What the run looked like while it ran: the largest WAL file seen (per phase) and the load
+ * average, sampled at every batch and progress line.
+ */
+class Watch {
+  walPeak: Record<string, number> = {};
+  load: number[] = [];
+  phase = 'population';
+  readonly label: string;
+  readonly database: DatabaseHandle;
+  constructor(label: string, database: DatabaseHandle) {
+    this.label = label;
+    this.database = database;
+  }
+
+  wal(): number {
+    const bytes = this.database.stats().walBytes ?? 0;
+    if (bytes > (this.walPeak[this.phase] ?? 0)) this.walPeak[this.phase] = bytes;
+    return bytes;
+  }
+
+  /** One line to stderr: what was done, the rate over the last interval and overall. */
+  line(what: string, done: number, total: number | undefined, rateSince: { at: number; done: number }, startedAt: number): void {
+    const now = performance.now();
+    const recent = ((done - rateSince.done) / (now - rateSince.at)) * 1000;
+    const overall = (done / (now - startedAt)) * 1000;
+    const load = loadavg()[0]!;
+    this.load.push(load);
+    const wal = this.database.stats().walBytes === undefined ? '' : `, WAL ${mb(this.wal())} MB`;
+    process.stderr.write(
+      `${new Date().toISOString().slice(11, 19)} ${this.label} ${what}: ${done}${total ? ` of ${total} (${((done / total) * 100).toFixed(1)} %)` : ''} events, ${Math.round(recent)}/s (last ${Math.round((now - rateSince.at) / 1000)} s), ${Math.round(overall)}/s overall${wal}, RSS ${mb(process.memoryUsage.rss())} MB (JS heap ${mb(process.memoryUsage().heapUsed)} MB), load ${load.toFixed(1)}\n`,
+    );
+  }
+
+  summary() {
+    const sorted = [...this.load].sort((a, b) => a - b);
+    return {
+      walPeakMb: Object.fromEntries(Object.entries(this.walPeak).map(([k, v]) => [k, mb(v)])),
+      loadAverage1m: sorted.length === 0 ? null : { samples: sorted.length, min: sorted[0], median: quantile(sorted, 0.5), max: sorted[sorted.length - 1] },
+      maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    };
+  }
+}
+
 class Writer {
   events: AuditEventsTable[] = [];
   seq = 0;
@@ -118,9 +175,27 @@ class Writer {
   written = 0;
   readonly db: DatabaseHandle['db'];
   readonly sqlite: boolean;
-  constructor(db: DatabaseHandle['db'], sqlite: boolean) {
+  readonly watch: Watch;
+  /** Progress of the history being written: a line every PROGRESS_MS (the loop never yields to timers). */
+  /** `base`: events written before this phase (the rates count only this phase's). */
+  progress = { startedAt: performance.now(), last: { at: performance.now(), done: 0 }, day: 0, days: 0, base: 0 };
+  /** Called after a batch once --deadline has passed (does not return). */
+  onDeadline: () => void = () => {};
+  constructor(db: DatabaseHandle['db'], sqlite: boolean, watch: Watch) {
     this.db = db;
     this.sqlite = sqlite;
+    this.watch = watch;
+  }
+
+  /**
+   * A writer that never pauses leaves the server's background checkpointer no gap to finish in
+   * (its request to the serving connection waits for an event-loop turn this loop never gives):
+   * the WAL grew to gigabytes. Checkpoint after every batch, as an idle server would.
+   */
+  async checkpoint(): Promise<void> {
+    if (!this.sqlite) return;
+    this.watch.wal();
+    await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(this.db);
   }
 
   async flush(): Promise<void> {
@@ -144,13 +219,17 @@ class Writer {
       await trx.updateTable('audit_seal_state').set({ high_water: newest }).where('id', '=', 1).execute();
     });
     this.written += events.length;
-    // A writer that never pauses leaves the server's background checkpointer no gap to finish in
-    // (the WAL grew to gigabytes): checkpoint between batches, as an idle server would.
-    if (this.sqlite) await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(this.db);
+    await this.checkpoint();
+    const p = this.progress;
+    if (performance.now() - p.last.at >= PROGRESS_MS) {
+      this.watch.line(`history day ${p.day + 1}/${p.days}`, this.written - p.base, undefined, p.last, p.startedAt);
+      p.last = { at: performance.now(), done: this.written - p.base };
+    }
+    if (Date.now() > DEADLINE) this.onDeadline();
   }
 }
 
-function generator(db: DatabaseHandle['db'], firstDay: number, sqlite: boolean) {
+function generator(db: DatabaseHandle['db'], firstDay: number, sqlite: boolean, watch: Watch) {
   const r = prng(20261203);
   const hex = (bytes: number) => {
     let s = '';
@@ -158,7 +237,7 @@ function generator(db: DatabaseHandle['db'], firstDay: number, sqlite: boolean) 
     return s;
   };
   const uuid = () => `${hex(4)}-${hex(2)}-7${hex(2).slice(1)}-8${hex(2).slice(1)}-${hex(6)}`;
-  const writer = new Writer(db, sqlite);
+  const writer = new Writer(db, sqlite, watch);
   const users: User[] = [];
   const newCredentials: { id: string; user: User; at: number }[] = [];
   /** Reports recorded on a later day than they happened, and retries of reports already sent. */
@@ -201,8 +280,16 @@ function generator(db: DatabaseHandle['db'], firstDay: number, sqlite: boolean) 
     if (r() < DAY.duplicateReports) deferred.push({ at: recordedAt + 60_000, event: { ...e, id: uuid(), created_at: recordedAt + 60_000 } });
   }
 
+  /** Users in transactions of 10 000 rows, each followed by a checkpoint (autocommits of 1 000 grew the WAL to 633 MB at 100 000 users). */
+  async function insertUsers(rows: Record<string, unknown>[]): Promise<void> {
+    await db.transaction().execute(async (trx) => {
+      for (let i = 0; i < rows.length; i += 1000) await trx.insertInto('users').values(rows.slice(i, i + 1000) as never).execute();
+    });
+    await writer.checkpoint();
+  }
+
   async function population(): Promise<void> {
-    const rows: Record<string, unknown>[] = [];
+    let rows: Record<string, unknown>[] = [];
     const creds: { id: string; user: User; at: number }[] = [];
     for (let i = 0; i < USERS; i++) {
       const platform = pick(r, POPULATION);
@@ -216,8 +303,12 @@ function generator(db: DatabaseHandle['db'], firstDay: number, sqlite: boolean) 
       }
       users.push(user);
       rows.push({ id: user.id, username: `user-${i}`, username_key: `user-${i}`, display_name: `User ${i}`, user_handle: hex(16), external_id: null, status: 'active', created_at: firstDay - 30 * DAY_MS });
+      if (rows.length === 10_000) {
+        await insertUsers(rows);
+        rows = [];
+      }
     }
-    for (let i = 0; i < rows.length; i += 1000) await db.insertInto('users').values(rows.slice(i, i + 1000) as never).execute();
+    await insertUsers(rows);
     await insertCredentials(creds);
   }
 
@@ -226,11 +317,17 @@ function generator(db: DatabaseHandle['db'], firstDay: number, sqlite: boolean) 
       id: c.id, user_id: c.user.id, public_key: new Uint8Array(77), sign_count: 0, aaguid: c.user.aaguid, transports: '["internal","hybrid"]', device_type: 'multiDevice',
       backed_up: 1, attestation_fmt: 'none', uv_initialized: 1, name: 'Passkey', created_at: c.at, last_used_at: null, created_os: c.user.platform.os, created_browser: c.user.browser,
     }));
-    for (let i = 0; i < rows.length; i += 500) await db.insertInto('credentials').values(rows.slice(i, i + 500) as never).execute();
+    for (let i = 0; i < rows.length; i += 10_000) {
+      await db.transaction().execute(async (trx) => {
+        for (let j = i; j < Math.min(rows.length, i + 10_000); j += 500) await trx.insertInto('credentials').values(rows.slice(j, j + 500) as never).execute();
+      });
+      await writer.checkpoint();
+    }
   }
 
   async function day(index: number): Promise<void> {
     const start = firstDay + index * DAY_MS;
+    writer.progress.day = index;
     const due = deferred.filter((d) => d.at < start + DAY_MS);
     deferred = deferred.filter((d) => d.at >= start + DAY_MS);
     for (const d of due) writer.events.push(d.event);
@@ -332,17 +429,50 @@ async function runOne(dialect: string): Promise<Record<string, unknown>> {
     // The last generated day is yesterday (UTC): every event is in the past for the server.
     const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
     const firstDay = today - DAYS * DAY_MS;
-    const gen = generator(database.db, firstDay, dialect === 'sqlite');
+    const watch = new Watch(dialect, database);
+    const gen = generator(database.db, firstDay, dialect === 'sqlite', watch);
+    // The bench's writer gets a larger page cache (random-key indexes of millions of rows); the
+    // server's own setting is put back before anything measured as the server's runs.
+    let serverCacheSize: unknown;
+    if (dialect === 'sqlite') {
+      serverCacheSize = (await sql<{ cache_size: number }>`PRAGMA cache_size`.execute(database.db)).rows[0]?.cache_size;
+      await sql`PRAGMA cache_size = ${sql.raw(String(-WRITER_CACHE_MB * 1024))}`.execute(database.db);
+    }
     let t0 = performance.now();
-    await gen.population();
-    const populationMs = ms(t0);
-    t0 = performance.now();
     let c0 = process.cpuUsage();
+    let populationMs: number | undefined;
+    let foldReached: { done: number; ms: number; cpuMs: number } | undefined;
+    /** Past --deadline: what was reached, honestly labelled, then the database is removed. */
+    const stopHere = () => {
+      const soFarMs = ms(t0);
+      const partial = {
+        dialect, users: USERS, days: DAYS, partial: `stopped at the deadline (${args.deadline}) during the ${watch.phase} phase`, populationMs,
+        ...(watch.phase === 'history'
+          ? { historyEventsWritten: gen.writer.written, historyMsSoFar: soFarMs, historyCpuMsSoFar: cpuMs(c0), writeEventsPerSecond: Math.round((gen.writer.written / soFarMs) * 1000), daysWritten: gen.writer.progress.day }
+          : {}),
+        ...(foldReached ? { backlogFoldedSoFar: foldReached.done, backlogMsSoFar: foldReached.ms, backlogCpuMsSoFar: foldReached.cpuMs, backlogEventsPerSecond: Math.round((foldReached.done / foldReached.ms) * 1000) } : {}),
+        loadAverage: loadavg(), ...watch.summary(),
+      };
+      process.stderr.write(`${dialect}: ${JSON.stringify(partial)}\n`);
+      mkdirSync(dirname(OUT), { recursive: true });
+      writeFileSync(OUT, `${JSON.stringify({ at: new Date().toISOString(), results: [...results, partial] }, null, 2)}\n`);
+      cleanup();
+      process.exit(0);
+    };
+    gen.writer.onDeadline = stopHere;
+    await gen.population();
+    populationMs = ms(t0);
+    process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${dialect}: ${USERS} users written in ${populationMs} ms\n`);
+    watch.phase = 'history';
+    t0 = performance.now();
+    c0 = process.cpuUsage();
+    gen.writer.progress = { startedAt: t0, last: { at: t0, done: 0 }, day: 0, days: DAYS - 1, base: 0 };
     for (let d = 0; d < DAYS - 1; d++) await gen.day(d);
     const historyMs = ms(t0);
     const historyCpuMs = cpuMs(c0);
     const historyEvents = gen.writer.written;
-    process.stderr.write(`${dialect}: ${USERS} users, ${historyEvents} events over ${DAYS - 1} days written in ${historyMs} ms\n`);
+    process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${dialect}: ${USERS} users, ${historyEvents} events over ${DAYS - 1} days written in ${historyMs} ms\n`);
+    if (dialect === 'sqlite') await sql`PRAGMA cache_size = ${sql.raw(String(serverCacheSize))}`.execute(database.db);
 
     const config = loadConfig({
       env: {},
@@ -355,21 +485,43 @@ async function runOne(dialect: string): Promise<Record<string, unknown>> {
       },
     });
     const app = await buildApp(config, { database });
+    watch.phase = 'fold';
     t0 = performance.now();
     c0 = process.cpuUsage();
-    const backlog = await app.analyticsRollup.run();
+    // The worker yields to the event loop between batches: timers run there.
+    const walSampler = setInterval(() => watch.wal(), 250);
+    let foldLast = { at: t0, done: 0 };
+    const foldProgress = setInterval(() => {
+      void database.db
+        .selectFrom('analytics_state')
+        .select('last_seq')
+        .where('id', '=', 1)
+        .executeTakeFirst()
+        .then((row) => {
+          const done = Number(row?.last_seq ?? 0);
+          watch.line('backlog fold', done, historyEvents, foldLast, t0);
+          foldLast = { at: performance.now(), done };
+          foldReached = { done, ms: ms(t0), cpuMs: cpuMs(c0) };
+          if (Date.now() > DEADLINE) stopHere();
+        })
+        .catch(() => {});
+    }, PROGRESS_MS);
+    const backlog = await app.analyticsRollup.run().finally(() => clearInterval(foldProgress));
     const backlogMs = ms(t0);
     const backlogCpuMs = cpuMs(c0);
-    process.stderr.write(`${dialect}: backlog of ${backlog} events folded in ${backlogMs} ms\n`);
+    process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${dialect}: backlog of ${backlog} events folded in ${backlogMs} ms\n`);
 
+    watch.phase = 'day';
+    gen.writer.progress = { startedAt: performance.now(), last: { at: performance.now(), done: 0 }, day: DAYS - 1, days: DAYS, base: gen.writer.written };
     await gen.day(DAYS - 1);
+    watch.phase = 'dayFold';
     const dayEvents = gen.writer.written - historyEvents;
     t0 = performance.now();
     c0 = process.cpuUsage();
     const folded = await app.analyticsRollup.run();
     const dayMs = ms(t0);
     const dayCpuMs = cpuMs(c0);
-    process.stderr.write(`${dialect}: one more day (${folded} events) folded in ${dayMs} ms\n`);
+    process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${dialect}: one more day (${folded} events) folded in ${dayMs} ms\n`);
     const rollupRows = Number((await database.db.selectFrom('analytics_daily').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
 
     const audit = createAuditService({ clock: systemClock, random: cryptoRandom, parseUserAgent: () => ({ os: null, browser: null, device: null }) });
@@ -400,10 +552,11 @@ async function runOne(dialect: string): Promise<Record<string, unknown>> {
       }
       dashboard[name] = { medianMs: Math.round(quantile(times, 0.5) * 10) / 10, p95Ms: Math.round(quantile(times, 0.95) * 10) / 10 };
     }
+    clearInterval(walSampler);
     await app.close();
     await database.close();
     return {
-      dialect, users: USERS, days: DAYS, populationMs, historyEvents, historyMs, historyCpuMs, backlogCpuMs, dayCpuMs, loadAverage: loadavg(), writeEventsPerSecond: Math.round((historyEvents / historyMs) * 1000),
+      dialect, users: USERS, days: DAYS, populationMs, historyEvents, historyMs, historyCpuMs, backlogCpuMs, dayCpuMs, loadAverage: loadavg(), ...watch.summary(), writeEventsPerSecond: Math.round((historyEvents / historyMs) * 1000),
       backlogEvents: backlog, backlogMs, backlogEventsPerSecond: Math.round((backlog / backlogMs) * 1000),
       dayEvents, dayFolded: folded, dayMs, rollupRows, dashboard, totalKpis: sample,
     };
@@ -412,7 +565,7 @@ async function runOne(dialect: string): Promise<Record<string, unknown>> {
   }
 }
 
-const results = [];
+const results: Record<string, unknown>[] = [];
 for (const dialect of DIALECTS) {
   const result = await runOne(dialect);
   results.push(result);

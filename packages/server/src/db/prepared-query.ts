@@ -31,59 +31,6 @@ export interface BoundStatement {
   readonly executeSync: (fast: SqliteFastPath) => number;
   /** The SQL and parameters for `db`'s dialect. */
   readonly compile: <DB>(db: Kysely<DB>) => CompiledQuery;
-  /** Set on a `combineStatements` result: the statements it runs, in order (a batch runs each as a step). */
-  readonly parts?: readonly BoundStatement[];
-}
-
-/**
- * Statements that always commit together, as one: an audit row and the outbox row it causes
- * (SEC-56). `execute` runs them in order on `db` (the change's transaction, else one of their own)
- * and answers the first one's affected rows; a `writeBatch` runs each as a step of its own.
- */
-export function combineStatements(first: BoundStatement, ...rest: BoundStatement[]): BoundStatement {
-  if (rest.length === 0) return first;
-  const parts = [first, ...rest].flatMap((s) => s.parts ?? [s]);
-  return {
-    parts,
-    execute: async (db) => {
-      const run = async (on: typeof db) => {
-        let changed = 0;
-        for (const [index, part] of parts.entries()) {
-          const n = await part.execute(on);
-          if (index === 0) changed = n;
-        }
-        return changed;
-      };
-      // Given the root database rather than the caller's transaction, the parts still commit as one.
-      return db.isTransaction ? run(db) : db.transaction().execute(run);
-    },
-    executeSync: (fast) => {
-      let changed = 0;
-      for (const [index, part] of parts.entries()) {
-        const n = part.executeSync(fast);
-        if (index === 0) changed = n;
-      }
-      return changed;
-    },
-    compile: () => {
-      throw new Error('combineStatements: a combined statement has no single SQL text; compile its parts');
-    },
-  };
-}
-
-/** A batch with every combined statement split into its parts, and the original index of each step. */
-function flatten(steps: BatchStep[]): { steps: BatchStep[]; origin: number[] } | undefined {
-  if (!steps.some((step) => step.statement.parts)) return undefined;
-  const flat: BatchStep[] = [];
-  const origin: number[] = [];
-  for (const [index, step] of steps.entries()) {
-    const parts = step.statement.parts ?? [step.statement];
-    for (const [i, statement] of parts.entries()) {
-      flat.push(i === 0 && step.expectOne ? { statement, expectOne: true } : { statement });
-      origin.push(index);
-    }
-  }
-  return { steps: flat, origin };
 }
 
 /**
@@ -257,11 +204,6 @@ class BatchRolledBack extends Error {
  */
 // biome-ignore lint/suspicious/noExplicitAny: any schema
 export async function writeBatch(db: Kysely<any>, steps: BatchStep[]): Promise<number | undefined> {
-  const flat = flatten(steps);
-  if (flat) {
-    const refused = await writeBatch(db, flat.steps);
-    return refused === undefined ? undefined : flat.origin[refused];
-  }
   if (db.isTransaction) throw new Error('writeBatch runs its own transaction: pass the root database, not a transaction');
   const fast = fastPathFor(db);
   if (fast) return runBatchSync(fast, steps);

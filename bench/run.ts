@@ -16,8 +16,13 @@
  *     the bench clears the caller's own LATCHKEY_* variables)
  *   --noise-budget=150 (seconds into the run after which no more waiting for a quiet box / re-runs)
  *   --webhook-receiver (a local HTTP receiver answering 204, and a webhook endpoint on it subscribed to `*`,
- *     made through the management API before the load: every sign-up and sign-in is also an outbox row and
- *     a signed delivery; sets LATCHKEY_WEBHOOK_ALLOW_HTTP and LATCHKEY_WEBHOOK_ALLOWED_TARGETS=127.0.0.1)
+ *     made through the management API before the load, for every Latchkey target: every sign-up and sign-in
+ *     is also a signed delivery; sets LATCHKEY_WEBHOOK_ALLOW_HTTP and LATCHKEY_WEBHOOK_ALLOWED_TARGETS=127.0.0.1)
+ *
+ * `latchkey-sqlite-1core-events` is the 1-core Latchkey target with everything that sends events out on:
+ * a webhook endpoint on `*` (as --webhook-receiver), the SIEM export to an NDJSON file and /metrics on a
+ * port of its own. It alternates round by round with `latchkey-sqlite-1core` (same settings, all of that
+ * off), so each on/off ratio compares runs made seconds apart (issue 12: on ≥ 0.9× off).
  * Only 127.0.0.1 is used.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -74,7 +79,7 @@ let webhooksReceived = 0;
 const NOISE_BUDGET_S = Number(args['noise-budget'] ?? 150);
 const QUIET_CORES = 0.15;
 
-const GOALS = { oneCoreRatio: 1.3, twoCoreRatio: 1.8, p99Ms: 100, rssMB: 150 };
+const GOALS = { oneCoreRatio: 1.3, twoCoreRatio: 1.8, p99Ms: 100, rssMB: 150, eventsOnRatio: 0.9 };
 const HEALTH_TIMEOUT_MS = 30_000;
 const LOAD_TIMEOUT_MS = (warmup + duration + 120) * 1000;
 
@@ -86,10 +91,21 @@ interface Target {
   pin: string | undefined;
   workers?: number;
   label: string;
+  /** Events out on: a webhook endpoint on a local receiver, the SIEM export to a file, /metrics on its own port. */
+  eventsOut?: boolean;
 }
 
 const allTargets: Target[] = [
   { name: 'latchkey-sqlite-1core', kind: 'latchkey', db: 'sqlite', pin: '0', workers: 0, label: 'Latchkey, SQLite, 1 core (taskset -c 0), VERIFY_WORKERS=0' },
+  {
+    name: 'latchkey-sqlite-1core-events',
+    kind: 'latchkey',
+    db: 'sqlite',
+    pin: '0',
+    workers: 0,
+    eventsOut: true,
+    label: 'Latchkey, SQLite, 1 core, events out on (a webhook endpoint on `*`, SIEM NDJSON file, /metrics)',
+  },
   ...twoCoreWorkers.map((w): Target => ({
     name: `latchkey-sqlite-2core-w${w}`,
     kind: 'latchkey',
@@ -210,6 +226,7 @@ async function runTarget(target: Target, tmp: string, pg: { url: string; pid: nu
       LATCHKEY_SIGNUP_PER_IP_PER_HOUR: '100000',
       // Every client of the load generator comes from 127.0.0.1: one IP doing a whole site's sign-ins.
       LATCHKEY_AUTH_PER_IP_PER_HOUR: '1000000',
+      ...(target.eventsOut ? { ...WEBHOOK_BENCH_ENV, LATCHKEY_METRICS_PORT: '0', LATCHKEY_SIEM_FILE: join(tmp, `${target.name}-siem.ndjson`) } : {}),
       ...serverEnv,
     });
     // Latchkey runs as `npm start` runs it; the baseline as a tutorial would, with Node's defaults.
@@ -227,7 +244,7 @@ async function runTarget(target: Target, tmp: string, pg: { url: string; pid: nu
   try {
     await waitHealthy(port, child, () => log);
     // The receiver is a process of its own on core 1, beside the load generator (bench/tools/webhook-endpoint.ts).
-    webhooks = webhookReceiver && target.kind === 'latchkey' ? await startWebhooks(root, env.LATCHKEY_DATABASE_URL as string, port) : undefined;
+    webhooks = (webhookReceiver || target.eventsOut) && target.kind === 'latchkey' ? await startWebhooks(root, env.LATCHKEY_DATABASE_URL as string, port) : undefined;
     const loadArgs = [
       process.execPath,
       'bench/load.ts',
@@ -350,6 +367,18 @@ for (let round = 1; round <= rounds; round++) {
   const b = runs.find((r) => r.name === 'baseline-1core' && r.round === round);
   if (l && b) roundRatios.push({ round, logins: r2(l.result.login.perSecond / b.result.login.perSecond), cpu: r2((b.result.server?.cpuMsPerLogin ?? NaN) / (l.result.server?.cpuMsPerLogin ?? NaN)) });
 }
+// Events out on ÷ off, per round (issue 12's ≥ 0.9×).
+const eventsRatios: { round: number; logins: number; cpu: number }[] = [];
+for (let round = 1; round <= rounds; round++) {
+  const off = runs.find((r) => r.name === 'latchkey-sqlite-1core' && r.round === round);
+  const on = runs.find((r) => r.name === 'latchkey-sqlite-1core-events' && r.round === round);
+  if (off && on) eventsRatios.push({ round, logins: r2(on.result.login.perSecond / off.result.login.perSecond), cpu: r2((off.result.server?.cpuMsPerLogin ?? NaN) / (on.result.server?.cpuMsPerLogin ?? NaN)) });
+}
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length === 0 ? NaN : sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
 const baselineRate = rateOf('baseline-1core');
 const twoCoreBest = runs
   .filter((r) => r.kind === 'latchkey' && r.db === 'sqlite' && r.pin === undefined)
@@ -365,6 +394,10 @@ const ratios = {
   latchkeyPostgresOverBaseline1core: pgRun ? nanToUndefined(pgRun.result.login.perSecond / baselineRate) : undefined,
   // Server CPU per login, baseline ÷ Latchkey (>1 means Latchkey is cheaper); steadier than throughput on a shared box.
   cpuPerLoginBaselineOverLatchkey1core: nanToUndefined(mean(roundRatios.map((r) => r.cpu))),
+  // Median rather than mean: one disturbed round should not decide it.
+  eventsOnOverOff1core: nanToUndefined(median(eventsRatios.map((r) => r.logins))),
+  eventsOnOverOff1corePerRound: eventsRatios.map((r) => r.logins),
+  cpuPerLoginEventsOffOverOn1core: nanToUndefined(median(eventsRatios.map((r) => r.cpu))),
   loginsPerRawVerify: Object.fromEntries(
     [...new Set(runs.map((r) => r.name))].map((name) => [name, Math.round((rateOf(name) / raw.es256VerifyPerSecond) * 10000) / 10000]),
   ),
@@ -383,6 +416,11 @@ const goals = [
     goal: `Latchkey 2-core ≥ ${GOALS.twoCoreRatio}× baseline 1-core (logins/s; best 2-core SQLite variant: ${twoCoreBest?.name ?? 'n/a'})`,
     value: ratios.latchkey2coreOverBaseline1core === undefined ? 'n/a' : `${ratios.latchkey2coreOverBaseline1core}×`,
     verdict: verdict(ratios.latchkey2coreOverBaseline1core === undefined ? undefined : ratios.latchkey2coreOverBaseline1core >= GOALS.twoCoreRatio),
+  },
+  {
+    goal: `Events out on ≥ ${GOALS.eventsOnRatio}× off, Latchkey 1-core (logins/s, median of ${eventsRatios.length} back-to-back pairs)`,
+    value: ratios.eventsOnOverOff1core === undefined ? 'n/a' : `${ratios.eventsOnOverOff1core}× (${eventsRatios.map((r) => `${r.logins}×`).join(', ')})`,
+    verdict: verdict(ratios.eventsOnOverOff1core === undefined ? undefined : ratios.eventsOnOverOff1core >= GOALS.eventsOnRatio),
   },
   ...latchkeyNames.map((name) => ({
     goal: `p99 ≤ ${GOALS.p99Ms} ms at ${clients} clients — ${name}${of(name).length > 1 ? ' (worst run)' : ''}`,
@@ -437,6 +475,8 @@ lines.push(`| Latchkey 1-core / baseline 1-core, logins/s (per round) | **${fmt(
 lines.push(`| Latchkey 2-core (${fmt(ratios.latchkey2coreTarget)}) / baseline 1-core (mean), logins/s | **${fmt(ratios.latchkey2coreOverBaseline1core)}** |`);
 lines.push(`| Latchkey PostgreSQL 2-core / baseline 1-core (mean), logins/s | ${fmt(ratios.latchkeyPostgresOverBaseline1core)} |`);
 lines.push(`| baseline CPU ms/login ÷ Latchkey 1-core CPU ms/login (per round) | ${fmt(ratios.cpuPerLoginBaselineOverLatchkey1core)} (${roundRatios.map((r) => r.cpu).join(', ')}) |`);
+lines.push(`| Latchkey 1-core events out on / off, logins/s (median; per round) | **${fmt(ratios.eventsOnOverOff1core)}** (${eventsRatios.map((r) => r.logins).join(', ')}) |`);
+lines.push(`| Latchkey 1-core CPU ms/login, off ÷ on (median; per round) | ${fmt(ratios.cpuPerLoginEventsOffOverOn1core)} (${eventsRatios.map((r) => r.cpu).join(', ')}) |`);
 for (const [name, v] of Object.entries(ratios.loginsPerRawVerify)) lines.push(`| ${name}: login ceremonies/s per raw verification/s | ${v} |`);
 lines.push('');
 lines.push('| target from the issue | measured | |');

@@ -6,10 +6,9 @@ import type { SecretBox } from '../../platform/secret-box.ts';
 import type { AuditChainService } from '../audit/audit-chain.service.ts';
 import type { AuditService } from '../audit/audit.module.ts';
 import { filterMatches, messageIdOf, payloadOf, webhookTypeOf } from './webhooks.catalogue.ts';
-import type { Webhook } from 'standardwebhooks';
 import type { SendResult, WebhookHttpClient } from './webhooks.http.ts';
 import { webhooksRepository as repository, type EndpointRow } from './webhooks.repository.ts';
-import { nextAttemptAt, signerFor, webhookHeaders, type RetryPolicy } from './webhooks.signing.ts';
+import { nextAttemptAt, signerFor, webhookHeaders, type RetryPolicy, type WebhookSigner } from './webhooks.signing.ts';
 import { receivesEvent, storedSigninFailedDelivery } from './webhooks.signin-failed.ts';
 import type { WebhookDeliveriesTable, WebhookDeliveryAttemptsTable } from './webhooks.tables.ts';
 
@@ -228,8 +227,8 @@ export function createWebhookDispatcher(deps: {
 
   // Opened secrets and their signers, by sealed box: an AES-GCM open and a key decode per endpoint
   // and rotation, not per delivery. Bounded; a rotation makes new boxes, so stale ones just age out.
-  const signers = new Map<string, Webhook>();
-  function signerOf(endpointId: string, sealed: string): Webhook {
+  const signers = new Map<string, WebhookSigner>();
+  function signerOf(endpointId: string, sealed: string): WebhookSigner {
     let signer = signers.get(sealed);
     if (!signer) {
       if (signers.size >= 256) signers.clear();
@@ -238,7 +237,7 @@ export function createWebhookDispatcher(deps: {
     }
     return signer;
   }
-  function signersOf(endpoint: EndpointRow, now: number): Webhook[] {
+  function signersOf(endpoint: EndpointRow, now: number): WebhookSigner[] {
     const list = [signerOf(endpoint.id, endpoint.secret_sealed)];
     if (endpoint.previous_secret_sealed && Number(endpoint.previous_secret_expires_at ?? 0) > now) list.push(signerOf(endpoint.id, endpoint.previous_secret_sealed));
     return list;

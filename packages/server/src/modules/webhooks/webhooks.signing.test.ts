@@ -19,6 +19,21 @@ test('signatures verify with the reference library, one or two secrets (SEC-57)'
   assert.throws(() => new Webhook(current).verify(`${body} `, headers));
 });
 
+test('signatures are byte for byte the reference library\'s, for any secret, id, time and body', () => {
+  const bodies = ['', '{}', JSON.stringify({ type: 'user.updated', data: { displayName: 'Zoë 🦊 Ünïcødé', note: 'a\u0000b\n"c"' } }), 'x'.repeat(70_000)];
+  for (let i = 0; i < 200; i += 1) {
+    // Secrets of every length the spec allows (24 to 64 bytes), with and without the prefix.
+    const raw = Buffer.from(bytes(24 + (i % 41))).toString('base64');
+    const secret = i % 2 === 0 ? `whsec_${raw}` : raw;
+    const messageId = `msg_${Buffer.from(bytes(1 + (i % 30))).toString('hex')}`;
+    const timestampMs = 1_700_000_000_000 + i * 7_777_777 + (i % 1000);
+    const body = bodies[i % bodies.length] ?? '';
+    const ours = signerFor(secret).sign(messageId, Math.floor(timestampMs / 1000), body);
+    assert.equal(ours, new Webhook(secret).sign(messageId, new Date(timestampMs), body), `secret ${secret}`);
+  }
+  assert.throws(() => signerFor('whsec_not base64!'));
+});
+
 test('retry schedule: doubling with jitter, capped, Retry-After honoured up to its cap, then give up', () => {
   const policy: RetryPolicy = { baseMs: 60_000, maxDelayMs: 12 * 3600_000, maxAttempts: 16, retryAfterMaxMs: 3600_000 };
   const mid = (attempts: number) => (nextAttemptAt({ now: 0, attempts, policy, jitter: 0.5, retryAfterSeconds: null }) ?? Number.NaN);

@@ -1,26 +1,47 @@
+import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 
-/**
- * Standard Webhooks signing (SEC-57) with the reference library: `v1,<base64 HMAC-SHA256 of
- * "id.timestamp.body">` per secret, space-separated when a rotation overlap sends two.
- */
-export function signatureHeader(signers: readonly Webhook[], messageId: string, timestampMs: number, body: string): string {
-  const at = new Date(Math.floor(timestampMs / 1000) * 1000);
-  return signers.map((signer) => signer.sign(messageId, at, body)).join(' ');
+const SECRET_PREFIX = 'whsec_';
+
+/** Signs Standard Webhooks messages with one endpoint secret. */
+export interface WebhookSigner {
+  /** `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` (timestamp in whole seconds). */
+  sign(messageId: string, timestampSeconds: number, body: string): string;
 }
 
-/** A signer for one `whsec_…` secret (the reference library's; keep it, decoding the secret once). */
-export function signerFor(secret: string): Webhook {
-  return new Webhook(secret);
+/**
+ * Standard Webhooks signing (SEC-57): one `v1,…` signature per secret, space-separated when a
+ * rotation overlap sends two.
+ */
+export function signatureHeader(signers: readonly WebhookSigner[], messageId: string, timestampMs: number, body: string): string {
+  const seconds = Math.floor(timestampMs / 1000);
+  return signers.map((signer) => signer.sign(messageId, seconds, body)).join(' ');
+}
+
+/**
+ * A signer for one `whsec_…` secret. The reference library (`standardwebhooks`) reads the secret,
+ * so a secret it would refuse is refused here too; the HMAC itself is node:crypto's (OpenSSL),
+ * not the library's pure-JavaScript SHA-256: the same bytes (webhooks.signing.test.ts compares
+ * them with the library's `sign` and checks them with its `verify`) for a seventh of the CPU,
+ * which is paid once per delivery attempt on the event loop (bench/RESULTS.md).
+ */
+export function signerFor(secret: string): WebhookSigner {
+  new Webhook(secret); // throws on a secret the reference library cannot read
+  const key = Buffer.from(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret, 'base64');
+  return {
+    sign(messageId, timestampSeconds, body) {
+      return `v1,${createHmac('sha256', key).update(`${messageId}.${timestampSeconds}.`).update(body).digest('base64')}`;
+    },
+  };
 }
 
 /** A new endpoint secret: `whsec_` and 32 random bytes in base64 (the spec allows 24 to 64). */
 export function newEndpointSecret(randomBytes: (n: number) => Uint8Array): string {
-  return `whsec_${Buffer.from(randomBytes(32)).toString('base64')}`;
+  return `${SECRET_PREFIX}${Buffer.from(randomBytes(32)).toString('base64')}`;
 }
 
 /** The headers of one attempt. */
-export function webhookHeaders(input: { messageId: string; timestampMs: number; body: string; signers: readonly Webhook[] }): Record<string, string> {
+export function webhookHeaders(input: { messageId: string; timestampMs: number; body: string; signers: readonly WebhookSigner[] }): Record<string, string> {
   return {
     'content-type': 'application/json',
     'user-agent': 'Latchkey-Webhooks/1',

@@ -1,4 +1,5 @@
-import { CompiledQuery, sql, type Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { chunkedInsert } from '../../db/chunked-insert.ts';
 import type { Database } from '../../db/database.ts';
 import type { Dialect } from '../../db/create-db.ts';
 import { GENESIS_HASH } from './audit-chain.encoding.ts';
@@ -29,23 +30,13 @@ const EVENT_COLUMNS = [
 
 /**
  * `append` inserts chain rows a power-of-two chunk at a time (512, 256, … 1 rows: at most 10
- * statements for a batch of 1000), each chunk size one SQL text, compiled by Kysely once and then
- * run with its values in order. One statement of exactly the batch's length (as before) was a new
- * SQL text on every pass: Kysely built a tree of ~6,000 values, SQLite prepared the statement anew
- * and kept it in the connection's statement cache until that overflowed, PostgreSQL named it.
+ * statements for a batch of 1000), each chunk size one SQL text (db/chunked-insert.ts).
  */
-const APPEND_CHUNKS = [512, 256, 128, 64, 32, 16, 8, 4, 2, 1] as const;
-const CHAIN_COLUMNS = ['seq', 'event_id', 'prev_hash', 'hash', 'version', 'sealed_at'] as const satisfies readonly (keyof AuditChainTable)[];
-
-/** The INSERT of `rows` chain rows, whose parameters are the rows' CHAIN_COLUMNS values, row after row. */
-function appendSql(db: Kysely<Database>, rows: number): string {
-  const names = Array.from({ length: rows }, (_, i) => CHAIN_COLUMNS.map((column) => `${column}:${i}`));
-  // Placeholder values that name their slot, to check the order Kysely gives the parameters.
-  const template = names.map((row) => Object.fromEntries(CHAIN_COLUMNS.map((column, k) => [column, row[k]]))) as unknown as AuditChainTable[];
-  const compiled = db.insertInto('audit_chain').values(template).compile();
-  if (compiled.parameters.join('\n') !== names.flat().join('\n')) throw new Error('audit chain: unexpected parameter order in the append statement');
-  return compiled.sql;
-}
+const insertChainRows = chunkedInsert<AuditChainTable, never>({
+  columns: ['seq', 'event_id', 'prev_hash', 'hash', 'version', 'sealed_at'],
+  maxChunk: 512,
+  build: (db, rows) => db.insertInto('audit_chain').values(rows),
+});
 
 const toCheckpoint = (r: AuditCheckpointsTable): Checkpoint => ({
   kind: r.kind,
@@ -58,8 +49,6 @@ const toCheckpoint = (r: AuditCheckpointsTable): Checkpoint => ({
 
 /** SQL of the audit chain: only the sealer, the retention sweep and the verifier call it. */
 export function createAuditChainRepository(dialect: Dialect) {
-  /** SQL of `append` by chunk size (this repository serves one dialect). */
-  const appendStatements = new Map<number, string>();
   function joined(db: Kysely<Database>) {
     return db
       .selectFrom('audit_chain as c')
@@ -177,25 +166,9 @@ export function createAuditChainRepository(dialect: Dialect) {
       return rows;
     },
 
-    /** Appends `rows` in their order (see APPEND_CHUNKS). */
+    /** Appends `rows` in their order. */
     async append(trx: Kysely<Database>, rows: AuditChainTable[]): Promise<void> {
-      let next = 0;
-      for (const size of APPEND_CHUNKS) {
-        while (rows.length - next >= size) {
-          let sqlText = appendStatements.get(size);
-          if (sqlText === undefined) {
-            sqlText = appendSql(trx, size);
-            appendStatements.set(size, sqlText);
-          }
-          const parameters: (string | number)[] = [];
-          for (let i = next; i < next + size; i++) {
-            const row = rows[i] as AuditChainTable;
-            parameters.push(row.seq, row.event_id, row.prev_hash, row.hash, row.version, row.sealed_at);
-          }
-          await trx.executeQuery(CompiledQuery.raw(sqlText, parameters));
-          next += size;
-        }
-      }
+      await insertChainRows(trx, rows);
     },
 
     async latestCheckpoint(db: Kysely<Database>): Promise<Checkpoint | undefined> {

@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { chunkedInsert } from '../../db/chunked-insert.ts';
 import { dialectOf } from '../../db/columns.ts';
 import type { Database } from '../../db/database.ts';
 import type { WebhookDeliveriesTable, WebhookDeliveryAttemptsTable, WebhookEndpointsTable } from './webhooks.tables.ts';
@@ -10,6 +11,21 @@ export type AttemptRow = Selectable<WebhookDeliveryAttemptsTable>;
 type Db = Kysely<Database>;
 
 const FANOUT = 'chain';
+
+// A fan-out pass writes up to 256 deliveries (and their attempt log) at once: chunked, one SQL text per chunk size.
+const insertDeliveryRows = chunkedInsert<WebhookDeliveriesTable, { id: string }>({
+  columns: [
+    'id', 'endpoint_id', 'message_id', 'event_type', 'payload', 'created_at', 'status', 'attempts', 'next_attempt_at', 'lease_until', 'last_attempt_at',
+    'last_status_code', 'last_error', 'delivered_at',
+  ],
+  maxChunk: 128,
+  build: (db, rows) => db.insertInto('webhook_deliveries').values(rows).onConflict((oc) => oc.columns(['endpoint_id', 'message_id']).doNothing()).returning('id'),
+});
+const insertAttemptRows = chunkedInsert<WebhookDeliveryAttemptsTable, never>({
+  columns: ['id', 'delivery_id', 'attempted_at', 'outcome', 'status_code', 'latency_ms', 'error', 'response_excerpt'],
+  maxChunk: 128,
+  build: (db, rows) => db.insertInto('webhook_delivery_attempts').values(rows),
+});
 
 /** Intention-named queries of the webhook tables; the only SQL of the module. */
 export const webhooksRepository = {
@@ -57,17 +73,7 @@ export const webhooksRepository = {
 
   /** Inserts deliveries not queued yet (an (endpoint, message id) already there is left alone); answers the ids inserted. */
   async insertDeliveries(trx: Db, rows: WebhookDeliveriesTable[]): Promise<Set<string>> {
-    const inserted = new Set<string>();
-    for (let i = 0; i < rows.length; i += 100) {
-      const done = await trx
-        .insertInto('webhook_deliveries')
-        .values(rows.slice(i, i + 100))
-        .onConflict((oc) => oc.columns(['endpoint_id', 'message_id']).doNothing())
-        .returning('id')
-        .execute();
-      for (const { id } of done) inserted.add(id);
-    }
-    return inserted;
+    return new Set((await insertDeliveryRows(trx, rows)).map((r) => r.id));
   },
 
   /**
@@ -103,7 +109,7 @@ export const webhooksRepository = {
   },
 
   async insertAttempts(trx: Db, rows: WebhookDeliveryAttemptsTable[]): Promise<void> {
-    if (rows.length > 0) await trx.insertInto('webhook_delivery_attempts').values(rows).execute();
+    await insertAttemptRows(trx, rows);
   },
 
   async findEndpoints(db: Db, ids: string[]): Promise<EndpointRow[]> {

@@ -82,6 +82,17 @@ export const webhooksRepository = {
    * PostgreSQL a row another node is taking right now is skipped, not waited for.
    */
   async claimDue(db: Db, now: number, leaseUntil: number, limit: number): Promise<DeliveryRow[]> {
+    // A read first: the claim is an UPDATE (a write lock on SQLite, row locks on PostgreSQL) and
+    // every node runs it every poll interval, almost always to find nothing due.
+    const anyDue = await db
+      .selectFrom('webhook_deliveries')
+      .select('id')
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', '<=', now)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+      .limit(1)
+      .executeTakeFirst();
+    if (!anyDue) return [];
     const postgres = dialectOf(db) === 'postgres';
     const due = db
       .selectFrom('webhook_deliveries as d')

@@ -54,4 +54,5 @@ STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.LATCHKEY_PORT + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # Node is PID 1 and the server itself: SIGTERM drains requests and closes the database (main.ts).
-CMD ["node", "--max-semi-space-size=4", "packages/server/dist/main.js"]
+# The flags of `npm start` (scripts/server-node-flags.mjs).
+CMD ["node", "--max-semi-space-size=16", "packages/server/dist/main.js"]

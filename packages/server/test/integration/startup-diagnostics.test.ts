@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, dialects, freePort } from '../helpers/test-server.ts';
+import { SERVER_NODE_FLAGS } from '../../../../scripts/server-node-flags.mjs';
 
 /**
  * What a new user sees when starting Latchkey (issue 10, item 5): the address to open is the first
@@ -17,7 +18,7 @@ interface Run { output: string; code: number | null }
 
 /** Runs the server as `npm start` does, under a pseudo-terminal (`script`, util-linux) or with stdout a pipe; stops it once `until` is seen. */
 async function runServer(env: Record<string, string>, options: { tty: boolean; until?: RegExp }): Promise<Run> {
-  const command = [process.execPath, '--max-semi-space-size=4', MAIN];
+  const command = [process.execPath, ...SERVER_NODE_FLAGS, MAIN];
   const child = options.tty
     ? spawn('script', ['-qefc', `exec ${command.map((a) => `'${a}'`).join(' ')}`, '/dev/null'], { env: { PATH: process.env.PATH ?? '', TERM: 'xterm', ...env }, stdio: ['pipe', 'pipe', 'pipe'], detached: true })
     : spawn(command[0] as string, command.slice(1), { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });

@@ -51,7 +51,7 @@ function createWorkerPoolVerifier(size: number): Verifier {
   const pool: PoolWorker[] = [];
 
   function spawn(index: number): void {
-    // The same young-generation cap as the main thread's --max-semi-space-size=4 (three semi-spaces):
+    // A young-generation cap (three 4 MB semi-spaces): these workers only verify signatures, and
     // without it each worker's young generation grows by 60-90 MB under load (bench/RESULTS.md).
     const worker = new Worker(url, { resourceLimits: { maxYoungGenerationSizeMb: 12 } });
     const entry: PoolWorker = { worker, pending: new Map() };

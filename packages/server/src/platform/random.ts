@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomFillSync, randomUUID } from 'node:crypto';
 
 /** CSPRNG access, injected so tests can see what was generated. */
 export interface Random {
@@ -16,13 +16,43 @@ export interface Random {
 export const cryptoRandom: Random = {
   bytes: (length) => new Uint8Array(randomBytes(length)),
   uuid: () => randomUUID(),
-  timeOrderedUuid: () => uuidV7(Date.now(), randomBytes(10)),
+  timeOrderedUuid: () => uuidV7At(Date.now(), pool, takeRandom10()),
 };
+
+// Random bytes for time-ordered UUIDs, fetched from the CSPRNG 4 KiB at a time and each byte used
+// once (what node:crypto's randomUUID does for its own): one randomBytes(10) per UUID was a call
+// into OpenSSL and a Buffer each, and a sign-in makes several UUIDs (audit rows, session, webhook
+// deliveries).
+const POOL_BYTES = 4096;
+const pool = Buffer.alloc(POOL_BYTES);
+/** The first byte of `pool` not handed out yet. */
+let poolNext = POOL_BYTES;
+/** Where 10 fresh random bytes start in `pool`. */
+function takeRandom10(): number {
+  if (poolNext + 10 > POOL_BYTES) {
+    randomFillSync(pool);
+    poolNext = 0;
+  }
+  const at = poolNext;
+  poolNext += 10;
+  return at;
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /** RFC 9562 §5.7: 48-bit Unix milliseconds, version 7, 12 + 62 random bits, variant 10. */
 export function uuidV7(unixMs: number, random: Uint8Array): string {
-  const hex = unixMs.toString(16).padStart(12, '0').slice(-12);
-  const r = Buffer.from(random.subarray(0, 10)).toString('hex');
-  const variant = ((Number.parseInt(r.slice(3, 4), 16) & 0x3) | 0x8).toString(16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7${r.slice(0, 3)}-${variant}${r.slice(4, 7)}-${r.slice(7, 19)}`;
+  return uuidV7At(unixMs, random, 0);
+}
+
+/** `uuidV7` with the 10 random bytes at `at` in `random` (the first 74 bits used). */
+function uuidV7At(unixMs: number, random: Uint8Array, at: number): string {
+  const time = unixMs.toString(16).padStart(12, '0').slice(-12);
+  const b = (i: number) => random[at + i] as number;
+  // Random hex digits r0…r18: r0-r2 after the version, r3's low two bits in the variant digit, r4-r6, then r7-r18.
+  const r3 = b(1) & 0x0f;
+  const variant = ((r3 & 0x3) | 0x8).toString(16);
+  const r4to6 = (HEX[b(2)] as string) + (HEX[b(3)] as string)[0];
+  const r7to18 = (HEX[b(3)] as string)[1] + HEX[b(4)] + HEX[b(5)] + HEX[b(6)] + HEX[b(7)] + HEX[b(8)] + (HEX[b(9)] as string)[0];
+  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${HEX[b(0)]}${(HEX[b(1)] as string)[0]}-${variant}${r4to6}-${r7to18}`;
 }

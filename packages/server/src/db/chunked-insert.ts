@@ -28,9 +28,9 @@ export function chunkedInsert<Row, Out>(spec: {
   maxChunk: number;
   build: (db: Kysely<Database>, rows: Row[]) => Compilable<Out>;
 }): (trx: Kysely<Database>, rows: readonly Row[]) => Promise<Out[]> {
+  if (!Number.isInteger(spec.maxChunk) || spec.maxChunk < 1 || (spec.maxChunk & (spec.maxChunk - 1)) !== 0) throw new Error('chunkedInsert: maxChunk must be a power of two');
   const chunks: number[] = [];
-  for (let size = spec.maxChunk; size >= 1; size = Math.floor(size / 2)) chunks.push(size);
-  if (chunks.at(-1) !== 1) throw new Error('chunkedInsert: maxChunk must be a power of two');
+  for (let size = spec.maxChunk; size >= 1; size /= 2) chunks.push(size);
   const statements = new Map<string, string>();
 
   function sqlFor(db: Kysely<Database>, size: number): string {

@@ -48,11 +48,12 @@ export function uuidV7(unixMs: number, random: Uint8Array): string {
 /** `uuidV7` with the 10 random bytes at `at` in `random` (the first 74 bits used). */
 function uuidV7At(unixMs: number, random: Uint8Array, at: number): string {
   const time = unixMs.toString(16).padStart(12, '0').slice(-12);
-  const b = (i: number) => random[at + i] as number;
+  const hex = (i: number) => HEX[random[at + i] as number] as string;
   // Random hex digits r0…r18: r0-r2 after the version, r3's low two bits in the variant digit, r4-r6, then r7-r18.
-  const r3 = b(1) & 0x0f;
-  const variant = ((r3 & 0x3) | 0x8).toString(16);
-  const r4to6 = (HEX[b(2)] as string) + (HEX[b(3)] as string)[0];
-  const r7to18 = (HEX[b(3)] as string)[1] + HEX[b(4)] + HEX[b(5)] + HEX[b(6)] + HEX[b(7)] + HEX[b(8)] + (HEX[b(9)] as string)[0];
-  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${HEX[b(0)]}${(HEX[b(1)] as string)[0]}-${variant}${r4to6}-${r7to18}`;
+  const r1 = hex(1);
+  const variant = ((Number.parseInt(r1.charAt(1), 16) & 0x3) | 0x8).toString(16);
+  const r3 = hex(3);
+  const r4to6 = hex(2) + r3.charAt(0);
+  const r7to18 = r3.charAt(1) + hex(4) + hex(5) + hex(6) + hex(7) + hex(8) + hex(9).charAt(0);
+  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${hex(0)}${r1.charAt(0)}-${variant}${r4to6}-${r7to18}`;
 }

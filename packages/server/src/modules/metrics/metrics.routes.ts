@@ -48,19 +48,24 @@ export interface MetricsExposure {
  */
 export function installMetricsHooks(app: FastifyInstance, metrics: Metrics): void {
   const codes = new WeakMap<FastifyRequest, string>();
-  const entries = new Map<string, RouteEntry>();
+  // By route pattern, then method: no key string is built per request.
+  const entries = new Map<string, Map<string, RouteEntry>>();
   const entryFor = (method: string, url: string | undefined): RouteEntry => {
     const route = url ?? 'unmatched';
-    const key = `${method} ${route}`;
-    let entry = entries.get(key);
+    let byMethod = entries.get(route);
+    if (!byMethod) {
+      byMethod = new Map();
+      entries.set(route, byMethod);
+    }
+    let entry = byMethod.get(method);
     if (!entry) {
-      const ceremony = url === undefined ? undefined : CEREMONY_ROUTES[key];
+      const ceremony = url === undefined ? undefined : CEREMONY_ROUTES[`${method} ${route}`];
       entry = {
         series: metrics.route(route, method),
         ceremony: ceremony && metrics.ceremony(ceremony.ceremony, ceremony.step),
         fallback: ceremony?.fallback ? ceremony.ceremony : undefined,
       };
-      entries.set(key, entry);
+      byMethod.set(method, entry);
     }
     return entry;
   };

@@ -21,6 +21,7 @@ import * as staff from './migrations/2026_12_04_staff.ts';
 import * as webhooks from './migrations/2026_12_04_webhooks.ts';
 import * as webhookSigninFailed from './migrations/2026_12_05_webhook_signin_failed.ts';
 import * as webhooksFromChain from './migrations/2026_12_05_webhooks_from_chain.ts';
+import * as webhookDeliveryIndexes from './migrations/2026_12_06_webhook_delivery_indexes.ts';
 
 /** Explicit import map: the order is the file names' order, and nothing is found by scanning folders. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -45,6 +46,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_04_webhooks': webhooks,
   '2026_12_05_webhook_signin_failed': webhookSigninFailed,
   '2026_12_05_webhooks_from_chain': webhooksFromChain,
+  '2026_12_06_webhook_delivery_indexes': webhookDeliveryIndexes,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { chunkedInsert } from '../../db/chunked-insert.ts';
 import { dialectOf } from '../../db/columns.ts';
 import type { Database } from '../../db/database.ts';
@@ -11,6 +11,14 @@ export type AttemptRow = Selectable<WebhookDeliveryAttemptsTable>;
 type Db = Kysely<Database>;
 
 const FANOUT = 'chain';
+/**
+ * `status = 'pending'` written into the SQL, not bound: the queue index is partial on exactly
+ * that (2026_12_06_webhook_delivery_indexes), and neither SQLite nor a generic PostgreSQL plan can
+ * match a bound parameter to an index's WHERE clause.
+ */
+const PENDING = sql.lit<WebhookDeliveriesTable['status']>('pending');
+/** Finished deliveries deleted per endpoint per sweep at most. */
+const SWEEP_BATCH = 10_000;
 
 // A fan-out pass writes up to 256 deliveries (and their attempt log) at once: chunked, one SQL text per chunk size.
 const insertDeliveryRows = chunkedInsert<WebhookDeliveriesTable, { id: string }>({
@@ -87,7 +95,7 @@ export const webhooksRepository = {
     const anyDue = await db
       .selectFrom('webhook_deliveries')
       .select('id')
-      .where('status', '=', 'pending')
+      .where('status', '=', PENDING)
       .where('next_attempt_at', '<=', now)
       .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
       .limit(1)
@@ -97,10 +105,12 @@ export const webhooksRepository = {
     const due = db
       .selectFrom('webhook_deliveries as d')
       .select('d.id')
-      .where('d.status', '=', 'pending')
+      .where('d.status', '=', PENDING)
       .where('d.next_attempt_at', '<=', now)
       .where((eb) => eb.or([eb('d.lease_until', 'is', null), eb('d.lease_until', '<', now)]))
-      .where('d.endpoint_id', 'in', (eb) => eb.selectFrom('webhook_endpoints').select('id').where('enabled', '=', 1))
+      // EXISTS, not `endpoint_id IN (enabled endpoints)`: with IN, SQLite read the queue through the
+      // endpoint index, every delivery the endpoint ever had, and sorted them.
+      .where(({ exists, selectFrom }) => exists(selectFrom('webhook_endpoints as e').select('e.id').whereRef('e.id', '=', 'd.endpoint_id').where('e.enabled', '=', 1)))
       .orderBy('d.next_attempt_at')
       .limit(limit);
     return db
@@ -205,14 +215,29 @@ export const webhooksRepository = {
     const row = await db
       .selectFrom('webhook_deliveries')
       .select((eb) => [eb.fn.countAll<string | number>().as('n'), eb.fn.min('created_at').as('m')])
-      .where('status', '=', 'pending')
+      .where('status', '=', PENDING)
       .executeTakeFirstOrThrow();
     return { depth: Number(row.n ?? 0), oldest: row.m === null || row.m === undefined ? null : Number(row.m) };
   },
 
-  /** Deletes finished deliveries (and, by cascade, their attempts) created before `before`. */
-  async sweepFinished(db: Db, before: number): Promise<void> {
-    await db.deleteFrom('webhook_deliveries').where('status', '!=', 'pending').where('created_at', '<', before).execute();
+  /**
+   * Deletes finished deliveries (and, by cascade, their attempts) created before `before`, at most
+   * SWEEP_BATCH per endpoint a call (the minute sweep: a backlog goes over a few minutes, never in
+   * one long write). Endpoint by endpoint, so that each delete is a range of the
+   * `(endpoint_id, created_at)` index rather than a scan of the whole delivery log.
+   */
+  async sweepFinished(db: Db, before: number): Promise<number> {
+    let deleted = 0;
+    for (const { id } of await db.selectFrom('webhook_endpoints').select('id').execute()) {
+      const result = await db
+        .deleteFrom('webhook_deliveries')
+        .where('id', 'in', (eb) =>
+          eb.selectFrom('webhook_deliveries').select('id').where('endpoint_id', '=', id).where('created_at', '<', before).where('status', '!=', PENDING).limit(SWEEP_BATCH),
+        )
+        .executeTakeFirst();
+      deleted += Number(result.numDeletedRows);
+    }
+    return deleted;
   },
 
   /** Enabled endpoints in summary mode whose summaries have not reached `until` yet. */

@@ -31,6 +31,7 @@ import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SERVER_NODE_FLAGS } from '../scripts/server-node-flags.mjs';
+import { parseServerEnv } from './tools/server-env.ts';
 import { startWebhooks, WEBHOOK_BENCH_ENV } from './tools/webhook-endpoint.ts';
 import type { LoadResult } from './types.ts';
 
@@ -52,19 +53,8 @@ const warmup = args.warmup ?? '2';
 const dbKind = args.db ?? 'sqlite';
 const pin = args.pin === 'none' ? undefined : (args.pin ?? '0');
 const countSql = args.sql === 'true';
-const parseEnv = (text: string | undefined) =>
-  Object.fromEntries(
-    (text ?? '')
-      .split(',')
-      .filter(Boolean)
-      .map((kv) => {
-        const [key, ...value] = kv.split('=');
-        if (!key?.startsWith('LATCHKEY_')) throw new Error(`${key} is not a LATCHKEY_* variable`);
-        return [key, value.join('=')];
-      }),
-  );
 /** LATCHKEY_* settings for every Latchkey server, and per target (`--env-<label>=K=V,K=V`). */
-const serverEnv = parseEnv(args['server-env']);
+const serverEnv = parseServerEnv(args['server-env']);
 const webhookLabels = args.webhooks === undefined ? new Set<string>() : args.webhooks === 'true' ? undefined : new Set(args.webhooks.split(','));
 const wantsWebhooks = (label: string) => (webhookLabels === undefined ? true : webhookLabels.has(label));
 
@@ -152,7 +142,7 @@ async function runOnce(target: Target, round: number): Promise<Sample> {
       LATCHKEY_AUTH_PER_IP_PER_HOUR: '1000000',
       ...serverEnv,
       ...(wantsWebhooks(target.label) ? WEBHOOK_BENCH_ENV : {}),
-      ...parseEnv(args[`env-${target.label}`]),
+      ...parseServerEnv(args[`env-${target.label}`], `--env-${target.label}`),
     });
     argv = [process.execPath, ...preload, ...SERVER_NODE_FLAGS, target.entry as string];
   } else {

@@ -20,6 +20,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildServer } from '../scripts/build-server.mjs';
 import { SERVER_NODE_FLAGS } from '../scripts/server-node-flags.mjs';
+import { parseServerEnv } from './tools/server-env.ts';
 import { startWebhooks, WEBHOOK_BENCH_ENV } from './tools/webhook-endpoint.ts';
 
 // A variable, so that TypeScript does not look for declarations of the untyped helper.
@@ -40,16 +41,7 @@ const warmup = args.warmup ?? '3';
 const duration = args.duration ?? '8';
 const top = Number(args.top ?? 40);
 const dir = args.keep ?? mkdtempSync('/tmp/latchkey-profile-');
-const serverEnv = Object.fromEntries(
-  (args['server-env'] ?? '')
-    .split(',')
-    .filter(Boolean)
-    .map((kv) => {
-      const [key, ...value] = kv.split('=');
-      if (!key?.startsWith('LATCHKEY_')) throw new Error(`${key} is not a LATCHKEY_* variable`);
-      return [key, value.join('=')];
-    }),
-);
+const serverEnv = parseServerEnv(args['server-env']);
 
 const port = await new Promise<number>((resolve) => {
   const s = createServer().listen(0, '127.0.0.1', () => {

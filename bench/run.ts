@@ -31,6 +31,7 @@ import { createServer } from 'node:net';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseServerEnv } from './tools/server-env.ts';
 import { startWebhooks, WEBHOOK_BENCH_ENV } from './tools/webhook-endpoint.ts';
 import type { LoadResult, RawVerifyResult } from './types.ts';
 import { SERVER_NODE_FLAGS } from '../scripts/server-node-flags.mjs';
@@ -61,16 +62,7 @@ const client = args.client === 'fetch' ? 'fetch' : 'http';
 /** Extra Node flags for the server processes only (both Latchkey and the baseline), e.g. --max-semi-space-size=4. */
 const serverNodeOptions = args['server-node-options'];
 /** Extra LATCHKEY_* variables for the Latchkey server (e.g. metrics on), `KEY=VALUE,KEY=VALUE`. */
-const serverEnv = Object.fromEntries(
-  (args['server-env'] ?? '')
-    .split(',')
-    .filter(Boolean)
-    .map((pair) => {
-      const [key = '', ...value] = pair.split('=');
-      if (!key.startsWith('LATCHKEY_')) throw new Error(`--server-env: ${key} is not a LATCHKEY_* variable`);
-      return [key, value.join('=')];
-    }),
-);
+const serverEnv = parseServerEnv(args['server-env']);
 const webhookReceiver = args['webhook-receiver'] === 'true';
 if (webhookReceiver) Object.assign(serverEnv, { ...WEBHOOK_BENCH_ENV, ...serverEnv });
 /** Webhooks the receiver got, over the whole run. */

@@ -8,58 +8,17 @@
  *
  * Usage: taskset -c 0 node bench/tools/micro-seal.ts [--rate=800] [--passes=30] [--warm=8]
  */
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { createDatabase } from '../../packages/server/src/db/create-db.ts';
-import { migrateToLatest } from '../../packages/server/src/db/migrate.ts';
-import { writeBatch } from '../../packages/server/src/db/prepared-query.ts';
-import { createAuditChainService, createAuditService, createCheckpointSigner } from '../../packages/server/src/modules/audit/audit.module.ts';
-import { createTestClock } from '../../packages/server/src/platform/clock.ts';
-import { cryptoRandom } from '../../packages/server/src/platform/random.ts';
-import { createUserAgentParser } from '../../packages/server/src/platform/user-agent.ts';
+import { openAuditBench } from './audit-bench.ts';
 
 const arg = (name: string, fallback: number) => Number(new RegExp(`--${name}=(\\d+)`).exec(process.argv.join(' '))?.[1] ?? fallback);
 const rate = arg('rate', 800);
 const passes = arg('passes', 30);
 const warm = arg('warm', 8);
-const USERS = 50;
-
-const dir = mkdtempSync('/tmp/latchkey-micro-seal-');
-const database = createDatabase(`sqlite:${join(dir, 'seal.db')}`);
-const { db } = database;
-await migrateToLatest(db);
-const clock = createTestClock(Date.now());
-const audit = createAuditService({ clock, random: cryptoRandom, parseUserAgent: createUserAgentParser() });
-const chain = createAuditChainService({
-  db,
-  dialect: 'sqlite',
-  clock,
-  signer: createCheckpointSigner(new Uint8Array(32).fill(7)),
-  sealIntervalMs: 1000,
-  checkpointIntervalSeconds: 600,
-  checkpointEveryEvents: 10_000,
-  retentionDays: 400,
-});
-const users = Array.from({ length: USERS }, () => randomUUID());
-
-/** One simulated second of sign-ins: `rate` commits of the two audit rows a sign-in writes. */
-async function signIns() {
-  for (let i = 0; i < rate; i++) {
-    clock.advance(1000 / rate);
-    const user = users[i % USERS] as string;
-    const context = { requestId: randomUUID(), ip: '127.0.0.1', userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36' };
-    const sessionId = randomUUID();
-    await writeBatch(db, [
-      { statement: audit.statement(context, { type: 'passkey.authenticated', outcome: 'success', subjectUserId: user, credentialId: `cred-${user}`, sessionId, data: { userVerified: true, backedUp: false, signCount: i } }) },
-      { statement: audit.statement(context, { type: 'session.created', outcome: 'success', subjectUserId: user, sessionId, credentialId: `cred-${user}` }) },
-    ]);
-  }
-}
+const { chain, signIns, close } = await openAuditBench('seal');
 
 const samples: { usPerEvent: number; passMs: number; heapMB: number }[] = [];
 for (let pass = 0; pass < warm + passes; pass++) {
-  await signIns();
+  await signIns(rate);
   const cpu = process.cpuUsage();
   const t = performance.now();
   const sealed = await chain.seal();
@@ -82,5 +41,4 @@ console.log(
   }),
 );
 await chain.close();
-await database.close();
-rmSync(dir, { recursive: true, force: true });
+await close();

@@ -10,17 +10,11 @@
  *
  * Usage: taskset -c 0 node bench/tools/micro-siem.ts [--rate=800] [--passes=20] [--warm=5] [--username] [--read-back]
  */
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createDatabase } from '../../packages/server/src/db/create-db.ts';
-import { migrateToLatest } from '../../packages/server/src/db/migrate.ts';
-import { writeBatch } from '../../packages/server/src/db/prepared-query.ts';
-import { createAuditChainService, createAuditService, createCheckpointSigner } from '../../packages/server/src/modules/audit/audit.module.ts';
 import { createSiemRepository, createSiemService, createSiemSinks } from '../../packages/server/src/modules/siem/siem.module.ts';
-import { createTestClock } from '../../packages/server/src/platform/clock.ts';
 import { cryptoRandom } from '../../packages/server/src/platform/random.ts';
-import { createUserAgentParser } from '../../packages/server/src/platform/user-agent.ts';
+import { openAuditBench } from './audit-bench.ts';
 
 const arg = (name: string, fallback: number) => Number(new RegExp(`--${name}=(\\d+)`).exec(process.argv.join(' '))?.[1] ?? fallback);
 const rate = arg('rate', 800);
@@ -28,27 +22,8 @@ const passes = arg('passes', 20);
 const warm = arg('warm', 5);
 const withUsername = process.argv.includes('--username');
 const readBack = process.argv.includes('--read-back');
-const USERS = 50;
-
-const dir = mkdtempSync('/tmp/latchkey-micro-siem-');
+const { dir, db, clock, chain, signIns, close } = await openAuditBench('siem', readBack ? { recentSealed: 0 } : {});
 const file = join(dir, 'siem.ndjson');
-const database = createDatabase(`sqlite:${join(dir, 'siem.db')}`);
-const { db } = database;
-await migrateToLatest(db);
-const clock = createTestClock(Date.now());
-const audit = createAuditService({ clock, random: cryptoRandom, parseUserAgent: createUserAgentParser() });
-const chain = createAuditChainService({
-  db,
-  dialect: 'sqlite',
-  clock,
-  signer: createCheckpointSigner(new Uint8Array(32).fill(7)),
-  sealIntervalMs: 1000,
-  checkpointIntervalSeconds: 600,
-  checkpointEveryEvents: 10_000,
-  retentionDays: 400,
-  ...(readBack ? { recentSealed: 0 } : {}),
-});
-const users = Array.from({ length: USERS }, () => randomUUID());
 
 let exported = 0;
 let waiting: { until: number; done: () => void } | undefined;
@@ -78,24 +53,10 @@ const siem = createSiemService({
   log: { warn: (o, m) => console.error(m, o), info: () => {} },
 });
 
-/** One simulated second of sign-ins: `rate` commits of the two audit rows a sign-in writes. */
-async function signIns() {
-  for (let i = 0; i < rate; i++) {
-    clock.advance(1000 / rate);
-    const user = users[i % USERS] as string;
-    const context = { requestId: randomUUID(), ip: '127.0.0.1', userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36' };
-    const sessionId = randomUUID();
-    await writeBatch(db, [
-      { statement: audit.statement(context, { type: 'passkey.authenticated', outcome: 'success', subjectUserId: user, credentialId: `cred-${user}`, sessionId, data: { userVerified: true, backedUp: false, signCount: i } }) },
-      { statement: audit.statement(context, { type: 'session.created', outcome: 'success', subjectUserId: user, sessionId, credentialId: `cred-${user}`, data: { method: 'passkey', scope: 'full' } }) },
-    ]);
-  }
-}
-
 siem.start();
 const samples: { usPerEvent: number; ms: number }[] = [];
 for (let pass = 0; pass < warm + passes; pass++) {
-  await signIns();
+  await signIns(rate);
   const target = exported + rate * 2;
   const exportedAll = new Promise<void>((done) => {
     waiting = { until: target, done };
@@ -124,5 +85,4 @@ console.log(
   }),
 );
 await chain.close();
-await database.close();
-rmSync(dir, { recursive: true, force: true });
+await close();

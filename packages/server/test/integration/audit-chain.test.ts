@@ -383,6 +383,51 @@ for (const dialect of postgres) {
       }
     });
 
+    // PostgreSQL only: its sealer pass and the requests' inserts use separate connections, so a
+    // pass can be held open while events commit (SQLite's one connection would wait for it).
+    if (dialect === 'postgres') {
+      test('seal() called while a pass is under way also seals what committed after that pass read its rows', async () => {
+        // No timer pass in between: only the two calls below seal.
+        const server = await startTestServer(dialect, { config: { audit: { sealIntervalMs: 60_000 } } });
+        const holder = createDatabase(server.config.database.url);
+        try {
+          const { db } = server.database;
+          await traffic(server, 1, 'before');
+          let release: () => void = () => {};
+          const released = new Promise<void>((resolve) => (release = resolve));
+          // Another session holds the chain table: the pass reads its rows, then waits to append.
+          let locked: () => void = () => {};
+          const isLocked = new Promise<void>((resolve) => (locked = resolve));
+          const holding = holder.db.transaction().execute(async (trx) => {
+            await sql`LOCK TABLE audit_chain IN EXCLUSIVE MODE`.execute(trx);
+            locked();
+            await released;
+          });
+          await isLocked;
+          const first = server.app.auditChain.seal();
+          const deadline = Date.now() + 10_000;
+          const waiting = async () => {
+            const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'insert into "audit_chain"%'`.execute(db);
+            return (rows[0]?.n ?? 0) > 0;
+          };
+          while (!(await waiting())) {
+            assert.ok(Date.now() < deadline, 'the pass reached its append');
+            await new Promise((r) => setTimeout(r, 20));
+          }
+          await traffic(server, 1, 'during');
+          const second = server.app.auditChain.seal();
+          release();
+          await holding;
+          await first;
+          await second;
+          await assertGapFreeChainOfEveryEvent(db);
+        } finally {
+          await holder.close();
+          await server.close();
+        }
+      });
+    }
+
     test('two servers sealing one PostgreSQL database at once make one gap-free chain with every event exactly once', async () => {
       const testDb = await createTestDatabase(dialect);
       const nodes: Awaited<ReturnType<typeof startNode>>[] = [];

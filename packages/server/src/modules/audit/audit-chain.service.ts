@@ -86,6 +86,8 @@ export function createAuditChainService(deps: AuditChainDeps): AuditChainService
   const repository = createAuditChainRepository(deps.dialect);
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
+  /** The pass that starts when `running` ends, for callers that came during it. */
+  let queued: Promise<number> | undefined;
   let lastLateScan = Number.NEGATIVE_INFINITY;
 
   function signed(kind: Checkpoint['kind'], seq: number, hash: string, createdAt: number): Checkpoint {
@@ -160,10 +162,21 @@ export function createAuditChainService(deps: AuditChainDeps): AuditChainService
     }
   }
 
-  /** Passes never overlap within a node. */
+  /**
+   * Passes never overlap within a node. A call during a pass waits for one more pass after it:
+   * the running one may have read its rows before the caller's events committed (the timer's
+   * pass racing a caller that has just recorded something). Callers meanwhile share that pass.
+   */
   function seal(): Promise<number> {
-    if (!running) running = sealAll().finally(() => (running = undefined));
-    return running;
+    if (!running) {
+      running = sealAll().finally(() => (running = undefined));
+      return running;
+    }
+    queued ??= running.catch(() => 0).then(() => {
+      queued = undefined;
+      return seal();
+    });
+    return queued;
   }
 
   /**
@@ -247,7 +260,6 @@ export function createAuditChainService(deps: AuditChainDeps): AuditChainService
     async close() {
       if (timer) clearInterval(timer);
       timer = undefined;
-      await running?.catch(() => 0);
       await seal().catch(() => 0);
     },
   };

@@ -274,6 +274,35 @@ for (const dialect of dialects) {
     });
   });
 
+  describe(`audit chain readers and deleted events (${dialect})`, () => {
+    test('a run of chain rows whose events were deleted by hand does not stop the readers (webhooks, SIEM, analytics) there', async () => {
+      const server = await startTestServer(dialect);
+      let reader: TestServer | undefined;
+      try {
+        await traffic(server, 3, 'gap');
+        await server.app.auditChain.seal();
+        const { db } = server.database;
+        const chain = await chainRows(db);
+        assert.ok(chain.length >= 12, `${chain.length} events`);
+        const gone = chain.slice(0, 8).map((r) => r.event_id);
+        await asAttacker(server, (attacker) => attacker.deleteFrom('audit_events').where('id', 'in', gone).execute().then(() => {}));
+        // Another node: none of these events in its memory, so it reads the chain from the database.
+        reader = await startTestServer(dialect, { config: { database: { url: server.config.database.url } } });
+        // Two whole batches of 4 without their events, then the events after them.
+        assert.deepEqual((await reader.app.auditChain.readSealedAfter(0, 4)).map((s) => Number(s.seq)), [9, 10, 11, 12]);
+        const rest = await reader.app.auditChain.readSealedAfter(0, 1000);
+        assert.deepEqual(rest.map((s) => Number(s.seq)), Array.from({ length: chain.length - 8 }, (_, i) => i + 9));
+        // The gap is still evidence: the verifier names it.
+        const run = await verifyCli(server.config.database.url);
+        assert.equal(run.code, 1, run.stdout + run.stderr);
+        assert.match(run.stdout, /^TAMPERED: first bad row seq 1 .*deleted/);
+      } finally {
+        await reader?.close();
+        await server.close();
+      }
+    });
+  });
+
   describe(`audit chain retention (${dialect})`, () => {
     test('the retention sweep deletes old sealed events with their chain rows under a signed anchor, and the chain still verifies', async () => {
       const server = await startTestServer(dialect, { config: { audit: { retentionDays: 30 } } });
@@ -383,50 +412,48 @@ for (const dialect of postgres) {
       }
     });
 
-    // PostgreSQL only: its sealer pass and the requests' inserts use separate connections, so a
-    // pass can be held open while events commit (SQLite's one connection would wait for it).
-    if (dialect === 'postgres') {
-      test('seal() called while a pass is under way also seals what committed after that pass read its rows', async () => {
-        // No timer pass in between: only the two calls below seal.
-        const server = await startTestServer(dialect, { config: { audit: { sealIntervalMs: 60_000 } } });
-        const holder = createDatabase(server.config.database.url);
-        try {
-          const { db } = server.database;
-          await traffic(server, 1, 'before');
-          let release: () => void = () => {};
-          const released = new Promise<void>((resolve) => (release = resolve));
-          // Another session holds the chain table: the pass reads its rows, then waits to append.
-          let locked: () => void = () => {};
-          const isLocked = new Promise<void>((resolve) => (locked = resolve));
-          const holding = holder.db.transaction().execute(async (trx) => {
-            await sql`LOCK TABLE audit_chain IN EXCLUSIVE MODE`.execute(trx);
-            locked();
-            await released;
-          });
-          await isLocked;
-          const first = server.app.auditChain.seal();
-          const deadline = Date.now() + 10_000;
-          const waiting = async () => {
-            const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'insert into "audit_chain"%'`.execute(db);
-            return (rows[0]?.n ?? 0) > 0;
-          };
-          while (!(await waiting())) {
-            assert.ok(Date.now() < deadline, 'the pass reached its append');
-            await new Promise((r) => setTimeout(r, 20));
-          }
-          await traffic(server, 1, 'during');
-          const second = server.app.auditChain.seal();
-          release();
-          await holding;
-          await first;
-          await second;
-          await assertGapFreeChainOfEveryEvent(db);
-        } finally {
-          await holder.close();
-          await server.close();
+    // PostgreSQL's sealer pass and the requests' inserts use separate connections, so a pass can
+    // be held open while events commit (SQLite's one connection would wait for it).
+    test('seal() called while a pass is under way also seals what committed after that pass read its rows', async () => {
+      // No timer pass in between: only the two calls below seal.
+      const server = await startTestServer(dialect, { config: { audit: { sealIntervalMs: 60_000 } } });
+      const holder = createDatabase(server.config.database.url);
+      try {
+        const { db } = server.database;
+        await traffic(server, 1, 'before');
+        let release: () => void = () => {};
+        const released = new Promise<void>((resolve) => (release = resolve));
+        // Another session holds the chain table: the pass reads its rows, then waits to append.
+        let locked: () => void = () => {};
+        const isLocked = new Promise<void>((resolve) => (locked = resolve));
+        const holding = holder.db.transaction().execute(async (trx) => {
+          await sql`LOCK TABLE audit_chain IN EXCLUSIVE MODE`.execute(trx);
+          locked();
+          await released;
+        });
+        await isLocked;
+        const first = server.app.auditChain.seal();
+        const deadline = Date.now() + 10_000;
+        const waiting = async () => {
+          const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'insert into "audit_chain"%'`.execute(db);
+          return (rows[0]?.n ?? 0) > 0;
+        };
+        while (!(await waiting())) {
+          assert.ok(Date.now() < deadline, 'the pass reached its append');
+          await new Promise((r) => setTimeout(r, 20));
         }
-      });
-    }
+        await traffic(server, 1, 'during');
+        const second = server.app.auditChain.seal();
+        release();
+        await holding;
+        await first;
+        await second;
+        await assertGapFreeChainOfEveryEvent(db);
+      } finally {
+        await holder.close();
+        await server.close();
+      }
+    });
 
     test('two servers sealing one PostgreSQL database at once make one gap-free chain with every event exactly once', async () => {
       const testDb = await createTestDatabase(dialect);

@@ -53,7 +53,8 @@ export interface AuditChainService {
    * Sealed events after `seq`, in chain order (at most `limit`): the ordered stream webhooks, the
    * SIEM export and the analytics consume. Keep the last `seq` you handled and pass it next time.
    * What this node sealed lately comes from memory (possibly fewer than are sealed by then: the
-   * next call reads on from the database); the events are shared, read-only.
+   * next call reads on from the database); the events are shared, read-only. Chain rows whose
+   * events were deleted by hand are passed over: their seqs are missing from the answer.
    */
   readSealedAfter(seq: number, limit: number): Promise<SealedEvent[]>;
   /** The last seq sealed (0 when the chain is empty): how far a consumer has to go. */
@@ -242,10 +243,19 @@ export function createAuditChainService(deps: AuditChainDeps): AuditChainService
     async readSealedAfter(seq, limit) {
       const kept = recent.after(seq, limit);
       if (kept) return kept;
-      const rows = await repository.chainAfter(db, seq, limit);
-      return rows.flatMap(({ row, event }) =>
-        event ? [{ seq: row.seq, hash: row.hash, prevHash: row.prev_hash, sealedAt: row.sealed_at, event: toAuditRecord(event), reason: event.reason }] : [],
-      );
+      // Chain rows whose events were deleted by hand (`latchkey audit verify` names them) are
+      // passed over, a chunk at a time: a run of `limit` of them must not read as "nothing new",
+      // or every consumer would stop at it for good.
+      let after = seq;
+      for (;;) {
+        const rows = await repository.chainAfter(db, after, limit);
+        const sealed = rows.flatMap(({ row, event }) =>
+          event ? [{ seq: row.seq, hash: row.hash, prevHash: row.prev_hash, sealedAt: row.sealed_at, event: toAuditRecord(event), reason: event.reason }] : [],
+        );
+        const last = rows.at(-1);
+        if (sealed.length > 0 || rows.length < limit || !last) return sealed;
+        after = last.row.seq;
+      }
     },
     async newestSeq() {
       return (await repository.bounds(db))?.max ?? 0;

@@ -172,7 +172,8 @@ export function createSiemService(deps: SiemDeps): SiemService {
       if (!holding) return false;
       const events = await chain.readSealedAfter(readPos, deps.batchSize);
       if (events.length === 0) return false;
-      // Seqs have no gaps: a jump means events deleted by retention before they were exported.
+      // Seqs have no gaps: a jump means events deleted before they were exported, by retention
+      // (the reader was behind by more than the retention age) or by hand (the verifier names those).
       let expected = readPos + 1;
       let expired = 0;
       for (const e of events) {
@@ -181,7 +182,7 @@ export function createSiemService(deps: SiemDeps): SiemService {
       }
       if (expired > 0) {
         deps.observer?.dropped(sink.name, 'expired', expired);
-        deps.log.warn({ sink: sink.name, after: readPos, count: expired }, 'SIEM export: audit events deleted by retention before they were exported');
+        deps.log.warn({ sink: sink.name, after: readPos, count: expired }, 'SIEM export: audit events deleted before they were exported (by retention, or by hand: run `latchkey audit verify`)');
       }
       const lines = await linesOf(sink, events);
       try {

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
 import type { Clock } from '../../platform/clock.ts';
+import { serialPasses } from '../../platform/passes.ts';
 import { activityOf, dimensionsOf, factsOf, passkeyHolderOf, type AnalyticsEvent, type Fact } from './analytics.facts.ts';
 import type { AnalyticsRepository, RollupDelta, UserDay } from './analytics.repository.ts';
 
@@ -38,7 +39,6 @@ export interface RollupWorker {
  */
 export function createRollupWorker(deps: RollupWorkerDeps): RollupWorker {
   const { db, repository } = deps;
-  let running: Promise<number> | undefined;
 
   async function foldBatch(): Promise<number | null> {
     const from = await repository.watermark(db);
@@ -133,18 +133,16 @@ export function createRollupWorker(deps: RollupWorkerDeps): RollupWorker {
     }
   }
 
+  const passes = serialPasses(runAll);
   return {
-    run() {
-      if (!running) running = runAll().finally(() => (running = undefined));
-      return running;
-    },
+    // A call during a pass gets the next one: the running pass may have read the chain before
+    // the events the caller just sealed.
+    run: passes.run,
     async sweep() {
       const now = deps.clock.now();
       await repository.sweep(db, now - (deps.lateReportDays + 2) * DAY_MS, deps.lateReportDays + 2);
     },
-    async close() {
-      await running?.catch(() => 0);
-    },
+    close: passes.idle,
   };
 }
 

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
 import type { Dialect } from '../../db/create-db.ts';
 import type { Clock } from '../../platform/clock.ts';
+import { serialPasses } from '../../platform/passes.ts';
 import { CANONICAL_VERSION, GENESIS_HASH, chainHash } from './audit-chain.encoding.ts';
 import { checkpointMessage, type AuditPublicJwk, type CheckpointSigner } from './audit-chain.keys.ts';
 import { createRecentSealed } from './audit-chain.recent.ts';
@@ -86,9 +87,6 @@ export function createAuditChainService(deps: AuditChainDeps): AuditChainService
   const { db, clock, signer } = deps;
   const repository = createAuditChainRepository(deps.dialect);
   let timer: NodeJS.Timeout | undefined;
-  let running: Promise<number> | undefined;
-  /** The pass that starts when `running` ends, for callers that came during it. */
-  let queued: Promise<number> | undefined;
   let lastLateScan = Number.NEGATIVE_INFINITY;
 
   function signed(kind: Checkpoint['kind'], seq: number, hash: string, createdAt: number): Checkpoint {
@@ -164,21 +162,10 @@ export function createAuditChainService(deps: AuditChainDeps): AuditChainService
   }
 
   /**
-   * Passes never overlap within a node. A call during a pass waits for one more pass after it:
-   * the running one may have read its rows before the caller's events committed (the timer's
-   * pass racing a caller that has just recorded something). Callers meanwhile share that pass.
+   * Passes never overlap within a node; a call during a pass gets the next one (the timer's pass
+   * may have read its rows before the caller's events committed).
    */
-  function seal(): Promise<number> {
-    if (!running) {
-      running = sealAll().finally(() => (running = undefined));
-      return running;
-    }
-    queued ??= running.catch(() => 0).then(() => {
-      queued = undefined;
-      return seal();
-    });
-    return queued;
-  }
+  const seal = serialPasses(sealAll).run;
 
   /**
    * The retention cut: the last seq of the longest verified chain prefix after the anchor whose

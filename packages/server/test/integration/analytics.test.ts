@@ -38,7 +38,6 @@ for (const dialect of dialects) {
     const fold = async () => {
       await server.app.auditChain.seal();
       await server.app.analyticsRollup.run();
-      await server.app.analyticsRollup.run();
     };
     const get = (path: string, key = reader) => server.client().get(`/api/admin/v1${path}`, { headers: { authorization: `Bearer ${key}` } });
     /** The export as text (the test client would try to parse NDJSON as one JSON document). */

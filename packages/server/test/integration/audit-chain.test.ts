@@ -290,6 +290,8 @@ for (const dialect of dialects) {
         reader = await startTestServer(dialect, { config: { database: { url: server.config.database.url } } });
         // Two whole batches of 4 without their events, then the events after them.
         assert.deepEqual((await reader.app.auditChain.readSealedAfter(0, 4)).map((s) => Number(s.seq)), [9, 10, 11, 12]);
+        // The backlog gauges ask for one event: the oldest one still there.
+        assert.deepEqual((await reader.app.auditChain.readSealedAfter(0, 1)).map((s) => Number(s.seq)), [9]);
         const rest = await reader.app.auditChain.readSealedAfter(0, 1000);
         assert.deepEqual(rest.map((s) => Number(s.seq)), Array.from({ length: chain.length - 8 }, (_, i) => i + 9));
         // The gap is still evidence: the verifier names it.

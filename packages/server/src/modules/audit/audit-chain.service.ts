@@ -31,6 +31,8 @@ const ANCHOR_EVERY_MS = 3_600_000;
 /** Sealed events kept in memory for the readers (a few passes' worth at a high sign-in rate). */
 const RECENT_SEALED_EVENTS = 4096;
 const DAY_MS = 86_400_000;
+/** Chain rows read at a time while passing over rows whose events are gone (readSealedAfter). */
+const SKIP_CHUNK = 1000;
 
 export interface SealedEvent {
   seq: number;
@@ -231,17 +233,20 @@ export function createAuditChainService(deps: AuditChainDeps): AuditChainService
       const kept = recent.after(seq, limit);
       if (kept) return kept;
       // Chain rows whose events were deleted by hand (`latchkey audit verify` names them) are
-      // passed over, a chunk at a time: a run of `limit` of them must not read as "nothing new",
-      // or every consumer would stop at it for good.
+      // passed over: a run of `limit` of them must not read as "nothing new", or every consumer
+      // would stop there for good. Past the first chunk, in chunks of at least SKIP_CHUNK (the
+      // backlog gauges ask for one event).
       let after = seq;
+      let chunk = limit;
       for (;;) {
-        const rows = await repository.chainAfter(db, after, limit);
+        const rows = await repository.chainAfter(db, after, chunk);
         const sealed = rows.flatMap(({ row, event }) =>
           event ? [{ seq: row.seq, hash: row.hash, prevHash: row.prev_hash, sealedAt: row.sealed_at, event: toAuditRecord(event), reason: event.reason }] : [],
         );
         const last = rows.at(-1);
-        if (sealed.length > 0 || rows.length < limit || !last) return sealed;
+        if (sealed.length > 0 || rows.length < chunk || !last) return sealed.slice(0, limit);
         after = last.row.seq;
+        chunk = Math.max(limit, SKIP_CHUNK);
       }
     },
     async newestSeq() {

@@ -420,10 +420,10 @@ for (const dialect of postgres) {
       // No timer pass in between: only the two calls below seal.
       const server = await startTestServer(dialect, { config: { audit: { sealIntervalMs: 60_000 } } });
       const holder = createDatabase(server.config.database.url);
+      let release: () => void = () => {};
       try {
         const { db } = server.database;
         await traffic(server, 1, 'before');
-        let release: () => void = () => {};
         const released = new Promise<void>((resolve) => (release = resolve));
         // Another session holds the chain table: the pass reads its rows, then waits to append.
         let locked: () => void = () => {};
@@ -452,6 +452,7 @@ for (const dialect of postgres) {
         await second;
         await assertGapFreeChainOfEveryEvent(db);
       } finally {
+        release(); // a failed wait above must not leave the lock (and holder.close) hanging
         await holder.close();
         await server.close();
       }

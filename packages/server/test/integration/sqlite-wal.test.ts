@@ -45,10 +45,15 @@ if (dialects.includes('sqlite')) {
         accounts.push(authenticator);
       }
       let largest = 0;
+      let cuts = 0;
       let running = true;
       const sampler = (async () => {
+        let previous = walSize();
         while (running) {
-          largest = Math.max(largest, walSize());
+          const size = walSize();
+          largest = Math.max(largest, size);
+          if (size < previous) cuts++;
+          previous = size;
           await sleep(5);
         }
       })();
@@ -65,13 +70,17 @@ if (dialects.includes('sqlite')) {
       );
       running = false;
       await sampler;
-      // About 50 KB of WAL per sign-in: the burst wrote many times the limit.
-      t.diagnostic(`${signIns} sign-ins; largest WAL ${(largest / MB).toFixed(2)} MB (limit 1 MB)`);
+      // About 34 KB of WAL per sign-in (the file reaches 19.9 MB for 607 of them without the bound): the
+      // burst wrote many times the limit.
+      t.diagnostic(`${signIns} sign-ins; largest WAL ${(largest / MB).toFixed(2)} MB (limit 1 MB); cut back ${cuts} times`);
       assert.ok(signIns * 40_000 > 3 * MB, `the burst wrote well past the limit (${signIns} sign-ins)`);
-      // The worker looks every 50 ms, so the file passes the limit by what is written meanwhile (more
-      // on a busy machine, where the worker's timer runs late, and while the audit sealer's transaction
-      // is open the serving connection defers its part); without the bound it held every frame (14.7 MB).
-      assert.ok(largest <= 6 * MB, `the WAL stayed near its 1 MB limit during the burst (largest ${largest} bytes)`);
+      // The bound is the log being started over: without it the file held every frame (19.9 MB) and
+      // never shrank during the burst; with it, it is cut back to the limit again and again (16-26
+      // times in 4 s here). How far it passes the limit between two cuts is what commits write while
+      // the worker's checkpoint runs: ~2.3 MB on a quiet disk, 5.8 MB under an fsync-heavy neighbour
+      // (dd oflag=dsync), 9.3 MB seen once in CI. That overshoot is the disk's, so it is not asserted.
+      assert.ok(cuts >= 3, `the WAL was cut back to its limit during the burst (${cuts} times, largest ${largest} bytes)`);
+      assert.ok(largest < signIns * 20_000, `the WAL never held the whole burst (largest ${largest} bytes)`);
       // Idle: the WAL is checkpointed and cut to nothing. The background workers still write now and
       // then (the audit sealer seals the burst, the analytics rollup folds it every 5 s), and each
       // write is cut again once the database is quiet: an empty WAL seen within a few seconds is the proof.

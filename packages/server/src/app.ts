@@ -83,10 +83,10 @@ import {
   createWebhookDispatcher,
   createWebhookHttpClient,
   createWebhooksService,
-  createSigninFailedSummaries,
+  createSigninSummaries,
   parseAllowlist,
   webhooksRepository,
-  type SigninFailedSummaries,
+  type SigninSummaries,
   type WebhookDispatcher,
 } from './modules/webhooks/webhooks.module.ts';
 import { webhookRoutes } from './modules/webhooks/webhooks.routes.ts';
@@ -124,7 +124,7 @@ declare module 'fastify' {
     /** The webhook dispatcher (one pass now); for tests and tools. */
     webhookDispatcher: WebhookDispatcher;
     /** The signin.failed.summary job (write the due summaries now); for tests and tools. */
-    signinFailedSummaries: SigninFailedSummaries;
+    signinSummaries: SigninSummaries;
     /** The SIEM export (its lag); undefined when no sink is configured. */
     siem: SiemService | undefined;
   }
@@ -479,7 +479,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   });
   metrics?.observeWebhookBacklog(() => webhookDispatcher.backlog());
   // signin.failed.summary: every node, once a minute's failures have settled (README, "Webhooks").
-  const signinFailedSummaries = createSigninFailedSummaries({
+  const signinSummaries = createSigninSummaries({
     db,
     clock,
     random,
@@ -670,7 +670,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   app.decorate('auditChain', auditChain);
   app.decorate('analyticsRollup', analyticsRollup);
   app.decorate('webhookDispatcher', webhookDispatcher);
-  app.decorate('signinFailedSummaries', signinFailedSummaries);
+  app.decorate('signinSummaries', signinSummaries);
   const logWebhookError = (what: string) => {
     let logged = 0;
     return (err: unknown) => {
@@ -680,7 +680,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     };
   };
   webhookDispatcher.start(logWebhookError('webhook dispatch failed'));
-  signinFailedSummaries.start(logWebhookError('signin.failed summaries failed'));
+  signinSummaries.start(logWebhookError('sign-in summaries failed'));
   // Seals off the request path: sign-ins only insert their audit rows (modules/audit/audit-chain.service.ts).
   let sealFailureLogged = 0;
   auditChain.start((err) => {
@@ -732,7 +732,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     clearInterval(rollups);
     signingKeys.stop();
     rollout.stop();
-    await signinFailedSummaries.close();
+    await signinSummaries.close();
     // Attempts in flight finish and record their outcome (each bounded by the webhook timeout).
     await webhookDispatcher.close();
     await webhookHttp.close();

@@ -22,6 +22,7 @@ import * as webhooks from './migrations/2026_12_04_webhooks.ts';
 import * as webhookSigninFailed from './migrations/2026_12_05_webhook_signin_failed.ts';
 import * as webhooksFromChain from './migrations/2026_12_05_webhooks_from_chain.ts';
 import * as webhookDeliveryIndexes from './migrations/2026_12_06_webhook_delivery_indexes.ts';
+import * as webhookSigninSucceeded from './migrations/2026_12_07_webhook_signin_succeeded.ts';
 
 /** Explicit import map: the order is the file names' order, and nothing is found by scanning folders. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -47,6 +48,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_05_webhook_signin_failed': webhookSigninFailed,
   '2026_12_05_webhooks_from_chain': webhooksFromChain,
   '2026_12_06_webhook_delivery_indexes': webhookDeliveryIndexes,
+  '2026_12_07_webhook_signin_succeeded': webhookSigninSucceeded,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -96,6 +96,7 @@ const EXPECTED: [code: string, status: number][] = [
   ['webhook_url_refused', 400],
   ['webhook_event_types_invalid', 400],
   ['webhook_signin_failed_invalid', 400],
+  ['webhook_signin_succeeded_invalid', 400],
   ['webhook_endpoint_not_found', 404],
   ['webhook_delivery_not_found', 404],
   ['webhook_endpoint_disabled', 409],

@@ -12,7 +12,7 @@
 export { createAuditService, sanitizeForLog, type AuditService, type AuditEvent, type AuditEntry } from './audit.service.ts';
 export type { AuditEventsTable as AuditRow } from './audit.tables.ts';
 export { AuditEventTypes, type AuditEventType } from './audit.events.ts';
-export { searchAuditEvents, listAuditEventsBetween, countAuditEventsByMinute, type AuditRecord, type AuditFilter, type AuditMinuteCount } from './audit.query.ts';
+export { searchAuditEvents, listAuditEventsBetween, countAuditEventsByMinute, countAuditEventsByMinuteAndData, type AuditRecord, type AuditFilter, type AuditMinuteCount, type AuditMinuteShapeCount } from './audit.query.ts';
 export { createAuditChainService, type AuditChainService, type SealedEvent } from './audit-chain.service.ts';
 export { createCheckpointSigner, type AuditPublicJwk } from './audit-chain.keys.ts';
 export { verifyAuditChain, verifyRecentAuditChain, type VerifyResult } from './audit-chain.verify.ts';

@@ -137,3 +137,46 @@ export async function countAuditEventsByMinute(db: Kysely<Database>, range: { ty
     .execute();
   return rows.map((r) => ({ minute: Number(r.minute) * 60_000, type: r.type, errorCode: r.error_code, count: Number(r.n) }));
 }
+
+/** How many events of one type with the same `data` (and a credential named or not) were created in one minute. */
+export interface AuditMinuteShapeCount {
+  minute: number;
+  type: string;
+  /** The rows' `data`, parsed (null when absent or not JSON). */
+  data: Record<string, unknown> | null;
+  hasCredential: boolean;
+  count: number;
+}
+
+/**
+ * As `countAuditEventsByMinute`, grouped by the rows' `data` and whether they name a credential
+ * instead of the error code: for events whose detail is in `data` (a sign-in's method). Meant for
+ * types whose `data` takes a handful of shapes (`session.created`: `{"method":"passkey",
+ * "userVerified":true}` and a few more), so the groups stay few; no JSON function of either
+ * dialect is needed, and a row whose `data` is not JSON counts as null rather than failing the query.
+ * The webhooks' `signin.succeeded.summary` reads its counts here.
+ */
+export async function countAuditEventsByMinuteAndData(db: Kysely<Database>, range: { types: readonly string[]; from: number; to: number }): Promise<AuditMinuteShapeCount[]> {
+  if (range.types.length === 0 || range.to <= range.from) return [];
+  const minute = sql<number | string>`(created_at / 60000)`;
+  const hasCredential = sql<number | boolean>`(credential_id is not null)`;
+  const rows = await db
+    .selectFrom('audit_events')
+    .select(['type', 'data', minute.as('minute'), hasCredential.as('has_credential'), (eb) => eb.fn.countAll<number | string>().as('n')])
+    .where('type', 'in', [...range.types])
+    .where('created_at', '>=', range.from)
+    .where('created_at', '<', range.to)
+    .groupBy(['type', 'data', minute, hasCredential])
+    .execute();
+  return rows.map((r) => ({ minute: Number(r.minute) * 60_000, type: r.type, data: parseData(r.data), hasCredential: r.has_credential === true || Number(r.has_credential) === 1, count: Number(r.n) }));
+}
+
+function parseData(json: string | null): Record<string, unknown> | null {
+  if (!json) return null;
+  try {
+    const value: unknown = JSON.parse(json);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}

@@ -35,8 +35,8 @@ test('every mapped audit type exists, and every webhook type but the test event 
     const mapped = webhookTypeOf(type);
     if (mapped) assert.ok(catalogue.includes(mapped), type);
   }
-  // The test event is sent by hand, the summary by the summary job (webhooks.summaries.ts).
-  for (const type of catalogue.filter((t) => t !== 'webhook.test' && t !== 'signin.failed.summary')) {
+  // The test event is sent by hand, the summaries by the summary job (webhooks.summaries.ts).
+  for (const type of catalogue.filter((t) => t !== 'webhook.test' && !t.endsWith('.summary'))) {
     assert.ok(AuditEventTypes.some((a) => webhookTypeOf(a) === type), `${type} has an audit source`);
   }
   assert.equal(webhookTypeOf('management.read'), undefined, 'reads never leave');
@@ -52,6 +52,10 @@ test('payloads are minimal: ids, types, times, outcome; never an address, a user
     data: { eventId: '0190a0b0-0000-7000-8000-000000000001', userId: 'u1', actor: { kind: 'user', id: 'u1' }, passkeyId: 'cred-1', sessionId: 's1', method: 'password' },
   });
   for (const leak of ['203.0.113.7', 'canary-agent', 'operator text', 'ada@example.com', 'Safari']) assert.ok(!body.includes(leak), leak);
+  // The method of a success: data.method, else recovery for a recovery session, else passkey when a credential is named.
+  assert.equal(JSON.parse(payloadOf(row({ data: JSON.stringify({ scope: 'recovery' }), credential_id: null }), 'signin.succeeded')).data.method, 'recovery');
+  assert.equal(JSON.parse(payloadOf(row({ data: null }), 'signin.succeeded')).data.method, 'passkey');
+  assert.equal(JSON.parse(payloadOf(row({ data: null, credential_id: null }), 'signin.succeeded')).data.method, 'unknown');
   const failed = JSON.parse(payloadOf(row({ type: 'password.failed', outcome: 'failure', error_code: 'password_invalid', session_id: null }), 'signin.failed'));
   assert.equal(failed.data.method, 'password');
   assert.equal(failed.data.errorCode, 'password_invalid');
@@ -71,5 +75,8 @@ test('filters: exact types, prefix.* and *, validated against the catalogue', ()
   assert.ok(!filterMatches(['*'], 'webhook.test'), 'the test event goes only where it is sent');
   assert.ok(!filterMatches(['*'], 'signin.failed.summary') && !filterMatches(['signin.*'], 'signin.failed.summary'), 'a summary goes where signinFailed asks for it');
   const summary = parseEventFilter(['signin.failed.summary']);
-  assert.ok(!summary.ok && summary.problem.includes('"mode": "summary"'), 'the summary is not subscribed to by name: the problem says how to get it');
+  assert.ok(!summary.ok && summary.problem.includes('signinFailed {"mode": "summary"}'), 'the summary is not subscribed to by name: the problem says how to get it');
+  assert.ok(!filterMatches(['*'], 'signin.succeeded.summary') && !filterMatches(['signin.*'], 'signin.succeeded.summary'), 'a summary goes where signinSucceeded asks for it');
+  const successes = parseEventFilter(['signin.succeeded.summary']);
+  assert.ok(!successes.ok && successes.problem.includes('signinSucceeded {"mode": "summary"}'));
 });

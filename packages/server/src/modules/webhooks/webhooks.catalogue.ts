@@ -16,7 +16,8 @@ export const WEBHOOK_EVENT_TYPES = {
   'passkey.renamed': 'A passkey got a new name (the name is not sent)',
   'passkey.deleted': 'A passkey was deleted',
   'passkey.clone_suspected': 'A sign-in was refused because the signature counter did not grow (SEC-10)',
-  'signin.succeeded': 'A session was opened: `method` is passkey, email_code, password or recovery',
+  'signin.succeeded': 'A session was opened (`method`: passkey, email_code, password or recovery): each one, a sample or a summary, as the endpoint chooses (signinSucceeded)',
+  'signin.succeeded.summary': 'Instead of signin.succeeded, for an endpoint with signinSucceeded {"mode": "summary"}: the counts of one minute by method',
   'signin.failed': 'A sign-in attempt failed, with its error code: each one, a sample or a summary, as the endpoint chooses (signinFailed)',
   'signin.failed.summary': 'Instead of signin.failed, for an endpoint with signinFailed {"mode": "summary"}: the counts of one minute by method and error code',
   'session.revoked': 'A session was ended (sign-out, revocation, another sign-in replaced it)',
@@ -38,9 +39,10 @@ export const ALL_WEBHOOK_EVENT_TYPES = Object.keys(WEBHOOK_EVENT_TYPES) as Webho
 
 /**
  * Types no pattern (`*`, `prefix.*`) matches: the test event goes only where it is sent, and a
- * summary only where the endpoint's `signinFailed` mode asks for it (webhooks.signin-failed.ts).
+ * summary only where the endpoint's `signinFailed` or `signinSucceeded` mode asks for it
+ * (webhooks.signin-delivery.ts).
  */
-const NOT_BY_PATTERN: ReadonlySet<string> = new Set<WebhookEventType>(['webhook.test', 'signin.failed.summary']);
+const NOT_BY_PATTERN: ReadonlySet<string> = new Set<WebhookEventType>(['webhook.test', 'signin.failed.summary', 'signin.succeeded.summary']);
 
 /** Audit type → webhook type (and the sign-in method a few of them imply). */
 const FROM_AUDIT: Readonly<Record<string, { type: WebhookEventType; method?: string }>> = {
@@ -83,7 +85,18 @@ export function failureMethodOf(auditType: string): string {
   return (Object.hasOwn(FROM_AUDIT, auditType) ? FROM_AUDIT[auditType]?.method : undefined) ?? 'unknown';
 }
 
-/** Audit types that become `type` (the sign-in failure summaries count these in the audit log). */
+/**
+ * The sign-in method of a `session.created` audit row: `data.method` when it names one, `recovery`
+ * for a recovery session, `passkey` when a credential is named. The `signin.succeeded` payload and
+ * its per-minute summary both ask here, so they never disagree.
+ */
+export function successMethodOf(data: Readonly<Record<string, unknown>> | null | undefined, hasCredential: boolean): string {
+  if (typeof data?.method === 'string') return data.method;
+  if (data?.scope === 'recovery') return 'recovery';
+  return hasCredential ? 'passkey' : 'unknown';
+}
+
+/** Audit types that become `type` (the sign-in summaries count these in the audit log). */
 export function auditTypesOf(types: Iterable<WebhookEventType>): Set<string> {
   const wanted = new Set(types);
   return new Set(Object.entries(FROM_AUDIT).filter(([, to]) => wanted.has(to.type)).map(([from]) => from));
@@ -99,6 +112,7 @@ export function parseEventFilter(input: readonly string[]): { ok: true; filter: 
     const entry = raw.trim();
     if (entry === '') continue;
     if (entry === 'signin.failed.summary') return { ok: false, problem: 'subscribe to "signin.failed" and choose signinFailed {"mode": "summary"} for the summaries' };
+    if (entry === 'signin.succeeded.summary') return { ok: false, problem: 'subscribe to "signin.succeeded" and choose signinSucceeded {"mode": "summary"} for the summaries' };
     if (expandPattern(entry).length === 0) return { ok: false, problem: `"${entry.slice(0, 64)}" matches no event type (GET /webhook-event-types lists them)` };
     if (!filter.includes(entry)) filter.push(entry);
   }
@@ -141,7 +155,7 @@ export function payloadOf(event: Readonly<AuditRecord>, type: WebhookEventType):
   if (event.outcome === 'failure' || event.errorCode) data.errorCode = event.errorCode;
   switch (type) {
     case 'signin.succeeded':
-      data.method = typeof extra.method === 'string' ? extra.method : extra.scope === 'recovery' ? 'recovery' : event.credentialId ? 'passkey' : 'unknown';
+      data.method = successMethodOf(extra, Boolean(event.credentialId));
       break;
     case 'signin.failed':
       data.method = mapped?.method ?? 'unknown';

@@ -9,7 +9,7 @@ import { filterMatches, messageIdOf, payloadOf, webhookTypeOf } from './webhooks
 import type { SendResult, WebhookHttpClient } from './webhooks.http.ts';
 import { webhooksRepository as repository, type EndpointRow } from './webhooks.repository.ts';
 import { nextAttemptAt, signerFor, webhookHeaders, type RetryPolicy, type WebhookSigner } from './webhooks.signing.ts';
-import { receivesEvent, storedSigninFailedDelivery } from './webhooks.signin-failed.ts';
+import { receivesEvent, storedSigninDeliveries } from './webhooks.signin-delivery.ts';
 import type { WebhookDeliveriesTable, WebhookDeliveryAttemptsTable } from './webhooks.tables.ts';
 
 type Outcome = 'delivered' | 'retry' | 'failed' | 'disabled';
@@ -156,15 +156,15 @@ export function createWebhookDispatcher(deps: {
       endpoint,
       filter: JSON.parse(endpoint.event_types) as string[],
       since: Number(endpoint.created_at),
-      signinFailed: storedSigninFailedDelivery(endpoint.signin_failed),
+      signin: storedSigninDeliveries(endpoint),
     }));
     const fresh: Fresh[] = [];
     for (const { event } of events) {
       const type = webhookTypeOf(event.type);
       if (!type) continue;
-      // An endpoint gets the events that happened after it was made, never older ones; sign-in
-      // failures each, sampled or summarized (webhooks.signin-failed.ts) as it chose.
-      const receivers = subscribers.filter((s) => s.since <= event.at && filterMatches(s.filter, type) && receivesEvent(s.signinFailed, type, event.id));
+      // An endpoint gets the events that happened after it was made, never older ones; sign-ins,
+      // failed and succeeded, each, sampled or summarized (webhooks.signin-delivery.ts) as it chose.
+      const receivers = subscribers.filter((s) => s.since <= event.at && filterMatches(s.filter, type) && receivesEvent(s.signin, type, event.id));
       if (receivers.length === 0) continue;
       if (type === 'signin.failed' && !signinFailedAllowed(now)) {
         deps.observer?.dropped?.('signin_failed_rate');

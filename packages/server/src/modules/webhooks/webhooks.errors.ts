@@ -22,6 +22,11 @@ export const WebhookErrors = defineErrors({
     title: 'The sign-in failure setting is not valid',
     description: 'signinFailed is {"mode": "each"}, {"mode": "sampled", "rate": r} with 0 < r ≤ 1, or {"mode": "summary"}.',
   },
+  webhook_signin_succeeded_invalid: {
+    status: 400,
+    title: 'The successful sign-in setting is not valid',
+    description: 'signinSucceeded is {"mode": "each"}, {"mode": "sampled", "rate": r} with 0 < r ≤ 1, or {"mode": "summary"}.',
+  },
   webhook_endpoint_not_found: { status: 404, title: 'No such webhook endpoint' },
   webhook_delivery_not_found: { status: 404, title: 'No such delivery of this endpoint' },
   webhook_endpoint_disabled: {

@@ -6,7 +6,7 @@
  */
 export { createWebhookDispatcher, type WebhookDispatcher, type DispatcherObserver } from './webhooks.dispatcher.ts';
 export { createWebhooksService, type WebhooksService } from './webhooks.service.ts';
-export { createSigninFailedSummaries, type SigninFailedSummaries } from './webhooks.summaries.ts';
+export { createSigninSummaries, type SigninSummaries } from './webhooks.summaries.ts';
 export { createWebhookHttpClient, type WebhookHttpClient } from './webhooks.http.ts';
 export { checkAddress, checkWebhookUrl, parseAllowlist, type EgressAllowlist } from './webhooks.address.ts';
 export { WEBHOOK_EVENT_TYPES, type WebhookEventType } from './webhooks.catalogue.ts';

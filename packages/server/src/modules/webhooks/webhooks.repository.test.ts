@@ -23,7 +23,7 @@ async function database() {
   const endpoint = (id: string) =>
     db
       .insertInto('webhook_endpoints')
-      .values({ id, url: `https://hooks.example/${id}`, description: '', event_types: '["*"]', enabled: 1, disabled_reason: null, disabled_at: null, secret_sealed: 'x', previous_secret_sealed: null, previous_secret_expires_at: null, failing_since: null, created_at: 0, updated_at: 0, signin_failed: '{"mode":"each"}', signin_failed_summarized_until: null })
+      .values({ id, url: `https://hooks.example/${id}`, description: '', event_types: '["*"]', enabled: 1, disabled_reason: null, disabled_at: null, secret_sealed: 'x', previous_secret_sealed: null, previous_secret_expires_at: null, failing_since: null, created_at: 0, updated_at: 0, signin_failed: '{"mode":"each"}', signin_failed_summarized_until: null, signin_succeeded: '{"mode":"each"}', signin_succeeded_summarized_until: null })
       .execute();
   const plan = (statement: { sql: string; parameters: readonly unknown[] }) =>
     sqlite.raw

@@ -2,9 +2,15 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import { chunkedInsert } from '../../db/chunked-insert.ts';
 import { dialectOf } from '../../db/columns.ts';
 import type { Database } from '../../db/database.ts';
+import type { SigninOutcome } from './webhooks.signin-delivery.ts';
 import type { WebhookDeliveriesTable, WebhookDeliveryAttemptsTable, WebhookEndpointsTable } from './webhooks.tables.ts';
 
 export type EndpointRow = Selectable<WebhookEndpointsTable>;
+
+/** Where each outcome's summaries have got (null: not in summary mode). */
+export const SUMMARIZED_UNTIL = { failed: 'signin_failed_summarized_until', succeeded: 'signin_succeeded_summarized_until' } as const satisfies Record<SigninOutcome, keyof WebhookEndpointsTable>;
+/** Each outcome's setting (webhooks.signin-delivery.ts). */
+export const SIGNIN_SETTING = { failed: 'signin_failed', succeeded: 'signin_succeeded' } as const satisfies Record<SigninOutcome, keyof WebhookEndpointsTable>;
 export type DeliveryRow = Selectable<WebhookDeliveriesTable>;
 export type AttemptRow = Selectable<WebhookDeliveryAttemptsTable>;
 
@@ -240,27 +246,30 @@ export const webhooksRepository = {
     return deleted;
   },
 
-  /** Enabled endpoints in summary mode whose summaries have not reached `until` yet. */
-  async summariesDue(db: Db, until: number): Promise<Pick<EndpointRow, 'id' | 'event_types' | 'signin_failed_summarized_until'>[]> {
-    return db
+  /** Enabled endpoints in summary mode for `outcome` whose summaries have not reached `until` yet. */
+  async summariesDue(db: Db, outcome: SigninOutcome, until: number): Promise<{ id: string; event_types: string; summarized_until: number }[]> {
+    const column = SUMMARIZED_UNTIL[outcome];
+    const rows = await db
       .selectFrom('webhook_endpoints')
-      .select(['id', 'event_types', 'signin_failed_summarized_until'])
+      .select((eb) => ['id', 'event_types', eb.ref(column).as('summarized_until')])
       .where('enabled', '=', 1)
-      .where('signin_failed_summarized_until', '<', until)
+      .where(column, '<', until)
       .execute();
+    return rows.map((r) => ({ id: r.id, event_types: r.event_types, summarized_until: Number(r.summarized_until) }));
   },
 
   /**
-   * Moves an endpoint's summaries on from `from` to `to`, only if no one else has (compare and
-   * set: on PostgreSQL a second node's update waits for the first commit, then finds nothing).
+   * Moves an endpoint's summaries of `outcome` on from `from` to `to`, only if no one else has
+   * (compare and set: on PostgreSQL a second node's update waits for the first commit, then finds nothing).
    */
-  async advanceSummaries(trx: Db, id: string, from: number, to: number): Promise<boolean> {
+  async advanceSummaries(trx: Db, outcome: SigninOutcome, id: string, from: number, to: number): Promise<boolean> {
+    const column = SUMMARIZED_UNTIL[outcome];
     const result = await trx
       .updateTable('webhook_endpoints')
-      .set({ signin_failed_summarized_until: to })
+      .set({ [column]: to })
       .where('id', '=', id)
       .where('enabled', '=', 1)
-      .where('signin_failed_summarized_until', '=', from)
+      .where(column, '=', from)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   },

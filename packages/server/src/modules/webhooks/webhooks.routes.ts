@@ -5,22 +5,27 @@ import { CommonErrors } from '../../errors/common.errors.ts';
 import { requestContext, type Auth } from '../../http/auth.ts';
 import { installScopeGuard } from '../../http/scopes.ts';
 import { WEBHOOK_EVENT_TYPES } from './webhooks.catalogue.ts';
+import { SIGNIN_OUTCOMES, type SigninOutcome } from './webhooks.signin-delivery.ts';
 import type { AttemptView, DeliveryView, WebhookEndpointView, WebhooksService } from './webhooks.service.ts';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 const DateTime = Type.String({ format: 'date-time' });
 
-const SigninFailedSchema = Type.Union(
-  [
-    Type.Object({ mode: Type.Literal('each') }, { description: 'Every signin.failed event (the default)' }),
-    Type.Object(
-      { mode: Type.Literal('sampled'), rate: Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'The share of failures sent, e.g. 0.1' }) },
-      { description: 'A deterministic sample of signin.failed events, decided by the event id (README, "Webhooks")' },
-    ),
-    Type.Object({ mode: Type.Literal('summary') }, { description: 'No signin.failed events; one signin.failed.summary per minute with failures instead' }),
-  ],
-  { description: 'How the endpoint receives sign-in failures (when its eventTypes let signin.failed through)' },
-);
+/** The setting of one outcome as the API answers it (`signinFailed`, `signinSucceeded`). */
+function signinDeliverySchema(outcome: SigninOutcome) {
+  const { eventType, summaryType, noun } = SIGNIN_OUTCOMES[outcome];
+  return Type.Union(
+    [
+      Type.Object({ mode: Type.Literal('each') }, { description: `Every ${eventType} event (the default)` }),
+      Type.Object(
+        { mode: Type.Literal('sampled'), rate: Type.Number({ exclusiveMinimum: 0, maximum: 1, description: `The share of ${noun}s sent, e.g. 0.1` }) },
+        { description: `A deterministic sample of ${eventType} events, decided by the event id (README, "Webhooks")` },
+      ),
+      Type.Object({ mode: Type.Literal('summary') }, { description: `No ${eventType} events; one ${summaryType} per minute with ${noun}s instead` }),
+    ],
+    { description: `How the endpoint receives ${eventType} (when its eventTypes let it through)` },
+  );
+}
 
 const EndpointSchema = Type.Object(
   {
@@ -28,7 +33,8 @@ const EndpointSchema = Type.Object(
     url: Type.String(),
     description: Type.String(),
     eventTypes: Type.Array(Type.String(), { description: 'Event types, `prefix.*` patterns or `*`' }),
-    signinFailed: SigninFailedSchema,
+    signinFailed: signinDeliverySchema('failed'),
+    signinSucceeded: signinDeliverySchema('succeeded'),
     enabled: Type.Boolean(),
     disabledReason: Type.Union([Type.String({ description: '"gone" (410), "failing" (failed too long) or "manual"' }), Type.Null()]),
     disabledAt: Nullable(DateTime),
@@ -88,17 +94,24 @@ const Id = Type.String({ minLength: 1, maxLength: 64 });
 const Url = Type.String({ minLength: 1, maxLength: 2048, description: 'https URL of the receiver (SSRF rules: README, "Webhooks")' });
 const EventTypes = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 64, description: 'Event types (GET /webhook-event-types), `prefix.*` or `*`' });
 const Description = Type.String({ maxLength: 500 });
-/** Checked by the service, so that every wrong setting is one code: webhook_signin_failed_invalid. */
-const SigninFailedInput = Type.Object(
-  {
-    mode: Type.Optional(Type.String({ maxLength: 32, description: '"each" (default), "sampled" or "summary"' })),
-    rate: Type.Optional(Type.Number({ description: 'With "sampled" only: the share sent, above 0 and at most 1' })),
-  },
-  {
-    description:
-      'How sign-in failures reach this endpoint: {"mode": "each"} (default), {"mode": "sampled", "rate": 0.1} or {"mode": "summary"} (one signin.failed.summary a minute instead); 400 webhook_signin_failed_invalid otherwise',
-  },
-);
+/**
+ * The setting of one outcome as a client sends it: checked by the service, so that every wrong
+ * setting is one code (webhook_signin_failed_invalid, webhook_signin_succeeded_invalid).
+ */
+function signinDeliveryInput(outcome: SigninOutcome) {
+  const { eventType, summaryType, noun } = SIGNIN_OUTCOMES[outcome];
+  return Type.Object(
+    {
+      mode: Type.Optional(Type.String({ maxLength: 32, description: '"each" (default), "sampled" or "summary"' })),
+      rate: Type.Optional(Type.Number({ description: 'With "sampled" only: the share sent, above 0 and at most 1' })),
+    },
+    {
+      description: `How ${eventType} reaches this endpoint: {"mode": "each"} (default), {"mode": "sampled", "rate": 0.1} or {"mode": "summary"} (one ${summaryType} a minute instead, counting the ${noun}s); 400 webhook_signin_${outcome}_invalid otherwise`,
+    },
+  );
+}
+const SigninFailedInput = signinDeliveryInput('failed');
+const SigninSucceededInput = signinDeliveryInput('succeeded');
 
 /**
  * Webhook endpoints in the management API (issue 12): `webhooks:manage` changes, `webhooks:read`
@@ -138,8 +151,8 @@ export async function webhookRoutes(app: FastifyInstance, deps: { webhooks: Webh
       security,
       operationId: 'createWebhookEndpoint',
       summary: 'Add a webhook endpoint; its signing secret is in this answer only',
-      description: '400 webhook_url_invalid, webhook_url_refused (an internal address, SEC-59), webhook_event_types_invalid or webhook_signin_failed_invalid.',
-      body: Type.Object({ url: Url, eventTypes: EventTypes, signinFailed: Type.Optional(SigninFailedInput), description: Type.Optional(Description), enabled: Type.Optional(Type.Boolean()), reason: Type.Optional(Reason) }, { additionalProperties: false }),
+      description: '400 webhook_url_invalid, webhook_url_refused (an internal address, SEC-59), webhook_event_types_invalid, webhook_signin_failed_invalid or webhook_signin_succeeded_invalid.',
+      body: Type.Object({ url: Url, eventTypes: EventTypes, signinFailed: Type.Optional(SigninFailedInput), signinSucceeded: Type.Optional(SigninSucceededInput), description: Type.Optional(Description), enabled: Type.Optional(Type.Boolean()), reason: Type.Optional(Reason) }, { additionalProperties: false }),
       response: { 201: WithSecret, ...errors },
     },
   }, async (request, reply) => {
@@ -164,11 +177,11 @@ export async function webhookRoutes(app: FastifyInstance, deps: { webhooks: Webh
       tags,
       security,
       operationId: 'updateWebhookEndpoint',
-      summary: 'Change the URL, event types, sign-in failure mode or description; disable or enable',
+      summary: 'Change the URL, event types, sign-in modes or description; disable or enable',
       description: 'Enabling an endpoint that was disabled (410, failing) clears its failure state; its pending deliveries resume.',
       params: endpointParams,
       body: Type.Object(
-        { url: Type.Optional(Url), eventTypes: Type.Optional(EventTypes), signinFailed: Type.Optional(SigninFailedInput), description: Type.Optional(Description), enabled: Type.Optional(Type.Boolean()), reason: Type.Optional(Reason) },
+        { url: Type.Optional(Url), eventTypes: Type.Optional(EventTypes), signinFailed: Type.Optional(SigninFailedInput), signinSucceeded: Type.Optional(SigninSucceededInput), description: Type.Optional(Description), enabled: Type.Optional(Type.Boolean()), reason: Type.Optional(Reason) },
         { additionalProperties: false, minProperties: 1 },
       ),
       response: { 200: EndpointSchema, ...withEndpoint },

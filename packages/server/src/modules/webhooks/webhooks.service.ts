@@ -9,17 +9,20 @@ import { checkWebhookUrl, type EgressAllowlist } from './webhooks.address.ts';
 import { messageIdOf, parseEventFilter } from './webhooks.catalogue.ts';
 import { newDelivery } from './webhooks.dispatcher.ts';
 import { WebhookErrors } from './webhooks.errors.ts';
-import { webhooksRepository as repository, type AttemptRow, type DeliveryRow, type EndpointRow } from './webhooks.repository.ts';
+import { webhooksRepository as repository, SIGNIN_SETTING, SUMMARIZED_UNTIL, type AttemptRow, type DeliveryRow, type EndpointRow } from './webhooks.repository.ts';
 import { newEndpointSecret } from './webhooks.signing.ts';
-import { parseSigninFailedDelivery, storedSigninFailedDelivery, type SigninFailedDelivery } from './webhooks.signin-failed.ts';
+import type { WebhookEndpointsTable } from './webhooks.tables.ts';
+import { OUTCOMES, parseSigninDelivery, SIGNIN_OUTCOMES, storedSigninDelivery, type SigninDelivery, type SigninOutcome } from './webhooks.signin-delivery.ts';
 
 export interface WebhookEndpointView {
   id: string;
   url: string;
   description: string;
   eventTypes: string[];
-  /** How sign-in failures are received: each, sampled or summarized (webhooks.signin-failed.ts). */
-  signinFailed: SigninFailedDelivery;
+  /** How sign-in failures are received: each, sampled or summarized (webhooks.signin-delivery.ts). */
+  signinFailed: SigninDelivery;
+  /** How successful sign-ins are received, likewise. */
+  signinSucceeded: SigninDelivery;
   enabled: boolean;
   disabledReason: string | null;
   disabledAt: number | null;
@@ -60,6 +63,8 @@ export interface EndpointInput {
   enabled?: boolean | undefined;
   /** Checked here (`webhook_signin_failed_invalid`), not by the route's schema. */
   signinFailed?: unknown;
+  /** Checked here (`webhook_signin_succeeded_invalid`), not by the route's schema. */
+  signinSucceeded?: unknown;
 }
 
 export interface WebhooksService {
@@ -104,11 +109,20 @@ export function createWebhooksService(deps: {
     if (!parsed.ok) throw WebhookErrors.webhook_event_types_invalid({ detail: `eventTypes: ${parsed.problem}` });
     return parsed.filter;
   }
-  function checkSigninFailed(input: unknown): SigninFailedDelivery {
-    const parsed = parseSigninFailedDelivery(input);
-    if (!parsed.ok) throw WebhookErrors.webhook_signin_failed_invalid({ detail: `signinFailed: ${parsed.problem}` });
-    return parsed.value;
+  /** The settings a request names, checked (outcomes it leaves out are absent). */
+  function checkSignin(input: EndpointInput): Partial<Record<SigninOutcome, SigninDelivery>> {
+    const settings: Partial<Record<SigninOutcome, SigninDelivery>> = {};
+    for (const outcome of OUTCOMES) {
+      const { field } = SIGNIN_OUTCOMES[outcome];
+      if (input[field] === undefined) continue;
+      const parsed = parseSigninDelivery(input[field]);
+      if (!parsed.ok) throw WebhookErrors[outcome === 'failed' ? 'webhook_signin_failed_invalid' : 'webhook_signin_succeeded_invalid']({ detail: `${field}: ${parsed.problem}` });
+      settings[outcome] = parsed.value;
+    }
+    return settings;
   }
+  /** The settings as the audit row records them (`signinFailed`, `signinSucceeded`). */
+  const auditedSignin = (settings: Partial<Record<SigninOutcome, SigninDelivery>>) => Object.fromEntries(OUTCOMES.filter((o) => settings[o]).map((o) => [SIGNIN_OUTCOMES[o].field, settings[o]]));
   async function found(id: string, from: Kysely<Database> = db): Promise<EndpointRow> {
     const row = await repository.findEndpoint(from, id);
     if (!row) throw WebhookErrors.webhook_endpoint_not_found();
@@ -120,7 +134,8 @@ export function createWebhooksService(deps: {
     async create(input, context) {
       const url = checkUrl(input.url);
       const filter = checkFilter(input.eventTypes);
-      const signinFailed = input.signinFailed === undefined ? storedSigninFailedDelivery(null) : checkSigninFailed(input.signinFailed);
+      const chosen = checkSignin(input);
+      const signin = { failed: chosen.failed ?? storedSigninDelivery(null), succeeded: chosen.succeeded ?? storedSigninDelivery(null) };
       const id = deps.random.uuid();
       const secret = newEndpointSecret(deps.random.bytes);
       const now = clock.now();
@@ -139,11 +154,13 @@ export function createWebhooksService(deps: {
           failing_since: null,
           created_at: now,
           updated_at: now,
-          signin_failed: JSON.stringify(signinFailed),
-          // Summaries start with the failures from now on.
-          signin_failed_summarized_until: signinFailed.mode === 'summary' ? now : null,
+          signin_failed: JSON.stringify(signin.failed),
+          signin_succeeded: JSON.stringify(signin.succeeded),
+          // Summaries start with the sign-ins from now on.
+          signin_failed_summarized_until: signin.failed.mode === 'summary' ? now : null,
+          signin_succeeded_summarized_until: signin.succeeded.mode === 'summary' ? now : null,
         });
-        await audit.record(trx, context, { type: 'webhook_endpoint.created', outcome: 'success', data: { endpointId: id, host: hostOf(url), eventTypes: filter, signinFailed } });
+        await audit.record(trx, context, { type: 'webhook_endpoint.created', outcome: 'success', data: { endpointId: id, host: hostOf(url), eventTypes: filter, ...auditedSignin(signin) } });
       });
       deps.kick();
       return { endpoint: toView(await found(id)), secret };
@@ -160,29 +177,34 @@ export function createWebhooksService(deps: {
     async update(id, input, context) {
       const url = input.url === undefined ? undefined : checkUrl(input.url);
       const filter = input.eventTypes === undefined ? undefined : checkFilter(input.eventTypes);
-      const signinFailed = input.signinFailed === undefined ? undefined : checkSigninFailed(input.signinFailed);
+      const signin = checkSignin(input);
       const now = clock.now();
       await db.transaction().execute(async (trx) => {
         const before = await found(id, trx);
         const enabling = input.enabled === true && before.enabled !== 1;
         const disabling = input.enabled === false && before.enabled === 1;
-        const wasSummary = storedSigninFailedDelivery(before.signin_failed).mode === 'summary';
-        const isSummary = signinFailed ? signinFailed.mode === 'summary' : wasSummary;
-        // Summaries start (again) from now when the mode becomes summary or a disabled endpoint comes back:
-        // no summary of failures it was not receiving; they stop when the mode changes.
-        const summarizedUntil = isSummary && (!wasSummary || enabling) ? { signin_failed_summarized_until: now } : !isSummary && wasSummary ? { signin_failed_summarized_until: null } : {};
+        // Per outcome, summaries start (again) from now when the mode becomes summary or a disabled
+        // endpoint comes back: no summary of sign-ins it was not receiving; they stop when the mode changes.
+        const signinColumns: Partial<WebhookEndpointsTable> = {};
+        for (const outcome of OUTCOMES) {
+          const wasSummary = storedSigninDelivery(before[SIGNIN_SETTING[outcome]]).mode === 'summary';
+          const chosen = signin[outcome];
+          const isSummary = chosen ? chosen.mode === 'summary' : wasSummary;
+          if (chosen) signinColumns[SIGNIN_SETTING[outcome]] = JSON.stringify(chosen);
+          if (isSummary && (!wasSummary || enabling)) signinColumns[SUMMARIZED_UNTIL[outcome]] = now;
+          else if (!isSummary && wasSummary) signinColumns[SUMMARIZED_UNTIL[outcome]] = null;
+        }
         await repository.updateEndpoint(trx, id, {
           ...(url === undefined ? {} : { url }),
           ...(filter === undefined ? {} : { event_types: JSON.stringify(filter) }),
           ...(input.description === undefined ? {} : { description: input.description }),
-          ...(signinFailed === undefined ? {} : { signin_failed: JSON.stringify(signinFailed) }),
-          ...summarizedUntil,
+          ...signinColumns,
           ...(enabling ? { enabled: 1, disabled_reason: null, disabled_at: null, failing_since: null } : {}),
           ...(disabling ? { enabled: 0, disabled_reason: 'manual', disabled_at: now } : {}),
           updated_at: now,
         });
         const fields = Object.entries(input).filter(([, v]) => v !== undefined).map(([k]) => k);
-        await audit.record(trx, context, { type: 'webhook_endpoint.updated', outcome: 'success', data: { endpointId: id, fields, ...(url ? { host: hostOf(url) } : {}), ...(filter ? { eventTypes: filter } : {}), ...(signinFailed ? { signinFailed } : {}) } });
+        await audit.record(trx, context, { type: 'webhook_endpoint.updated', outcome: 'success', data: { endpointId: id, fields, ...(url ? { host: hostOf(url) } : {}), ...(filter ? { eventTypes: filter } : {}), ...auditedSignin(signin) } });
       });
       deps.kick();
       return toView(await found(id));
@@ -265,7 +287,8 @@ function toView(row: EndpointRow): WebhookEndpointView {
     url: row.url,
     description: row.description,
     eventTypes: JSON.parse(row.event_types) as string[],
-    signinFailed: storedSigninFailedDelivery(row.signin_failed),
+    signinFailed: storedSigninDelivery(row.signin_failed),
+    signinSucceeded: storedSigninDelivery(row.signin_succeeded),
     enabled: row.enabled === 1,
     disabledReason: row.disabled_reason,
     disabledAt: nullableNumber(row.disabled_at),

@@ -19,10 +19,14 @@ export interface WebhookEndpointsTable {
   failing_since: number | null;
   created_at: number;
   updated_at: number;
-  /** How sign-in failures are received, JSON (webhooks.signin-failed.ts; 2026_12_05_webhook_signin_failed.ts). */
+  /** How sign-in failures are received, JSON (webhooks.signin-delivery.ts; 2026_12_05_webhook_signin_failed.ts). */
   signin_failed: string;
   /** Summary mode: failures from then on are not summarized yet (epoch ms, a minute boundary after the first window); null otherwise. */
   signin_failed_summarized_until: number | null;
+  /** How successful sign-ins are received, JSON (webhooks.signin-delivery.ts; 2026_12_07_webhook_signin_succeeded.ts). */
+  signin_succeeded: string;
+  /** As `signin_failed_summarized_until`, for the successes. */
+  signin_succeeded_summarized_until: number | null;
 }
 
 /**

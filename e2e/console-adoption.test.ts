@@ -196,5 +196,22 @@ describe('console: adoption, rollout, experiments, webhooks', () => {
     await until(async () => received.filter((r) => r.type === 'webhook.test').length === 2);
     const [first, second] = received.filter((r) => r.type === 'webhook.test');
     assert.equal(second!.id, first!.id, 'a redelivery keeps the webhook-id');
+
+    // Sign-ins each, as a sample or as one count a minute: chosen per endpoint and outcome; the
+    // summaries are not offered as event types (the server would refuse them as such).
+    assert.equal(await alice.page.getByRole('checkbox', { name: /\.summary$/ }).count(), 0, 'no summary among the event types');
+    assert.equal(await card.locator('[data-signin="succeeded"]').innerText(), 'Each one');
+    await card.getByRole('button', { name: 'Change events' }).click();
+    await card.getByLabel('Successful sign-ins').selectOption({ label: 'One count a minute' });
+    assert.equal(await card.getByLabel('Share sent, %').count(), 0, 'a share only for a sample');
+    await card.getByLabel('Failed sign-ins').selectOption({ label: 'A sample' });
+    await card.getByLabel('Share sent, %').fill('5');
+    await alice.capture('24-webhook-signin-modes');
+    await card.getByRole('button', { name: 'Save events' }).click();
+    await alice.confirmWithReason('Sign-in volume for the dashboard, CHG-52', `Change the events sent to ${url}?`);
+    await until(async () => (await card.locator('[data-signin="succeeded"]').innerText()) === 'One count a minute');
+    assert.equal(await card.locator('[data-signin="failed"]').innerText(), 'a sample, 5 %');
+    const stored = await server.database.db.selectFrom('webhook_endpoints').select(['signin_failed', 'signin_succeeded']).where('url', '=', url).executeTakeFirstOrThrow();
+    assert.deepEqual([JSON.parse(stored.signin_failed), JSON.parse(stored.signin_succeeded)], [{ mode: 'sampled', rate: 0.05 }, { mode: 'summary' }]);
   });
 });

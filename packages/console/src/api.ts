@@ -312,7 +312,7 @@ export class AdminApi {
     return this.get('/webhook-event-types');
   }
   /** Create (no id) or change an endpoint; a new endpoint's answer carries its secret, once. */
-  async saveWebhookEndpoint(id: string | null, body: Partial<Pick<WebhookEndpoint, 'url' | 'eventTypes' | 'description' | 'enabled'>>, reason: string): Promise<{ secret?: string } & Record<string, unknown>> {
+  async saveWebhookEndpoint(id: string | null, body: Partial<Pick<WebhookEndpoint, 'url' | 'eventTypes' | 'description' | 'enabled' | 'signinFailed' | 'signinSucceeded'>>, reason: string): Promise<{ secret?: string } & Record<string, unknown>> {
     const path = id ? `/webhook-endpoints/${encodeURIComponent(id)}` : '/webhook-endpoints';
     return (await this.request<{ secret?: string } & Record<string, unknown>>(id ? 'PATCH' : 'POST', path, { body, reason })).body;
   }
@@ -376,11 +376,16 @@ function normaliseOverview(o: Record<string, unknown> & { user: ManagedUser }): 
 
 export { LatchkeyError };
 
+/** How an endpoint receives one outcome of sign-ins (the server's `signinFailed` / `signinSucceeded`). */
+export type SigninDelivery = { mode: 'each' } | { mode: 'sampled'; rate: number } | { mode: 'summary' };
+
 export interface WebhookEndpoint {
   id: string;
   url: string;
   description: string;
   eventTypes: string[];
+  signinFailed: SigninDelivery;
+  signinSucceeded: SigninDelivery;
   enabled: boolean;
   disabledReason: string | null;
   failingSince: string | null;

@@ -1,16 +1,23 @@
 import { css, html, nothing } from 'lit';
 import type { LkActionDialog } from '../action-dialog.ts';
-import type { WebhookAttempt, WebhookDelivery, WebhookEndpoint } from '../api.ts';
+import type { SigninDelivery, WebhookAttempt, WebhookDelivery, WebhookEndpoint } from '../api.ts';
 import { ConsolePage } from '../context.ts';
 import type { StringKey } from '../i18n/index.ts';
 import { base } from '../theme.ts';
 import { adminStyles, copy } from './admin.ts';
 
+type Outcome = 'failed' | 'succeeded';
+const OUTCOMES: readonly Outcome[] = ['failed', 'succeeded'];
+const FIELD = { failed: 'signinFailed', succeeded: 'signinSucceeded' } as const;
+const EACH: SigninDelivery = { mode: 'each' };
+
 /**
  * Webhook endpoints (`webhooks:read`: the list, each endpoint's delivery log and every attempt of
  * a delivery). `webhooks:manage`: add an endpoint, change its events, enable or disable it,
  * rotate its secret and delete it (each with a reason and a passkey step-up, the server's
- * `x-latchkey-step-up` routes; the new secret shown once), send a test event, redeliver.
+ * `x-latchkey-step-up` routes; the new secret shown once), send a test event, redeliver. Sign-ins,
+ * failed and succeeded, come each, as a sample or as one count a minute, as the endpoint chooses;
+ * the summaries are chosen there, not ticked as event types.
  */
 export class WebhooksPage extends ConsolePage {
   static override properties = {
@@ -24,6 +31,7 @@ export class WebhooksPage extends ConsolePage {
     secret: { state: true },
     error: { state: true },
     notice: { state: true },
+    modes: { state: true },
   };
 
   static override styles = [
@@ -48,6 +56,14 @@ export class WebhooksPage extends ConsolePage {
       .row {
         margin-top: 0.75rem;
       }
+      .modes {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.5rem 1.5rem;
+      }
+      .modes input[type='number'] {
+        width: 7rem;
+      }
     `,
   ];
 
@@ -60,6 +76,8 @@ export class WebhooksPage extends ConsolePage {
   declare secret: string;
   declare error: string;
   declare notice: StringKey | '';
+  /** The sign-in mode picked in each form's select (`<form prefix>-<outcome>`), so the share field shows for "sampled" only. */
+  declare modes: Record<string, SigninDelivery['mode']>;
 
   constructor() {
     super();
@@ -72,6 +90,7 @@ export class WebhooksPage extends ConsolePage {
     this.secret = '';
     this.error = '';
     this.notice = '';
+    this.modes = {};
   }
 
   override pageTitle(): string {
@@ -87,7 +106,8 @@ export class WebhooksPage extends ConsolePage {
     try {
       const [endpoints, types] = await Promise.all([this.ctx.api.webhookEndpoints(), this.types.length ? null : this.ctx.api.webhookEventTypes()]);
       this.endpoints = endpoints.endpoints;
-      if (types) this.types = ['*', ...types.eventTypes.map((e) => e.type)];
+      // A summary comes with its sign-in mode; the server refuses it as an event type of its own.
+      if (types) this.types = ['*', ...types.eventTypes.map((e) => e.type).filter((type) => !type.endsWith('.summary'))];
     } catch (error) {
       this.error = this.describe(error);
     }
@@ -166,14 +186,69 @@ export class WebhooksPage extends ConsolePage {
     const data = new FormData(form);
     const url = String(data.get('url')).trim();
     const description = String(data.get('description') ?? '').trim();
-    const body = { url, eventTypes: this.#ticked(form), ...(description ? { description } : {}) };
-    if (await this.#confirm(this.f('confirm_endpoint_create', { url }), '', (reason) => this.ctx.api.saveWebhookEndpoint(null, body, reason), 'done_endpoint_create')) form.reset();
+    const body = { url, eventTypes: this.#ticked(form), ...this.#signin(form), ...(description ? { description } : {}) };
+    if (await this.#confirm(this.f('confirm_endpoint_create', { url }), '', (reason) => this.ctx.api.saveWebhookEndpoint(null, body, reason), 'done_endpoint_create')) {
+      form.reset();
+      this.modes = {};
+    }
   }
 
   async #saveEvents(event: SubmitEvent, e: WebhookEndpoint): Promise<void> {
     event.preventDefault();
-    const eventTypes = this.#ticked(event.target as HTMLFormElement);
-    if (await this.#confirm(this.f('confirm_endpoint_events', { url: e.url }), eventTypes.join(', '), (reason) => this.ctx.api.saveWebhookEndpoint(e.id, { eventTypes }, reason), 'done_endpoint_change')) this.editing = null;
+    const form = event.target as HTMLFormElement;
+    const change = { eventTypes: this.#ticked(form), ...this.#signin(form) };
+    const summary = [change.eventTypes.join(', '), ...OUTCOMES.map((o) => `${this.t[o === 'failed' ? 'signinFailedMode' : 'signinSucceededMode']}: ${this.#modeText(change[FIELD[o]])}`)].join(' · ');
+    if (await this.#confirm(this.f('confirm_endpoint_events', { url: e.url }), summary, (reason) => this.ctx.api.saveWebhookEndpoint(e.id, change, reason), 'done_endpoint_change')) this.#stopEditing();
+  }
+
+  #stopEditing(): void {
+    this.editing = null;
+    this.modes = {};
+  }
+
+  /** Both sign-in settings as a form has them (the share is a percentage there, a fraction in the API). */
+  #signin(form: HTMLFormElement): { signinFailed: SigninDelivery; signinSucceeded: SigninDelivery } {
+    const data = new FormData(form);
+    const of = (outcome: Outcome): SigninDelivery => {
+      const mode = String(data.get(`signin-${outcome}-mode`) ?? 'each');
+      if (mode === 'sampled') return { mode, rate: Number(data.get(`signin-${outcome}-rate`)) / 100 };
+      return mode === 'summary' ? { mode } : EACH;
+    };
+    return { signinFailed: of('failed'), signinSucceeded: of('succeeded') };
+  }
+
+  #modeText(setting: SigninDelivery): string {
+    if (setting.mode === 'sampled') return this.f('signinSampledShown', { percent: Math.round(setting.rate * 1000) / 10 });
+    return this.t[`signinMode_${setting.mode}`];
+  }
+
+  /** The two sign-in selects of a form (`prefix`: "new" or an endpoint id), preset to `current`. */
+  #signinFields(prefix: string, current: Pick<WebhookEndpoint, 'signinFailed' | 'signinSucceeded'>) {
+    const t = this.t;
+    return html`<fieldset>
+      <legend>${t.signinModes}</legend>
+      <p class="muted" id=${`${prefix}-signin-hint`}>${t.signinModesHint}</p>
+      <div class="modes">
+        ${OUTCOMES.map((outcome) => {
+          const setting = current[FIELD[outcome]];
+          const key = `${prefix}-${outcome}`;
+          const mode = this.modes[key] ?? setting.mode;
+          const id = `${key}-mode`;
+          return html`<div class="field">
+              <label for=${id}>${t[outcome === 'failed' ? 'signinFailedMode' : 'signinSucceededMode']}</label>
+              <select id=${id} name=${`signin-${outcome}-mode`} aria-describedby=${`${prefix}-signin-hint`} @change=${(ev: Event) => (this.modes = { ...this.modes, [key]: (ev.target as HTMLSelectElement).value as SigninDelivery['mode'] })}>
+                ${(['each', 'sampled', 'summary'] as const).map((m) => html`<option value=${m} ?selected=${m === mode}>${t[`signinMode_${m}`]}</option>`)}
+              </select>
+            </div>
+            ${mode === 'sampled'
+              ? html`<div class="field">
+                  <label for=${`${key}-rate`}>${t.signinRate}</label>
+                  <input id=${`${key}-rate`} name=${`signin-${outcome}-rate`} type="number" required min="0.1" max="100" step="0.1" .value=${String(setting.mode === 'sampled' ? Math.round(setting.rate * 1000) / 10 : 10)} />
+                </div>`
+              : nothing}`;
+        })}
+      </div>
+    </fieldset>`;
   }
 
   #eventBoxes(prefix: string, chosen: string[]) {
@@ -239,12 +314,14 @@ export class WebhooksPage extends ConsolePage {
       ${e.description ? html`<p>${e.description}</p>` : nothing}
       <dl class="facts">
         <dt>${t.eventTypes}</dt><dd class="mono">${e.eventTypes.join(', ')}</dd>
+        <dt>${t.signinFailedMode}</dt><dd data-signin="failed">${this.#modeText(e.signinFailed ?? EACH)}</dd>
+        <dt>${t.signinSucceededMode}</dt><dd data-signin="succeeded">${this.#modeText(e.signinSucceeded ?? EACH)}</dd>
         <dt>${t.created}</dt><dd>${this.ctx.tr.dateTime(e.createdAt)}</dd>
         ${e.failingSince ? html`<dt>${t.status}</dt><dd class="error">${this.f('failingSince', { time: this.ctx.tr.dateTime(e.failingSince) })}</dd>` : nothing}
       </dl>
       ${this.editing === e.id
-        ? html`<form @submit=${(ev: SubmitEvent) => this.#saveEvents(ev, e)}>${this.#eventBoxes(e.id, e.eventTypes)}
-            <div class="row"><button type="submit" class="small primary">${t.saveEvents}</button><button type="button" class="small" @click=${() => (this.editing = null)}>${t.cancel}</button></div></form>`
+        ? html`<form @submit=${(ev: SubmitEvent) => this.#saveEvents(ev, e)}>${this.#eventBoxes(e.id, e.eventTypes)}${this.#signinFields(e.id, e)}
+            <div class="row"><button type="submit" class="small primary">${t.saveEvents}</button><button type="button" class="small" @click=${() => this.#stopEditing()}>${t.cancel}</button></div></form>`
         : nothing}
       <div class="row">
         <button type="button" class="small" aria-expanded=${this.open === e.id ? 'true' : 'false'} aria-label=${`${t.deliveries}: ${e.url}`} @click=${() => this.#toggle(e)}>${t.deliveries}</button>
@@ -287,6 +364,7 @@ export class WebhooksPage extends ConsolePage {
               <div class="field"><label for="hook-url">${t.endpointUrl}</label><input id="hook-url" name="url" type="url" required maxlength="2048" autocomplete="off" /></div>
               <div class="field"><label for="hook-description">${t.description}</label><input id="hook-description" name="description" maxlength="500" /></div>
               ${this.#eventBoxes('new', [])}
+              ${this.#signinFields('new', { signinFailed: EACH, signinSucceeded: EACH })}
               <button type="submit" class="primary">${t.addEndpoint}</button>
             </form>
           </section>`

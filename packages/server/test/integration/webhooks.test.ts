@@ -278,6 +278,41 @@ for (const dialect of dialects) {
       assert.ok(new Webhook(rotated.body.secret).verify(got.body, got.headers as Record<string, string>));
       await admin.delete(`${ADMIN}/webhook-endpoints/${id}`);
     });
+    test('an endpoint on webhook_endpoint.* hears of every endpoint added, changed, rotated or deleted (an exfiltrating endpoint does not go unnoticed)', async () => {
+      const watcher = new WebhookReceiver();
+      await watcher.start();
+      try {
+        const watch = await addEndpoint(admin, watcher.url, ['webhook_endpoint.*']);
+        const other = await addEndpoint(admin, receiver.url, ['*']);
+        assert.equal((await admin.patch(`${ADMIN}/webhook-endpoints/${other.id}`, { eventTypes: ['user.*'], description: 'CRM' })).status, 200);
+        assert.equal((await admin.post(`${ADMIN}/webhook-endpoints/${other.id}/rotate-secret`)).status, 200);
+        assert.equal((await admin.delete(`${ADMIN}/webhook-endpoints/${other.id}`)).status, 204);
+        // biome-ignore lint/suspicious/noExplicitAny: JSON bodies
+        const verified = () => watcher.received.map((r) => new Webhook(watch.secret).verify(r.body, r.headers as Record<string, string>) as { type: string; data: any });
+        // (The watcher also hears of its own creation, and of changes made at the same instant of the test clock.)
+        const bodies = await waitFor(() => {
+          const about = verified().filter((b) => b.data.endpointId === other.id);
+          return about.length >= 4 && about;
+        }, 'four changes of the other endpoint');
+        const heard = watcher.received;
+        assert.deepEqual(
+          bodies.map((b) => [b.type, b.data.endpointId]),
+          [
+            ['webhook_endpoint.created', other.id],
+            ['webhook_endpoint.updated', other.id],
+            ['webhook_endpoint.secret_rotated', other.id],
+            ['webhook_endpoint.deleted', other.id],
+          ],
+        );
+        assert.deepEqual(bodies[1]?.data.fields.sort(), ['description', 'eventTypes']);
+        assert.equal(bodies[0]?.data.actor.kind, 'api_key', 'who did it');
+        for (const r of heard) assert.ok(!r.body.includes('127.0.0.1') && !r.body.includes('whsec_'), 'no URL, host or secret');
+        await admin.delete(`${ADMIN}/webhook-endpoints/${watch.id}`);
+      } finally {
+        await watcher.stop();
+      }
+    });
+
     test('an endpoint whose every attempt fails for longer than the limit is disabled, with an audit event (last: moves the clock days ahead)', async (t) => {
       const down = new WebhookReceiver();
       await down.start();

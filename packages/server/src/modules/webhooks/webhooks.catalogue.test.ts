@@ -80,3 +80,34 @@ test('filters: exact types, prefix.* and *, validated against the catalogue', ()
   const successes = parseEventFilter(['signin.succeeded.summary']);
   assert.ok(!successes.ok && successes.problem.includes('signinSucceeded {"mode": "summary"}'));
 });
+
+test('staff, support and configuration events leave with ids and identifiers only: no host, URL, rule or free text', () => {
+  const staff = (type: string, data: Record<string, unknown>) => JSON.parse(payloadOf(row({ type, actor_kind: 'staff', actor_id: 'st1', credential_id: null, session_id: null, data: JSON.stringify(data) }), webhookTypeOf(type) as never)).data;
+  assert.deepEqual(staff('staff.added', { role: 'support' }), { eventId: '0190a0b0-0000-7000-8000-000000000001', userId: 'u1', actor: { kind: 'staff', id: 'st1' }, role: 'support' });
+  assert.deepEqual(staff('staff.role_changed', { from: 'support', to: 'admin' }).to, 'admin');
+  assert.equal(staff('staff.removed', { role: 'auditor' }).role, 'auditor');
+  assert.equal(staff('recovery.support_started', { method: 'link', supportRecoveryId: 'sr1', expiresAt: '2026-12-05T00:00:00Z' }).method, 'link');
+  assert.ok(!('supportRecoveryId' in staff('recovery.support_started', { method: 'code', supportRecoveryId: 'sr1' })), 'not the id of the code');
+  assert.deepEqual(staff('lockout.lifted', { lifted: ['password'] }), { eventId: '0190a0b0-0000-7000-8000-000000000001', userId: 'u1', actor: { kind: 'staff', id: 'st1' } });
+  const created = staff('webhook_endpoint.created', { endpointId: 'e1', host: 'hooks.example.com', eventTypes: ['*'] });
+  assert.deepEqual(Object.keys(created).sort(), ['actor', 'endpointId', 'eventId', 'userId'], 'the endpoint id, not its host or filter');
+  assert.deepEqual(staff('webhook_endpoint.updated', { endpointId: 'e1', fields: ['url', 'eventTypes', 7], host: 'evil.example' }).fields, ['url', 'eventTypes']);
+  assert.equal(staff('webhook_endpoint.secret_rotated', { endpointId: 'e1', previousSecretExpiresAt: 'x' }).endpointId, 'e1');
+  const rollout = staff('rollout_rule.changed', { feature: 'conditional_ui', before: { percentage: 10 }, after: { percentage: 50, allow: ['ada'] } });
+  assert.deepEqual(Object.keys(rollout).sort(), ['actor', 'eventId', 'feature', 'userId'], 'which feature, not the rule (its lists name users)');
+  assert.deepEqual(staff('experiment.stopped', { key: 'append-copy', feature: 'append', winner: 'b' }), { eventId: '0190a0b0-0000-7000-8000-000000000001', userId: 'u1', actor: { kind: 'staff', id: 'st1' }, key: 'append-copy', feature: 'append', winner: 'b' });
+  assert.equal(staff('experiment.stopped', { key: 'k', feature: 'append', winner: null }).winner, null);
+  assert.equal(staff('experiment.started', { key: 'a key with spaces and <html>', feature: 'append' }).key, null, 'only identifiers pass');
+  assert.deepEqual(staff('email.verified', { email: 'ada@example.com' }).fields, ['email']);
+  assert.ok(!JSON.stringify(staff('email.verified', { email: 'ada@example.com' })).includes('ada@'));
+});
+
+test('the README lists every event type of the catalogue', async () => {
+  const { readFileSync } = await import('node:fs');
+  const readme = readFileSync(new URL('../../../../../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('### Events'), readme.indexOf('### Sign-ins: each'));
+  // …and names every audit type that does not leave as a webhook, in its "Not sent" paragraph.
+  const notSent = section.slice(section.indexOf('Not sent as webhooks'), section.indexOf('Payloads are minimal'));
+  for (const type of AuditEventTypes.filter((t) => !webhookTypeOf(t))) assert.ok(notSent.includes(`\`${type}\``) || (type.endsWith('_summarized') && notSent.includes('tallies')), `${type} in README "Not sent as webhooks"`);
+  for (const type of Object.keys(WEBHOOK_EVENT_TYPES)) assert.ok(section.includes(`| \`${type}\``) || section.includes(`, \`${type}\``), `${type} in the table of README "### Events"`);
+});

@@ -24,13 +24,27 @@ export const WEBHOOK_EVENT_TYPES = {
   'stepup.succeeded': 'A session re-authenticated for a sensitive operation',
   'recovery.started': 'Account recovery was started',
   'recovery.completed': 'Account recovery finished: the user enrolled a new passkey',
+  'recovery.support_started': 'A support agent (or the management API) gave the user a one-time recovery code or link (`method`: code or link)',
+  'recovery_code.used': 'One of the user’s recovery codes was spent (a recovery began with it)',
+  'lockout.lifted': 'Staff lifted the sign-in lockouts of a user',
   'password.changed': 'A password was set or changed',
   'totp.enrolled': 'A TOTP second factor was added',
   'totp.removed': 'A TOTP second factor was removed',
   'recovery_codes.generated': 'New recovery codes were made (the codes are not sent)',
   'api_key.created': 'A management API key was created',
   'api_key.revoked': 'A management API key was revoked',
+  'staff.added': 'A user became staff of the console (`role`)',
+  'staff.role_changed': 'A staff member’s role changed (`from`, `to`)',
+  'staff.removed': 'A staff member lost console access (`role` they had)',
+  'webhook_endpoint.created': 'A webhook endpoint was added (its host is not sent: check that you added it)',
+  'webhook_endpoint.updated': 'A webhook endpoint was changed (`fields`: the names of what changed)',
+  'webhook_endpoint.deleted': 'A webhook endpoint was deleted',
+  'webhook_endpoint.secret_rotated': 'A webhook endpoint got a new signing secret',
   'webhook_endpoint.disabled': 'A webhook endpoint was disabled (410 Gone or failing too long): the owner notice',
+  'rollout_rule.changed': 'A rollout rule or the kill switch of a feature changed (`feature`)',
+  'experiment.created': 'An A/B test was defined (`key`, `feature`)',
+  'experiment.started': 'An A/B test started (`key`, `feature`)',
+  'experiment.stopped': 'An A/B test stopped (`key`, `feature`, `winner` or null)',
   'webhook.test': 'Sent by POST /webhook-endpoints/{id}/test to that endpoint only',
 } as const;
 
@@ -50,6 +64,7 @@ const FROM_AUDIT: Readonly<Record<string, { type: WebhookEventType; method?: str
   'account.imported': { type: 'user.imported' },
   'account.updated': { type: 'user.updated' },
   'email.changed': { type: 'user.updated' },
+  'email.verified': { type: 'user.updated' },
   'account.disabled': { type: 'user.disabled' },
   'account.enabled': { type: 'user.enabled' },
   'account.deleted': { type: 'user.deleted' },
@@ -66,6 +81,9 @@ const FROM_AUDIT: Readonly<Record<string, { type: WebhookEventType; method?: str
   'session.stepped_up': { type: 'stepup.succeeded' },
   'recovery.started': { type: 'recovery.started' },
   'account.recovered': { type: 'recovery.completed' },
+  'recovery.support_started': { type: 'recovery.support_started' },
+  'recovery_code.used': { type: 'recovery_code.used' },
+  'lockout.lifted': { type: 'lockout.lifted' },
   'password.changed': { type: 'password.changed' },
   'totp.enrolled': { type: 'totp.enrolled' },
   'totp.removed': { type: 'totp.removed' },
@@ -73,6 +91,17 @@ const FROM_AUDIT: Readonly<Record<string, { type: WebhookEventType; method?: str
   'api_key.created': { type: 'api_key.created' },
   'api_key.revoked': { type: 'api_key.revoked' },
   'webhook_endpoint.disabled': { type: 'webhook_endpoint.disabled' },
+  'staff.added': { type: 'staff.added' },
+  'staff.role_changed': { type: 'staff.role_changed' },
+  'staff.removed': { type: 'staff.removed' },
+  'webhook_endpoint.created': { type: 'webhook_endpoint.created' },
+  'webhook_endpoint.updated': { type: 'webhook_endpoint.updated' },
+  'webhook_endpoint.deleted': { type: 'webhook_endpoint.deleted' },
+  'webhook_endpoint.secret_rotated': { type: 'webhook_endpoint.secret_rotated' },
+  'rollout_rule.changed': { type: 'rollout_rule.changed' },
+  'experiment.created': { type: 'experiment.created' },
+  'experiment.started': { type: 'experiment.started' },
+  'experiment.stopped': { type: 'experiment.stopped' },
 };
 
 /** The webhook type an audit type leaves as, if any. */
@@ -134,6 +163,16 @@ export function filterMatches(filter: readonly string[], type: string): boolean 
   return filter.some((pattern) => pattern === type || (!NOT_BY_PATTERN.has(type) && (pattern === '*' || (pattern.endsWith('.*') && type.startsWith(pattern.slice(0, -1))))));
 }
 
+/** Field names (never values): strings only, at most ten. */
+function namesIn(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((f): f is string => typeof f === 'string').slice(0, 10) : [];
+}
+
+/** A role, feature or experiment key: a short identifier the server wrote; anything else is null. */
+function wordOf(value: unknown): string | null {
+  return typeof value === 'string' && /^[\w.:-]{1,64}$/.test(value) ? value : null;
+}
+
 /** The Standard Webhooks message id of an event: stable across attempts, redeliveries and nodes. */
 export function messageIdOf(eventId: string): string {
   return `msg_${eventId}`;
@@ -165,11 +204,41 @@ export function payloadOf(event: Readonly<AuditRecord>, type: WebhookEventType):
       break;
     case 'user.updated':
       // Which fields changed, never their values.
-      data.fields = event.type === 'email.changed' ? ['email'] : Array.isArray(extra.fields) ? extra.fields.filter((f) => typeof f === 'string').slice(0, 10) : [];
+      data.fields = event.type === 'email.changed' || event.type === 'email.verified' ? ['email'] : namesIn(extra.fields);
       break;
     case 'webhook_endpoint.disabled':
       data.endpointId = extra.endpointId;
       data.reason = extra.reason;
+      break;
+    case 'webhook_endpoint.created':
+    case 'webhook_endpoint.deleted':
+    case 'webhook_endpoint.secret_rotated':
+      data.endpointId = extra.endpointId;
+      break;
+    case 'webhook_endpoint.updated':
+      data.endpointId = extra.endpointId;
+      data.fields = namesIn(extra.fields);
+      break;
+    case 'recovery.support_started':
+      data.method = extra.method === 'link' ? 'link' : 'code';
+      break;
+    case 'staff.added':
+    case 'staff.removed':
+      data.role = wordOf(extra.role);
+      break;
+    case 'staff.role_changed':
+      data.from = wordOf(extra.from);
+      data.to = wordOf(extra.to);
+      break;
+    case 'rollout_rule.changed':
+      data.feature = wordOf(extra.feature);
+      break;
+    case 'experiment.created':
+    case 'experiment.started':
+    case 'experiment.stopped':
+      data.key = wordOf(extra.key);
+      data.feature = wordOf(extra.feature);
+      if (event.type === 'experiment.stopped') data.winner = typeof extra.winner === 'string' ? wordOf(extra.winner) : null;
       break;
     case 'api_key.created':
     case 'api_key.revoked':

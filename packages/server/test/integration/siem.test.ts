@@ -284,7 +284,13 @@ for (const dialect of dialects) {
         const head = await sealedHead(second);
         const events = parse(await plain.waitForLines(head - history));
         // What came, by seq, type and event id: a CI run once got three more events than the sign-up wrote.
-        const got = events.map((e) => `${e.metadata.sequence} ${e.metadata.event_code} ${e.metadata.uid}`).join('; ');
+        let got = events.map((e) => `${e.metadata.sequence} ${e.metadata.event_code} ${e.metadata.uid}`).join('; ');
+        const extra = events.filter((e) => Number(e.metadata.sequence) > head);
+        if (extra.length > 0) {
+          // Where they came from: this database's rows (and when), or another database's.
+          const rows = await first.database.db.selectFrom('audit_events').select(['id', 'type', 'created_at', 'actor_kind', 'request_id']).where('id', 'in', extra.map((e) => String(e.metadata.uid))).execute();
+          got += ` | extra in this database: ${JSON.stringify(rows)}; newest seq now ${await second.auditChain.newestSeq()}`;
+        }
         assert.deepEqual(events.map((e) => e.metadata.sequence), Array.from({ length: head - history }, (_, i) => history + i + 1), `only what was sealed after the sink started (history ${history}, head ${head}): ${got}`);
       } finally {
         await second?.close();

@@ -6,6 +6,9 @@ import type { StringKey } from '../i18n/index.ts';
 import { base } from '../theme.ts';
 import { adminStyles, copy } from './admin.ts';
 
+/** An event type that may wrap after its dots only (`webhook_endpoint.<wbr>secret_rotated`), never inside a word. */
+const breakable = (type: string) => type.split('.').map((part, i) => (i === 0 ? part : html`.<wbr />${part}`));
+
 type Outcome = 'failed' | 'succeeded';
 const OUTCOMES: readonly Outcome[] = ['failed', 'succeeded'];
 const FIELD = { failed: 'signinFailed', succeeded: 'signinSucceeded' } as const;
@@ -255,7 +258,7 @@ export class WebhooksPage extends ConsolePage {
     return html`<fieldset>
       <legend>${this.t.eventTypes}</legend>
       <div class="scopes">
-        ${this.types.map((type) => html`<label><input type="checkbox" name="eventTypes" value=${type} ?checked=${chosen.includes(type)} id=${`${prefix}-${type}`} /><span class="mono">${type}</span></label>`)}
+        ${this.types.map((type) => html`<label><input type="checkbox" name="eventTypes" value=${type} ?checked=${chosen.includes(type)} id=${`${prefix}-${type}`} /><span class="mono">${breakable(type)}</span></label>`)}
       </div>
     </fieldset>`;
   }

@@ -123,7 +123,7 @@ declare module 'fastify' {
     analyticsRollup: RollupWorker;
     /** The webhook dispatcher (one pass now); for tests and tools. */
     webhookDispatcher: WebhookDispatcher;
-    /** The signin.failed.summary job (write the due summaries now); for tests and tools. */
+    /** The sign-in summary job, failed and succeeded (write the due summaries now); for tests and tools. */
     signinSummaries: SigninSummaries;
     /** The SIEM export (its lag); undefined when no sink is configured. */
     siem: SiemService | undefined;
@@ -478,7 +478,7 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
     ...(metrics ? { observer: { delivery: (outcome) => metrics.webhookDelivery(outcome), dropped: (reason) => metrics.webhookDropped(reason) } } : {}),
   });
   metrics?.observeWebhookBacklog(() => webhookDispatcher.backlog());
-  // signin.failed.summary: every node, once a minute's failures have settled (README, "Webhooks").
+  // signin.failed.summary and signin.succeeded.summary: every node, once a minute's sign-ins have settled (README, "Webhooks").
   const signinSummaries = createSigninSummaries({
     db,
     clock,

@@ -31,7 +31,7 @@ export interface WebhookDispatcher {
   runOnce(): Promise<boolean>;
   /** Runs a pass soon (after a redelivery or a test event on this node). */
   kick(): void;
-  /** Whether an endpoint was enabled at the last pass (the sign-in failure summaries idle otherwise). */
+  /** Whether an endpoint was enabled at the last pass (the sign-in summaries idle otherwise). */
   readonly active: boolean;
   /** Deliveries waiting and events not fanned out yet, and the age of the oldest (metrics). */
   backlog(): Promise<{ depth: number; oldestAgeSeconds: number }>;

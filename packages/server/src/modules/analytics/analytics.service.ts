@@ -97,15 +97,16 @@ export function createAnalyticsService(deps: AnalyticsServiceDeps): AnalyticsSer
   }
 
   function range(from: string | undefined, to: string | undefined): Range {
-    const today = dayOf(deps.clock.now());
-    const end = to ?? today;
-    const start = from ?? dayOf(dayStart(end) - (SAVINGS_WINDOW_DAYS - 1) * DAY_MS);
-    for (const [name, value] of [['from', start], ['to', end]] as const) {
+    const checked = (name: 'from' | 'to', value: string): string => {
       const at = dayStart(value);
       if (!DAY.test(value) || !Number.isFinite(at) || dayOf(at) !== value) {
         throw AnalyticsErrors.analytics_range_invalid({ detail: `${name}: a UTC day as YYYY-MM-DD` });
       }
-    }
+      return value;
+    };
+    // `to` first: the default `from` is counted back from it, which needs a real day.
+    const end = checked('to', to ?? dayOf(deps.clock.now()));
+    const start = checked('from', from ?? dayOf(dayStart(end) - (SAVINGS_WINDOW_DAYS - 1) * DAY_MS));
     if (start > end) throw AnalyticsErrors.analytics_range_invalid({ detail: 'from is after to' });
     if ((dayStart(end) - dayStart(start)) / DAY_MS + 1 > deps.config.maxRangeDays) {
       throw AnalyticsErrors.analytics_range_invalid({ detail: `at most ${deps.config.maxRangeDays} days` });

@@ -16,6 +16,7 @@ import { createAuth } from './http/auth.ts';
 import { createCookiePolicy } from './http/cookies.ts';
 import { createCsrfGuard } from './http/csrf.ts';
 import { createBatchedRateLimiter, createRateLimiter } from './http/rate-limit.ts';
+import { installNulGuard, nulInJson } from './http/nul-guard.ts';
 import { HTML_CSP, installSecurityHeaders } from './http/security-headers.ts';
 import { installConsolePages } from './http/console-pages.ts';
 import { installStaticPages } from './http/static-pages.ts';
@@ -188,8 +189,9 @@ export async function buildApp(config: Readonly<Config>, overrides: AppOverrides
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '' && request.method === 'DELETE') return done(null, undefined);
-    return parseJson(request, body as string, done);
+    return parseJson(request, body as string, (err, parsed) => (err ? done(err) : done(nulInJson(body as string, parsed) ?? null, parsed)));
   });
+  installNulGuard(app);
 
   installProblemHandlers(app, () => random.uuid());
   // Prometheus metrics: off unless a metrics port or token is configured (README, "Metrics").

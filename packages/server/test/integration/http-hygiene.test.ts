@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { base64urlDecode, base64urlEncode } from '../../../testkit/src/index.ts';
 import { authenticate, newAuthenticator, paths, signUp } from '../helpers/flows.ts';
+import { assertNoLeak, prng, type Rng, WEIRD_VALUES } from '../helpers/fuzz.ts';
 import { TestClient, type TestResponse } from '../helpers/test-client.ts';
 import { dialects, startTestServer, TEST_ORIGIN, type TestServer } from '../helpers/test-server.ts';
 
@@ -46,11 +47,6 @@ function assertProblem(r: TestResponse, status: number, code: string, label = ''
   assert.equal(r.headers.get('cache-control'), 'no-store', where);
 }
 
-function assertNoLeak(r: TestResponse, where: string): void {
-  assert.equal(r.body?.stack, undefined, where);
-  assert.doesNotMatch(r.text, /\bat [\w.<>]+ \(|node_modules|\.ts:\d+|\/work\/|FST_[A-Z_]+|SqliteError|SQLITE_|duplicate key value|relation "/, where);
-}
-
 /**
  * Sends bytes as they are (no client library to tidy them up) and reads the answer until the
  * server closes the connection (or 3 s pass); returns it as a TestResponse.
@@ -87,29 +83,6 @@ function rawRequest(url: string, text: string, options: { afterWrite?: (socket: 
     });
   });
 }
-
-/** A small deterministic PRNG (mulberry32), so a failing fuzz case can be replayed. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (n: number) => Math.floor(next() * n),
-    pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T,
-  };
-}
-type Rng = ReturnType<typeof prng>;
-
-const WEIRD_VALUES: unknown[] = [
-  null, true, false, 0, -1, 1.5, 2 ** 53, -(2 ** 63), '', ' ', 'A', '=', '====', '%00', '\u0000', '\uFEFF', '\uD800',
-  'x'.repeat(5000), [], [null], {}, { a: 1 }, 'public-key', 'webauthn.get', 'webauthn.create', 'AAAA', '__proto__',
-];
 
 function mutateBytes(bytes: Uint8Array, rng: Rng): Uint8Array {
   const copy = new Uint8Array(bytes);
@@ -355,6 +328,23 @@ for (const dialect of dialects) {
       for (const raw of ['[]', 'null', '"x"', '42', 'true']) {
         assertProblem(await client.post(`${paths.AUTH}/options`, undefined, { raw }), 400, 'invalid_request', JSON.stringify(raw));
       }
+    });
+
+    test('U+0000 in the URL or anywhere in a JSON body is 400 invalid_request (PostgreSQL cannot store it in text)', async () => {
+      const client = server.client();
+      const nulRefused = (r: TestResponse, label: string) => {
+        assertProblem(r, 400, 'invalid_request', label);
+        assert.match(String(r.body.detail), /U\+0000/, `${label}: ${r.text}`);
+      };
+      nulRefused(await client.post(`${paths.AUTH}/options`, { username: 'nul\u0000user' }), 'NUL in a value');
+      nulRefused(await client.post(`${paths.AUTH}/options`, undefined, { raw: '{"username":"x","a\\u0000":1}' }), 'NUL in a key');
+      nulRefused(await client.post(`${paths.AUTH}/options`, undefined, { raw: `{"username":${'['.repeat(10_000)}"\\u0000"${']'.repeat(10_000)}}` }), 'NUL 10,000 arrays deep');
+      nulRefused(await client.get('/api/v1/passkeys/%00'), 'NUL in the path');
+      nulRefused(await client.get('/api/admin/v1/users?query=a%00b'), 'NUL in the query');
+      // The six characters \u0000 (an escaped backslash, then "u0000") are not a NUL: the guard lets them through.
+      const literal = await client.post(`${paths.AUTH}/options`, undefined, { raw: '{"username":"back\\\\u0000slash"}' });
+      assert.doesNotMatch(String(literal.body.detail), /U\+0000/, literal.text);
+      assert.equal((await client.post(`${paths.AUTH}/options`, { username: 'back\\u0000slash' })).status, 200);
     });
 
     test('deeply nested JSON is a 4xx, not a stack overflow', async () => {

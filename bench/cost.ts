@@ -18,10 +18,12 @@
  * Usage: node bench/cost.ts [--roots=.,/work/wt/old] [--labels=new,old] [--baseline] [--rounds=5]
  *        [--logins=3000] [--clients=50] [--warmup=2] [--db=sqlite|postgres] [--pin=0] [--sql]
  *        [--server-env=LATCHKEY_X=1,LATCHKEY_Y=2] [--env-<label>=LATCHKEY_X=1] [--json=/tmp/cost.json]
- *        [--webhooks[=label,label]]
+ *        [--webhooks[=label,label]] [--signin-summary=label,label]
  * --webhooks: a webhook endpoint subscribed to `*` on a local receiver (bench/tools/webhook-receiver.ts,
  * pinned to cpu 1 with the load generator) for every Latchkey target, or for the labels named; the
  * report adds the webhooks received per login and how long the backlog took to drain after the run.
+ * --signin-summary: for these labels that endpoint takes sign-ins as one count a minute
+ * (`signinSucceeded`/`signinFailed` `{"mode":"summary"}`) instead of a delivery each.
  * The same root may appear twice under two labels, e.g. with a setting changed for one of them.
  * Only 127.0.0.1.
  */
@@ -57,6 +59,8 @@ const countSql = args.sql === 'true';
 const serverEnv = parseServerEnv(args['server-env']);
 const webhookLabels = args.webhooks === undefined ? new Set<string>() : args.webhooks === 'true' ? undefined : new Set(args.webhooks.split(','));
 const wantsWebhooks = (label: string) => (webhookLabels === undefined ? true : webhookLabels.has(label));
+const summaryLabels = new Set(args['signin-summary']?.split(',') ?? []);
+const endpointSettings = (label: string) => (summaryLabels.has(label) ? { signinSucceeded: { mode: 'summary' }, signinFailed: { mode: 'summary' } } : {});
 
 const freePort = () =>
   new Promise<number>((done) => {
@@ -162,7 +166,7 @@ async function runOnce(target: Target, round: number): Promise<Sample> {
       if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${target.label}: server did not start`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    webhooks = target.kind === 'latchkey' && wantsWebhooks(target.label) ? await startWebhooks(target.root, env.LATCHKEY_DATABASE_URL ?? '', port) : undefined;
+    webhooks = target.kind === 'latchkey' && wantsWebhooks(target.label) ? await startWebhooks(target.root, env.LATCHKEY_DATABASE_URL ?? '', port, endpointSettings(target.label)) : undefined;
     const load = spawn(
       'taskset',
       [

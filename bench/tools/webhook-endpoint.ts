@@ -13,7 +13,11 @@ const here = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export const WEBHOOK_BENCH_ENV = { LATCHKEY_WEBHOOK_ALLOW_HTTP: 'true', LATCHKEY_WEBHOOK_ALLOWED_TARGETS: '127.0.0.1' };
 
-export async function startWebhooks(root: string, databaseUrl: string, port: number): Promise<{ count(): Promise<number>; stop(): Promise<void> }> {
+/**
+ * `settings` are more members of the endpoint (e.g. `{ signinSucceeded: { mode: 'summary' } }`: sign-ins
+ * counted once a minute instead of one delivery each).
+ */
+export async function startWebhooks(root: string, databaseUrl: string, port: number, settings: Record<string, unknown> = {}): Promise<{ count(): Promise<number>; stop(): Promise<void> }> {
   const receiver = spawn('taskset', ['-c', '1', process.execPath, join(here, 'bench', 'tools', 'webhook-receiver.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const receiverPort = await new Promise<number>((done) => receiver.stdout?.once('data', (d) => done(Number(String(d).trim()))));
   const cliOut = execFileSync(process.execPath, [join(root, 'packages', 'server', 'src', 'cli.ts'), 'api-keys', 'create', '--name', 'bench', '--scopes', 'webhooks:manage,webhooks:read'], {
@@ -31,7 +35,7 @@ export async function startWebhooks(root: string, databaseUrl: string, port: num
   const answer = await fetch(admin, {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ url: `http://127.0.0.1:${receiverPort}/hooks`, eventTypes: ['*'] }),
+    body: JSON.stringify({ url: `http://127.0.0.1:${receiverPort}/hooks`, eventTypes: ['*'], ...settings }),
   });
   if (answer.status !== 201) throw new Error(`webhook endpoint not created: ${answer.status} ${await answer.text()}`);
   return {

@@ -127,7 +127,7 @@ for (const dialect of dialects) {
       const account = await signUp(client, newAuthenticator(), 'pk-fin');
       const cases: [string, string][] = [
         ['  Work laptop  ', 'Work laptop'],
-        ['Yubi\u0000Key\u0007 5', 'YubiKey 5'],
+        ['Yubi\u0001Key\u0007 5', 'YubiKey 5'],
         ['evil\u202Egnp.exe', 'evilgnp.exe'],
         ['zero\u200Bwidth', 'zerowidth'],
         ['tab\tand\nnewline', 'tabandnewline'],
@@ -144,6 +144,11 @@ for (const dialect of dialects) {
         const listed = (await client.get(PASSKEYS)).body.passkeys[0];
         assert.equal(listed.name, expected, 'the new name is stored');
       }
+      // U+0000 is the one control character refused rather than stripped, as in every request body (http/nul-guard.ts).
+      const nul = await client.patch(passkeyPath(account.passkey.id), { name: 'Yubi\u0000Key' });
+      assert.equal(nul.status, 400, nul.text);
+      assert.equal(nul.body.code, 'invalid_request');
+      assert.equal((await client.get(PASSKEYS)).body.passkeys[0].name, cases.at(-1)?.[1], 'the name is unchanged');
     });
 
     test('PATCH refuses names that are empty after cleaning or longer than 64 characters, and keeps the old name', async () => {

@@ -299,6 +299,12 @@ for (const dialect of dialects) {
       const refused = [...statuses].filter(([s]) => s >= 400).reduce((n, [, c]) => n + c, 0);
       assert.ok(ok > operations.length, `accepted ${ok}: ${JSON.stringify([...statuses])}`);
       assert.ok(refused > operations.length, `refused ${refused}: ${JSON.stringify([...statuses])}`);
+      // Nothing the fuzz did broke what it wrote: the audit chain over all of it verifies.
+      await server.app.auditChain.seal();
+      const verdict = await admin.get('/api/admin/v1/audit/verification');
+      assert.equal(verdict.status, 200, verdict.text);
+      assert.equal(verdict.body.ok, true, verdict.text);
+      assert.ok(verdict.body.checkedEvents > operations.length, verdict.text);
     });
 
     test('odd headers (credentials, cookies, media types, ceremony bindings, languages, origins) never get a 5xx either', { timeout: 600_000 }, async () => {

@@ -89,6 +89,10 @@ async function run(command: string | undefined, args: string[]): Promise<number>
   const database = createDatabase(config.database.url);
   const migrator = createMigrator(database.db);
   try {
+    if ((command === 'migrate' || command === 'migrate:status') && args.length > 0) {
+      process.stderr.write(`latchkey: ${command} takes no arguments (got ${args.join(' ')})\n\n${USAGE}\n`);
+      return 64;
+    }
     if (command === 'migrate') {
       const { error, results = [] } = await migrator.migrateToLatest();
       for (const r of results) process.stdout.write(`${r.status === 'Success' ? '✔' : '✘'} ${r.migrationName}\n`);

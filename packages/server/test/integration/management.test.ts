@@ -118,6 +118,13 @@ for (const dialect of dialects) {
       const bad = await runCli(server.config.database.url, ['api-keys', 'create', '--name', 'x', '--scopes', 'users:everything']);
       assert.notEqual(bad.code, 0);
       assert.match(bad.stderr, /unknown scope/);
+      // The list it offers is what a key can hold: not the staff-only console:access.
+      assert.match(bad.stderr, /a key can hold: users:read, /);
+      assert.doesNotMatch(bad.stderr, /console:access/);
+      // A stray argument is a usage error (64), not ignored.
+      const stray = await runCli(server.config.database.url, ['migrate', '--dry-run']);
+      assert.equal(stray.code, 64, stray.stderr);
+      assert.match(stray.stderr, /migrate takes no arguments \(got --dry-run\)/);
     });
 
     test('missing, malformed, unknown and wrong-secret keys are 401 api_key_invalid alike; revoked and expired say so', async () => {

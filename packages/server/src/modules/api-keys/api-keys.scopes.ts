@@ -52,7 +52,7 @@ export function parseScopes(input: readonly string[]): { ok: true; scopes: ApiKe
   for (const raw of input) {
     const scope = raw.trim();
     if (scope === '') continue;
-    if (!isApiKeyScope(scope)) return { ok: false, problem: `unknown scope "${scope.slice(0, 40)}" (known: ${ALL_SCOPES.join(', ')})` };
+    if (!isApiKeyScope(scope)) return { ok: false, problem: `unknown scope "${scope.slice(0, 40)}" (a key can hold: ${ALL_SCOPES.filter((s) => !STAFF_ONLY_SCOPES.includes(s)).join(', ')})` };
     if (STAFF_ONLY_SCOPES.includes(scope)) return { ok: false, problem: `${scope} is held by staff roles only, never by a key` };
     if (!scopes.includes(scope)) scopes.push(scope);
   }

@@ -3,10 +3,10 @@ import { CommonErrors } from '../errors/common.errors.ts';
 
 /**
  * U+0000 (NUL) is refused wherever a request carries text. No field of the API has a use for it,
- * PostgreSQL cannot hold it in a text value (the query fails, which would be a 500), and the SIEM
- * and CSV consumers downstream are C-string readers that cut at it. Cheap on the hot path: a
- * substring test of the URL and of the raw JSON; the parsed body is walked only when its raw
- * text has the `\u0000` escape (a raw NUL byte is not valid JSON at all).
+ * and PostgreSQL cannot hold it in a text value: a query with one fails, which was a 500 for a NUL
+ * in a path id or a lookup field (found by test/integration/api-fuzz.test.ts). Cheap on the hot
+ * path: a substring test of the URL and of the raw JSON; the parsed body is walked only when its
+ * raw text has the `\u0000` escape (a raw NUL byte is not valid JSON at all).
  */
 export function installNulGuard(app: FastifyInstance): void {
   // Callback-style: it runs on every request, and an async hook costs a promise per call.
@@ -22,7 +22,7 @@ export function nulInJson(raw: string, parsed: unknown): Error | undefined {
 }
 
 /** Whether a string or key anywhere in `value` holds U+0000; iterative, as bodies can nest 10,000 deep. */
-export function holdsNul(value: unknown): boolean {
+function holdsNul(value: unknown): boolean {
   const pending: unknown[] = [value];
   while (pending.length > 0) {
     const next = pending.pop();

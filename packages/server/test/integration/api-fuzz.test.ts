@@ -6,13 +6,15 @@ import { createTestApiKey } from '../helpers/api-keys.ts';
 import { newAuthenticator, signUp } from '../helpers/flows.ts';
 import { assertNoLeak, prng, type Rng, WEIRD_VALUES } from '../helpers/fuzz.ts';
 import { TestClient, type TestResponse } from '../helpers/test-client.ts';
+import { makeStaff } from '../helpers/staff.ts';
 import { dialects, startTestServer, TEST_ORIGIN, type TestServer } from '../helpers/test-server.ts';
 import { WebhookReceiver, waitFor } from '../helpers/webhook-receiver.ts';
 
 /**
  * Every operation of /openapi.json, fuzzed from its own schema: path parameters that exist and
  * that do not (and odd strings), query parameters of the right and the wrong shape, bodies built
- * from the request schema and then broken one member at a time. The house rule: every bad input
+ * from the request schema and then broken one member at a time; management operations go half
+ * through an API key, half through a staff admin's console session. The house rule: every bad input
  * is a 4xx problem+json with a stable code, never a 5xx, and no answer leaks a stack or SQL.
  * Seeded: a failure prints the seed, method, path and body to replay it (FUZZ_SEED is the first). FUZZ_CASES sets the
  * cases per operation (40 on SQLite, 12 on PostgreSQL by default).
@@ -184,6 +186,8 @@ for (const dialect of dialects) {
     let server: TestServer;
     let doc: Document;
     let admin: TestClient;
+    /** A staff admin with the console open: the same operations through a cookie session, CSRF checks and roles. */
+    let staff: TestClient;
     let user: TestClient;
     const receiver = new WebhookReceiver();
     /** Ids that exist, by the names path parameters use, beside ones that do not. */
@@ -215,6 +219,8 @@ for (const dialect of dialects) {
       admin = new TestClient(server.url, null);
       admin.bearer = key.secret;
       remember('id', (await createTestApiKey(server, ['users:read'], 'to be revoked')).id);
+      // Its user id is not offered to the fuzz: disabling or deleting it would end the staff session.
+      staff = (await makeStaff(server, admin, 'fuzz-staff', 'admin')).client;
       user = await signedInUser('fuzz-user');
       const endpoint = await admin.post('/api/admin/v1/webhook-endpoints', { url: receiver.url, eventTypes: ['*'] });
       assert.equal(endpoint.status, 201, endpoint.text);
@@ -248,6 +254,7 @@ for (const dialect of dialects) {
       // Deletions last: they take away the users, sessions and endpoints the other operations reach.
       operations.sort((a, b) => Number(a.method === 'delete') - Number(b.method === 'delete'));
       const statuses = new Map<number, number>();
+      let staffAccepted = 0;
       let seed = Number(process.env.FUZZ_SEED ?? 1);
       for (const { path, method, op } of operations) {
         const schemes = new Set((op.security ?? []).flatMap((s) => Object.keys(s)));
@@ -269,7 +276,7 @@ for (const dialect of dialects) {
             if (rng.next() < 0.1) query.append(p.name, String(rng.pick(ODD_QUERY)));
           }
           const target = `${url}${query.size > 0 ? `?${query}` : ''}`;
-          const client = schemes.has('apiKey') ? admin : schemes.has('cookie') && (!optional || rng.next() < 0.5) ? user : new TestClient(server.url, TEST_ORIGIN);
+          const client = schemes.has('apiKey') ? (rng.next() < 0.5 ? admin : staff) : schemes.has('cookie') && (!optional || rng.next() < 0.5) ? user : new TestClient(server.url, TEST_ORIGIN);
           const content = op.requestBody?.content ?? {};
           let response: TestResponse;
           let sent = '';
@@ -285,6 +292,7 @@ for (const dialect of dialects) {
             response = await client.request(method.toUpperCase(), target);
           }
           statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+          if (client === staff && response.status < 300) staffAccepted += 1;
           const where = `seed ${seed}: ${method.toUpperCase()} ${target.slice(0, 300)} ${sent.slice(0, 300)} -> ${response.status} ${response.text.slice(0, 400)}`;
           assert.ok(response.status < 500, where);
           if (response.status >= 400) {
@@ -299,6 +307,7 @@ for (const dialect of dialects) {
       const refused = [...statuses].filter(([s]) => s >= 400).reduce((n, [, c]) => n + c, 0);
       assert.ok(ok > operations.length, `accepted ${ok}: ${JSON.stringify([...statuses])}`);
       assert.ok(refused > operations.length, `refused ${refused}: ${JSON.stringify([...statuses])}`);
+      assert.ok(staffAccepted > 10, `the staff session got past the console's checks ${staffAccepted} times`);
       // Nothing the fuzz did broke what it wrote: the audit chain over all of it verifies.
       await server.app.auditChain.seal();
       const verdict = await admin.get('/api/admin/v1/audit/verification');

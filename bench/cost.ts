@@ -34,7 +34,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SERVER_NODE_FLAGS } from '../scripts/server-node-flags.mjs';
 import { parseServerEnv } from './tools/server-env.ts';
-import { startWebhooks, WEBHOOK_BENCH_ENV } from './tools/webhook-endpoint.ts';
+import { SIGNINS_AS_SUMMARY, startWebhooks, WEBHOOK_BENCH_ENV } from './tools/webhook-endpoint.ts';
 import type { LoadResult } from './types.ts';
 
 const POSTGRES_HELPER = '../scripts/postgres.mjs';
@@ -60,7 +60,7 @@ const serverEnv = parseServerEnv(args['server-env']);
 const webhookLabels = args.webhooks === undefined ? new Set<string>() : args.webhooks === 'true' ? undefined : new Set(args.webhooks.split(','));
 const wantsWebhooks = (label: string) => (webhookLabels === undefined ? true : webhookLabels.has(label));
 const summaryLabels = new Set(args['signin-summary']?.split(',') ?? []);
-const endpointSettings = (label: string) => (summaryLabels.has(label) ? { signinSucceeded: { mode: 'summary' }, signinFailed: { mode: 'summary' } } : {});
+const endpointSettings = (label: string) => (summaryLabels.has(label) ? SIGNINS_AS_SUMMARY : {});
 
 const freePort = () =>
   new Promise<number>((done) => {

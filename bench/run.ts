@@ -34,7 +34,7 @@ import { availableParallelism, cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseServerEnv } from './tools/server-env.ts';
-import { startWebhooks, WEBHOOK_BENCH_ENV } from './tools/webhook-endpoint.ts';
+import { SIGNINS_AS_SUMMARY, startWebhooks, WEBHOOK_BENCH_ENV } from './tools/webhook-endpoint.ts';
 import type { LoadResult, RawVerifyResult } from './types.ts';
 import { SERVER_NODE_FLAGS } from '../scripts/server-node-flags.mjs';
 import { buildServer } from '../scripts/build-server.mjs';
@@ -250,7 +250,7 @@ async function runTarget(target: Target, tmp: string, pg: { url: string; pid: nu
   try {
     await waitHealthy(port, child, () => log);
     // The receiver is a process of its own on core 1, beside the load generator (bench/tools/webhook-endpoint.ts).
-    const signins = target.signins === 'summary' ? { signinSucceeded: { mode: 'summary' }, signinFailed: { mode: 'summary' } } : {};
+    const signins = target.signins === 'summary' ? SIGNINS_AS_SUMMARY : {};
     webhooks = (webhookReceiver || target.eventsOut) && target.kind === 'latchkey' ? await startWebhooks(root, env.LATCHKEY_DATABASE_URL as string, port, signins) : undefined;
     const loadArgs = [
       process.execPath,

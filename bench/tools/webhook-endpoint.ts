@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 const here = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export const WEBHOOK_BENCH_ENV = { LATCHKEY_WEBHOOK_ALLOW_HTTP: 'true', LATCHKEY_WEBHOOK_ALLOWED_TARGETS: '127.0.0.1' };
+/** Endpoint settings that take sign-ins, succeeded and failed, as one count a minute instead of a delivery each. */
+export const SIGNINS_AS_SUMMARY = { signinSucceeded: { mode: 'summary' }, signinFailed: { mode: 'summary' } };
 
 /**
  * `settings` are more members of the endpoint (e.g. `{ signinSucceeded: { mode: 'summary' } }`: sign-ins
